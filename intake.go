@@ -1,0 +1,125 @@
+// Package intake holds the gateway's domain: the channel-neutral Submission that every channel
+// adapter produces, the canonical Case record (schema version 1) that is stored and forwarded, and
+// the interfaces that adapters, stores and the intake service meet at.
+//
+// It deliberately imports nothing of the project and no third-party module, so that every other
+// package may depend on it without pulling anything along. Validation rules live here as struct
+// tags; the validator itself is run by the packages that own the I/O.
+package intake
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// SchemaVersion is the version of the canonical case record this build writes.
+const SchemaVersion = 1
+
+// ChannelKind names how a submission reached the gateway.
+type ChannelKind string
+
+// The channel kinds of DESIGN §3.
+const (
+	ChannelPhone   ChannelKind = "phone"
+	ChannelWeChat  ChannelKind = "wechat"
+	ChannelSMS     ChannelKind = "sms"
+	ChannelWeibo   ChannelKind = "weibo"
+	ChannelREST    ChannelKind = "rest"
+	ChannelOpen311 ChannelKind = "open311"
+)
+
+// ChannelKinds lists every known kind, in documentation order.
+func ChannelKinds() []ChannelKind {
+	return []ChannelKind{ChannelPhone, ChannelWeChat, ChannelSMS, ChannelWeibo, ChannelREST, ChannelOpen311}
+}
+
+// Valid reports whether k is one of the known channel kinds.
+func (k ChannelKind) Valid() bool {
+	for _, known := range ChannelKinds() {
+		if k == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Clock is the only source of "now" for code that must stay deterministic under test.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now returns f().
+func (f ClockFunc) Now() time.Time { return f() }
+
+// SystemClock is the wall clock.
+var SystemClock Clock = ClockFunc(time.Now)
+
+// Submission is what a channel adapter hands to the intake service: everything the channel said,
+// parsed but not yet cleaned, classified or numbered.
+type Submission struct {
+	Channel    ChannelKind
+	ChannelID  string
+	ExternalID string
+	// OccurredAt is the channel's own timestamp; zero when the channel gave none.
+	OccurredAt  time.Time
+	Citizen     CitizenInput
+	Text        string
+	Transcript  []Segment
+	Attachments []Attachment
+	Location    *Location
+	// OperatorCategory and OperatorRequestType are an operator's choice over REST; they win over
+	// the automatic classification, which is kept beside them.
+	OperatorCategory    string
+	OperatorRequestType RequestType
+	Metadata            map[string]string
+	// Raw is the submission exactly as the channel sent it, kept for audit.
+	Raw RawPayload
+	// PayloadHash identifies the submission's content so that a retry with the same external id
+	// but a different body can be told apart from a genuine retry.
+	PayloadHash string
+}
+
+// CitizenInput is who the channel says sent the submission, before normalization.
+type CitizenInput struct {
+	Name         string
+	Phone        string
+	WeChatOpenID string
+	WeiboUID     string
+	Anonymous    bool
+	Confidential bool
+}
+
+// RawPayload is a submission's original bytes.
+type RawPayload struct {
+	ContentType string
+	Body        []byte
+}
+
+// Receipt is the intake service's answer to a submission.
+type Receipt struct {
+	Case *Case
+	// Created is false when the submission was a retry of one already stored.
+	Created bool
+}
+
+// Submitter is what channel adapters call: it turns a submission into a durably stored case
+// (with its forwarding job) and returns only after the commit.
+type Submitter interface {
+	Submit(ctx context.Context, sub Submission) (Receipt, error)
+}
+
+// Errors shared across packages. Callers test them with errors.Is.
+var (
+	// ErrNotFound: the case (or other record) does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrIdempotencyConflict: the external id was already used for a different payload.
+	ErrIdempotencyConflict = errors.New("external id already used for a different submission")
+	// ErrInvalid: the record failed validation.
+	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: the store could not be reached or did not answer in time.
+	ErrUnavailable = errors.New("store unavailable")
+)

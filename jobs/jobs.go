@@ -1,0 +1,27 @@
+// Package jobs declares the arguments of the gateway's background jobs. Stores enqueue them in
+// the same transaction as the rows they refer to; workers (forwarding, notifications) run them.
+// Keeping the types here lets both sides agree without importing each other.
+package jobs
+
+// Queue names.
+const (
+	QueueForward = "forward"
+)
+
+// Job priorities (River: 1 is worked first).
+const (
+	PriorityUrgent = 1
+	PriorityNormal = 2
+)
+
+// ForwardCase delivers one event of one case to a case system. The delivery row named by
+// DeliveryID is the gateway's own durable record of it.
+type ForwardCase struct {
+	DeliveryID string `json:"delivery_id"`
+	CaseID     string `json:"case_id"`
+	Event      string `json:"event"`
+	Target     string `json:"target"`
+}
+
+// Kind is the River job kind.
+func (ForwardCase) Kind() string { return "forward_case" }

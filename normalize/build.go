@@ -1,0 +1,150 @@
+package normalize
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	intake "github.com/hotline12345/intake-gateway"
+)
+
+// Options tune Build. The zero value is usable.
+type Options struct {
+	// PhoneRegion is the region assumed for phone numbers without a country code.
+	PhoneRegion string
+}
+
+// Build turns a submission into a canonical case received at receivedAt. It fills everything the
+// gateway knows without I/O; the intake service adds id, query code and case number. The result
+// still has to pass validation: Build never rejects, it only cleans.
+func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Case {
+	receivedAt = receivedAt.UTC()
+	occurredAt := sub.OccurredAt.UTC()
+	if sub.OccurredAt.IsZero() {
+		occurredAt = receivedAt
+	}
+
+	c := intake.Case{
+		SchemaVersion:  intake.SchemaVersion,
+		Channel:        sub.Channel,
+		ChannelID:      sub.ChannelID,
+		ExternalID:     sub.ExternalID,
+		OccurredAt:     occurredAt,
+		ReceivedAt:     receivedAt,
+		Citizen:        buildCitizen(sub.Citizen, opts),
+		Content:        buildContent(sub),
+		Attachments:    slices.Clone(sub.Attachments),
+		Location:       cleanLocation(sub.Location),
+		Classification: buildClassification(sub),
+		Priority:       intake.PriorityNormal,
+		Status:         intake.StatusReceived,
+		StatusHistory: []intake.StatusChange{{
+			Status: intake.StatusReceived,
+			At:     receivedAt,
+			Source: "gateway",
+		}},
+		Metadata: maps.Clone(sub.Metadata),
+	}
+	if c.Attachments == nil {
+		c.Attachments = []intake.Attachment{}
+	}
+	return c
+}
+
+func buildCitizen(in intake.CitizenInput, opts Options) intake.Citizen {
+	out := intake.Citizen{
+		Name:         CleanText(in.Name),
+		WeChatOpenID: strings.TrimSpace(in.WeChatOpenID),
+		WeiboUID:     strings.TrimSpace(in.WeiboUID),
+		Anonymous:    in.Anonymous,
+		Confidential: in.Confidential,
+	}
+	if p := PhoneNumber(in.Phone, opts.PhoneRegion); p.Raw != "" {
+		out.Phone = p.E164
+		if !p.Valid {
+			out.PhoneRaw = p.Raw
+			out.PhoneInvalid = true
+		}
+	}
+	return out
+}
+
+// buildContent keeps the original text and derives the normalized one. A phone call without an
+// operator summary is described by the caller's own turns: the agent's greeting is noise.
+func buildContent(sub intake.Submission) intake.Content {
+	content := intake.Content{
+		OriginalText: sub.Text,
+		Text:         CleanText(sub.Text),
+		Transcript:   slices.Clone(sub.Transcript),
+	}
+	if content.Text == "" && len(sub.Transcript) > 0 {
+		content.Text = CleanText(CallerText(sub.Transcript))
+	}
+	return content
+}
+
+// CallerText joins the caller's turns of a transcript, one per line.
+func CallerText(segments []intake.Segment) string {
+	var b strings.Builder
+	for _, s := range segments {
+		if s.Speaker != intake.SpeakerCaller {
+			continue
+		}
+		t := CleanText(s.Text)
+		if t == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+func cleanLocation(in *intake.Location) *intake.Location {
+	if in == nil {
+		return nil
+	}
+	loc := *in
+	loc.Address = CleanText(loc.Address)
+	loc.District = CleanText(loc.District)
+	if loc.Lat == nil && loc.Lng == nil && loc.Address == "" && loc.District == "" {
+		return nil
+	}
+	if loc.Source == "" {
+		if loc.Lat != nil && loc.Lng != nil {
+			loc.Source = intake.LocationGPS
+		} else {
+			loc.Source = intake.LocationText
+		}
+	}
+	return &loc
+}
+
+// buildClassification leaves the automatic guess at "other" until the classifier lands, and lets
+// an operator's choice win while keeping the automatic one beside it.
+func buildClassification(sub intake.Submission) intake.Classification {
+	cl := intake.Classification{
+		RequestType:  intake.RequestOther,
+		Category:     "other",
+		CategoryName: "其他",
+		MatchedTerms: []string{},
+		Source:       "auto",
+	}
+	if sub.OperatorCategory == "" && sub.OperatorRequestType == "" {
+		return cl
+	}
+	cl.AutoCategory, cl.AutoRequestType = cl.Category, cl.RequestType
+	cl.Source = "operator"
+	if sub.OperatorCategory != "" {
+		cl.Category = sub.OperatorCategory
+		cl.CategoryName = ""
+	}
+	if sub.OperatorRequestType != "" {
+		cl.RequestType = sub.OperatorRequestType
+	}
+	cl.Confidence = 1
+	return cl
+}

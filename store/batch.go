@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
+)
+
+// Stored is a case as read back from a store, with the payload hash it was created with.
+type Stored struct {
+	Case        *intake.Case
+	PayloadHash string
+}
+
+// BatchDriver is what a store provides to CommitBatch.
+type BatchDriver interface {
+	// FindByKeys loads the stored cases for keys; missing keys are absent from the map.
+	FindByKeys(ctx context.Context, keys []Key) (map[Key]Stored, error)
+	// InsertFresh numbers and inserts reqs[i] for i in idx, with their payloads, history,
+	// deliveries and jobs, in one transaction, and reports which keys it inserted. A key it did
+	// not insert was inserted concurrently by someone else.
+	InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[Key]bool, error)
+}
+
+// CommitBatch is the group-commit step both stores share. Copies of one submission inside the
+// batch share one result; submissions already stored are answered from the store; the rest are
+// inserted; a copy that another transaction inserted meanwhile is read back afterwards.
+func CommitBatch(ctx context.Context, d BatchDriver, reqs []intake.NewCase) ([]groupcommit.Outcome[intake.CreateResult], error) {
+	plan := PlanBatch(reqs)
+	keys := make([]Key, 0, len(plan.Leaders))
+	for _, i := range plan.Leaders {
+		keys = append(keys, KeyOf(reqs[i]))
+	}
+	existing, err := d.FindByKeys(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []int
+	for _, i := range plan.Leaders {
+		if _, ok := existing[KeyOf(reqs[i])]; !ok {
+			fresh = append(fresh, i)
+		}
+	}
+	created := map[Key]bool{}
+	if len(fresh) > 0 {
+		inserted, err := d.InsertFresh(ctx, reqs, fresh)
+		if err != nil {
+			return nil, err
+		}
+		var raced []Key
+		for _, i := range fresh {
+			k := KeyOf(reqs[i])
+			if inserted[k] {
+				created[k] = true
+				existing[k] = Stored{Case: reqs[i].Case, PayloadHash: reqs[i].PayloadHash}
+			} else {
+				raced = append(raced, k)
+			}
+		}
+		if len(raced) > 0 {
+			late, err := d.FindByKeys(ctx, raced)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range late {
+				existing[k] = v
+			}
+		}
+	}
+
+	outs := make([]groupcommit.Outcome[intake.CreateResult], len(reqs))
+	for i, r := range reqs {
+		k := KeyOf(r)
+		got, ok := existing[k]
+		if !ok {
+			outs[i].Err = fmt.Errorf("case %s/%s vanished after a conflict", k.ChannelID, k.ExternalID)
+			continue
+		}
+		outs[i].Value = intake.CreateResult{
+			Case:        got.Case,
+			Created:     created[k] && plan.Leader[i] == i,
+			PayloadHash: got.PayloadHash,
+		}
+	}
+	return outs, nil
+}

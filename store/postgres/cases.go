@@ -1,0 +1,472 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
+)
+
+// CreateCase stores a case with its payload, first status entry, delivery record and forwarding
+// job in one transaction shared with whatever other cases are being submitted at that moment.
+func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.CreateResult, error) {
+	if nc.Case == nil {
+		return intake.CreateResult{}, fmt.Errorf("%w: nil case", intake.ErrInvalid)
+	}
+	res, err := s.batcher.Do(ctx, nc)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return res, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
+	}
+	return res, err
+}
+
+// commitBatch is the group-commit transaction (see store.CommitBatch).
+func (s *Store) commitBatch(ctx context.Context, reqs []intake.NewCase) ([]groupcommit.Outcome[intake.CreateResult], error) {
+	outs, err := store.CommitBatch(ctx, (*batchDriver)(s), reqs)
+	return outs, unavailable(err)
+}
+
+// batchDriver gives the store's batch steps the exported names store.BatchDriver asks for
+// without putting them on the Store's public surface.
+type batchDriver Store
+
+func (d *batchDriver) FindByKeys(ctx context.Context, keys []store.Key) (map[store.Key]store.Stored, error) {
+	s := (*Store)(d)
+	return s.findByKeys(ctx, s.pool, keys)
+}
+
+func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]bool, error) {
+	s := (*Store)(d)
+	if err := s.assignCaseNumbers(ctx, reqs, idx); err != nil {
+		return nil, err
+	}
+	return s.insertFresh(ctx, reqs, idx)
+}
+
+// assignCaseNumbers reserves a block of the day's sequence per day in the batch. It runs in its
+// own short transaction so that the counter row is not locked while the batch commits; it commits
+// asynchronously because any case using these numbers commits durably later, which flushes this
+// record with it, and a lost reservation that no case used is harmless (a gap).
+func (s *Store) assignCaseNumbers(ctx context.Context, reqs []intake.NewCase, idx []int) error {
+	perDay := map[string][]int{}
+	var days []string
+	for _, i := range idx {
+		d := s.opts.Day(reqs[i].Case.ReceivedAt)
+		if _, ok := perDay[d]; !ok {
+			days = append(days, d)
+		}
+		perDay[d] = append(perDay[d], i)
+	}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit TO OFF")
+	for _, d := range days {
+		b.Queue(`INSERT INTO case_no_counters (day, last) VALUES ($1, $2)
+			ON CONFLICT (day) DO UPDATE SET last = case_no_counters.last + EXCLUDED.last
+			RETURNING last`, d, int64(len(perDay[d])))
+	}
+	b.Queue("COMMIT")
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("reserve case numbers: %w", err)
+		}
+	}
+	for _, d := range days {
+		var last int64
+		if err := br.QueryRow().Scan(&last); err != nil {
+			return fmt.Errorf("reserve case numbers for %s: %w", d, err)
+		}
+		members := perDay[d]
+		first := last - int64(len(members)) + 1
+		for j, i := range members {
+			reqs[i].Case.CaseNo = s.opts.CaseNo(d, first+int64(j))
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("commit case numbers: %w", err)
+	}
+	return br.Close()
+}
+
+// insertFresh writes the fresh cases and everything that belongs with them, and reports which
+// keys this transaction inserted.
+func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]bool, error) {
+	now := s.clock.Now().UTC()
+	n := len(idx)
+	var (
+		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		hashes, records                                                       = make([]string, n), make([]string, n)
+		phones, openids, weiboUIDs                                            = make([]*string, n), make([]*string, n), make([]*string, n)
+		receivedAts                                                           = make([]time.Time, n)
+	)
+	for j, i := range idx {
+		c := reqs[i].Case
+		rec, err := store.EncodeRecord(c)
+		if err != nil {
+			return nil, err
+		}
+		ids[j], caseNos[j], channels[j], channelIDs[j], externalIDs[j] = c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID
+		statuses[j], priorities[j], hashes[j], records[j] = string(c.Status), string(c.Priority), reqs[i].PayloadHash, string(rec)
+		phones[j], openids[j], weiboUIDs[j] = nullable(c.Citizen.Phone), nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID)
+		receivedAts[j] = c.ReceivedAt
+	}
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+
+	rows, err := tx.Query(ctx, `
+		INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at,
+		                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
+		SELECT u.id, u.case_no, u.channel, u.channel_id, u.external_id, u.status, u.priority, u.received_at,
+		       u.payload_hash, u.phone, u.openid, u.weibo_uid, u.record::jsonb, $14
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		            $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+		     AS u(id, case_no, channel, channel_id, external_id, status, priority, received_at,
+		          payload_hash, phone, openid, weibo_uid, record)
+		ON CONFLICT (channel_id, external_id) DO NOTHING
+		RETURNING channel_id, external_id`,
+		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts,
+		hashes, phones, openids, weiboUIDs, records, now)
+	if err != nil {
+		return nil, fmt.Errorf("insert cases: %w", err)
+	}
+	inserted := map[store.Key]bool{}
+	for rows.Next() {
+		var k store.Key
+		if err := rows.Scan(&k.ChannelID, &k.ExternalID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan inserted case: %w", err)
+		}
+		inserted[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert cases: %w", err)
+	}
+	if len(inserted) == 0 {
+		return inserted, tx.Commit(ctx)
+	}
+
+	var (
+		pCaseIDs, pTypes                  []string
+		pBodies                           [][]byte
+		pAts                              []time.Time
+		hCaseIDs, hStatuses, hSources     []string
+		hAts                              []time.Time
+		dIDs, dCaseIDs, dEvents, dTargets []string
+		jobParams                         []river.InsertManyParams
+	)
+	for _, i := range idx {
+		c := reqs[i].Case
+		if !inserted[store.KeyOf(reqs[i])] {
+			continue
+		}
+		ct := reqs[i].Raw.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		body := reqs[i].Raw.Body
+		if body == nil {
+			body = []byte{}
+		}
+		pCaseIDs, pTypes, pBodies, pAts = append(pCaseIDs, c.ID), append(pTypes, ct), append(pBodies, body), append(pAts, c.ReceivedAt)
+		for _, h := range c.StatusHistory {
+			hCaseIDs, hStatuses, hSources, hAts = append(hCaseIDs, c.ID), append(hStatuses, string(h.Status)), append(hSources, h.Source), append(hAts, h.At)
+		}
+		target := reqs[i].ForwardTo
+		if target == "" {
+			target = s.opts.DefaultTarget
+		}
+		d, job := store.NewDelivery(c, target, now)
+		dIDs, dCaseIDs, dEvents, dTargets = append(dIDs, d.ID), append(dCaseIDs, c.ID), append(dEvents, d.Event), append(dTargets, d.Target)
+		jobParams = append(jobParams, river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
+			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+		}})
+	}
+
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO case_payloads (case_id, content_type, body, received_at)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::timestamptz[])`,
+		pCaseIDs, pTypes, pBodies, pAts)
+	b.Queue(`INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
+		SELECT u.case_id, u.status, u.at, u.source, $5
+		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS u(case_id, status, at, source)`,
+		hCaseIDs, hStatuses, hAts, hSources, now)
+	b.Queue(`INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at)
+		SELECT u.id, u.case_id, u.event, u.target, 'queued', $5, $5
+		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS u(id, case_id, event, target)`,
+		dIDs, dCaseIDs, dEvents, dTargets, now)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("insert case rows: %w", err)
+	}
+	if _, err := s.river.InsertManyFastTx(ctx, tx, jobParams); err != nil {
+		return nil, fmt.Errorf("enqueue forwarding jobs: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit cases: %w", err)
+	}
+	return inserted, nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id`
+
+// findByKeys loads the stored cases for the given keys.
+func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
+	out := map[store.Key]store.Stored{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	chIDs, extIDs := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		chIDs[i], extIDs[i] = k.ChannelID, k.ExternalID
+	}
+	rows, err := q.Query(ctx, `SELECT `+caseColumns+` FROM cases c
+		JOIN unnest($1::text[], $2::text[]) AS k(channel_id, external_id)
+		  ON c.channel_id = k.channel_id AND c.external_id = k.external_id`, chIDs, extIDs)
+	if err != nil {
+		return nil, fmt.Errorf("find cases by external id: %w", err)
+	}
+	cases, err := s.scanCases(ctx, q, rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range cases {
+		out[store.Key{ChannelID: sc.Case.ChannelID, ExternalID: sc.Case.ExternalID}] = sc
+	}
+	return out, nil
+}
+
+// scanCases reads rows of caseColumns and attaches each case's status history.
+func (s *Store) scanCases(ctx context.Context, q querier, rows pgx.Rows) ([]store.Stored, error) {
+	type row struct {
+		id, status, ref, hash, chID, extID string
+		record                             []byte
+	}
+	var raw []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.chID, &r.extID); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan case: %w", err)
+		}
+		raw = append(raw, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cases: %w", err)
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(raw))
+	for i, r := range raw {
+		ids[i] = r.id
+	}
+	history, err := s.histories(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Stored, 0, len(raw))
+	for _, r := range raw {
+		c, err := store.DecodeRecord(r.record, r.status, r.ref, history[r.id])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.Stored{Case: c, PayloadHash: r.hash})
+	}
+	return out, nil
+}
+
+func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[string][]intake.StatusChange, error) {
+	rows, err := q.Query(ctx, `SELECT case_id::text, status, at, source, COALESCE(event_id, ''), department, message
+		FROM case_status_history WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, at, id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read status history: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]intake.StatusChange{}
+	for rows.Next() {
+		var id string
+		var h intake.StatusChange
+		if err := rows.Scan(&id, &h.Status, &h.At, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
+			return nil, fmt.Errorf("scan status history: %w", err)
+		}
+		h.At = h.At.UTC()
+		out[id] = append(out[id], h)
+	}
+	return out, rows.Err()
+}
+
+// GetCase finds a case by id or case number.
+func (s *Store) GetCase(ctx context.Context, ref string) (*intake.Case, error) {
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if store.IsUUID(ref) {
+		rows, err = s.pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.id = $1`, ref)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.case_no = $1`, ref)
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("get case: %w", err))
+	}
+	cases, err := s.scanCases(ctx, s.pool, rows)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("case %q: %w", ref, intake.ErrNotFound)
+	}
+	return cases[0].Case, nil
+}
+
+// ListCases pages through cases newest first.
+func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.CasePage, error) {
+	limit := store.ListLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Channel != "" {
+		where = append(where, "c.channel = "+arg(string(f.Channel)))
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = "+arg(string(f.Status)))
+	}
+	if !f.ReceivedFrom.IsZero() {
+		where = append(where, "c.received_at >= "+arg(f.ReceivedFrom.UTC()))
+	}
+	if !f.ReceivedTo.IsZero() {
+		where = append(where, "c.received_at < "+arg(f.ReceivedTo.UTC()))
+	}
+	if f.Cursor != "" {
+		cur, err := store.DecodeCursor(f.Cursor)
+		if err != nil {
+			return intake.CasePage{}, err
+		}
+		where = append(where, fmt.Sprintf("(c.received_at, c.id) < (%s, %s::uuid)", arg(cur.ReceivedAt), arg(cur.ID)))
+	}
+	query := `SELECT ` + caseColumns + ` FROM cases c`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT " + arg(limit+1)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
+	}
+	cases, err := s.scanCases(ctx, s.pool, rows)
+	if err != nil {
+		return intake.CasePage{}, unavailable(err)
+	}
+	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
+	for i, sc := range cases {
+		if i == limit {
+			last := page.Cases[limit-1]
+			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Cases = append(page.Cases, sc.Case)
+	}
+	return page, nil
+}
+
+// AddStatus appends a status change; a repeated event id changes nothing.
+func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
+	if !store.IsUUID(caseID) {
+		return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+	}
+	now := s.clock.Now().UTC()
+	var eventID *string
+	if ch.EventID != "" {
+		eventID = &ch.EventID
+	}
+	applied := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock the case so that concurrent changes apply in a definite order.
+		var current string
+		if err := tx.QueryRow(ctx, `SELECT status FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&current); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+			}
+			return fmt.Errorf("lock case: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO case_status_history (case_id, status, at, source, event_id, department, message, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			caseID, string(ch.Status), ch.At.UTC(), ch.Source, eventID, ch.Department, ch.Message, now)
+		if err != nil {
+			return fmt.Errorf("insert status: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		applied = true
+		// The current status is the latest by the event's own time, so an event that arrives
+		// late does not move the case backwards.
+		_, err = tx.Exec(ctx, `UPDATE cases SET status = (
+				SELECT status FROM case_status_history WHERE case_id = $1 ORDER BY at DESC, id DESC LIMIT 1),
+				updated_at = $2 WHERE id = $1`, caseID, now)
+		if err != nil {
+			return fmt.Errorf("update case status: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return applied, nil
+}
+
+// Deliveries lists a case's deliveries.
+func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Delivery, error) {
+	if !store.IsUUID(caseID) {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id::text, case_id::text, event, target, state, attempts, last_error, created_at, updated_at
+		FROM deliveries WHERE case_id = $1 ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("list deliveries: %w", err))
+	}
+	defer rows.Close()
+	var out []intake.Delivery
+	for rows.Next() {
+		var d intake.Delivery
+		if err := rows.Scan(&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("scan delivery: %w", err)
+		}
+		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

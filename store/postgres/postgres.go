@@ -1,0 +1,245 @@
+// Package postgres is the production case store: PostgreSQL through a pgx pool, with River's job
+// tables in the same database so that a case and its forwarding job commit together.
+//
+// Concurrent CreateCase calls are group-committed (see store/groupcommit): a few writer
+// transactions each carry many cases, which is what lets one PostgreSQL on modest hardware accept
+// several thousand durable cases a second.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLockID serialises goose and River migrations across replicas starting at once.
+const migrationLockID = 0x1234_5000_0001
+
+// Store is the PostgreSQL case store.
+type Store struct {
+	pool    *pgxpool.Pool
+	river   *river.Client[pgx.Tx]
+	opts    store.Options
+	clock   intake.Clock
+	batcher *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
+	log     *slog.Logger
+}
+
+// Config opens a Store.
+type Config struct {
+	URL     string
+	Options store.Options
+	Clock   intake.Clock
+	Logger  *slog.Logger
+	// MaxConns sizes the pool; zero leaves pgx's default.
+	MaxConns int32
+	// River, when set, is used as the job client (e.g. one with workers); otherwise the store
+	// makes an insert-only client.
+	River *river.Config
+}
+
+// Open connects to PostgreSQL. It does not migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pcfg.MaxConns = cfg.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	s, err := New(pool, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New wraps an existing pool.
+func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	rcfg := cfg.River
+	if rcfg == nil {
+		rcfg = &river.Config{Logger: logger}
+	}
+	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = intake.SystemClock
+	}
+	s := &Store{pool: pool, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{
+		Writers:  s.opts.Writers,
+		MaxBatch: s.opts.MaxBatch,
+		Isolate:  isolatable,
+	})
+	return s, nil
+}
+
+// Pool exposes the pool to the gateway's wiring (River workers, readiness).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// River is the job client bound to this store's pool.
+func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
+
+// Close stops the writers and closes the pool.
+func (s *Store) Close() error {
+	s.batcher.Close()
+	s.pool.Close()
+	return nil
+}
+
+// Migrate applies the gateway's and River's migrations under an advisory lock, so that several
+// replicas starting together migrate once.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockID)); err != nil {
+		return fmt.Errorf("migrate: take lock: %w", err)
+	}
+	defer func() {
+		// A fresh context: the lock must be released even when ctx has ended.
+		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(unlockCtx, "SELECT pg_advisory_unlock($1)", int64(migrationLockID))
+	}()
+
+	provider, db, err := gooseProvider(pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate gateway schema: %w", err)
+	}
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: quiet(logger)})
+	if err != nil {
+		return fmt.Errorf("river migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate river schema: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies migrations on this store's pool.
+func (s *Store) Migrate(ctx context.Context) error { return Migrate(ctx, s.pool, s.log) }
+
+func gooseProvider(pool *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, nil, fmt.Errorf("migrations fs: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, nil, fmt.Errorf("goose locker: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("goose provider: %w", err)
+	}
+	return p, db, nil
+}
+
+func quiet(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// Ready checks the connection and that no migration is pending.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: ping: %v", intake.ErrUnavailable, err)
+	}
+	provider, db, err := gooseProvider(s.pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pending, err := provider.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("check gateway migrations: %w", err)
+	}
+	if pending {
+		return errors.New("gateway migrations pending")
+	}
+	migrator, err := rivermigrate.New(riverpgxv5.New(s.pool), &rivermigrate.Config{Logger: quiet(s.log)})
+	if err != nil {
+		return fmt.Errorf("river migrator: %w", err)
+	}
+	res, err := migrator.Validate(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("check river migrations: %w", err)
+	}
+	if !res.OK {
+		return fmt.Errorf("river migrations pending: %v", res.Messages)
+	}
+	return nil
+}
+
+// isolatable reports whether a failed batch could be the fault of one member (a constraint or
+// data error) rather than of the database as a whole.
+func isolatable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 (connection), 53 (resources), 57 (operator intervention) are outages.
+		switch pgErr.Code[:2] {
+		case "08", "53", "57", "58":
+			return false
+		}
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err) {
+		return false
+	}
+	return true
+}
+
+// unavailable wraps an error as intake.ErrUnavailable when it is an outage.
+func unavailable(err error) error {
+	if err == nil || isolatable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", intake.ErrUnavailable, err)
+}

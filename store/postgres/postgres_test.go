@@ -1,0 +1,118 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/pgtest"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/postgres"
+	"github.com/hotline12345/intake-gateway/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
+}
+
+func migrateTemplate(ctx context.Context, url string) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool, nil)
+}
+
+// openStore returns a migrated store on a fresh database.
+func openStore(t *testing.T, opts store.Options) *postgres.Store {
+	t.Helper()
+	url := pgtest.NewDatabase(t, "postgres-store", migrateTemplate)
+	return openOn(t, url, opts)
+}
+
+func openOn(t *testing.T, url string, opts store.Options) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T, opts store.Options) intake.Store { return openStore(t, opts) },
+		OpenSecond: func(t *testing.T, s intake.Store, opts store.Options) intake.Store {
+			return openOn(t, s.(*postgres.Store).Pool().Config().ConnString(), opts)
+		},
+		FailDeliveriesTo: func(t *testing.T, s intake.Store, target string) {
+			_, err := s.(*postgres.Store).Pool().Exec(context.Background(), `
+				CREATE FUNCTION fail_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN RAISE EXCEPTION 'delivery to % refused by test', NEW.target; END $$;
+				CREATE TRIGGER fail_delivery BEFORE INSERT ON deliveries
+				FOR EACH ROW WHEN (NEW.target = '`+target+`') EXECUTE FUNCTION fail_delivery();`)
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+		JobsForCase: func(t *testing.T, s intake.Store, caseID string) int {
+			var n int
+			err := s.(*postgres.Store).Pool().QueryRow(context.Background(),
+				`SELECT count(*) FROM river_job WHERE kind = 'forward_case' AND args->>'case_id' = $1 AND state = 'available'`, caseID).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+		RawPayload: func(t *testing.T, s intake.Store, caseID string) intake.RawPayload {
+			var raw intake.RawPayload
+			err := s.(*postgres.Store).Pool().QueryRow(context.Background(),
+				`SELECT content_type, body FROM case_payloads WHERE case_id = $1`, caseID).Scan(&raw.ContentType, &raw.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw
+		},
+	})
+}
+
+func TestMigrateTwiceAndConcurrentlyIsSafe(t *testing.T) {
+	url := pgtest.NewDatabase(t, "", nil)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- postgres.Migrate(ctx, pool, nil) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent migrate: %v", err)
+		}
+	}
+	if err := postgres.Migrate(ctx, pool, nil); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	s := openOn(t, url, store.Options{})
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready after migrate: %v", err)
+	}
+}
+
+func TestReadyReportsPendingMigrations(t *testing.T) {
+	url := pgtest.NewDatabase(t, "", nil)
+	s := openOn(t, url, store.Options{})
+	if err := s.Ready(context.Background()); err == nil {
+		t.Fatal("Ready on an unmigrated database must fail")
+	}
+}

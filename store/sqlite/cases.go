@@ -1,0 +1,411 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
+)
+
+func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// CreateCase stores a case with its payload, first status entry, delivery record and forwarding
+// job in one transaction shared with the other cases submitted at the same moment.
+func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.CreateResult, error) {
+	if nc.Case == nil {
+		return intake.CreateResult{}, fmt.Errorf("%w: nil case", intake.ErrInvalid)
+	}
+	res, err := s.batcher.Do(ctx, nc)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return res, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
+	}
+	return res, err
+}
+
+func (s *Store) commitBatch(ctx context.Context, reqs []intake.NewCase) ([]groupcommit.Outcome[intake.CreateResult], error) {
+	return store.CommitBatch(ctx, (*batchDriver)(s), reqs)
+}
+
+// batchDriver gives the batch steps the names store.BatchDriver asks for without putting them on
+// the Store's public surface.
+type batchDriver Store
+
+func (d *batchDriver) FindByKeys(ctx context.Context, keys []store.Key) (map[store.Key]store.Stored, error) {
+	s := (*Store)(d)
+	return s.findByKeys(ctx, s.db, keys)
+}
+
+// InsertFresh numbers and inserts the fresh cases in one IMMEDIATE transaction. SQLite has a
+// single writer, so nobody can insert the same key between FindByKeys and here except another
+// process on the same file; ON CONFLICT DO NOTHING covers that too.
+func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]bool, error) {
+	s := (*Store)(d)
+	now := s.clock.Now().UTC()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	if err := s.assignCaseNumbers(ctx, tx, reqs, idx); err != nil {
+		return nil, err
+	}
+	insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, case_no, channel, channel_id, external_id, status,
+		priority, received_at, payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare case insert: %w", err)
+	}
+	defer insCase.Close()
+	insPayload, err := tx.PrepareContext(ctx, `INSERT INTO case_payloads (case_id, content_type, body, received_at) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare payload insert: %w", err)
+	}
+	defer insPayload.Close()
+	insHistory, err := tx.PrepareContext(ctx, `INSERT INTO case_status_history (case_id, status, at, source, recorded_at) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare history insert: %w", err)
+	}
+	defer insHistory.Close()
+	insDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare delivery insert: %w", err)
+	}
+	defer insDelivery.Close()
+
+	inserted := map[store.Key]bool{}
+	var jobParams []river.InsertManyParams
+	for _, i := range idx {
+		c := reqs[i].Case
+		rec, err := store.EncodeRecord(c)
+		if err != nil {
+			return nil, err
+		}
+		res, err := insCase.ExecContext(ctx, c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID, string(c.Status),
+			string(c.Priority), micros(c.ReceivedAt), reqs[i].PayloadHash, nullable(c.Citizen.Phone),
+			nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID), string(rec), micros(now))
+		if err != nil {
+			return nil, fmt.Errorf("insert case: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		inserted[store.KeyOf(reqs[i])] = true
+		ct := reqs[i].Raw.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		body := reqs[i].Raw.Body
+		if body == nil {
+			body = []byte{}
+		}
+		if _, err := insPayload.ExecContext(ctx, c.ID, ct, body, micros(c.ReceivedAt)); err != nil {
+			return nil, fmt.Errorf("insert payload: %w", err)
+		}
+		for _, h := range c.StatusHistory {
+			if _, err := insHistory.ExecContext(ctx, c.ID, string(h.Status), micros(h.At), h.Source, micros(now)); err != nil {
+				return nil, fmt.Errorf("insert status: %w", err)
+			}
+		}
+		target := reqs[i].ForwardTo
+		if target == "" {
+			target = s.opts.DefaultTarget
+		}
+		dl, job := store.NewDelivery(c, target, now)
+		if _, err := insDelivery.ExecContext(ctx, dl.ID, c.ID, dl.Event, dl.Target, micros(now), micros(now)); err != nil {
+			return nil, fmt.Errorf("insert delivery: %w", err)
+		}
+		jobParams = append(jobParams, river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
+			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+		}})
+	}
+	if len(jobParams) > 0 {
+		if _, err := s.river.InsertManyFastTx(ctx, tx, jobParams); err != nil {
+			return nil, fmt.Errorf("enqueue forwarding jobs: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit cases: %w", err)
+	}
+	return inserted, nil
+}
+
+func (s *Store) assignCaseNumbers(ctx context.Context, tx *sql.Tx, reqs []intake.NewCase, idx []int) error {
+	perDay := map[string][]int{}
+	var days []string
+	for _, i := range idx {
+		d := s.opts.Day(reqs[i].Case.ReceivedAt)
+		if _, ok := perDay[d]; !ok {
+			days = append(days, d)
+		}
+		perDay[d] = append(perDay[d], i)
+	}
+	for _, d := range days {
+		members := perDay[d]
+		var last int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO case_no_counters (day, last) VALUES (?, ?)
+			ON CONFLICT (day) DO UPDATE SET last = last + excluded.last RETURNING last`, d, len(members)).Scan(&last)
+		if err != nil {
+			return fmt.Errorf("reserve case numbers for %s: %w", d, err)
+		}
+		first := last - int64(len(members)) + 1
+		for j, i := range members {
+			reqs[i].Case.CaseNo = s.opts.CaseNo(d, first+int64(j))
+		}
+	}
+	return nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const caseColumns = `c.id, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash`
+
+func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
+	out := map[store.Key]store.Stored{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var (
+		conds []string
+		args  []any
+	)
+	for _, k := range keys {
+		conds = append(conds, "(c.channel_id = ? AND c.external_id = ?)")
+		args = append(args, k.ChannelID, k.ExternalID)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases c WHERE `+strings.Join(conds, " OR "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find cases by external id: %w", err)
+	}
+	cases, err := s.scanCases(ctx, q, rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range cases {
+		out[store.Key{ChannelID: sc.Case.ChannelID, ExternalID: sc.Case.ExternalID}] = sc
+	}
+	return out, nil
+}
+
+func (s *Store) scanCases(ctx context.Context, q querier, rows *sql.Rows) ([]store.Stored, error) {
+	type row struct {
+		id, status, ref, hash string
+		record                []byte
+	}
+	var raw []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan case: %w", err)
+		}
+		raw = append(raw, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cases: %w", err)
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(raw))
+	for i, r := range raw {
+		ids[i] = r.id
+	}
+	history, err := s.histories(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Stored, 0, len(raw))
+	for _, r := range raw {
+		c, err := store.DecodeRecord(r.record, r.status, r.ref, history[r.id])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.Stored{Case: c, PayloadHash: r.hash})
+	}
+	return out, nil
+}
+
+func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[string][]intake.StatusChange, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT case_id, status, at, source, COALESCE(event_id, ''), department, message
+		FROM case_status_history WHERE case_id IN (`+placeholders(len(ids))+`) ORDER BY case_id, at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read status history: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]intake.StatusChange{}
+	for rows.Next() {
+		var (
+			id string
+			at int64
+			h  intake.StatusChange
+		)
+		if err := rows.Scan(&id, &h.Status, &at, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
+			return nil, fmt.Errorf("scan status history: %w", err)
+		}
+		h.At = fromMicros(at)
+		out[id] = append(out[id], h)
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// GetCase finds a case by id or case number.
+func (s *Store) GetCase(ctx context.Context, ref string) (*intake.Case, error) {
+	col := "case_no"
+	if store.IsUUID(ref) {
+		col = "id"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.`+col+` = ?`, ref)
+	if err != nil {
+		return nil, fmt.Errorf("get case: %w", err)
+	}
+	cases, err := s.scanCases(ctx, s.db, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("case %q: %w", ref, intake.ErrNotFound)
+	}
+	return cases[0].Case, nil
+}
+
+// ListCases pages through cases newest first.
+func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.CasePage, error) {
+	limit := store.ListLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	if f.Channel != "" {
+		where, args = append(where, "c.channel = ?"), append(args, string(f.Channel))
+	}
+	if f.Status != "" {
+		where, args = append(where, "c.status = ?"), append(args, string(f.Status))
+	}
+	if !f.ReceivedFrom.IsZero() {
+		where, args = append(where, "c.received_at >= ?"), append(args, micros(f.ReceivedFrom))
+	}
+	if !f.ReceivedTo.IsZero() {
+		where, args = append(where, "c.received_at < ?"), append(args, micros(f.ReceivedTo))
+	}
+	if f.Cursor != "" {
+		cur, err := store.DecodeCursor(f.Cursor)
+		if err != nil {
+			return intake.CasePage{}, err
+		}
+		where, args = append(where, "(c.received_at, c.id) < (?, ?)"), append(args, micros(cur.ReceivedAt), cur.ID)
+	}
+	query := `SELECT ` + caseColumns + ` FROM cases c`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return intake.CasePage{}, fmt.Errorf("list cases: %w", err)
+	}
+	cases, err := s.scanCases(ctx, s.db, rows)
+	if err != nil {
+		return intake.CasePage{}, err
+	}
+	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
+	for i, sc := range cases {
+		if i == limit {
+			last := page.Cases[limit-1]
+			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Cases = append(page.Cases, sc.Case)
+	}
+	return page, nil
+}
+
+// AddStatus appends a status change; a repeated event id changes nothing.
+func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
+	now := s.clock.Now().UTC()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var current string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM cases WHERE id = ?`, caseID).Scan(&current); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+		}
+		return false, fmt.Errorf("read case: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, at, source, event_id, department, message, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		caseID, string(ch.Status), micros(ch.At), ch.Source, nullable(ch.EventID), ch.Department, ch.Message, micros(now))
+	if err != nil {
+		return false, fmt.Errorf("insert status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, tx.Commit()
+	}
+	// The current status is the latest by the event's own time, so a late event does not move
+	// the case backwards.
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = (
+			SELECT status FROM case_status_history WHERE case_id = ?1 ORDER BY at DESC, id DESC LIMIT 1),
+			updated_at = ?2 WHERE id = ?1`, caseID, micros(now)); err != nil {
+		return false, fmt.Errorf("update case status: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit status: %w", err)
+	}
+	return true, nil
+}
+
+// Deliveries lists a case's deliveries.
+func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, event, target, state, attempts, last_error, created_at, updated_at
+		FROM deliveries WHERE case_id = ? ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []intake.Delivery
+	for rows.Next() {
+		var (
+			d                intake.Delivery
+			created, updated int64
+		)
+		if err := rows.Scan(&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &created, &updated); err != nil {
+			return nil, fmt.Errorf("scan delivery: %w", err)
+		}
+		d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

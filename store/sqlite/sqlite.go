@@ -1,0 +1,192 @@
+// Package sqlite is the embedded case store: one SQLite file (modernc.org/sqlite, pure Go), used
+// when no database URL is configured, so that the gateway runs on a machine with nothing but the
+// binary. River's job tables live in the same file.
+//
+// SQLite has one writer at a time. All case writes go through one group-commit writer, so they
+// never wait on each other's locks; readers run concurrently thanks to WAL.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite case store.
+type Store struct {
+	db      *sql.DB
+	river   *river.Client[*sql.Tx]
+	opts    store.Options
+	clock   intake.Clock
+	batcher *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
+	log     *slog.Logger
+}
+
+// Config opens a Store.
+type Config struct {
+	Path    string
+	Options store.Options
+	Clock   intake.Clock
+	Logger  *slog.Logger
+	River   *river.Config
+}
+
+// DSN is the connection string for path. Pragmas are per connection, so they go in the DSN:
+// WAL for concurrent readers, a busy timeout instead of immediate SQLITE_BUSY, foreign keys, and
+// synchronous=FULL because an acknowledged case must survive a power cut, not only a crash.
+// Transactions start IMMEDIATE so that a writer takes the lock up front instead of failing to
+// upgrade a read lock half-way.
+func DSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database file. It does not migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("sqlite: empty path")
+	}
+	if dir := filepath.Dir(cfg.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	db, err := sql.Open("sqlite", DSN(cfg.Path))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	// A few connections let reads run beside the single writer; more only add lock waits.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	rcfg := cfg.River
+	if rcfg == nil {
+		rcfg = &river.Config{Logger: logger}
+	}
+	rc, err := river.NewClient(riversqlite.New(db), rcfg)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = intake.SystemClock
+	}
+	s := &Store{db: db, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch})
+	return s, nil
+}
+
+// DB exposes the handle to the gateway's wiring (River workers).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// River is the job client bound to this database.
+func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
+
+// Close stops the writer and closes the database.
+func (s *Store) Close() error {
+	s.batcher.Close()
+	return s.db.Close()
+}
+
+func (s *Store) goose() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migrations fs: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("goose provider: %w", err)
+	}
+	return p, nil
+}
+
+func (s *Store) riverMigrator() (*rivermigrate.Migrator[*sql.Tx], error) {
+	m, err := rivermigrate.New(riversqlite.New(s.db), &rivermigrate.Config{Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	return m, nil
+}
+
+// Migrate applies the gateway's and River's migrations. One process owns an SQLite file, so no
+// cross-process lock is needed beyond SQLite's own.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, err := s.goose()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate gateway schema: %w", err)
+	}
+	m, err := s.riverMigrator()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate river schema: %w", err)
+	}
+	return nil
+}
+
+// Ready checks the database answers and no migration is pending.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: ping: %v", intake.ErrUnavailable, err)
+	}
+	p, err := s.goose()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("check gateway migrations: %w", err)
+	}
+	if pending {
+		return errors.New("gateway migrations pending")
+	}
+	m, err := s.riverMigrator()
+	if err != nil {
+		return err
+	}
+	res, err := m.Validate(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("check river migrations: %w", err)
+	}
+	if !res.OK {
+		return fmt.Errorf("river migrations pending: %v", res.Messages)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/sqlite"
+	"github.com/hotline12345/intake-gateway/store/storetest"
+)
+
+func openStore(t *testing.T, opts store.Options) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "intake.db"), Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T, opts store.Options) intake.Store { return openStore(t, opts) },
+		FailDeliveriesTo: func(t *testing.T, s intake.Store, target string) {
+			_, err := s.(*sqlite.Store).DB().Exec(`CREATE TRIGGER fail_delivery BEFORE INSERT ON deliveries
+				WHEN NEW.target = '` + target + `' BEGIN SELECT RAISE(ABORT, 'delivery refused by test'); END`)
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+		JobsForCase: func(t *testing.T, s intake.Store, caseID string) int {
+			var n int
+			err := s.(*sqlite.Store).DB().QueryRow(`SELECT count(*) FROM river_job
+				WHERE kind = 'forward_case' AND json_extract(args, '$.case_id') = ? AND state = 'available'`, caseID).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+		RawPayload: func(t *testing.T, s intake.Store, caseID string) intake.RawPayload {
+			var raw intake.RawPayload
+			err := s.(*sqlite.Store).DB().QueryRow(`SELECT content_type, body FROM case_payloads WHERE case_id = ?`, caseID).
+				Scan(&raw.ContentType, &raw.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return raw
+		},
+	})
+}
+
+func TestReadyReportsPendingMigrations(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "x.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ready(context.Background()); err == nil {
+		t.Fatal("Ready on an unmigrated database must fail")
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if err := s.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready after migrate: %v", err)
+	}
+}

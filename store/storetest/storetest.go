@@ -1,0 +1,566 @@
+// Package storetest is the contract every case store must pass. Each driver's tests call Run with
+// a Harness that opens fresh stores of that driver; the suite then proves the same behaviour on
+// both: idempotent creation under concurrency, unique case numbers, the forwarding job committed
+// with the case (and not without it), status history, and listing with cursors.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/normalize"
+	"github.com/hotline12345/intake-gateway/store"
+)
+
+// Harness adapts a driver to the suite.
+type Harness struct {
+	// Open returns a fresh, migrated, empty store.
+	Open func(t *testing.T, opts store.Options) intake.Store
+	// OpenSecond opens another, independent store (its own pool and writers) on the database of
+	// s, standing in for a second gateway process. Nil when the driver has one process per file.
+	OpenSecond func(t *testing.T, s intake.Store, opts store.Options) intake.Store
+	// FailDeliveriesTo makes every transaction that inserts a delivery to target fail at that
+	// point, after the case row has been written, so the suite can prove the rollback.
+	FailDeliveriesTo func(t *testing.T, s intake.Store, target string)
+	// JobsForCase counts the queued forward_case jobs whose args name caseID.
+	JobsForCase func(t *testing.T, s intake.Store, caseID string) int
+	// RawPayload reads back a case's stored raw payload.
+	RawPayload func(t *testing.T, s intake.Store, caseID string) intake.RawPayload
+}
+
+// Shanghai is the zone the suite numbers cases in.
+var Shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+// Options are the store options the suite uses unless a test says otherwise.
+func Options() store.Options {
+	return store.Options{CaseNoPrefix: "WH", Location: Shanghai, Writers: 4, MaxBatch: 32}
+}
+
+// NewCase builds a valid new case as the intake service would.
+func NewCase(channelID, externalID string, receivedAt time.Time) intake.NewCase {
+	sub := intake.Submission{
+		Channel:    intake.ChannelREST,
+		ChannelID:  channelID,
+		ExternalID: externalID,
+		Citizen:    intake.CitizenInput{Name: "王女士", Phone: "138 0013 8000"},
+		Text:       "小区门口路灯坏了一个星期，晚上很黑，请尽快修理。",
+		Metadata:   map[string]string{"source": "storetest"},
+	}
+	c := normalize.Build(sub, receivedAt, normalize.Options{})
+	c.ID = store.NewID()
+	c.QueryCode = "123456"
+	body := fmt.Sprintf(`{"external_id":%q}`, externalID)
+	return intake.NewCase{
+		Case:        &c,
+		Raw:         intake.RawPayload{ContentType: "application/json", Body: []byte(body)},
+		PayloadHash: "hash-" + externalID,
+	}
+}
+
+// Run runs the contract suite.
+func Run(t *testing.T, h Harness) {
+	t.Run("CreateThenGetByIDAndCaseNo", func(t *testing.T) { testCreateAndGet(t, h) })
+	t.Run("RetryReturnsTheFirstCase", func(t *testing.T) { testSequentialDuplicate(t, h) })
+	t.Run("ConcurrentCopiesMakeOneCase", func(t *testing.T) { testConcurrentDuplicates(t, h) })
+	t.Run("CaseNumbersUniqueUnderConcurrency", func(t *testing.T) { testCaseNumbersUnique(t, h) })
+	t.Run("CaseNumbersFollowTheLocalDay", func(t *testing.T) { testCaseNumberDays(t, h) })
+	t.Run("FailedTransactionLeavesNoCaseAndNoJob", func(t *testing.T) { testAtomicity(t, h) })
+	t.Run("StatusHistory", func(t *testing.T) { testStatusHistory(t, h) })
+	t.Run("ListFiltersAndCursor", func(t *testing.T) { testList(t, h) })
+	t.Run("NotFoundAndBadCursor", func(t *testing.T) { testErrors(t, h) })
+	if h.OpenSecond != nil {
+		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func mustCreate(t *testing.T, s intake.Store, nc intake.NewCase) intake.CreateResult {
+	t.Helper()
+	res, err := s.CreateCase(ctx(t), nc)
+	if err != nil {
+		t.Fatalf("CreateCase(%s): %v", nc.Case.ExternalID, err)
+	}
+	return res
+}
+
+func canonicalJSON(t *testing.T, c *intake.Case) string {
+	t.Helper()
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func testCreateAndGet(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	received := time.Date(2026, 11, 27, 9, 30, 0, 123456000, time.UTC)
+	nc := NewCase("rest:crm", "ext-1", received)
+	lat, lng := 37.5, 122.1
+	nc.Case.Location = &intake.Location{Lat: &lat, Lng: &lng, Address: "环翠区文化中路", Source: intake.LocationGPS}
+	nc.Case.Attachments = []intake.Attachment{{Kind: intake.AttachmentImage, URL: "https://example.com/a.jpg"}}
+	res := mustCreate(t, s, nc)
+	if !res.Created {
+		t.Fatal("first CreateCase reported Created=false")
+	}
+	if want := "WH2026112700001"; res.Case.CaseNo != want {
+		t.Fatalf("case_no %q, want %q", res.Case.CaseNo, want)
+	}
+	if res.PayloadHash != "hash-ext-1" {
+		t.Fatalf("payload hash %q", res.PayloadHash)
+	}
+
+	byID, err := s.GetCase(ctx(t), res.Case.ID)
+	if err != nil {
+		t.Fatalf("GetCase by id: %v", err)
+	}
+	byNo, err := s.GetCase(ctx(t), res.Case.CaseNo)
+	if err != nil {
+		t.Fatalf("GetCase by case_no: %v", err)
+	}
+	if canonicalJSON(t, byID) != canonicalJSON(t, byNo) {
+		t.Fatal("GetCase by id and by case_no differ")
+	}
+	want := *res.Case
+	if got, w := canonicalJSON(t, byID), canonicalJSON(t, &want); got != w {
+		t.Fatalf("stored case differs from created one\n got %s\nwant %s", got, w)
+	}
+	if !byID.ReceivedAt.Equal(received) {
+		t.Fatalf("received_at %v, want %v (microsecond precision)", byID.ReceivedAt, received)
+	}
+	if byID.Status != intake.StatusReceived || len(byID.StatusHistory) != 1 || byID.StatusHistory[0].Status != intake.StatusReceived {
+		t.Fatalf("status %q history %+v", byID.Status, byID.StatusHistory)
+	}
+
+	ds, err := s.Deliveries(ctx(t), res.Case.ID)
+	if err != nil {
+		t.Fatalf("Deliveries: %v", err)
+	}
+	if len(ds) != 1 || ds[0].Event != intake.EventCaseCreated || ds[0].State != intake.DeliveryQueued || ds[0].Target != "default" {
+		t.Fatalf("deliveries %+v, want one queued case.created to default", ds)
+	}
+	if n := h.JobsForCase(t, s, res.Case.ID); n != 1 {
+		t.Fatalf("forward_case jobs for the case: %d, want 1", n)
+	}
+	raw := h.RawPayload(t, s, res.Case.ID)
+	if raw.ContentType != "application/json" || string(raw.Body) != string(nc.Raw.Body) {
+		t.Fatalf("raw payload %q %q", raw.ContentType, raw.Body)
+	}
+}
+
+func testSequentialDuplicate(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	now := time.Now().UTC()
+	first := mustCreate(t, s, NewCase("rest:crm", "dup", now))
+	retry := NewCase("rest:crm", "dup", now.Add(time.Second))
+	retry.PayloadHash = "a different body"
+	again := mustCreate(t, s, retry)
+	if again.Created {
+		t.Fatal("retry reported Created=true")
+	}
+	if again.Case.ID != first.Case.ID || again.Case.CaseNo != first.Case.CaseNo || again.Case.QueryCode != first.Case.QueryCode {
+		t.Fatalf("retry got %s/%s, want %s/%s", again.Case.ID, again.Case.CaseNo, first.Case.ID, first.Case.CaseNo)
+	}
+	if again.PayloadHash != "hash-dup" {
+		t.Fatalf("retry should see the first payload hash, got %q", again.PayloadHash)
+	}
+	if n := h.JobsForCase(t, s, first.Case.ID); n != 1 {
+		t.Fatalf("jobs %d after a retry, want 1", n)
+	}
+	// The same external id on another channel instance is a different submission.
+	other := mustCreate(t, s, NewCase("rest:other", "dup", now))
+	if !other.Created || other.Case.ID == first.Case.ID {
+		t.Fatal("same external id on another channel must be a new case")
+	}
+}
+
+func testConcurrentDuplicates(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	now := time.Now().UTC()
+	const copies = 50
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		ids     = map[string]int{}
+		created int
+	)
+	start := make(chan struct{})
+	for range copies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := s.CreateCase(context.Background(), NewCase("wechat-main", "msg-42", now))
+			if err != nil {
+				t.Errorf("CreateCase: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ids[res.Case.ID+" "+res.Case.CaseNo]++
+			if res.Created {
+				created++
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if len(ids) != 1 || created != 1 {
+		t.Fatalf("%d copies gave cases %v with %d created, want one case created once", copies, ids, created)
+	}
+	page, err := s.ListCases(ctx(t), intake.CaseFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Cases) != 1 {
+		t.Fatalf("%d cases stored, want 1", len(page.Cases))
+	}
+	if n := h.JobsForCase(t, s, page.Cases[0].ID); n != 1 {
+		t.Fatalf("jobs %d, want 1", n)
+	}
+}
+
+func createMany(t *testing.T, s intake.Store, channelID string, n int, received time.Time) []*intake.Case {
+	t.Helper()
+	out := make([]*intake.Case, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.CreateCase(context.Background(), NewCase(channelID, fmt.Sprintf("m-%d", i), received))
+			if err != nil {
+				t.Errorf("CreateCase %d: %v", i, err)
+				return
+			}
+			out[i] = res.Case
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return out
+}
+
+func assertContiguousNumbers(t *testing.T, cases []*intake.Case, prefix string, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, c := range cases {
+		if seen[c.CaseNo] {
+			t.Fatalf("case number %s issued twice", c.CaseNo)
+		}
+		seen[c.CaseNo] = true
+	}
+	for i := 1; i <= n; i++ {
+		if no := fmt.Sprintf("%s%05d", prefix, i); !seen[no] {
+			t.Fatalf("case number %s missing: numbers should run 1..%d without gaps when nothing fails", no, n)
+		}
+	}
+}
+
+func testCaseNumbersUnique(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	received := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	cases := createMany(t, s, "rest:crm", 200, received)
+	assertContiguousNumbers(t, cases, "WH20261127", 200)
+}
+
+func testCaseNumberDays(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	// 15:59:59Z is 23:59:59 in Shanghai on the 27th; 16:00:00Z is already the 28th there.
+	late := mustCreate(t, s, NewCase("rest:crm", "late", time.Date(2026, 11, 27, 15, 59, 59, 0, time.UTC)))
+	early := mustCreate(t, s, NewCase("rest:crm", "early", time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)))
+	early2 := mustCreate(t, s, NewCase("rest:crm", "early2", time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)))
+	if late.Case.CaseNo != "WH2026112700001" || early.Case.CaseNo != "WH2026112800001" || early2.Case.CaseNo != "WH2026112800002" {
+		t.Fatalf("case numbers %s %s %s: the sequence must follow the local day", late.Case.CaseNo, early.Case.CaseNo, early2.Case.CaseNo)
+	}
+}
+
+func testAtomicity(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	h.FailDeliveriesTo(t, s, "explode")
+	now := time.Now().UTC()
+
+	var wg sync.WaitGroup
+	bad := NewCase("rest:crm", "doomed", now)
+	bad.ForwardTo = "explode"
+	var badErr error
+	good := make([]intake.CreateResult, 10)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, badErr = s.CreateCase(context.Background(), bad)
+	}()
+	for i := range good {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.CreateCase(context.Background(), NewCase("rest:crm", fmt.Sprintf("ok-%d", i), now))
+			if err != nil {
+				t.Errorf("good case %d failed beside a bad one: %v", i, err)
+			}
+			good[i] = res
+		}()
+	}
+	wg.Wait()
+	if badErr == nil {
+		t.Fatal("a transaction whose delivery insert fails must fail")
+	}
+	if _, err := s.GetCase(ctx(t), bad.Case.ID); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("failed case is readable (err %v): the case row outlived its transaction", err)
+	}
+	if n := h.JobsForCase(t, s, bad.Case.ID); n != 0 {
+		t.Fatalf("failed case left %d jobs", n)
+	}
+	for i, g := range good {
+		if g.Case == nil || !g.Created {
+			t.Fatalf("good case %d not created", i)
+		}
+		if n := h.JobsForCase(t, s, g.Case.ID); n != 1 {
+			t.Fatalf("good case %d has %d jobs", i, n)
+		}
+	}
+	// The failure left the external id free: a corrected retry succeeds.
+	retry := NewCase("rest:crm", "doomed", now)
+	if res := mustCreate(t, s, retry); !res.Created {
+		t.Fatal("retry after a failed transaction was not created")
+	}
+}
+
+func testStatusHistory(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	c := mustCreate(t, s, NewCase("rest:crm", "st", t0)).Case
+
+	add := func(ev string, st intake.Status, at time.Time) bool {
+		t.Helper()
+		ok, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: st, At: at, Source: "case-system", EventID: ev, Department: "市城管局", Message: "已处理"})
+		if err != nil {
+			t.Fatalf("AddStatus %s: %v", ev, err)
+		}
+		return ok
+	}
+	if !add("e1", intake.StatusAccepted, t0.Add(time.Hour)) {
+		t.Fatal("first event not applied")
+	}
+	if add("e1", intake.StatusAccepted, t0.Add(time.Hour)) {
+		t.Fatal("repeated event id applied twice")
+	}
+	// resolved arrives before assigned, though it happened after it.
+	add("e3", intake.StatusResolved, t0.Add(3*time.Hour))
+	add("e2", intake.StatusAssigned, t0.Add(2*time.Hour))
+
+	got, err := s.GetCase(ctx(t), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != intake.StatusResolved {
+		t.Fatalf("status %s, want resolved (a late event must not move the case back)", got.Status)
+	}
+	var seq []string
+	for _, h := range got.StatusHistory {
+		seq = append(seq, string(h.Status))
+	}
+	if want := "received accepted assigned resolved"; strings.Join(seq, " ") != want {
+		t.Fatalf("history %v, want %s", seq, want)
+	}
+	if got.StatusHistory[1].Department != "市城管局" || got.StatusHistory[1].EventID != "e1" {
+		t.Fatalf("history entry lost fields: %+v", got.StatusHistory[1])
+	}
+	if _, err := s.AddStatus(ctx(t), store.NewID(), intake.StatusChange{Status: intake.StatusClosed, At: t0}); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("AddStatus on a missing case: %v", err)
+	}
+}
+
+func testList(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	base := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	var all []*intake.Case
+	for i := range 25 {
+		nc := NewCase("ch", fmt.Sprintf("l-%02d", i), base.Add(time.Duration(i)*time.Hour))
+		if i%3 == 0 {
+			nc.Case.Channel = intake.ChannelWeChat
+		}
+		all = append(all, mustCreate(t, s, nc).Case)
+	}
+	// Two cases in the same microsecond must still page deterministically.
+	twin := NewCase("ch", "twin", base.Add(24*time.Hour))
+	all = append(all, mustCreate(t, s, twin).Case)
+	if _, err := s.AddStatus(ctx(t), all[5].ID, intake.StatusChange{Status: intake.StatusAccepted, At: base.Add(100 * time.Hour), Source: "t"}); err != nil {
+		t.Fatal(err)
+	}
+
+	var paged []string
+	cursor := ""
+	pages := 0
+	for {
+		page, err := s.ListCases(ctx(t), intake.CaseFilter{Limit: 10, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, c := range page.Cases {
+			paged = append(paged, c.ID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+		if pages > 10 {
+			t.Fatal("pagination does not end")
+		}
+	}
+	sorted := append([]*intake.Case(nil), all...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if !sorted[i].ReceivedAt.Equal(sorted[j].ReceivedAt) {
+			return sorted[i].ReceivedAt.After(sorted[j].ReceivedAt)
+		}
+		return sorted[i].ID > sorted[j].ID
+	})
+	var want []string
+	for _, c := range sorted {
+		want = append(want, c.ID)
+	}
+	if !reflect.DeepEqual(paged, want) || pages != 3 {
+		t.Fatalf("paged listing (%d pages) is not every case once, newest first", pages)
+	}
+
+	count := func(f intake.CaseFilter) int {
+		t.Helper()
+		f.Limit = 100
+		page, err := s.ListCases(ctx(t), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Cases)
+	}
+	if n := count(intake.CaseFilter{Channel: intake.ChannelWeChat}); n != 9 {
+		t.Fatalf("wechat filter: %d, want 9", n)
+	}
+	if n := count(intake.CaseFilter{Status: intake.StatusAccepted}); n != 1 {
+		t.Fatalf("status filter: %d, want 1", n)
+	}
+	if n := count(intake.CaseFilter{ReceivedFrom: base.Add(10 * time.Hour), ReceivedTo: base.Add(20 * time.Hour)}); n != 10 {
+		t.Fatalf("received range [10h,20h): %d, want 10", n)
+	}
+	if n := count(intake.CaseFilter{Channel: intake.ChannelREST, ReceivedFrom: base.Add(20 * time.Hour)}); n != 4 {
+		t.Fatalf("rest from 20h: %d, want 4", n)
+	}
+}
+
+func testErrors(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	if _, err := s.GetCase(ctx(t), store.NewID()); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := s.GetCase(ctx(t), "WH2099010100001"); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("unknown case_no: %v", err)
+	}
+	if _, err := s.ListCases(ctx(t), intake.CaseFilter{Cursor: "not-a-cursor"}); !errors.Is(err, intake.ErrInvalid) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+	if err := s.Ready(ctx(t)); err != nil {
+		t.Fatalf("Ready on a migrated store: %v", err)
+	}
+}
+
+func testTwoProcesses(t *testing.T, h Harness) {
+	a := h.Open(t, Options())
+	b := h.OpenSecond(t, a, Options())
+	received := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		cases []*intake.Case
+	)
+	for _, s := range []intake.Store{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := createManyNoFatal(t, s, "rest:crm", 100, received)
+			mu.Lock()
+			cases = append(cases, got...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	// Both processes submitted the same 100 external ids: 100 cases, numbered 1..100.
+	byID := map[string]*intake.Case{}
+	for _, c := range cases {
+		if prev, ok := byID[c.ID]; ok && prev.CaseNo != c.CaseNo {
+			t.Fatalf("case %s seen with two numbers", c.ID)
+		}
+		byID[c.ID] = c
+	}
+	if len(byID) != 100 {
+		t.Fatalf("%d distinct cases from two processes submitting the same 100 ids", len(byID))
+	}
+	unique := make([]*intake.Case, 0, len(byID))
+	for _, c := range byID {
+		unique = append(unique, c)
+	}
+	seen := map[string]bool{}
+	for _, c := range unique {
+		if seen[c.CaseNo] {
+			t.Fatalf("case number %s issued twice across processes", c.CaseNo)
+		}
+		seen[c.CaseNo] = true
+	}
+	// Distinct ids from both processes never share a number.
+	more := append(createManyNoFatal(t, a, "rest:a", 50, received), createManyNoFatal(t, b, "rest:b", 50, received)...)
+	for _, c := range more {
+		if seen[c.CaseNo] {
+			t.Fatalf("case number %s issued twice across processes", c.CaseNo)
+		}
+		seen[c.CaseNo] = true
+	}
+}
+
+func createManyNoFatal(t *testing.T, s intake.Store, channelID string, n int, received time.Time) []*intake.Case {
+	out := make([]*intake.Case, 0, n)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.CreateCase(context.Background(), NewCase(channelID, fmt.Sprintf("m-%d", i), received))
+			if err != nil {
+				t.Errorf("CreateCase %d: %v", i, err)
+				return
+			}
+			mu.Lock()
+			out = append(out, res.Case)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
