@@ -104,6 +104,8 @@ type Receipt struct {
 	Case *Case
 	// Created is false when the submission was a retry of one already stored.
 	Created bool
+	// Deliveries are the deliveries queued for a new case.
+	Deliveries []Delivery
 }
 
 // Submitter is what channel adapters call: it turns a submission into a durably stored case
@@ -123,3 +125,50 @@ var (
 	// ErrUnavailable: the store could not be reached or did not answer in time.
 	ErrUnavailable = errors.New("store unavailable")
 )
+
+// FieldError is one problem with one input field. Field is the JSON path as the client wrote it.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// ValidationError lists everything wrong with a submission. It wraps ErrInvalid.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b []byte
+	b = append(b, "invalid submission:"...)
+	for i, f := range e.Fields {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, ' ')
+		b = append(b, f.Field...)
+		b = append(b, ": "...)
+		b = append(b, f.Reason...)
+	}
+	return string(b)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Invalid is a ValidationError for one field.
+func Invalid(field, reason string) *ValidationError {
+	return &ValidationError{Fields: []FieldError{{Field: field, Reason: reason}}}
+}
+
+// ConflictError is returned when an external id was already used for a different payload; it
+// carries the case the id belongs to.
+type ConflictError struct {
+	Existing *Case
+}
+
+func (e *ConflictError) Error() string {
+	return "external id " + e.Existing.ExternalID + " already used for a different submission (case " + e.Existing.CaseNo + ")"
+}
+
+// Unwrap makes errors.Is(err, ErrIdempotencyConflict) hold.
+func (e *ConflictError) Unwrap() error { return ErrIdempotencyConflict }

@@ -42,6 +42,8 @@ type CreateResult struct {
 	Created bool
 	// PayloadHash is the hash stored with the case; on a duplicate it is the first delivery's.
 	PayloadHash string
+	// Deliveries are the deliveries this call queued (empty on a duplicate).
+	Deliveries []Delivery
 }
 
 // CaseFilter selects cases for ListCases. Zero values mean "any".
@@ -90,4 +92,11 @@ type Delivery struct {
 	LastError string        `json:"last_error,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// CaseView is a case together with the gateway's delivery records for it, as the REST API shows
+// a single case.
+type CaseView struct {
+	*Case
+	Deliveries []Delivery `json:"deliveries"`
 }

@@ -19,8 +19,10 @@ type Options struct {
 // gateway knows without I/O; the intake service adds id, query code and case number. The result
 // still has to pass validation: Build never rejects, it only cleans.
 func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Case {
-	receivedAt = receivedAt.UTC()
-	occurredAt := sub.OccurredAt.UTC()
+	// Stores keep microseconds; truncating here makes the case returned at creation identical to
+	// the one read back later.
+	receivedAt = receivedAt.UTC().Truncate(time.Microsecond)
+	occurredAt := sub.OccurredAt.UTC().Truncate(time.Microsecond)
 	if sub.OccurredAt.IsZero() {
 		occurredAt = receivedAt
 	}

@@ -19,9 +19,9 @@ type BatchDriver interface {
 	// FindByKeys loads the stored cases for keys; missing keys are absent from the map.
 	FindByKeys(ctx context.Context, keys []Key) (map[Key]Stored, error)
 	// InsertFresh numbers and inserts reqs[i] for i in idx, with their payloads, history,
-	// deliveries and jobs, in one transaction, and reports which keys it inserted. A key it did
-	// not insert was inserted concurrently by someone else.
-	InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[Key]bool, error)
+	// deliveries and jobs, in one transaction, and returns the delivery it queued for each key
+	// it inserted. A key missing from the result was inserted concurrently by someone else.
+	InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[Key]intake.Delivery, error)
 }
 
 // CommitBatch is the group-commit step both stores share. Copies of one submission inside the
@@ -43,7 +43,7 @@ func CommitBatch(ctx context.Context, d BatchDriver, reqs []intake.NewCase) ([]g
 			fresh = append(fresh, i)
 		}
 	}
-	created := map[Key]bool{}
+	created := map[Key][]intake.Delivery{}
 	if len(fresh) > 0 {
 		inserted, err := d.InsertFresh(ctx, reqs, fresh)
 		if err != nil {
@@ -52,8 +52,8 @@ func CommitBatch(ctx context.Context, d BatchDriver, reqs []intake.NewCase) ([]g
 		var raced []Key
 		for _, i := range fresh {
 			k := KeyOf(reqs[i])
-			if inserted[k] {
-				created[k] = true
+			if d, ok := inserted[k]; ok {
+				created[k] = []intake.Delivery{d}
 				existing[k] = Stored{Case: reqs[i].Case, PayloadHash: reqs[i].PayloadHash}
 			} else {
 				raced = append(raced, k)
@@ -78,11 +78,11 @@ func CommitBatch(ctx context.Context, d BatchDriver, reqs []intake.NewCase) ([]g
 			outs[i].Err = fmt.Errorf("case %s/%s vanished after a conflict", k.ChannelID, k.ExternalID)
 			continue
 		}
-		outs[i].Value = intake.CreateResult{
-			Case:        got.Case,
-			Created:     created[k] && plan.Leader[i] == i,
-			PayloadHash: got.PayloadHash,
+		res := intake.CreateResult{Case: got.Case, PayloadHash: got.PayloadHash}
+		if ds, ok := created[k]; ok && plan.Leader[i] == i {
+			res.Created, res.Deliveries = true, ds
 		}
+		outs[i].Value = res
 	}
 	return outs, nil
 }

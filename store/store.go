@@ -168,6 +168,7 @@ func PlanBatch(reqs []intake.NewCase) BatchPlan {
 
 // NewDelivery is the delivery row and job for a new case's case.created event.
 func NewDelivery(c *intake.Case, target string, now time.Time) (intake.Delivery, jobs.ForwardCase) {
+	now = now.UTC().Truncate(time.Microsecond)
 	d := intake.Delivery{
 		ID:        NewID(),
 		CaseID:    c.ID,

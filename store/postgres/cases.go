@@ -44,7 +44,7 @@ func (d *batchDriver) FindByKeys(ctx context.Context, keys []store.Key) (map[sto
 	return s.findByKeys(ctx, s.pool, keys)
 }
 
-func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]bool, error) {
+func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]intake.Delivery, error) {
 	s := (*Store)(d)
 	if err := s.assignCaseNumbers(ctx, reqs, idx); err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (s *Store) assignCaseNumbers(ctx context.Context, reqs []intake.NewCase, id
 
 // insertFresh writes the fresh cases and everything that belongs with them, and reports which
 // keys this transaction inserted.
-func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]bool, error) {
+func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]intake.Delivery, error) {
 	now := s.clock.Now().UTC()
 	n := len(idx)
 	var (
@@ -144,14 +144,14 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 	if err != nil {
 		return nil, fmt.Errorf("insert cases: %w", err)
 	}
-	inserted := map[store.Key]bool{}
+	inserted := map[store.Key]intake.Delivery{}
 	for rows.Next() {
 		var k store.Key
 		if err := rows.Scan(&k.ChannelID, &k.ExternalID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan inserted case: %w", err)
 		}
-		inserted[k] = true
+		inserted[k] = intake.Delivery{}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -172,7 +172,8 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 	)
 	for _, i := range idx {
 		c := reqs[i].Case
-		if !inserted[store.KeyOf(reqs[i])] {
+		k := store.KeyOf(reqs[i])
+		if _, ok := inserted[k]; !ok {
 			continue
 		}
 		ct := reqs[i].Raw.ContentType
@@ -192,6 +193,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			target = s.opts.DefaultTarget
 		}
 		d, job := store.NewDelivery(c, target, now)
+		inserted[k] = d
 		dIDs, dCaseIDs, dEvents, dTargets = append(dIDs, d.ID), append(dCaseIDs, c.ID), append(dEvents, d.Event), append(dTargets, d.Target)
 		jobParams = append(jobParams, river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
 			Queue: jobs.QueueForward, Priority: store.JobPriority(c),

@@ -49,7 +49,7 @@ func (d *batchDriver) FindByKeys(ctx context.Context, keys []store.Key) (map[sto
 // InsertFresh numbers and inserts the fresh cases in one IMMEDIATE transaction. SQLite has a
 // single writer, so nobody can insert the same key between FindByKeys and here except another
 // process on the same file; ON CONFLICT DO NOTHING covers that too.
-func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]bool, error) {
+func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]intake.Delivery, error) {
 	s := (*Store)(d)
 	now := s.clock.Now().UTC()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -84,7 +84,7 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 	}
 	defer insDelivery.Close()
 
-	inserted := map[store.Key]bool{}
+	inserted := map[store.Key]intake.Delivery{}
 	var jobParams []river.InsertManyParams
 	for _, i := range idx {
 		c := reqs[i].Case
@@ -101,7 +101,6 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue
 		}
-		inserted[store.KeyOf(reqs[i])] = true
 		ct := reqs[i].Raw.ContentType
 		if ct == "" {
 			ct = "application/octet-stream"
@@ -123,6 +122,7 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 			target = s.opts.DefaultTarget
 		}
 		dl, job := store.NewDelivery(c, target, now)
+		inserted[store.KeyOf(reqs[i])] = dl
 		if _, err := insDelivery.ExecContext(ctx, dl.ID, c.ID, dl.Event, dl.Target, micros(now), micros(now)); err != nil {
 			return nil, fmt.Errorf("insert delivery: %w", err)
 		}

@@ -159,6 +159,9 @@ func testCreateAndGet(t *testing.T, h Harness) {
 	if len(ds) != 1 || ds[0].Event != intake.EventCaseCreated || ds[0].State != intake.DeliveryQueued || ds[0].Target != "default" {
 		t.Fatalf("deliveries %+v, want one queued case.created to default", ds)
 	}
+	if len(res.Deliveries) != 1 || res.Deliveries[0].ID != ds[0].ID {
+		t.Fatalf("CreateCase returned deliveries %+v, stored %+v", res.Deliveries, ds)
+	}
 	if n := h.JobsForCase(t, s, res.Case.ID); n != 1 {
 		t.Fatalf("forward_case jobs for the case: %d, want 1", n)
 	}
@@ -175,8 +178,8 @@ func testSequentialDuplicate(t *testing.T, h Harness) {
 	retry := NewCase("rest:crm", "dup", now.Add(time.Second))
 	retry.PayloadHash = "a different body"
 	again := mustCreate(t, s, retry)
-	if again.Created {
-		t.Fatal("retry reported Created=true")
+	if again.Created || len(again.Deliveries) != 0 {
+		t.Fatal("retry reported Created=true or queued deliveries")
 	}
 	if again.Case.ID != first.Case.ID || again.Case.CaseNo != first.Case.CaseNo || again.Case.QueryCode != first.Case.QueryCode {
 		t.Fatalf("retry got %s/%s, want %s/%s", again.Case.ID, again.Case.CaseNo, first.Case.ID, first.Case.CaseNo)

@@ -1,0 +1,190 @@
+// Package accept turns a channel's submission into a durably stored case: it normalizes the
+// submission, gives the case its id and query code, validates the record and stores it with its
+// forwarding job. It is the one implementation of intake.Submitter that every channel calls.
+package accept
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/normalize"
+	"github.com/hotline12345/intake-gateway/store"
+)
+
+// Options tune the service.
+type Options struct {
+	// MaxTextChars is the longest text accepted, in characters.
+	MaxTextChars int
+	// MaxFutureSkew is how far in the future a channel's timestamp may lie.
+	MaxFutureSkew time.Duration
+	Normalize     normalize.Options
+}
+
+// Observer is told about every case created and every retry recognised; metrics hang off it.
+type Observer interface {
+	CaseCreated(c *intake.Case)
+	CaseReplayed(c *intake.Case)
+}
+
+// Service is the intake pipeline.
+type Service struct {
+	store    intake.Store
+	clock    intake.Clock
+	opts     Options
+	validate *validator.Validate
+	observer Observer
+}
+
+// New builds the service. observer may be nil.
+func New(st intake.Store, clock intake.Clock, opts Options, observer Observer) *Service {
+	if clock == nil {
+		clock = intake.SystemClock
+	}
+	if opts.MaxTextChars <= 0 {
+		opts.MaxTextChars = 10000
+	}
+	return &Service{store: st, clock: clock, opts: opts, validate: NewValidator(), observer: observer}
+}
+
+// NewValidator returns a validator that names fields by their JSON names.
+func NewValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		if name == "" {
+			return f.Name
+		}
+		return name
+	})
+	return v
+}
+
+var _ intake.Submitter = (*Service)(nil)
+
+// Submit stores the submission as a case, or returns the case an earlier delivery of the same
+// submission created. It returns *intake.ValidationError for bad input, *intake.ConflictError
+// when the external id was used for a different payload, and wraps intake.ErrUnavailable when
+// the store could not commit.
+func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Receipt, error) {
+	now := s.clock.Now()
+	if err := s.check(sub, now); err != nil {
+		return intake.Receipt{}, err
+	}
+	c := normalize.Build(sub, now, s.opts.Normalize)
+	c.ID = store.NewID()
+	code, err := QueryCode()
+	if err != nil {
+		return intake.Receipt{}, err
+	}
+	c.QueryCode = code
+	// The case number is assigned by the store; validate with a placeholder of the same shape.
+	c.CaseNo = "pending"
+	if err := s.Validate(&c); err != nil {
+		return intake.Receipt{}, err
+	}
+	c.CaseNo = ""
+
+	res, err := s.store.CreateCase(ctx, intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash})
+	if err != nil {
+		return intake.Receipt{}, fmt.Errorf("store case: %w", err)
+	}
+	if !res.Created && sub.PayloadHash != "" && res.PayloadHash != sub.PayloadHash {
+		return intake.Receipt{Case: res.Case}, &intake.ConflictError{Existing: res.Case}
+	}
+	if s.observer != nil {
+		if res.Created {
+			s.observer.CaseCreated(res.Case)
+		} else {
+			s.observer.CaseReplayed(res.Case)
+		}
+	}
+	return intake.Receipt{Case: res.Case, Created: res.Created, Deliveries: res.Deliveries}, nil
+}
+
+func (s *Service) check(sub intake.Submission, now time.Time) error {
+	var fields []intake.FieldError
+	add := func(field, reason string) { fields = append(fields, intake.FieldError{Field: field, Reason: reason}) }
+	if !sub.Channel.Valid() {
+		add("channel", fmt.Sprintf("unknown channel %q", sub.Channel))
+	}
+	if strings.TrimSpace(sub.ChannelID) == "" {
+		add("channel_id", "is required")
+	}
+	if strings.TrimSpace(sub.ExternalID) == "" {
+		add("external_id", "is required")
+	}
+	text := normalize.CleanText(sub.Text)
+	if text == "" && normalize.CallerText(sub.Transcript) == "" {
+		add("text", "is required and must not be blank")
+	}
+	if n := normalize.RuneCount(text); n > s.opts.MaxTextChars {
+		add("text", fmt.Sprintf("is %d characters long; the limit is %d", n, s.opts.MaxTextChars))
+	}
+	if !sub.OccurredAt.IsZero() && sub.OccurredAt.After(now.Add(s.opts.MaxFutureSkew)) {
+		add("occurred_at", "lies in the future")
+	}
+	if sub.OperatorRequestType != "" && !sub.OperatorRequestType.Valid() {
+		add("request_type", fmt.Sprintf("unknown request type %q", sub.OperatorRequestType))
+	}
+	if len(fields) > 0 {
+		return &intake.ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// Validate checks a case against the schema-v1 rules.
+func (s *Service) Validate(c *intake.Case) error {
+	err := s.validate.Struct(c)
+	if err == nil {
+		return nil
+	}
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		return fmt.Errorf("validate case: %w", err)
+	}
+	out := &intake.ValidationError{}
+	for _, fe := range ves {
+		field := strings.TrimPrefix(fe.Namespace(), "Case.")
+		out.Fields = append(out.Fields, intake.FieldError{Field: field, Reason: reason(fe)})
+	}
+	return out
+}
+
+func reason(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "e164":
+		return "must be a phone number in E.164 form"
+	case "url":
+		return "must be an absolute URL"
+	case "oneof":
+		return "must be one of: " + fe.Param()
+	case "latitude", "longitude":
+		return "must be a WGS84 " + fe.Tag()
+	case "max":
+		return "is longer than " + fe.Param()
+	}
+	return "fails " + fe.Tag()
+}
+
+// QueryCode returns a fresh 6-digit query code from crypto/rand.
+func QueryCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("query code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}

@@ -1,0 +1,179 @@
+// Package api assembles the gateway's HTTP server: the REST API generated from openapi.yaml (the
+// source of truth), its authentication and problem+json errors, health and metrics endpoints, and
+// the offline API documentation. Channel webhooks register their own routes on the same server.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo-contrib/echoprometheus"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/config"
+)
+
+//go:embed openapi.yaml
+var specYAML []byte
+
+// Spec returns the OpenAPI document the server implements.
+func Spec() []byte { return specYAML }
+
+// Deps are what the server needs.
+type Deps struct {
+	Store     intake.Store
+	Submitter intake.Submitter
+	APIKeys   []config.APIKey
+	Limits    config.Limits
+	Server    config.Server
+	Logger    *slog.Logger
+	// Registry receives the HTTP metrics and is served at /metrics.
+	Registry *prometheus.Registry
+}
+
+// Server implements the generated StrictServerInterface.
+type Server struct {
+	deps Deps
+}
+
+var _ StrictServerInterface = (*Server)(nil)
+
+// New builds the echo server with every REST route.
+func New(deps Deps) (*echo.Echo, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Binder = StrictJSONBinder{}
+	e.HTTPErrorHandler = errorHandler(deps.Logger)
+	extractor, err := ipExtractor(deps.Server.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	e.IPExtractor = extractor
+
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		deps.Logger.Error("panic", "route", c.Path(), "error", err.Error(), "stack", string(stack))
+		return err
+	}}))
+	e.Use(middleware.RequestID())
+	e.Use(requestLogger(deps.Logger))
+	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
+		Namespace:  "intake",
+		Registerer: deps.Registry,
+		Skipper:    func(c echo.Context) bool { return c.Path() == "/metrics" },
+		// Label by route template, never by raw URL: paths carry case numbers and query strings
+		// carry platform user ids.
+		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
+			"host": func(echo.Context, error) string { return "" },
+			"url":  func(c echo.Context, _ error) string { return c.Path() },
+		},
+		DoNotUseRequestPathFor404: true,
+	}))
+	e.Use(requestTimeout(deps.Server.RequestTimeout))
+
+	srv := &Server{deps: deps}
+	auth := NewAuthenticator(deps.APIKeys).Middleware()
+	jsonBody := ReadBody(deps.Limits.MaxBodyBytes, "application/json")
+	ndjsonBody := ReadBody(deps.Limits.MaxBatchBytes, "application/x-ndjson", "application/jsonl", "application/json-lines")
+	RegisterHandlersWithOptions(e, NewStrictHandler(srv, nil), RegisterHandlersOptions{
+		OperationMiddlewares: map[string][]echo.MiddlewareFunc{
+			"createSubmission":      {auth, RequireScope(ScopeSubmit), jsonBody},
+			"createSubmissionBatch": {auth, RequireScope(ScopeSubmit), ndjsonBody},
+			"getCase":               {auth, RequireScope(ScopeRead)},
+			"listCases":             {auth, RequireScope(ScopeRead)},
+		},
+	})
+	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: deps.Registry}))
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
+	docs, err := renderDocs(specYAML)
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/docs", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, docs) })
+	return e, nil
+}
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies.
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// requestTimeout bounds each request's work so that a slow store ends in a 503 (and a retry by
+// the caller) instead of a connection the platform gives up on.
+func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if d <= 0 {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// requestLogger logs one line per request: route template, status, latency, request id and API
+// client. Never the raw URI (query strings carry platform user ids) and never bodies.
+func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogLatency: true, LogRequestID: true, LogMethod: true, LogRoutePath: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			attrs := []slog.Attr{
+				slog.String("method", v.Method), slog.String("route", v.RoutePath), slog.Int("status", v.Status),
+				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000), slog.String("request_id", v.RequestID),
+			}
+			if p, ok := c.Get("principal").(string); ok {
+				attrs = append(attrs, slog.String("client", p))
+			}
+			if v.Error != nil && v.Status >= 500 {
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
+			}
+			logger.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// errorHandler renders every error that reaches echo as problem+json.
+func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := toProblem(err)
+		if p.Status >= 500 && !errors.Is(err, intake.ErrUnavailable) {
+			logger.ErrorContext(c.Request().Context(), "request failed", "route", c.Path(), "error", err.Error())
+		}
+		if werr := writeProblem(c, p); werr != nil {
+			logger.ErrorContext(c.Request().Context(), "write problem", "error", werr.Error())
+		}
+	}
+}

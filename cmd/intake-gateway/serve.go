@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/hotline12345/intake-gateway/accept"
+	"github.com/hotline12345/intake-gateway/api"
+	"github.com/hotline12345/intake-gateway/metrics"
+	"github.com/hotline12345/intake-gateway/normalize"
+)
+
+func serveCommand() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway (migrates the store first)",
+		Long: `Runs the HTTP server: REST API, channel webhooks, health, metrics and docs. Without a
+database URL the embedded SQLite store is used. SIGINT/SIGTERM shut down gracefully: requests in
+flight finish and every acknowledged case is committed before the process exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, path)
+		},
+	}
+	addConfigFlag(cmd, &path)
+	return cmd
+}
+
+func serve(ctx context.Context, path string) error {
+	cfg, resolved, err := loadConfig(path)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg)
+
+	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	st, kind, err := openStore(openCtx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(openCtx); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+	svc := accept.New(st, nil, accept.Options{
+		MaxTextChars:  cfg.Limits.MaxTextChars,
+		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
+		Normalize:     normalize.Options{PhoneRegion: normalize.DefaultRegion},
+	}, m)
+	e, err := api.New(api.Deps{
+		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
+		Logger: logger, Registry: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	logger.Info("gateway started", "listen", ln.Addr().String(), "store", kind, "config", describePath(resolved), "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancelShutdown()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("graceful shutdown incomplete", "error", err.Error())
+	}
+	return nil
+}

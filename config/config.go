@@ -1,0 +1,260 @@
+// Package config loads and validates the gateway's configuration file (DESIGN §8): YAML, with any
+// key overridable by an INTAKE_ environment variable (INTAKE_DATABASE__URL → database.url) and
+// any string value written as ${NAME} read from the environment (for secrets).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+)
+
+// DefaultPath is the file `serve` reads when --config is not given and the file exists.
+const DefaultPath = "configs/gateway.yaml"
+
+// EnvPrefix starts every environment override.
+const EnvPrefix = "INTAKE_"
+
+// Config is the whole configuration.
+type Config struct {
+	Server      Server       `koanf:"server"`
+	Database    Database     `koanf:"database"`
+	CaseNo      CaseNo       `koanf:"case_no"`
+	Limits      Limits       `koanf:"limits"`
+	Log         Log          `koanf:"log"`
+	APIKeys     []APIKey     `koanf:"api_keys" validate:"dive"`
+	CaseSystems []CaseSystem `koanf:"case_systems" validate:"dive"`
+	Channels    []Channel    `koanf:"channels" validate:"dive"`
+}
+
+// Server is the HTTP side.
+type Server struct {
+	Listen          string        `koanf:"listen" validate:"required,hostname_port"`
+	PublicBaseURL   string        `koanf:"public_base_url" validate:"omitempty,url"`
+	TrustedProxies  []string      `koanf:"trusted_proxies" validate:"dive,cidr"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" validate:"gte=0"`
+	// RequestTimeout bounds a request's work, so a slow store answers 5xx instead of hanging.
+	RequestTimeout time.Duration `koanf:"request_timeout" validate:"gt=0"`
+}
+
+// Database selects the store: PostgreSQL when URL is set, else embedded SQLite at SQLitePath.
+type Database struct {
+	URL        string `koanf:"url" validate:"omitempty,startswith=postgres://|startswith=postgresql://"`
+	SQLitePath string `koanf:"sqlite_path" validate:"required_without=URL"`
+	MaxConns   int32  `koanf:"max_conns" validate:"gte=0"`
+	// Writers and MaxBatch tune group commit (see store/groupcommit).
+	Writers  int `koanf:"writers" validate:"gte=0,lte=64"`
+	MaxBatch int `koanf:"max_batch" validate:"gte=0,lte=1000"`
+}
+
+// CaseNo shapes case numbers.
+type CaseNo struct {
+	Prefix   string `koanf:"prefix" validate:"max=10,alphanum"`
+	Timezone string `koanf:"timezone" validate:"required,timezone"`
+}
+
+// Location is the configured zone.
+func (c CaseNo) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Limits bound what one request may carry.
+type Limits struct {
+	MaxBodyBytes   int64         `koanf:"max_body_bytes" validate:"gt=0"`
+	MaxTextChars   int           `koanf:"max_text_chars" validate:"gt=0"`
+	MaxBatchLines  int           `koanf:"max_batch_lines" validate:"gt=0,lte=100000"`
+	MaxFutureSkew  time.Duration `koanf:"max_future_skew" validate:"gte=0"`
+	MaxBatchBytes  int64         `koanf:"max_batch_bytes" validate:"gt=0"`
+	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `koanf:"level" validate:"oneof=debug info warn error"`
+	Format string `koanf:"format" validate:"oneof=json text"`
+}
+
+// APIKey is one client of the REST API. Only the key's SHA-256 is stored.
+type APIKey struct {
+	Name   string   `koanf:"name" validate:"required,max=64,excludesall=/: "`
+	SHA256 string   `koanf:"sha256" validate:"required,len=64,hexadecimal"`
+	Scopes []string `koanf:"scopes" validate:"required,min=1,dive,oneof=submit read events admin"`
+}
+
+// CaseSystem is a target the gateway forwards cases to.
+type CaseSystem struct {
+	Name   string `koanf:"name" validate:"required,max=64"`
+	URL    string `koanf:"url" validate:"required,url"`
+	Secret string `koanf:"secret" validate:"required"`
+}
+
+// Channel is one configured channel instance. Fields beyond id and type belong to one type each.
+type Channel struct {
+	ID   string `koanf:"id" validate:"required,max=64,excludesall=/: "`
+	Type string `koanf:"type" validate:"required,oneof=wechat twilio weibo webhook"`
+
+	// wechat
+	AppID          string `koanf:"app_id" validate:"required_if=Type wechat"`
+	AppSecret      string `koanf:"app_secret" validate:"required_if=Type wechat,required_if=Type weibo"`
+	Token          string `koanf:"token" validate:"required_if=Type wechat"`
+	EncodingAESKey string `koanf:"encoding_aes_key" validate:"omitempty,len=43"`
+	Mode           string `koanf:"mode" validate:"omitempty,oneof=plain compatible safe"`
+
+	// twilio
+	AccountSID          string `koanf:"account_sid" validate:"required_if=Type twilio"`
+	AuthToken           string `koanf:"auth_token" validate:"required_if=Type twilio"`
+	From                string `koanf:"from"`
+	MessagingServiceSID string `koanf:"messaging_service_sid"`
+
+	// weibo
+	AppKey     string `koanf:"app_key" validate:"required_if=Type weibo"`
+	AccountUID string `koanf:"account_uid" validate:"required_if=Type weibo"`
+}
+
+// Defaults are the built-in values every file starts from.
+func Defaults() map[string]any {
+	return map[string]any{
+		"server.listen":              "127.0.0.1:8080",
+		"server.shutdown_timeout":    "15s",
+		"server.request_timeout":     "4s",
+		"database.url":               "",
+		"database.sqlite_path":       "data/intake.db",
+		"case_no.prefix":             "WH",
+		"case_no.timezone":           "Asia/Shanghai",
+		"limits.max_body_bytes":      1 << 20,
+		"limits.max_text_chars":      10000,
+		"limits.max_batch_lines":     1000,
+		"limits.max_batch_bytes":     32 << 20,
+		"limits.max_future_skew":     "5m",
+		"limits.max_idempotency_key": 255,
+		"log.level":                  "info",
+		"log.format":                 "json",
+	}
+}
+
+// Load reads path (when not empty) over the defaults, applies INTAKE_ overrides from environ
+// (nil: the process environment), expands ${NAME} from the same environment, and validates.
+func Load(path string, environ []string) (*Config, error) {
+	if environ == nil {
+		environ = os.Environ()
+	}
+	k := koanf.New(".")
+	if err := k.Load(confmap.Provider(Defaults(), "."), nil); err != nil {
+		return nil, fmt.Errorf("load defaults: %w", err)
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("read config %s: %w", path, err)
+		}
+	}
+	overrides := env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(key, value string) (string, any) {
+			key = strings.ToLower(strings.TrimPrefix(key, EnvPrefix))
+			return strings.ReplaceAll(key, "__", "."), value
+		},
+	})
+	if err := k.Load(overrides, nil); err != nil {
+		return nil, fmt.Errorf("read %s environment overrides: %w", EnvPrefix, err)
+	}
+	tree := k.Raw()
+	if err := expandSecrets(tree, lookupIn(environ)); err != nil {
+		return nil, err
+	}
+	expanded := koanf.New(".")
+	if err := expanded.Load(confmap.Provider(tree, ""), nil); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var cfg Config
+	if err := expanded.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := Validate(&cfg); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// ResolvePath picks the config file: the flag when given, else DefaultPath when it exists, else
+// none (built-in defaults).
+func ResolvePath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if _, err := os.Stat(DefaultPath); err == nil {
+		return DefaultPath
+	}
+	return ""
+}
+
+func lookupIn(environ []string) func(string) (string, bool) {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
+	}
+}
+
+// secretRef matches a whole value of the form ${NAME} or ${NAME:-fallback}.
+var secretRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)(:-(.*))?\}$`)
+
+// expandSecrets replaces every ${NAME} string anywhere in the tree with the environment variable.
+// An unset variable without a fallback is an error naming the key, so a missing secret stops the
+// gateway at start rather than at the first signature check.
+func expandSecrets(tree map[string]any, lookup func(string) (string, bool)) error {
+	var errs []error
+	var walk func(path string, v any) any
+	walk = func(path string, v any) any {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, child := range t {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				t[k] = walk(p, child)
+			}
+			return t
+		case []any:
+			for i, child := range t {
+				t[i] = walk(fmt.Sprintf("%s[%d]", path, i), child)
+			}
+			return t
+		case string:
+			m := secretRef.FindStringSubmatch(t)
+			if m == nil {
+				return t
+			}
+			if val, ok := lookup(m[1]); ok && val != "" {
+				return val
+			}
+			if m[2] != "" {
+				return m[3]
+			}
+			errs = append(errs, fmt.Errorf("%s: environment variable %s is not set", path, m[1]))
+			return ""
+		}
+		return v
+	}
+	walk("", tree)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+)
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+		if name == "" || name == "-" {
+			return f.Name
+		}
+		return name
+	})
+	return v
+}
+
+var indexInPath = regexp.MustCompile(`\.(\w+)\[(\d+)\]`)
+
+// Validate checks cfg and returns every problem, each naming its key as it is written in the file
+// (channels[0].app_id) and what is wrong with it.
+func Validate(cfg *Config) error {
+	var errs []error
+	if err := newValidator().Struct(cfg); err != nil {
+		var ves validator.ValidationErrors
+		if !errors.As(err, &ves) {
+			return fmt.Errorf("validate config: %w", err)
+		}
+		for _, fe := range ves {
+			key := strings.TrimPrefix(fe.Namespace(), "Config.")
+			key = indexInPath.ReplaceAllString("."+key, ".$1[$2]")[1:]
+			errs = append(errs, fmt.Errorf("%s: %s", key, describe(fe)))
+		}
+	}
+	errs = append(errs, checkUnique(cfg)...)
+	return errors.Join(errs...)
+}
+
+func describe(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required", "required_if", "required_without":
+		return "is required"
+	case "oneof":
+		return fmt.Sprintf("must be one of [%s], got %q", fe.Param(), fmt.Sprint(fe.Value()))
+	case "hostname_port":
+		return fmt.Sprintf("must be host:port, got %q", fe.Value())
+	case "url":
+		return fmt.Sprintf("must be an absolute URL, got %q", fe.Value())
+	case "cidr":
+		return fmt.Sprintf("must be a CIDR range such as 10.0.0.0/8, got %q", fe.Value())
+	case "timezone":
+		return fmt.Sprintf("must be an IANA time zone such as Asia/Shanghai, got %q", fe.Value())
+	case "len":
+		return fmt.Sprintf("must be %s characters long", fe.Param())
+	case "hexadecimal":
+		return "must be hexadecimal (the sha256 printed by `intake-gateway apikey new`)"
+	case "startswith", "startswith=postgres://|startswith=postgresql://":
+		return "must be a postgres:// URL (leave empty for the embedded SQLite store)"
+	case "gt", "gte", "lte", "max", "min":
+		return fmt.Sprintf("must be %s %s, got %v", map[string]string{"gt": ">", "gte": "≥", "lte": "≤", "max": "at most", "min": "at least"}[fe.Tag()], fe.Param(), fe.Value())
+	case "alphanum":
+		return "must contain only letters and digits"
+	case "excludesall":
+		return "must not contain '/', ':' or spaces"
+	}
+	return fmt.Sprintf("fails %q", fe.Tag())
+}
+
+func checkUnique(cfg *Config) []error {
+	var errs []error
+	seen := map[string]int{}
+	for i, ch := range cfg.Channels {
+		if j, ok := seen[ch.ID]; ok {
+			errs = append(errs, fmt.Errorf("channels[%d].id: %q is already used by channels[%d]", i, ch.ID, j))
+		}
+		seen[ch.ID] = i
+		if ch.Type == "wechat" && ch.Mode != "" && ch.Mode != "plain" && ch.EncodingAESKey == "" {
+			errs = append(errs, fmt.Errorf("channels[%d].encoding_aes_key: is required in %s mode", i, ch.Mode))
+		}
+	}
+	names := map[string]int{}
+	for i, k := range cfg.APIKeys {
+		if j, ok := names[k.Name]; ok {
+			errs = append(errs, fmt.Errorf("api_keys[%d].name: %q is already used by api_keys[%d]", i, k.Name, j))
+		}
+		names[k.Name] = i
+	}
+	targets := map[string]int{}
+	for i, cs := range cfg.CaseSystems {
+		if j, ok := targets[cs.Name]; ok {
+			errs = append(errs, fmt.Errorf("case_systems[%d].name: %q is already used by case_systems[%d]", i, cs.Name, j))
+		}
+		targets[cs.Name] = i
+	}
+	return errs
+}
