@@ -122,6 +122,10 @@ type Channel struct {
 	// weibo
 	AppKey     string `koanf:"app_key" validate:"required_if=Type weibo"`
 	AccountUID string `koanf:"account_uid" validate:"required_if=Type weibo"`
+
+	// Settings holds every other key of the channel's entry; each channel package decodes and
+	// validates its own (menus, reply switches, signature schemes, …).
+	Settings map[string]any `koanf:",remain"`
 }
 
 // Defaults are the built-in values every file starts from.

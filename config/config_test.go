@@ -116,3 +116,30 @@ func TestUnreadableFile(t *testing.T) {
 		t.Fatal("malformed YAML accepted")
 	}
 }
+
+func TestChannelSettingsKeepUnknownKeys(t *testing.T) {
+	p := writeFile(t, `
+channels:
+  - id: wx
+    type: wechat
+    app_id: wx1
+    app_secret: s
+    token: t
+    timestamp_window: 2m
+    menu: { HOW_TO: how_to_submit }
+`)
+	cfg, err := Load(p, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cfg.Channels[0].Settings
+	if st["timestamp_window"] != "2m" {
+		t.Fatalf("settings %#v", st)
+	}
+	if m, ok := st["menu"].(map[string]any); !ok || m["HOW_TO"] != "how_to_submit" {
+		t.Fatalf("menu %#v", st["menu"])
+	}
+	if _, ok := st["app_id"]; ok {
+		t.Fatal("known keys must not be repeated in Settings")
+	}
+}

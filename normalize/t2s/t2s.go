@@ -37,17 +37,26 @@ type Converter struct {
 	maxPhrase int      // longest phrase key, in runes
 	candidate []uint64 // bitset over runes: a character key or the first rune of a phrase key
 	phraseAt  []uint64 // bitset over runes: the first rune of a phrase key
+	trigger   []uint64 // bitset over runes: text without any of these is left as it is
 }
 
 // New builds a converter from OpenCC dictionary files ("key<TAB>value[ value…]" lines, '#'
 // comments). Where a key has several values the first, OpenCC's preferred one, is used.
+//
+// Two kinds of phrase entries are left out, because the input here is mostly simplified text
+// and the output is used for matching: entries that change nothing and contain no character
+// key (no-ops), and entries that would rewrite a character that is itself a simplified form
+// (OpenCC maps 打坏→打坯 and 沈默→沉默, but in simplified text 坏 means "broken" and must stay).
 func New(characters, phrases []byte) (*Converter, error) {
+	words := (utf8.MaxRune+1)/64 + 1
 	c := &Converter{
 		chars:     make(map[rune]rune, 4200),
 		phrases:   make(map[string]string, 500),
-		candidate: make([]uint64, (utf8.MaxRune+1)/64+1),
-		phraseAt:  make([]uint64, (utf8.MaxRune+1)/64+1),
+		candidate: make([]uint64, words),
+		phraseAt:  make([]uint64, words),
+		trigger:   make([]uint64, words),
 	}
+	simplified := make(map[rune]bool, 3000) // values of the character table
 	err := parse(characters, func(line int, k, v string) error {
 		kr, kn := utf8.DecodeRuneInString(k)
 		vr, vn := utf8.DecodeRuneInString(v)
@@ -56,7 +65,9 @@ func New(characters, phrases []byte) (*Converter, error) {
 		}
 		if kr != vr {
 			c.chars[kr] = vr
+			simplified[vr] = true
 			set(c.candidate, kr)
+			set(c.trigger, kr)
 		}
 		return nil
 	})
@@ -64,15 +75,32 @@ func New(characters, phrases []byte) (*Converter, error) {
 		return nil, err
 	}
 	err = parse(phrases, func(line int, k, v string) error {
-		n := utf8.RuneCountInString(k)
-		if n < 2 || n != utf8.RuneCountInString(v) {
+		kr, vr := []rune(k), []rune(v)
+		if len(kr) < 2 || len(kr) != len(vr) {
 			return fmt.Errorf("phrases line %d: key and value must have the same length of at least 2 characters", line)
 		}
+		useful := false
+		for i := range kr {
+			_, isKey := c.chars[kr[i]]
+			switch {
+			case kr[i] != vr[i] && simplified[kr[i]] && !isKey:
+				return nil // rewrites simplified text: skip the entry
+			case kr[i] != vr[i] || isKey:
+				useful = true
+			}
+		}
+		if !useful {
+			return nil
+		}
+		for i := range kr {
+			if kr[i] != vr[i] {
+				set(c.trigger, kr[i])
+			}
+		}
 		c.phrases[k] = v
-		r, _ := utf8.DecodeRuneInString(k)
-		set(c.candidate, r)
-		set(c.phraseAt, r)
-		c.maxPhrase = max(c.maxPhrase, n)
+		set(c.candidate, kr[0])
+		set(c.phraseAt, kr[0])
+		c.maxPhrase = max(c.maxPhrase, len(kr))
 		return nil
 	})
 	if err != nil {
@@ -100,8 +128,8 @@ func parse(data []byte, fn func(line int, key, value string) error) error {
 	return sc.Err()
 }
 
-func set(bits []uint64, r rune)        { bits[r>>6] |= 1 << (uint(r) & 63) }
-func has(bits []uint64, r rune) bool   { return r >= 0 && bits[r>>6]&(1<<(uint(r)&63)) != 0 }
+func set(bits []uint64, r rune)         { bits[r>>6] |= 1 << (uint(r) & 63) }
+func has(bits []uint64, r rune) bool    { return r >= 0 && bits[r>>6]&(1<<(uint(r)&63)) != 0 }
 func (c *Converter) isCand(r rune) bool { return has(c.candidate, r) }
 
 var defaultConverter = sync.OnceValue(func() *Converter {
@@ -122,6 +150,9 @@ func Convert(s string) string { return Default().Convert(s) }
 // Convert returns s with traditional characters replaced by simplified ones. Text without any
 // convertible character is returned as is, without allocating.
 func (c *Converter) Convert(s string) string {
+	if !c.mayChange(s) {
+		return s
+	}
 	for range maxPasses {
 		out, changed := c.pass(s)
 		if !changed {
@@ -132,27 +163,34 @@ func (c *Converter) Convert(s string) string {
 	return s
 }
 
-// pass does one left-to-right longest-match pass.
-func (c *Converter) pass(s string) (string, bool) {
-	first := -1
-	for i, r := range s {
-		if c.isCand(r) {
-			first = i
-			break
+// mayChange reports whether s contains a rune that some table entry changes. Every kept phrase
+// contains such a rune or a character key, so text without any is already simplified.
+func (c *Converter) mayChange(s string) bool {
+	for _, r := range s {
+		if has(c.trigger, r) {
+			return true
 		}
 	}
-	if first < 0 {
-		return s, false
-	}
+	return false
+}
+
+// pass does one left-to-right longest-match pass. The output is built lazily, from the first
+// change on, so that text with nothing to convert costs no allocation.
+func (c *Converter) pass(s string) (string, bool) {
 	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:first])
-	changed := false
+	copied := 0 // s[:copied] is already in b (once b is in use)
+	replace := func(i, j int, v string) {
+		if b.Cap() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[copied:i])
+		b.WriteString(v)
+		copied = j
+	}
 	var ends [32]int // byte offsets after 1..maxPhrase runes from i
-	for i := first; i < len(s); {
+	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if !c.isCand(r) {
-			b.WriteString(s[i : i+size])
 			i += size
 			continue
 		}
@@ -167,9 +205,8 @@ func (c *Converter) pass(s string) (string, bool) {
 			for k := n - 1; k >= 1; k-- { // k+1 runes, longest first
 				if v, ok := c.phrases[s[i:ends[k]]]; ok {
 					if v != s[i:ends[k]] {
-						changed = true
+						replace(i, ends[k], v)
 					}
-					b.WriteString(v)
 					i = ends[k]
 					matched = true
 					break
@@ -180,12 +217,13 @@ func (c *Converter) pass(s string) (string, bool) {
 			}
 		}
 		if v, ok := c.chars[r]; ok {
-			b.WriteRune(v)
-			changed = true
-		} else {
-			b.WriteString(s[i : i+size])
+			replace(i, i+size, string(v))
 		}
 		i += size
 	}
-	return b.String(), changed
+	if b.Cap() == 0 {
+		return s, false
+	}
+	b.WriteString(s[copied:])
+	return b.String(), true
 }
