@@ -72,6 +72,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	e.Use(requestLogger(deps.Logger))
 	e.Use(echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
 		Namespace:  "intake",
+		Subsystem:  "http",
 		Registerer: deps.Registry,
 		Skipper:    func(c echo.Context) bool { return c.Path() == "/metrics" },
 		// Label by route template, never by raw URL: paths carry case numbers and query strings

@@ -21,6 +21,9 @@ func TestConvert(t *testing.T) {
 		{"燃气费怎么突然这么高？", "燃气费怎么突然这么高？"},
 		{"ABC 123 😀", "ABC 123 😀"},
 		{"", ""},
+		// Entries that would rewrite simplified text are left out (OpenCC: 打坏→打坯).
+		{"门被打坏了", "门被打坏了"},
+		{"迴覆", "回复"},
 		// A chain in the data (薴→苧→苎) is followed to its end.
 		{"薴", "苎"},
 	}
