@@ -44,6 +44,8 @@ type Server struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" validate:"gte=0"`
 	// RequestTimeout bounds a request's work, so a slow store answers 5xx instead of hanging.
 	RequestTimeout time.Duration `koanf:"request_timeout" validate:"gt=0"`
+	// DebugListen, when set, serves Go's pprof profiles on this (private) address.
+	DebugListen string `koanf:"debug_listen" validate:"omitempty,hostname_port"`
 }
 
 // Database selects the store: PostgreSQL when URL is set, else embedded SQLite at SQLitePath.

@@ -16,6 +16,9 @@ type Stored struct {
 
 // BatchDriver is what a store provides to CommitBatch.
 type BatchDriver interface {
+	// Fresh returns those of reqs[i], i in leaders, whose keys are not stored yet. A driver may
+	// number them here (and then InsertFresh must keep those numbers).
+	Fresh(ctx context.Context, reqs []intake.NewCase, leaders []int) ([]int, error)
 	// FindByKeys loads the stored cases for keys; missing keys are absent from the map.
 	FindByKeys(ctx context.Context, keys []Key) (map[Key]Stored, error)
 	// InsertFresh numbers and inserts reqs[i] for i in idx, with their payloads, history,
@@ -29,18 +32,24 @@ type BatchDriver interface {
 // inserted; a copy that another transaction inserted meanwhile is read back afterwards.
 func CommitBatch(ctx context.Context, d BatchDriver, reqs []intake.NewCase) ([]groupcommit.Outcome[intake.CreateResult], error) {
 	plan := PlanBatch(reqs)
-	keys := make([]Key, 0, len(plan.Leaders))
-	for _, i := range plan.Leaders {
-		keys = append(keys, KeyOf(reqs[i]))
-	}
-	existing, err := d.FindByKeys(ctx, keys)
+	fresh, err := d.Fresh(ctx, reqs, plan.Leaders)
 	if err != nil {
 		return nil, err
 	}
-	var fresh []int
+	isFresh := make(map[int]bool, len(fresh))
+	for _, i := range fresh {
+		isFresh[i] = true
+	}
+	var stored []Key
 	for _, i := range plan.Leaders {
-		if _, ok := existing[KeyOf(reqs[i])]; !ok {
-			fresh = append(fresh, i)
+		if !isFresh[i] {
+			stored = append(stored, KeyOf(reqs[i]))
+		}
+	}
+	existing := map[Key]Stored{}
+	if len(stored) > 0 {
+		if existing, err = d.FindByKeys(ctx, stored); err != nil {
+			return nil, err
 		}
 	}
 	created := map[Key][]intake.Delivery{}

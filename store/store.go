@@ -32,6 +32,8 @@ type Options struct {
 	MaxBatch int
 	// DefaultTarget is the case system a case goes to when NewCase.ForwardTo is empty.
 	DefaultTarget string
+	// ObserveBatch, when set, is told the size, duration and outcome of every group commit.
+	ObserveBatch func(size int, took time.Duration, err error)
 }
 
 // WithDefaults fills unset options.

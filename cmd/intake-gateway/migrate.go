@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+
+	"github.com/hotline12345/intake-gateway/metrics"
 )
 
 func migrateCommand() *cobra.Command {
@@ -24,7 +27,7 @@ the same at start; on PostgreSQL an advisory lock lets several replicas start at
 			logger := newLogger(cfg)
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 			defer cancel()
-			st, kind, err := openStore(ctx, cfg, logger)
+			st, kind, err := openStore(ctx, cfg, logger, metrics.New(prometheus.NewRegistry()))
 			if err != nil {
 				return err
 			}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 	"time"
@@ -46,9 +48,13 @@ func serve(ctx context.Context, path string) error {
 	}
 	logger := newLogger(cfg)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	st, kind, err := openStore(openCtx, cfg, logger)
+	st, kind, err := openStore(openCtx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
@@ -57,9 +63,6 @@ func serve(ctx context.Context, path string) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(reg)
 	svc := accept.New(st, nil, accept.Options{
 		MaxTextChars:  cfg.Limits.MaxTextChars,
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
@@ -86,6 +89,9 @@ func serve(ctx context.Context, path string) error {
 	}
 	logger.Info("gateway started", "listen", ln.Addr().String(), "store", kind, "config", describePath(resolved), "version", version)
 
+	if cfg.Server.DebugListen != "" {
+		go serveDebug(cfg.Server.DebugListen, logger)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -100,4 +106,17 @@ func serve(ctx context.Context, path string) error {
 		logger.Warn("graceful shutdown incomplete", "error", err.Error())
 	}
 	return nil
+}
+
+// serveDebug exposes pprof on a separate, private listener, never on the public one.
+func serveDebug(addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	logger.Info("debug listener", "listen", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		logger.Warn("debug listener stopped", "error", err.Error())
+	}
 }

@@ -9,6 +9,7 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -33,8 +34,9 @@ func newLogger(cfg *config.Config) *slog.Logger {
 	return logging.New(os.Stderr, cfg.Log.Level, cfg.Log.Format)
 }
 
-func storeOptions(cfg *config.Config) store.Options {
+func storeOptions(cfg *config.Config, m *metrics.Metrics) store.Options {
 	return store.Options{
+		ObserveBatch: m.ObserveBatch,
 		CaseNoPrefix: cfg.CaseNo.Prefix,
 		Location:     cfg.CaseNo.Location(),
 		Writers:      cfg.Database.Writers,
@@ -43,19 +45,19 @@ func storeOptions(cfg *config.Config) store.Options {
 }
 
 // openStore opens PostgreSQL when a URL is configured, else the embedded SQLite file.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (migratingStore, string, error) {
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics) (migratingStore, string, error) {
 	// River and the migrators narrate routine work at info level; only their warnings matter.
 	logger = logging.AtLeast(logger, slog.LevelWarn)
 	if cfg.Database.URL != "" {
 		s, err := postgres.Open(ctx, postgres.Config{
-			URL: cfg.Database.URL, Options: storeOptions(cfg), Logger: logger, MaxConns: cfg.Database.MaxConns,
+			URL: cfg.Database.URL, Options: storeOptions(cfg, m), Logger: logger, MaxConns: cfg.Database.MaxConns,
 		})
 		if err != nil {
 			return nil, "", err
 		}
 		return s, "postgres", nil
 	}
-	s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Database.SQLitePath, Options: storeOptions(cfg), Logger: logger})
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Database.SQLitePath, Options: storeOptions(cfg, m), Logger: logger})
 	if err != nil {
 		return nil, "", err
 	}

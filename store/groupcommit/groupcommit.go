@@ -40,6 +40,8 @@ type Options struct {
 	// whether one member could have caused the failure. Nil means always. A store that is down
 	// should not be asked once per request.
 	Isolate func(error) bool
+	// Observe, when set, is told the size, duration and error of every commit (metrics).
+	Observe func(size int, took time.Duration, err error)
 }
 
 type item[Req, Res any] struct {
@@ -195,7 +197,11 @@ func (b *Batcher[Req, Res]) commitItems(items []*item[Req, Res]) ([]Outcome[Res]
 	for i, it := range items {
 		reqs[i] = it.req
 	}
+	start := time.Now()
 	outs, err := b.commit(ctx, reqs)
+	if b.opts.Observe != nil {
+		b.opts.Observe(len(reqs), time.Since(start), err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -44,71 +45,104 @@ func (d *batchDriver) FindByKeys(ctx context.Context, keys []store.Key) (map[sto
 	return s.findByKeys(ctx, s.pool, keys)
 }
 
+// InsertFresh inserts the fresh cases, numbered by Fresh.
 func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]intake.Delivery, error) {
-	s := (*Store)(d)
-	if err := s.assignCaseNumbers(ctx, reqs, idx); err != nil {
-		return nil, err
-	}
-	return s.insertFresh(ctx, reqs, idx)
+	return (*Store)(d).insertFresh(ctx, reqs, idx)
 }
 
-// assignCaseNumbers reserves a block of the day's sequence per day in the batch. It runs in its
-// own short transaction so that the counter row is not locked while the batch commits; it commits
-// asynchronously because any case using these numbers commits durably later, which flushes this
-// record with it, and a lost reservation that no case used is harmless (a gap).
-func (s *Store) assignCaseNumbers(ctx context.Context, reqs []intake.NewCase, idx []int) error {
-	perDay := map[string][]int{}
-	var days []string
-	for _, i := range idx {
-		d := s.opts.Day(reqs[i].Case.ReceivedAt)
-		if _, ok := perDay[d]; !ok {
-			days = append(days, d)
-		}
-		perDay[d] = append(perDay[d], i)
+// Fresh checks which keys are new and reserves case numbers for them, in one round trip: one
+// statement finds the new keys, counts them per local day and takes that many numbers from the
+// day's sequence. It runs in its own short transaction, committed asynchronously: any case using
+// these numbers commits durably later, which flushes this record with it, and numbers no case
+// used are harmless (a gap).
+func (d *batchDriver) Fresh(ctx context.Context, reqs []intake.NewCase, leaders []int) ([]int, error) {
+	s := (*Store)(d)
+	n := len(leaders)
+	idxs, chIDs, extIDs, days := make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
+	for j, i := range leaders {
+		c := reqs[i].Case
+		idxs[j], chIDs[j], extIDs[j], days[j] = int32(i), c.ChannelID, c.ExternalID, s.opts.Day(c.ReceivedAt)
 	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue("SET LOCAL synchronous_commit TO OFF")
-	for _, d := range days {
-		b.Queue(`INSERT INTO case_no_counters (day, last) VALUES ($1, $2)
-			ON CONFLICT (day) DO UPDATE SET last = case_no_counters.last + EXCLUDED.last
-			RETURNING last`, d, int64(len(perDay[d])))
-	}
+	b.Queue(`
+		WITH k AS (
+			SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(idx, channel_id, external_id, day)
+		), fresh AS (
+			SELECT k.idx, k.day, row_number() OVER (PARTITION BY k.day ORDER BY k.idx) AS rn
+			FROM k
+			WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.channel_id = k.channel_id AND c.external_id = k.external_id)
+		), reserved AS (
+			SELECT p.day, array_agg(v ORDER BY v) AS numbers
+			FROM (SELECT day, count(*)::int AS n FROM fresh GROUP BY day) p,
+			     LATERAL case_no_reserve(p.day, p.n) AS v
+			GROUP BY p.day
+		)
+		SELECT f.idx, f.day, r.numbers[f.rn]
+		FROM fresh f JOIN reserved r USING (day)`,
+		idxs, chIDs, extIDs, days)
 	b.Queue("COMMIT")
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 	for range 2 {
 		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("reserve case numbers: %w", err)
+			return nil, fmt.Errorf("reserve case numbers: %w", err)
 		}
 	}
-	for _, d := range days {
-		var last int64
-		if err := br.QueryRow().Scan(&last); err != nil {
-			return fmt.Errorf("reserve case numbers for %s: %w", d, err)
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("reserve case numbers: %w", err)
+	}
+	fresh := make([]int, 0, n)
+	for rows.Next() {
+		var (
+			idx int32
+			day string
+			seq int64
+		)
+		if err := rows.Scan(&idx, &day, &seq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan reserved number: %w", err)
 		}
-		members := perDay[d]
-		first := last - int64(len(members)) + 1
-		for j, i := range members {
-			reqs[i].Case.CaseNo = s.opts.CaseNo(d, first+int64(j))
-		}
+		reqs[idx].Case.CaseNo = s.opts.CaseNo(day, seq)
+		fresh = append(fresh, int(idx))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reserve case numbers: %w", err)
 	}
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("commit case numbers: %w", err)
+		return nil, fmt.Errorf("commit case numbers: %w", err)
 	}
-	return br.Close()
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("reserve case numbers: %w", err)
+	}
+	sort.Ints(fresh)
+	return fresh, nil
 }
 
-// insertFresh writes the fresh cases and everything that belongs with them, and reports which
-// keys this transaction inserted.
+// insertFresh writes the fresh cases and everything that belongs with them in one transaction of
+// four round trips: BEGIN; one statement inserting cases, payloads, status history and delivery
+// records together (data-modifying CTEs, so the dependent rows follow exactly the cases that were
+// inserted); the jobs; COMMIT. A key another transaction inserted meanwhile is skipped by ON
+// CONFLICT and left for the caller to read back.
 func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]intake.Delivery, error) {
-	now := s.clock.Now().UTC()
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	n := len(idx)
 	var (
-		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		hashes, records                                                       = make([]string, n), make([]string, n)
-		phones, openids, weiboUIDs                                            = make([]*string, n), make([]*string, n), make([]*string, n)
-		receivedAts                                                           = make([]time.Time, n)
+		ids, caseNos, channels, channelIDs, externalIDs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		statuses, priorities, hashes, records           = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		phones, openids, weiboUIDs                      = make([]*string, n), make([]*string, n), make([]*string, n)
+		receivedAts                                     = make([]time.Time, n)
+		contentTypes                                    = make([]string, n)
+		bodies                                          = make([][]byte, n)
+		dIDs, dTargets                                  = make([]string, n), make([]string, n)
+		hCaseIDs, hStatuses, hSources                   []string
+		hAts                                            []time.Time
+		byID                                            = make(map[string]int, n)
+		deliveries                                      = make(map[string]intake.Delivery, n)
+		jobsByCase                                      = make(map[string]river.InsertManyParams, n)
 	)
 	for j, i := range idx {
 		c := reqs[i].Case
@@ -116,10 +150,31 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		if err != nil {
 			return nil, err
 		}
+		byID[c.ID] = i
 		ids[j], caseNos[j], channels[j], channelIDs[j], externalIDs[j] = c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID
 		statuses[j], priorities[j], hashes[j], records[j] = string(c.Status), string(c.Priority), reqs[i].PayloadHash, string(rec)
 		phones[j], openids[j], weiboUIDs[j] = nullable(c.Citizen.Phone), nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID)
 		receivedAts[j] = c.ReceivedAt
+		contentTypes[j], bodies[j] = reqs[i].Raw.ContentType, reqs[i].Raw.Body
+		if contentTypes[j] == "" {
+			contentTypes[j] = "application/octet-stream"
+		}
+		if bodies[j] == nil {
+			bodies[j] = []byte{}
+		}
+		for _, h := range c.StatusHistory {
+			hCaseIDs, hStatuses, hSources, hAts = append(hCaseIDs, c.ID), append(hStatuses, string(h.Status)), append(hSources, h.Source), append(hAts, h.At)
+		}
+		target := reqs[i].ForwardTo
+		if target == "" {
+			target = s.opts.DefaultTarget
+		}
+		d, job := store.NewDelivery(c, target, now)
+		dIDs[j], dTargets[j] = d.ID, d.Target
+		deliveries[c.ID] = d
+		jobsByCase[c.ID] = river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
+			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+		}}
 	}
 
 	tx, err := s.pool.Begin(ctx)
@@ -129,94 +184,57 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 	defer func() { _ = tx.Rollback(context.Background()) }()
 
 	rows, err := tx.Query(ctx, `
-		INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at,
-		                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
-		SELECT u.id, u.case_no, u.channel, u.channel_id, u.external_id, u.status, u.priority, u.received_at,
-		       u.payload_hash, u.phone, u.openid, u.weibo_uid, u.record::jsonb, $14
-		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		            $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-		     AS u(id, case_no, channel, channel_id, external_id, status, priority, received_at,
-		          payload_hash, phone, openid, weibo_uid, record)
-		ON CONFLICT (channel_id, external_id) DO NOTHING
-		RETURNING channel_id, external_id`,
-		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts,
-		hashes, phones, openids, weiboUIDs, records, now)
+		WITH u AS (
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			                     $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+			                     $14::text[], $15::bytea[], $16::uuid[], $17::text[])
+			    AS u(id, case_no, channel, channel_id, external_id, status, priority, received_at, payload_hash,
+			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target)
+		), ins AS (
+			INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at,
+			                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
+			SELECT id, case_no, channel, channel_id, external_id, status, priority, received_at,
+			       payload_hash, phone, openid, weibo_uid, record::jsonb, $18 FROM u
+			ON CONFLICT (channel_id, external_id) DO NOTHING
+			RETURNING id
+		), payloads AS (
+			INSERT INTO case_payloads (case_id, content_type, body, received_at)
+			SELECT u.id, u.content_type, u.body, u.received_at FROM u JOIN ins USING (id)
+		), history AS (
+			INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
+			SELECT h.case_id, h.status, h.at, h.source, $18
+			FROM unnest($19::uuid[], $20::text[], $21::timestamptz[], $22::text[]) AS h(case_id, status, at, source)
+			JOIN ins ON ins.id = h.case_id
+		), deliveries AS (
+			INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at)
+			SELECT u.delivery_id, u.id, 'case.created', u.target, 'queued', $18, $18 FROM u JOIN ins USING (id)
+		)
+		SELECT id::text FROM ins`,
+		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
+		phones, openids, weiboUIDs, records, contentTypes, bodies, dIDs, dTargets, now,
+		hCaseIDs, hStatuses, hAts, hSources)
 	if err != nil {
 		return nil, fmt.Errorf("insert cases: %w", err)
 	}
 	inserted := map[store.Key]intake.Delivery{}
+	var jobParams []river.InsertManyParams
 	for rows.Next() {
-		var k store.Key
-		if err := rows.Scan(&k.ChannelID, &k.ExternalID); err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan inserted case: %w", err)
 		}
-		inserted[k] = intake.Delivery{}
+		inserted[store.KeyOf(reqs[byID[id]])] = deliveries[id]
+		jobParams = append(jobParams, jobsByCase[id])
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert cases: %w", err)
 	}
-	if len(inserted) == 0 {
-		return inserted, tx.Commit(ctx)
-	}
-
-	var (
-		pCaseIDs, pTypes                  []string
-		pBodies                           [][]byte
-		pAts                              []time.Time
-		hCaseIDs, hStatuses, hSources     []string
-		hAts                              []time.Time
-		dIDs, dCaseIDs, dEvents, dTargets []string
-		jobParams                         []river.InsertManyParams
-	)
-	for _, i := range idx {
-		c := reqs[i].Case
-		k := store.KeyOf(reqs[i])
-		if _, ok := inserted[k]; !ok {
-			continue
+	if len(jobParams) > 0 {
+		if _, err := s.river.InsertManyFastTx(ctx, tx, jobParams); err != nil {
+			return nil, fmt.Errorf("enqueue forwarding jobs: %w", err)
 		}
-		ct := reqs[i].Raw.ContentType
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		body := reqs[i].Raw.Body
-		if body == nil {
-			body = []byte{}
-		}
-		pCaseIDs, pTypes, pBodies, pAts = append(pCaseIDs, c.ID), append(pTypes, ct), append(pBodies, body), append(pAts, c.ReceivedAt)
-		for _, h := range c.StatusHistory {
-			hCaseIDs, hStatuses, hSources, hAts = append(hCaseIDs, c.ID), append(hStatuses, string(h.Status)), append(hSources, h.Source), append(hAts, h.At)
-		}
-		target := reqs[i].ForwardTo
-		if target == "" {
-			target = s.opts.DefaultTarget
-		}
-		d, job := store.NewDelivery(c, target, now)
-		inserted[k] = d
-		dIDs, dCaseIDs, dEvents, dTargets = append(dIDs, d.ID), append(dCaseIDs, c.ID), append(dEvents, d.Event), append(dTargets, d.Target)
-		jobParams = append(jobParams, river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
-			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
-		}})
-	}
-
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO case_payloads (case_id, content_type, body, received_at)
-		SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::timestamptz[])`,
-		pCaseIDs, pTypes, pBodies, pAts)
-	b.Queue(`INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
-		SELECT u.case_id, u.status, u.at, u.source, $5
-		FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS u(case_id, status, at, source)`,
-		hCaseIDs, hStatuses, hAts, hSources, now)
-	b.Queue(`INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at)
-		SELECT u.id, u.case_id, u.event, u.target, 'queued', $5, $5
-		FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS u(id, case_id, event, target)`,
-		dIDs, dCaseIDs, dEvents, dTargets, now)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("insert case rows: %w", err)
-	}
-	if _, err := s.river.InsertManyFastTx(ctx, tx, jobParams); err != nil {
-		return nil, fmt.Errorf("enqueue forwarding jobs: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit cases: %w", err)

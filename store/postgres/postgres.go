@@ -105,6 +105,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		Writers:  s.opts.Writers,
 		MaxBatch: s.opts.MaxBatch,
 		Isolate:  isolatable,
+		Observe:  s.opts.ObserveBatch,
 	})
 	return s, nil
 }

@@ -36,7 +36,13 @@ func openStore(t *testing.T, opts store.Options) *postgres.Store {
 	return openOn(t, url, opts)
 }
 
-func openOn(t *testing.T, url string, opts store.Options) *postgres.Store {
+func openStoreB(b *testing.B) *postgres.Store {
+	b.Helper()
+	url := pgtest.NewDatabase(b, "postgres-store", migrateTemplate)
+	return openOn(b, url, storetest.Options())
+}
+
+func openOn(t testing.TB, url string, opts store.Options) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Options: opts})
 	if err != nil {

@@ -41,6 +41,42 @@ func (s *Store) commitBatch(ctx context.Context, reqs []intake.NewCase) ([]group
 // the Store's public surface.
 type batchDriver Store
 
+// Fresh filters out the keys already stored; numbering happens inside InsertFresh's transaction.
+func (d *batchDriver) Fresh(ctx context.Context, reqs []intake.NewCase, leaders []int) ([]int, error) {
+	s := (*Store)(d)
+	var (
+		conds []string
+		args  []any
+	)
+	for _, i := range leaders {
+		conds = append(conds, "(channel_id = ? AND external_id = ?)")
+		args = append(args, reqs[i].Case.ChannelID, reqs[i].Case.ExternalID)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT channel_id, external_id FROM cases WHERE `+strings.Join(conds, " OR "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("check stored keys: %w", err)
+	}
+	defer rows.Close()
+	stored := map[store.Key]bool{}
+	for rows.Next() {
+		var k store.Key
+		if err := rows.Scan(&k.ChannelID, &k.ExternalID); err != nil {
+			return nil, fmt.Errorf("scan stored key: %w", err)
+		}
+		stored[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("check stored keys: %w", err)
+	}
+	fresh := make([]int, 0, len(leaders))
+	for _, i := range leaders {
+		if !stored[store.KeyOf(reqs[i])] {
+			fresh = append(fresh, i)
+		}
+	}
+	return fresh, nil
+}
+
 func (d *batchDriver) FindByKeys(ctx context.Context, keys []store.Key) (map[store.Key]store.Stored, error) {
 	s := (*Store)(d)
 	return s.findByKeys(ctx, s.db, keys)

@@ -105,7 +105,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		clock = intake.SystemClock
 	}
 	s := &Store{db: db, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
-	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch})
+	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Observe: s.opts.ObserveBatch})
 	return s, nil
 }
 

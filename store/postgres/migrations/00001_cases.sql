@@ -45,11 +45,33 @@ CREATE TABLE case_status_history (
 CREATE INDEX case_status_history_case ON case_status_history (case_id, at, id);
 CREATE UNIQUE INDEX case_status_history_event ON case_status_history (case_id, event_id) WHERE event_id IS NOT NULL;
 
--- One row per local day; case numbers are allocated from it in blocks.
-CREATE TABLE case_no_counters (
-    day  text PRIMARY KEY,
-    last bigint NOT NULL
-);
+-- Case numbers come from one sequence per local day, created on the day's first case. A counter
+-- row updated by every batch becomes a hot row whose version chain every writer must walk; a
+-- sequence hands out numbers without row locks or new row versions. Sequences are not
+-- transactional, so a failed batch leaves a gap, never a duplicate.
+-- +goose StatementBegin
+CREATE FUNCTION case_no_reserve(p_day text, p_n integer) RETURNS SETOF bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    seq_name text := 'case_no_seq_' || p_day;
+    seq regclass;
+BEGIN
+    IF p_day !~ '^[0-9]{8}$' THEN
+        RAISE EXCEPTION 'case_no_reserve: day % is not YYYYMMDD', p_day;
+    END IF;
+    seq := to_regclass(seq_name);
+    IF seq IS NULL THEN
+        BEGIN
+            EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I AS bigint', seq_name);
+        EXCEPTION WHEN unique_violation OR duplicate_table THEN
+            NULL; -- another transaction created it first
+        END;
+        seq := to_regclass(seq_name);
+    END IF;
+    RETURN QUERY SELECT nextval(seq) FROM generate_series(1, p_n);
+END
+$$;
+-- +goose StatementEnd
 
 -- The gateway's own record of every event to forward; job rows are pruned, these are not.
 CREATE TABLE deliveries (
@@ -68,7 +90,7 @@ CREATE INDEX deliveries_state ON deliveries (state, created_at);
 
 -- +goose Down
 DROP TABLE deliveries;
-DROP TABLE case_no_counters;
+DROP FUNCTION case_no_reserve(text, integer);
 DROP TABLE case_status_history;
 DROP TABLE case_payloads;
 DROP TABLE cases;
