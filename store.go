@@ -24,6 +24,88 @@ type Store interface {
 	// Ready reports whether the store is reachable and its schema is current.
 	Ready(ctx context.Context) error
 	Close() error
+
+	Conversations
+}
+
+// Conversations is what the shared channel conversation mechanism needs from the store: which
+// messages were already handled, a citizen's latest case, supplements to an open case, opt-outs
+// and a citizen's last reported location.
+type Conversations interface {
+	// LookupMessage reports which case a channel message already belongs to, as a new case or a
+	// supplement; found=false when the message is new.
+	LookupMessage(ctx context.Context, channelID, externalID string) (caseID string, kind MessageKind, found bool, err error)
+	// LatestCase returns the citizen's most recent case received at or after since (zero: any
+	// time), on channelID when it is not empty. ErrNotFound when there is none.
+	LatestCase(ctx context.Context, who CitizenKey, channelID string, since time.Time) (*Case, error)
+	// AddSupplement joins a follow-up message to a case: text appended, attachments and location
+	// added, its raw payload kept, and a case.updated delivery queued, in one transaction.
+	// Idempotent by (ChannelID, ExternalID): a repeat returns Applied=false and the case.
+	AddSupplement(ctx context.Context, caseID string, sup Supplement) (SupplementResult, error)
+	// SetOptOut stops (true) or resumes (false) notifications to an address on a channel.
+	SetOptOut(ctx context.Context, channelID, address string, optOut bool, at time.Time) error
+	// OptedOut reports whether notifications to the address on the channel are stopped.
+	OptedOut(ctx context.Context, channelID, address string) (bool, error)
+	// RememberLocation keeps the citizen's last reported position (WeChat LOCATION events).
+	RememberLocation(ctx context.Context, who CitizenKey, channelID string, loc Location, at time.Time) error
+	// RecentLocation returns the position remembered at or after since, if any.
+	RecentLocation(ctx context.Context, who CitizenKey, channelID string, since time.Time) (*Location, error)
+}
+
+// MessageKind says what a stored channel message became.
+type MessageKind string
+
+// Message kinds.
+const (
+	MessageCase       MessageKind = "case"
+	MessageSupplement MessageKind = "supplement"
+)
+
+// CitizenKeyKind names the identifier a CitizenKey holds.
+type CitizenKeyKind string
+
+// Citizen identifier kinds.
+const (
+	KeyPhone    CitizenKeyKind = "phone"
+	KeyOpenID   CitizenKeyKind = "openid"
+	KeyWeiboUID CitizenKeyKind = "weibo_uid"
+)
+
+// CitizenKey identifies a citizen by one of their identifiers.
+type CitizenKey struct {
+	Kind  CitizenKeyKind
+	Value string
+}
+
+// CitizenKeyOf returns the strongest identifier a case carries: the platform id of the channel
+// it came by, else the phone number.
+func CitizenKeyOf(c Citizen) (CitizenKey, bool) {
+	switch {
+	case c.WeChatOpenID != "":
+		return CitizenKey{KeyOpenID, c.WeChatOpenID}, true
+	case c.WeiboUID != "":
+		return CitizenKey{KeyWeiboUID, c.WeiboUID}, true
+	case c.Phone != "":
+		return CitizenKey{KeyPhone, c.Phone}, true
+	}
+	return CitizenKey{}, false
+}
+
+// Supplement is a follow-up message that joins an open case.
+type Supplement struct {
+	ChannelID   string
+	ExternalID  string
+	Text        string
+	Attachments []Attachment
+	Location    *Location
+	ReceivedAt  time.Time
+	Raw         RawPayload
+}
+
+// SupplementResult is the outcome of AddSupplement.
+type SupplementResult struct {
+	Case    *Case
+	Applied bool
 }
 
 // NewCase is a case ready to store: validated, with id and query code set; the store assigns

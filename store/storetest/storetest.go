@@ -83,6 +83,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("StatusHistory", func(t *testing.T) { testStatusHistory(t, h) })
 	t.Run("ListFiltersAndCursor", func(t *testing.T) { testList(t, h) })
 	t.Run("NotFoundAndBadCursor", func(t *testing.T) { testErrors(t, h) })
+	t.Run("SupplementsJoinACaseOnce", func(t *testing.T) { testSupplements(t, h) })
+	t.Run("CitizenLookups", func(t *testing.T) { testCitizenLookups(t, h) })
+	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
 	}
@@ -566,4 +569,166 @@ func createManyNoFatal(t *testing.T, s intake.Store, channelID string, n int, re
 	}
 	wg.Wait()
 	return out
+}
+
+func wechatCase(externalID, openid string, received time.Time) intake.NewCase {
+	nc := NewCase("wechat-main", externalID, received)
+	nc.Case.Channel = intake.ChannelWeChat
+	nc.Case.Citizen = intake.Citizen{WeChatOpenID: openid}
+	return nc
+}
+
+func testSupplements(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	c := mustCreate(t, s, wechatCase("m1", "oOPEN1", t0)).Case
+
+	if _, _, found, err := s.LookupMessage(ctx(t), "wechat-main", "m2"); err != nil || found {
+		t.Fatalf("unknown message found=%v err=%v", found, err)
+	}
+	lat, lng := 37.5, 122.1
+	sup := intake.Supplement{
+		ChannelID: "wechat-main", ExternalID: "m2", Text: "补充一张照片和位置",
+		Attachments: []intake.Attachment{{Kind: intake.AttachmentImage, MediaID: "media-9"}},
+		Location:    &intake.Location{Lat: &lat, Lng: &lng, Address: "文化路", Source: intake.LocationGPS},
+		ReceivedAt:  t0.Add(2 * time.Minute),
+		Raw:         intake.RawPayload{ContentType: "text/xml", Body: []byte("<xml/>")},
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		applied int
+	)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.AddSupplement(context.Background(), c.ID, sup)
+			if err != nil {
+				t.Errorf("AddSupplement: %v", err)
+				return
+			}
+			if res.Case.ID != c.ID {
+				t.Errorf("supplement joined case %s", res.Case.ID)
+			}
+			if res.Applied {
+				mu.Lock()
+				applied++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if applied != 1 {
+		t.Fatalf("10 copies of a supplement applied %d times, want 1", applied)
+	}
+	got, err := s.GetCase(ctx(t), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.Content.Text, c.Content.Text) || !strings.Contains(got.Content.Text, "[补充 11-27 10:02] 补充一张照片和位置") ||
+		strings.Count(got.Content.Text, "补充一张照片") != 1 {
+		t.Fatalf("text after supplement: %q", got.Content.Text)
+	}
+	if len(got.Attachments) != 1 || got.Attachments[0].MediaID != "media-9" || got.Location == nil || got.Location.Lat == nil {
+		t.Fatalf("attachments %+v location %+v", got.Attachments, got.Location)
+	}
+	if got.CaseNo != c.CaseNo || got.Status != intake.StatusReceived {
+		t.Fatal("a supplement must not change the case's number or status")
+	}
+	id, kind, found, err := s.LookupMessage(ctx(t), "wechat-main", "m2")
+	if err != nil || !found || id != c.ID || kind != intake.MessageSupplement {
+		t.Fatalf("LookupMessage(m2) = %s %s %v %v", id, kind, found, err)
+	}
+	if id, kind, found, _ := s.LookupMessage(ctx(t), "wechat-main", "m1"); !found || id != c.ID || kind != intake.MessageCase {
+		t.Fatalf("LookupMessage(m1) = %s %s %v", id, kind, found)
+	}
+	ds, err := s.Deliveries(ctx(t), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 || ds[0].Event != intake.EventCaseCreated || ds[1].Event != intake.EventCaseUpdated || ds[1].State != intake.DeliveryQueued {
+		t.Fatalf("deliveries %+v, want case.created then case.updated", ds)
+	}
+	if n := h.JobsForCase(t, s, c.ID); n != 2 {
+		t.Fatalf("jobs %d, want 2", n)
+	}
+	if _, err := s.AddSupplement(ctx(t), store.NewID(), intake.Supplement{ChannelID: "x", ExternalID: "y"}); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("supplement to a missing case: %v", err)
+	}
+}
+
+func testCitizenLookups(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	older := mustCreate(t, s, wechatCase("a1", "oCIT", t0)).Case
+	newer := mustCreate(t, s, wechatCase("a2", "oCIT", t0.Add(time.Hour))).Case
+	mustCreate(t, s, wechatCase("a3", "oOTHER", t0.Add(2*time.Hour)))
+	phoneCase := NewCase("sms-main", "SM1", t0.Add(3*time.Hour)) // phone +8613800138000
+	mustCreate(t, s, phoneCase)
+
+	who := intake.CitizenKey{Kind: intake.KeyOpenID, Value: "oCIT"}
+	got, err := s.LatestCase(ctx(t), who, "", time.Time{})
+	if err != nil || got.ID != newer.ID {
+		t.Fatalf("latest case: %v %v", got, err)
+	}
+	if got, err := s.LatestCase(ctx(t), who, "wechat-main", t0.Add(30*time.Minute)); err != nil || got.ID != newer.ID {
+		t.Fatalf("latest since 30m: %v", err)
+	}
+	if _, err := s.LatestCase(ctx(t), who, "", t0.Add(90*time.Minute)); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("nothing since 90m, got %v", err)
+	}
+	if _, err := s.LatestCase(ctx(t), who, "other-channel", time.Time{}); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("channel filter: %v", err)
+	}
+	if got, err := s.LatestCase(ctx(t), intake.CitizenKey{Kind: intake.KeyPhone, Value: "+8613800138000"}, "", time.Time{}); err != nil || got.ChannelID != "sms-main" {
+		t.Fatalf("by phone: %v %v", got, err)
+	}
+	_ = older
+}
+
+func testOptOutsAndLocations(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	if out, err := s.OptedOut(ctx(t), "sms-main", "+8613800138000"); err != nil || out {
+		t.Fatalf("fresh number opted out: %v %v", out, err)
+	}
+	if err := s.SetOptOut(ctx(t), "sms-main", "+8613800138000", true, t0); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.OptedOut(ctx(t), "sms-main", "+8613800138000"); !out {
+		t.Fatal("opt-out not recorded")
+	}
+	if out, _ := s.OptedOut(ctx(t), "sms-other", "+8613800138000"); out {
+		t.Fatal("opt-out leaked to another channel")
+	}
+	// An older, late-arriving opt-in does not undo a newer opt-out.
+	if err := s.SetOptOut(ctx(t), "sms-main", "+8613800138000", false, t0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.OptedOut(ctx(t), "sms-main", "+8613800138000"); !out {
+		t.Fatal("an older opt-in overrode a newer opt-out")
+	}
+	if err := s.SetOptOut(ctx(t), "sms-main", "+8613800138000", false, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.OptedOut(ctx(t), "sms-main", "+8613800138000"); out {
+		t.Fatal("opt-in not recorded")
+	}
+
+	who := intake.CitizenKey{Kind: intake.KeyOpenID, Value: "oLOC"}
+	lat, lng := 37.51, 122.12
+	if loc, err := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(-time.Hour)); err != nil || loc != nil {
+		t.Fatalf("no location yet: %v %v", loc, err)
+	}
+	if err := s.RememberLocation(ctx(t), who, "wechat-main", intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}, t0); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(-10*time.Minute))
+	if err != nil || loc == nil || *loc.Lat != lat || *loc.Lng != lng {
+		t.Fatalf("recent location: %+v %v", loc, err)
+	}
+	if loc, _ := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(time.Minute)); loc != nil {
+		t.Fatal("a stale location was returned")
+	}
 }

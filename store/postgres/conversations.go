@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/store"
+)
+
+// LookupMessage finds what a channel message already became.
+func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
+	var (
+		id   string
+		kind intake.MessageKind
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT id::text, 'case' FROM cases WHERE channel_id = $1 AND external_id = $2
+		UNION ALL
+		SELECT case_id::text, kind FROM case_messages WHERE channel_id = $1 AND external_id = $2
+		LIMIT 1`, channelID, externalID).Scan(&id, &kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, unavailable(fmt.Errorf("look up message: %w", err))
+	}
+	return id, kind, true, nil
+}
+
+func citizenColumn(k intake.CitizenKeyKind) (string, error) {
+	switch k {
+	case intake.KeyOpenID:
+		return "citizen_openid", nil
+	case intake.KeyPhone:
+		return "citizen_phone", nil
+	case intake.KeyWeiboUID:
+		return "citizen_weibo_uid", nil
+	}
+	return "", fmt.Errorf("%w: citizen key kind %q", intake.ErrInvalid, k)
+}
+
+// LatestCase returns the citizen's newest case.
+func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Case, error) {
+	col, err := citizenColumn(who.Kind)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c
+		WHERE c.`+col+` = $1 AND ($2 = '' OR c.channel_id = $2) AND c.received_at >= $3
+		ORDER BY c.received_at DESC LIMIT 1`, who.Value, channelID, since.UTC())
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("latest case: %w", err))
+	}
+	cases, err := s.scanCases(ctx, s.pool, rows)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("latest case: %w", intake.ErrNotFound)
+	}
+	return cases[0].Case, nil
+}
+
+// AddSupplement joins a follow-up message to a case in one transaction with its case.updated job.
+func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Supplement) (intake.SupplementResult, error) {
+	if !store.IsUUID(caseID) {
+		return intake.SupplementResult{}, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	applied := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var record []byte
+		if err := tx.QueryRow(ctx, `SELECT record FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&record); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+			}
+			return fmt.Errorf("lock case: %w", err)
+		}
+		ct := sup.Raw.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		body := sup.Raw.Body
+		if body == nil {
+			body = []byte{}
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
+			VALUES ($1, $2, $3, 'supplement', $4, $5, $6) ON CONFLICT DO NOTHING`,
+			sup.ChannelID, sup.ExternalID, caseID, sup.ReceivedAt.UTC(), ct, body)
+		if err != nil {
+			return fmt.Errorf("record supplement: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // a retry: already applied
+		}
+		var c intake.Case
+		if err := json.Unmarshal(record, &c); err != nil {
+			return fmt.Errorf("decode case: %w", err)
+		}
+		store.ApplySupplement(&c, sup, s.opts.Location)
+		rec, err := store.EncodeRecord(&c)
+		if err != nil {
+			return err
+		}
+		var target string
+		err = tx.QueryRow(ctx, `SELECT target FROM deliveries WHERE case_id = $1 AND event = 'case.created' ORDER BY created_at LIMIT 1`, caseID).Scan(&target)
+		if errors.Is(err, pgx.ErrNoRows) {
+			target = s.opts.DefaultTarget
+		} else if err != nil {
+			return fmt.Errorf("find case target: %w", err)
+		}
+		d, job := store.NewUpdateDelivery(&c, target, now)
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE cases SET record = $2, updated_at = $3 WHERE id = $1`, caseID, string(rec), now)
+		b.Queue(`INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $5)`,
+			d.ID, caseID, d.Event, d.Target, now)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("update case: %w", err)
+		}
+		if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+			Queue: jobs.QueueForward, Priority: store.JobPriority(&c),
+		}}}); err != nil {
+			return fmt.Errorf("enqueue case.updated: %w", err)
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return intake.SupplementResult{}, unavailable(err)
+	}
+	c, err := s.GetCase(ctx, caseID)
+	if err != nil {
+		return intake.SupplementResult{}, err
+	}
+	return intake.SupplementResult{Case: c, Applied: applied}, nil
+}
+
+// SetOptOut records an opt-out or opt-in.
+func (s *Store) SetOptOut(ctx context.Context, channelID, address string, optOut bool, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO opt_outs (channel_id, address, opted_out, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (channel_id, address) DO UPDATE SET opted_out = EXCLUDED.opted_out, updated_at = EXCLUDED.updated_at
+		WHERE opt_outs.updated_at <= EXCLUDED.updated_at`, channelID, address, optOut, at.UTC())
+	if err != nil {
+		return unavailable(fmt.Errorf("set opt-out: %w", err))
+	}
+	return nil
+}
+
+// OptedOut reports whether notifications to address are stopped.
+func (s *Store) OptedOut(ctx context.Context, channelID, address string) (bool, error) {
+	var out bool
+	err := s.pool.QueryRow(ctx, `SELECT opted_out FROM opt_outs WHERE channel_id = $1 AND address = $2`, channelID, address).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(fmt.Errorf("read opt-out: %w", err))
+	}
+	return out, nil
+}
+
+// RememberLocation keeps the citizen's last position.
+func (s *Store) RememberLocation(ctx context.Context, who intake.CitizenKey, channelID string, loc intake.Location, at time.Time) error {
+	b, err := json.Marshal(loc)
+	if err != nil {
+		return fmt.Errorf("encode location: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO citizen_locations (channel_id, key_kind, key_value, location, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (channel_id, key_kind, key_value) DO UPDATE SET location = EXCLUDED.location, at = EXCLUDED.at
+		WHERE citizen_locations.at <= EXCLUDED.at`, channelID, string(who.Kind), who.Value, string(b), at.UTC())
+	if err != nil {
+		return unavailable(fmt.Errorf("remember location: %w", err))
+	}
+	return nil
+}
+
+// RecentLocation returns the position remembered since the given time.
+func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
+	var raw []byte
+	err := s.pool.QueryRow(ctx, `SELECT location FROM citizen_locations WHERE channel_id = $1 AND key_kind = $2 AND key_value = $3 AND at >= $4`,
+		channelID, string(who.Kind), who.Value, since.UTC()).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("recent location: %w", err))
+	}
+	var loc intake.Location
+	if err := json.Unmarshal(raw, &loc); err != nil {
+		return nil, fmt.Errorf("decode location: %w", err)
+	}
+	return &loc, nil
+}

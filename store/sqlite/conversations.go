@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/store"
+)
+
+// LookupMessage finds what a channel message already became.
+func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
+	var (
+		id   string
+		kind intake.MessageKind
+	)
+	err := s.db.QueryRowContext(ctx, `
+		SELECT id, 'case' FROM cases WHERE channel_id = ?1 AND external_id = ?2
+		UNION ALL
+		SELECT case_id, kind FROM case_messages WHERE channel_id = ?1 AND external_id = ?2
+		LIMIT 1`, channelID, externalID).Scan(&id, &kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("look up message: %w", err)
+	}
+	return id, kind, true, nil
+}
+
+func citizenColumn(k intake.CitizenKeyKind) (string, error) {
+	switch k {
+	case intake.KeyOpenID:
+		return "citizen_openid", nil
+	case intake.KeyPhone:
+		return "citizen_phone", nil
+	case intake.KeyWeiboUID:
+		return "citizen_weibo_uid", nil
+	}
+	return "", fmt.Errorf("%w: citizen key kind %q", intake.ErrInvalid, k)
+}
+
+// LatestCase returns the citizen's newest case.
+func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Case, error) {
+	col, err := citizenColumn(who.Kind)
+	if err != nil {
+		return nil, err
+	}
+	sinceUS := int64(0)
+	if !since.IsZero() {
+		sinceUS = micros(since)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases c
+		WHERE c.`+col+` = ?1 AND (?2 = '' OR c.channel_id = ?2) AND c.received_at >= ?3
+		ORDER BY c.received_at DESC LIMIT 1`, who.Value, channelID, sinceUS)
+	if err != nil {
+		return nil, fmt.Errorf("latest case: %w", err)
+	}
+	cases, err := s.scanCases(ctx, s.db, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("latest case: %w", intake.ErrNotFound)
+	}
+	return cases[0].Case, nil
+}
+
+// AddSupplement joins a follow-up message to a case in one transaction with its case.updated job.
+func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Supplement) (intake.SupplementResult, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	applied, err := s.addSupplement(ctx, caseID, sup, now)
+	if err != nil {
+		return intake.SupplementResult{}, err
+	}
+	c, err := s.GetCase(ctx, caseID)
+	if err != nil {
+		return intake.SupplementResult{}, err
+	}
+	return intake.SupplementResult{Case: c, Applied: applied}, nil
+}
+
+func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Supplement, now time.Time) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var record []byte
+	if err := tx.QueryRowContext(ctx, `SELECT record FROM cases WHERE id = ?`, caseID).Scan(&record); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+		}
+		return false, fmt.Errorf("read case: %w", err)
+	}
+	ct := sup.Raw.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	body := sup.Raw.Body
+	if body == nil {
+		body = []byte{}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
+		VALUES (?, ?, ?, 'supplement', ?, ?, ?) ON CONFLICT DO NOTHING`,
+		sup.ChannelID, sup.ExternalID, caseID, micros(sup.ReceivedAt), ct, body)
+	if err != nil {
+		return false, fmt.Errorf("record supplement: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // a retry: already applied
+	}
+	var c intake.Case
+	if err := json.Unmarshal(record, &c); err != nil {
+		return false, fmt.Errorf("decode case: %w", err)
+	}
+	store.ApplySupplement(&c, sup, s.opts.Location)
+	rec, err := store.EncodeRecord(&c)
+	if err != nil {
+		return false, err
+	}
+	var target string
+	err = tx.QueryRowContext(ctx, `SELECT target FROM deliveries WHERE case_id = ? AND event = 'case.created' ORDER BY created_at LIMIT 1`, caseID).Scan(&target)
+	if errors.Is(err, sql.ErrNoRows) {
+		target = s.opts.DefaultTarget
+	} else if err != nil {
+		return false, fmt.Errorf("find case target: %w", err)
+	}
+	d, job := store.NewUpdateDelivery(&c, target, now)
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET record = ?, updated_at = ? WHERE id = ?`, string(rec), micros(now), caseID); err != nil {
+		return false, fmt.Errorf("update case: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`,
+		d.ID, caseID, d.Event, d.Target, micros(now), micros(now)); err != nil {
+		return false, fmt.Errorf("insert delivery: %w", err)
+	}
+	if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+		Queue: jobs.QueueForward, Priority: store.JobPriority(&c),
+	}}}); err != nil {
+		return false, fmt.Errorf("enqueue case.updated: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit supplement: %w", err)
+	}
+	return true, nil
+}
+
+// SetOptOut records an opt-out or opt-in.
+func (s *Store) SetOptOut(ctx context.Context, channelID, address string, optOut bool, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO opt_outs (channel_id, address, opted_out, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (channel_id, address) DO UPDATE SET opted_out = excluded.opted_out, updated_at = excluded.updated_at
+		WHERE opt_outs.updated_at <= excluded.updated_at`, channelID, address, optOut, micros(at))
+	if err != nil {
+		return fmt.Errorf("set opt-out: %w", err)
+	}
+	return nil
+}
+
+// OptedOut reports whether notifications to address are stopped.
+func (s *Store) OptedOut(ctx context.Context, channelID, address string) (bool, error) {
+	var out bool
+	err := s.db.QueryRowContext(ctx, `SELECT opted_out FROM opt_outs WHERE channel_id = ? AND address = ?`, channelID, address).Scan(&out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read opt-out: %w", err)
+	}
+	return out, nil
+}
+
+// RememberLocation keeps the citizen's last position.
+func (s *Store) RememberLocation(ctx context.Context, who intake.CitizenKey, channelID string, loc intake.Location, at time.Time) error {
+	b, err := json.Marshal(loc)
+	if err != nil {
+		return fmt.Errorf("encode location: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO citizen_locations (channel_id, key_kind, key_value, location, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (channel_id, key_kind, key_value) DO UPDATE SET location = excluded.location, at = excluded.at
+		WHERE citizen_locations.at <= excluded.at`, channelID, string(who.Kind), who.Value, string(b), micros(at))
+	if err != nil {
+		return fmt.Errorf("remember location: %w", err)
+	}
+	return nil
+}
+
+// RecentLocation returns the position remembered since the given time.
+func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, `SELECT location FROM citizen_locations WHERE channel_id = ? AND key_kind = ? AND key_value = ? AND at >= ?`,
+		channelID, string(who.Kind), who.Value, micros(since)).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recent location: %w", err)
+	}
+	var loc intake.Location
+	if err := json.Unmarshal(raw, &loc); err != nil {
+		return nil, fmt.Errorf("decode location: %w", err)
+	}
+	return &loc, nil
+}

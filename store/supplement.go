@@ -1,0 +1,38 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/jobs"
+)
+
+// ApplySupplement merges a follow-up message into a case record: its text is appended under a
+// dated marker (so the case system sees what came later and when), its attachments are added,
+// and its location fills the case's when the case had none or only a text address.
+func ApplySupplement(c *intake.Case, sup intake.Supplement, loc *time.Location) {
+	if t := strings.TrimSpace(sup.Text); t != "" {
+		when := sup.ReceivedAt
+		if loc != nil {
+			when = when.In(loc)
+		}
+		c.Content.Text += "\n[补充 " + when.Format("01-02 15:04") + "] " + t
+	}
+	c.Attachments = append(c.Attachments, sup.Attachments...)
+	if sup.Location != nil && (c.Location == nil || (c.Location.Lat == nil && sup.Location.Lat != nil)) {
+		merged := *sup.Location
+		if c.Location != nil && merged.Address == "" {
+			merged.Address = c.Location.Address
+		}
+		c.Location = &merged
+	}
+}
+
+// NewUpdateDelivery is the delivery row and job for a case.updated event.
+func NewUpdateDelivery(c *intake.Case, target string, now time.Time) (intake.Delivery, jobs.ForwardCase) {
+	d, job := NewDelivery(c, target, now)
+	d.Event = intake.EventCaseUpdated
+	job.Event = intake.EventCaseUpdated
+	return d, job
+}
