@@ -26,14 +26,15 @@ const EnvPrefix = "INTAKE_"
 
 // Config is the whole configuration.
 type Config struct {
-	Server      Server       `koanf:"server"`
-	Database    Database     `koanf:"database"`
-	CaseNo      CaseNo       `koanf:"case_no"`
-	Limits      Limits       `koanf:"limits"`
-	Log         Log          `koanf:"log"`
-	APIKeys     []APIKey     `koanf:"api_keys" validate:"dive"`
-	CaseSystems []CaseSystem `koanf:"case_systems" validate:"dive"`
-	Channels    []Channel    `koanf:"channels" validate:"dive"`
+	Server       Server       `koanf:"server"`
+	Database     Database     `koanf:"database"`
+	CaseNo       CaseNo       `koanf:"case_no"`
+	Limits       Limits       `koanf:"limits"`
+	Log          Log          `koanf:"log"`
+	Conversation Conversation `koanf:"conversation"`
+	APIKeys      []APIKey     `koanf:"api_keys" validate:"dive"`
+	CaseSystems  []CaseSystem `koanf:"case_systems" validate:"dive"`
+	Channels     []Channel    `koanf:"channels" validate:"dive"`
 }
 
 // Server is the HTTP side.
@@ -81,6 +82,26 @@ type Limits struct {
 	MaxFutureSkew  time.Duration `koanf:"max_future_skew" validate:"gte=0"`
 	MaxBatchBytes  int64         `koanf:"max_batch_bytes" validate:"gt=0"`
 	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
+}
+
+// Conversation tunes how citizens' messages on WeChat, SMS and Weibo are understood.
+type Conversation struct {
+	// Window: a message within this time of the citizen's open case joins it as a supplement.
+	Window time.Duration `koanf:"window" validate:"gte=0"`
+	// NewMatterPrefixes start a message that is a new matter, never a supplement.
+	NewMatterPrefixes []string `koanf:"new_matter_prefixes"`
+	// QueryKeywords start a status query.
+	QueryKeywords []string `koanf:"query_keywords" validate:"min=1,dive,required"`
+	// QueryLimit status queries per citizen per QueryPeriod.
+	QueryLimit  int           `koanf:"query_limit" validate:"gt=0"`
+	QueryPeriod time.Duration `koanf:"query_period" validate:"gt=0"`
+	// OptOutWords and OptInWords stop and resume SMS notifications (the whole message, any case).
+	OptOutWords []string `koanf:"opt_out_words"`
+	OptInWords  []string `koanf:"opt_in_words"`
+	// LocationTTL: how long a reported position (WeChat LOCATION event) is attached to new cases.
+	LocationTTL time.Duration `koanf:"location_ttl" validate:"gte=0"`
+	// MessagesFile holds the citizen-facing texts; empty: the built-in configs/messages.yaml.
+	MessagesFile string `koanf:"messages_file"`
 }
 
 // Log configures logging.
@@ -133,21 +154,30 @@ type Channel struct {
 // Defaults are the built-in values every file starts from.
 func Defaults() map[string]any {
 	return map[string]any{
-		"server.listen":              "127.0.0.1:8080",
-		"server.shutdown_timeout":    "15s",
-		"server.request_timeout":     "4s",
-		"database.url":               "",
-		"database.sqlite_path":       "data/intake.db",
-		"case_no.prefix":             "WH",
-		"case_no.timezone":           "Asia/Shanghai",
-		"limits.max_body_bytes":      1 << 20,
-		"limits.max_text_chars":      10000,
-		"limits.max_batch_lines":     1000,
-		"limits.max_batch_bytes":     32 << 20,
-		"limits.max_future_skew":     "5m",
-		"limits.max_idempotency_key": 255,
-		"log.level":                  "info",
-		"log.format":                 "json",
+		"server.listen":                    "127.0.0.1:8080",
+		"server.shutdown_timeout":          "15s",
+		"server.request_timeout":           "4s",
+		"database.url":                     "",
+		"database.sqlite_path":             "data/intake.db",
+		"case_no.prefix":                   "WH",
+		"case_no.timezone":                 "Asia/Shanghai",
+		"limits.max_body_bytes":            1 << 20,
+		"limits.max_text_chars":            10000,
+		"limits.max_batch_lines":           1000,
+		"limits.max_batch_bytes":           32 << 20,
+		"limits.max_future_skew":           "5m",
+		"limits.max_idempotency_key":       255,
+		"conversation.window":              "10m",
+		"conversation.new_matter_prefixes": []string{"新问题", "新诉求", "另一个问题", "另外反映"},
+		"conversation.query_keywords":      []string{"查询", "查进度", "进度查询"},
+		"conversation.query_limit":         5,
+		"conversation.query_period":        "10m",
+		"conversation.opt_out_words":       []string{"TD", "退订", "STOP", "UNSUBSCRIBE", "取消订阅"},
+		"conversation.opt_in_words":        []string{"START", "订阅", "UNSTOP"},
+		"conversation.location_ttl":        "30m",
+		"conversation.messages_file":       "",
+		"log.level":                        "info",
+		"log.format":                       "json",
 	}
 }
 

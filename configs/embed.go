@@ -25,3 +25,8 @@ var (
 	//go:embed deadlines.yaml
 	Deadlines []byte
 )
+
+// Citizen-facing reply texts (channels/replies).
+//
+//go:embed messages.yaml
+var Messages []byte

@@ -1,0 +1,387 @@
+// Package conversation is the one place that decides what a citizen's message on a
+// conversational channel (WeChat, SMS, Weibo) means, so that every channel behaves alike:
+//
+//   - a platform's retry of a message already handled gets the same answer as the first time;
+//   - "查询" answers with the status of the citizen's latest case, "查询 <工单编号> <查询码>" with
+//     that case's, rate limited per citizen, and with one neutral answer for every miss;
+//   - on SMS, opt-out and opt-in words stop and resume notifications;
+//   - a message within the conversation window of the citizen's open case joins it as a
+//     supplement, unless it says it is a new matter;
+//   - anything else becomes a new case, with the citizen's recently reported position attached.
+//
+// Replies are rendered from the operator-editable texts in configs/messages.yaml.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/replies"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/normalize"
+)
+
+// Store is what the conversation needs from the case store.
+type Store interface {
+	intake.Conversations
+	GetCase(ctx context.Context, ref string) (*intake.Case, error)
+}
+
+// Options configure a Receiver.
+type Options struct {
+	Conversation config.Conversation
+	// Menus maps, per channel id, a menu key to the name of the reply it answers with.
+	Menus    map[string]map[string]string
+	Location *time.Location
+	Logger   *slog.Logger
+	Clock    intake.Clock
+}
+
+// Receiver implements channels.Receiver.
+type Receiver struct {
+	store     Store
+	submitter intake.Submitter
+	replies   atomic.Pointer[replies.Replies]
+	opts      Options
+	queryRe   *regexp.Regexp
+	limiters  *limiterSet
+	locks     [256]sync.Mutex
+}
+
+var _ channels.Receiver = (*Receiver)(nil)
+
+// New builds a Receiver. texts is the parsed messages file.
+func New(st Store, submitter intake.Submitter, texts *replies.Replies, opts Options) (*Receiver, error) {
+	if opts.Clock == nil {
+		opts.Clock = intake.SystemClock
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	cv := opts.Conversation
+	if cv.QueryLimit <= 0 || cv.QueryPeriod <= 0 {
+		cv.QueryLimit, cv.QueryPeriod = 5, 10*time.Minute
+	}
+	if len(cv.QueryKeywords) == 0 {
+		cv.QueryKeywords = []string{"查询"}
+	}
+	opts.Conversation = cv
+	words := make([]string, len(cv.QueryKeywords))
+	for i, w := range cv.QueryKeywords {
+		words[i] = regexp.QuoteMeta(normalize.FoldForMatching(w))
+	}
+	// "查询", "查询 WH2026112700042 123456", "查询WH2026112700042，123456": the keyword alone, or
+	// followed by a case number and a 6-digit query code.
+	queryRe, err := regexp.Compile(`^(?:` + strings.Join(words, "|") + `)(?:[\s:,，：]*([a-z]{0,10}\d{8,}))?(?:[\s:,，：]*(\d{6}))?[\s。.!！?？]*$`)
+	if err != nil {
+		return nil, fmt.Errorf("query keywords: %w", err)
+	}
+	r := &Receiver{store: st, submitter: submitter, opts: opts, queryRe: queryRe,
+		limiters: newLimiterSet(rate.Every(cv.QueryPeriod/time.Duration(cv.QueryLimit)), cv.QueryLimit)}
+	r.replies.Store(texts)
+	return r, nil
+}
+
+// SetReplies swaps the reply texts (config reload).
+func (r *Receiver) SetReplies(texts *replies.Replies) { r.replies.Store(texts) }
+
+// Receive handles one citizen message (see the package documentation for the order of rules).
+func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {
+	sub := msg.Submission
+	if reply, found, err := r.handledBefore(ctx, msg); found || err != nil {
+		return reply, err
+	}
+
+	who, hasWho := citizenKey(sub)
+	text := normalize.CleanText(sub.Text)
+	if hasWho && len(sub.Attachments) == 0 && sub.Location == nil {
+		if reply, ok, err := r.command(ctx, sub, who, text); ok || err != nil {
+			return reply, err
+		}
+	}
+
+	// One citizen's messages are decided one at a time, so that a text and the photo sent right
+	// after it cannot both open a case.
+	if hasWho {
+		mu := r.lockFor(sub.ChannelID, who)
+		mu.Lock()
+		defer mu.Unlock()
+		// A copy of this message may have been handled while we waited; it must not become a
+		// supplement of the case it created itself.
+		if reply, found, err := r.handledBefore(ctx, msg); found || err != nil {
+			return reply, err
+		}
+	}
+	now := r.opts.Clock.Now()
+	newMatter := false
+	sub.Text, newMatter = r.stripNewMatter(sub.Text)
+	if hasWho && !newMatter && !msg.Public && r.opts.Conversation.Window > 0 {
+		open, err := r.store.LatestCase(ctx, who, sub.ChannelID, now.Add(-r.opts.Conversation.Window))
+		switch {
+		case err == nil && isOpen(open.Status):
+			res, err := r.store.AddSupplement(ctx, open.ID, intake.Supplement{
+				ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, Text: normalize.CleanText(sub.Text),
+				Attachments: sub.Attachments, Location: sub.Location, ReceivedAt: now, Raw: sub.Raw,
+			})
+			if err != nil {
+				return channels.Reply{}, err
+			}
+			outcome := channels.OutcomeSupplement
+			if !res.Applied {
+				outcome = channels.OutcomeDuplicate
+			}
+			return r.caseReply(res.Case, true, false, outcome)
+		case err != nil && !errors.Is(err, intake.ErrNotFound):
+			return channels.Reply{}, err
+		}
+	}
+
+	if sub.Location == nil && hasWho && r.opts.Conversation.LocationTTL > 0 {
+		loc, err := r.store.RecentLocation(ctx, who, sub.ChannelID, now.Add(-r.opts.Conversation.LocationTTL))
+		if err != nil {
+			return channels.Reply{}, err
+		}
+		sub.Location = loc
+	}
+	receipt, err := r.submitter.Submit(ctx, sub)
+	if err != nil {
+		return channels.Reply{}, err
+	}
+	outcome := channels.OutcomeCreated
+	if !receipt.Created {
+		outcome = channels.OutcomeDuplicate
+	}
+	return r.caseReply(receipt.Case, false, msg.Public, outcome)
+}
+
+// handledBefore answers a message that was already turned into a case or supplement exactly as
+// the first time.
+func (r *Receiver) handledBefore(ctx context.Context, msg channels.Message) (channels.Reply, bool, error) {
+	sub := msg.Submission
+	caseID, kind, found, err := r.store.LookupMessage(ctx, sub.ChannelID, sub.ExternalID)
+	if err != nil || !found {
+		return channels.Reply{}, false, err
+	}
+	c, err := r.store.GetCase(ctx, caseID)
+	if err != nil {
+		return channels.Reply{}, true, err
+	}
+	reply, err := r.caseReply(c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
+	return reply, true, err
+}
+
+// command answers status queries and SMS opt-out/opt-in words; ok=false when text is neither.
+func (r *Receiver) command(ctx context.Context, sub intake.Submission, who intake.CitizenKey, text string) (channels.Reply, bool, error) {
+	folded := normalize.FoldForMatching(text)
+	if sub.Channel == intake.ChannelSMS && who.Kind == intake.KeyPhone {
+		optOut, optIn := matchesWord(folded, r.opts.Conversation.OptOutWords), matchesWord(folded, r.opts.Conversation.OptInWords)
+		if optOut || optIn {
+			if err := r.store.SetOptOut(ctx, sub.ChannelID, who.Value, optOut, r.opts.Clock.Now()); err != nil {
+				return channels.Reply{}, true, err
+			}
+			name := replies.OptIn
+			if optOut {
+				name = replies.OptOut
+			}
+			reply, err := r.render(name, replies.Data{})
+			return channels.Reply{Text: reply, Outcome: channels.OutcomeOptOut}, true, err
+		}
+	}
+	m := r.queryRe.FindStringSubmatch(folded)
+	if m == nil {
+		return channels.Reply{}, false, nil
+	}
+	reply, err := r.statusQuery(ctx, sub, who, strings.ToUpper(m[1]), m[2])
+	return reply, true, err
+}
+
+func matchesWord(folded string, words []string) bool {
+	folded = strings.Trim(folded, " 。.!！")
+	for _, w := range words {
+		if folded == normalize.FoldForMatching(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusQuery answers "查询" for the citizen's own latest case, or "查询 <no> <code>" for a case
+// whose query code matches. Every miss gets the same neutral text so that case numbers cannot be
+// probed, and each citizen may ask only so often.
+func (r *Receiver) statusQuery(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (channels.Reply, error) {
+	if !r.limiters.allow(sub.ChannelID + "|" + string(who.Kind) + "|" + who.Value) {
+		text, err := r.render(replies.StatusRateLimited, replies.Data{})
+		return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery}, err
+	}
+	var (
+		c   *intake.Case
+		err error
+	)
+	switch {
+	case caseNo == "" && code == "":
+		c, err = r.store.LatestCase(ctx, who, "", time.Time{})
+	case caseNo != "" && code != "":
+		c, err = r.store.GetCase(ctx, caseNo)
+		if err == nil && !constantTimeEqual(c.QueryCode, code) {
+			c, err = nil, intake.ErrNotFound
+		}
+	default:
+		err = intake.ErrNotFound
+	}
+	if errors.Is(err, intake.ErrNotFound) {
+		text, err := r.render(replies.StatusNotFound, replies.Data{})
+		return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery}, err
+	}
+	if err != nil {
+		return channels.Reply{}, err
+	}
+	text, err := r.render(replies.Status, r.caseData(c, false))
+	return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery, Case: c}, err
+}
+
+// Event handles a platform event.
+func (r *Receiver) Event(ctx context.Context, ev channels.Event) (channels.Reply, error) {
+	who, hasWho := citizenKey(intake.Submission{Citizen: ev.Citizen})
+	now := r.opts.Clock.Now()
+	switch ev.Kind {
+	case channels.EventSubscribe:
+		if hasWho {
+			if err := r.store.SetOptOut(ctx, ev.ChannelID, who.Value, false, now); err != nil {
+				return channels.Reply{}, err
+			}
+		}
+		text, err := r.render(replies.Welcome, replies.Data{})
+		return channels.Reply{Text: text, Outcome: channels.OutcomeIgnored}, err
+	case channels.EventUnsubscribe:
+		// Recorded as an opt-out: the platform no longer lets us message the citizen anyway, and
+		// notifications must not keep trying. Never answered.
+		if hasWho {
+			if err := r.store.SetOptOut(ctx, ev.ChannelID, who.Value, true, now); err != nil {
+				return channels.Reply{}, err
+			}
+		}
+		r.opts.Logger.InfoContext(ctx, "citizen unsubscribed", "channel_id", ev.ChannelID, "citizen", logging.PseudoID(who.Value))
+		return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+	case channels.EventMenuClick, channels.EventScan:
+		name := r.opts.Menus[ev.ChannelID][ev.Key]
+		if name == "" && ev.Kind == channels.EventScan {
+			name = replies.Welcome
+		}
+		if name == "" || !r.replies.Load().Has(name) {
+			return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+		}
+		text, err := r.render(name, replies.Data{})
+		return channels.Reply{Text: text, Outcome: channels.OutcomeIgnored}, err
+	case channels.EventLocation:
+		if hasWho && ev.Location != nil {
+			if err := r.store.RememberLocation(ctx, who, ev.ChannelID, *ev.Location, now); err != nil {
+				return channels.Reply{}, err
+			}
+		}
+		return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+	}
+	return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+}
+
+func (r *Receiver) stripNewMatter(text string) (string, bool) {
+	trimmed := strings.TrimSpace(text)
+	for _, p := range r.opts.Conversation.NewMatterPrefixes {
+		if p != "" && strings.HasPrefix(trimmed, p) {
+			rest := strings.TrimLeft(strings.TrimPrefix(trimmed, p), " \u3000:：,，。")
+			if rest == "" {
+				rest = trimmed
+			}
+			return rest, true
+		}
+	}
+	return text, false
+}
+
+func (r *Receiver) lockFor(channelID string, who intake.CitizenKey) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(channelID + "|" + string(who.Kind) + "|" + who.Value))
+	return &r.locks[h.Sum32()%uint32(len(r.locks))]
+}
+
+// citizenKey identifies the sender: the platform id, else the phone number in E.164.
+func citizenKey(sub intake.Submission) (intake.CitizenKey, bool) {
+	c := intake.Citizen{WeChatOpenID: sub.Citizen.WeChatOpenID, WeiboUID: sub.Citizen.WeiboUID}
+	if p := normalize.PhoneNumber(sub.Citizen.Phone, ""); p.Valid {
+		c.Phone = p.E164
+	}
+	return intake.CitizenKeyOf(c)
+}
+
+func isOpen(s intake.Status) bool {
+	return !slices.Contains([]intake.Status{intake.StatusResolved, intake.StatusClosed, intake.StatusRejected}, s)
+}
+
+func (r *Receiver) render(name string, d replies.Data) (string, error) {
+	return r.replies.Load().Render(name, d)
+}
+
+// caseReply renders the answer for a message that made or joined a case. It depends only on the
+// case, so a retry is answered exactly like the first delivery.
+func (r *Receiver) caseReply(c *intake.Case, supplement, public bool, outcome channels.Outcome) (channels.Reply, error) {
+	name := replies.CaseCreated
+	switch {
+	case public:
+		name = replies.CaseCreatedPublic
+	case supplement:
+		name = replies.SupplementAdded
+	}
+	text, err := r.render(name, r.caseData(c, public))
+	if err != nil {
+		return channels.Reply{}, err
+	}
+	return channels.Reply{Text: text, Outcome: outcome, Case: c}, nil
+}
+
+var statusNames = map[intake.Status]string{
+	intake.StatusReceived:  "已受理",
+	intake.StatusForwarded: "已转办",
+	intake.StatusAccepted:  "已签收",
+	intake.StatusAssigned:  "办理中",
+	intake.StatusResolved:  "已办结",
+	intake.StatusClosed:    "已关闭",
+	intake.StatusRejected:  "已退回",
+}
+
+func (r *Receiver) caseData(c *intake.Case, public bool) replies.Data {
+	d := replies.Data{
+		CaseNo: c.CaseNo, QueryCode: c.QueryCode, StatusName: statusNames[c.Status],
+		OutOfScope: c.Classification.OutOfScope, OutOfScopeReason: c.Classification.OutOfScopeReason, Public: public,
+	}
+	if public {
+		d.QueryCode = ""
+	}
+	if c.DueAt != nil {
+		due := c.DueAt.In(r.opts.Location)
+		d.DueDate = fmt.Sprintf("%d月%d日", int(due.Month()), due.Day())
+	}
+	if c.Emergency != nil {
+		d.Emergency = &replies.Emergency{Number: c.Emergency.Number, Advice: c.Emergency.Advice}
+	}
+	if n := len(c.StatusHistory); n > 0 {
+		last := c.StatusHistory[n-1]
+		d.Department, d.Message = last.Department, last.Message
+	}
+	return d
+}

@@ -1,0 +1,126 @@
+// Package replies renders the texts the gateway sends to citizens. The texts live in
+// configs/messages.yaml as Go templates so that operators can change them without a release;
+// a file that does not parse, or lacks a text the gateway needs, is rejected at load.
+package replies
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Names of the texts the gateway itself uses. Menu replies may add more.
+const (
+	CaseCreated       = "case_created"
+	CaseCreatedPublic = "case_created_public"
+	SupplementAdded   = "supplement_added"
+	Status            = "status"
+	StatusNotFound    = "status_not_found"
+	StatusRateLimited = "status_rate_limited"
+	OptOut            = "opt_out"
+	OptIn             = "opt_in"
+	Welcome           = "welcome"
+)
+
+// Required lists the texts every messages file must define.
+func Required() []string {
+	return []string{CaseCreated, CaseCreatedPublic, SupplementAdded, Status, StatusNotFound, StatusRateLimited, OptOut, OptIn, Welcome}
+}
+
+// Replies is a parsed messages file. It is immutable, so a reload can swap it atomically.
+type Replies struct {
+	templates map[string]*template.Template
+}
+
+type file struct {
+	Version int               `yaml:"version"`
+	Replies map[string]string `yaml:"replies"`
+}
+
+// Parse reads a messages file.
+func Parse(data []byte) (*Replies, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("messages: version: must be 1, got %d", f.Version)
+	}
+	r := &Replies{templates: map[string]*template.Template{}}
+	var errs []string
+	for name, text := range f.Replies {
+		t, err := template.New(name).Option("missingkey=error").Parse(strings.TrimSpace(text))
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("replies.%s: %v", name, err))
+			continue
+		}
+		r.templates[name] = t
+	}
+	for _, name := range Required() {
+		if _, ok := f.Replies[name]; !ok {
+			errs = append(errs, fmt.Sprintf("replies.%s: is required", name))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("messages: %s", strings.Join(errs, "; "))
+	}
+	// Render every text once with sample data, so a template that refers to a field that does
+	// not exist fails now rather than in front of a citizen.
+	for name, t := range r.templates {
+		if err := t.Execute(new(bytes.Buffer), Sample()); err != nil {
+			return nil, fmt.Errorf("messages: replies.%s: %v", name, err)
+		}
+	}
+	return r, nil
+}
+
+// Has reports whether a text is defined.
+func (r *Replies) Has(name string) bool {
+	_, ok := r.templates[name]
+	return ok
+}
+
+// Render fills the named text with data.
+func (r *Replies) Render(name string, data Data) (string, error) {
+	t, ok := r.templates[name]
+	if !ok {
+		return "", fmt.Errorf("reply %q is not defined", name)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render reply %q: %w", name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// Emergency is what replies may say about an emergency.
+type Emergency struct {
+	Number string
+	Advice string
+}
+
+// Data is what a reply template can use.
+type Data struct {
+	CaseNo           string
+	QueryCode        string
+	StatusName       string
+	DueDate          string
+	Department       string
+	Message          string
+	Emergency        *Emergency
+	OutOfScope       bool
+	OutOfScopeReason string
+	Public           bool
+}
+
+// Sample is data with every field set, used to check templates at load.
+func Sample() Data {
+	return Data{CaseNo: "WH2026112700042", QueryCode: "123456", StatusName: "办理中", DueDate: "12月4日",
+		Department: "市城管局", Message: "已派人现场查看", Emergency: &Emergency{Number: "119", Advice: "请立即拨打119。"},
+		OutOfScope: true, OutOfScopeReason: "该事项已进入诉讼程序，请通过法院反映。", Public: true}
+}
