@@ -120,3 +120,33 @@ func TestQueryCodesAreSixRandomDigits(t *testing.T) {
 		t.Fatalf("only %d distinct codes in 200", len(seen))
 	}
 }
+
+func TestValidatorOverridesMatchTheRules(t *testing.T) {
+	v := accept.NewValidator()
+	type probe struct {
+		U string   `validate:"uuid"`
+		P string   `validate:"e164"`
+		N string   `validate:"numeric"`
+		A *float64 `validate:"latitude"`
+		G *float64 `validate:"longitude"`
+	}
+	ok, lat91, lng181 := 45.0, 91.0, 181.0
+	good := probe{U: "01a21cb0-0978-77e9-94d3-772c0126c995", P: "+8613800138000", N: "012345", A: &ok, G: &ok}
+	if err := v.Struct(good); err != nil {
+		t.Fatalf("good values rejected: %v", err)
+	}
+	for name, bad := range map[string]probe{
+		"uuid without dashes": {U: "01a21cb0097877e994d3772c0126c99500", P: good.P, N: good.N, A: &ok, G: &ok},
+		"uuid with g":         {U: "01a21cb0-0978-77e9-94d3-772c0126c99g", P: good.P, N: good.N, A: &ok, G: &ok},
+		"e164 without plus":   {U: good.U, P: "8613800138000", N: good.N, A: &ok, G: &ok},
+		"e164 too long":       {U: good.U, P: "+8613800138000123", N: good.N, A: &ok, G: &ok},
+		"e164 leading zero":   {U: good.U, P: "+0613800138000", N: good.N, A: &ok, G: &ok},
+		"numeric with letter": {U: good.U, P: good.P, N: "12a456", A: &ok, G: &ok},
+		"latitude 91":         {U: good.U, P: good.P, N: good.N, A: &lat91, G: &ok},
+		"longitude 181":       {U: good.U, P: good.P, N: good.N, A: &ok, G: &lng181},
+	} {
+		if err := v.Struct(bad); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+}
