@@ -26,6 +26,66 @@ type Store interface {
 	Close() error
 
 	Conversations
+	Forwarding
+}
+
+// Forwarding is what the forwarding workers need from the store: the gateway's own durable
+// record of every delivery, its attempts, and replays of dead ones.
+type Forwarding interface {
+	// GetDelivery reads one delivery.
+	GetDelivery(ctx context.Context, id string) (*Delivery, error)
+	// EarlierPending returns the oldest delivery of the same case and target created before d
+	// that is not delivered yet, or nil: a later event waits for the earlier ones.
+	EarlierPending(ctx context.Context, d Delivery) (*Delivery, error)
+	// RecordOutcome stores an attempt and the delivery's new state. A delivered case.created
+	// moves the case from received to forwarded and records the case system's reference.
+	RecordOutcome(ctx context.Context, o DeliveryOutcome) error
+	// ListDeliveries pages through deliveries, newest first.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) (DeliveryPage, error)
+	// DeliveryAttempts lists a delivery's attempts, oldest first.
+	DeliveryAttempts(ctx context.Context, deliveryID string) ([]DeliveryAttempt, error)
+	// RetryDelivery puts a dead delivery back in the queue with a fresh job, in one transaction.
+	// ErrNotFound when it does not exist, ErrInvalid when it is not dead.
+	RetryDelivery(ctx context.Context, id string) (*Delivery, error)
+}
+
+// DeliveryOutcome is the result of working a delivery once.
+type DeliveryOutcome struct {
+	DeliveryID string
+	CaseID     string
+	Event      string
+	// Attempt is the attempt number made (1-based), or 0 when no request was sent (e.g. the
+	// delivery was given up because an earlier one is dead).
+	Attempt    int
+	At         time.Time
+	StatusCode int
+	Error      string
+	Duration   time.Duration
+	State      DeliveryState
+	CaseRef    string
+}
+
+// DeliveryAttempt is one recorded attempt.
+type DeliveryAttempt struct {
+	Attempt    int       `json:"attempt"`
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	DurationMS float64   `json:"duration_ms"`
+}
+
+// DeliveryFilter selects deliveries.
+type DeliveryFilter struct {
+	State  DeliveryState
+	Target string
+	Limit  int
+	Cursor string
+}
+
+// DeliveryPage is one page of deliveries.
+type DeliveryPage struct {
+	Deliveries []Delivery
+	NextCursor string
 }
 
 // Conversations is what the shared channel conversation mechanism needs from the store: which
@@ -174,6 +234,8 @@ type Delivery struct {
 	LastError string        `json:"last_error,omitempty"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
+	// Attempts of this delivery, when the reader asked for them.
+	History []DeliveryAttempt `json:"history,omitempty"`
 }
 
 // CaseView is a case together with the gateway's delivery records for it, as the REST API shows

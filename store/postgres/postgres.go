@@ -45,7 +45,9 @@ type Store struct {
 	opts    store.Options
 	clock   intake.Clock
 	batcher *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
-	log     *slog.Logger
+	// outcomes group-commits forwarding results, which arrive as fast as cases are forwarded.
+	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
+	log      *slog.Logger
 }
 
 // Config opens a Store.
@@ -107,6 +109,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		Isolate:  isolatable,
 		Observe:  s.opts.ObserveBatch,
 	})
+	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 2, MaxBatch: 256, Isolate: isolatable})
 	return s, nil
 }
 
@@ -119,6 +122,7 @@ func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
 	s.batcher.Close()
+	s.outcomes.Close()
 	s.pool.Close()
 	return nil
 }

@@ -34,12 +34,13 @@ var migrations embed.FS
 
 // Store is the SQLite case store.
 type Store struct {
-	db      *sql.DB
-	river   *river.Client[*sql.Tx]
-	opts    store.Options
-	clock   intake.Clock
-	batcher *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
-	log     *slog.Logger
+	db       *sql.DB
+	river    *river.Client[*sql.Tx]
+	opts     store.Options
+	clock    intake.Clock
+	batcher  *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
+	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
+	log      *slog.Logger
 }
 
 // Config opens a Store.
@@ -106,6 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{db: db, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Observe: s.opts.ObserveBatch})
+	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256})
 	return s, nil
 }
 
@@ -118,6 +120,7 @@ func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.batcher.Close()
+	s.outcomes.Close()
 	return s.db.Close()
 }
 

@@ -86,6 +86,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("SupplementsJoinACaseOnce", func(t *testing.T) { testSupplements(t, h) })
 	t.Run("CitizenLookups", func(t *testing.T) { testCitizenLookups(t, h) })
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
+	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
 	}
@@ -730,5 +731,109 @@ func testOptOutsAndLocations(t *testing.T, h Harness) {
 	}
 	if loc, _ := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(time.Minute)); loc != nil {
 		t.Fatal("a stale location was returned")
+	}
+}
+
+func testDeliveries(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	res := mustCreate(t, s, wechatCase("d1", "oDel", t0))
+	c, created := res.Case, res.Deliveries[0]
+	if _, err := s.AddSupplement(ctx(t), c.ID, intake.Supplement{ChannelID: "wechat-main", ExternalID: "d2", Text: "补充", ReceivedAt: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := s.Deliveries(ctx(t), c.ID)
+	updated := ds[1]
+
+	got, err := s.GetDelivery(ctx(t), updated.ID)
+	if err != nil || got.Event != intake.EventCaseUpdated || got.CaseID != c.ID {
+		t.Fatalf("GetDelivery: %+v %v", got, err)
+	}
+	if _, err := s.GetDelivery(ctx(t), store.NewID()); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("unknown delivery: %v", err)
+	}
+	if e, err := s.EarlierPending(ctx(t), updated); err != nil || e == nil || e.ID != created.ID {
+		t.Fatalf("case.updated must wait for case.created: %+v %v", e, err)
+	}
+	if e, err := s.EarlierPending(ctx(t), created); err != nil || e != nil {
+		t.Fatalf("case.created waits for nothing: %+v %v", e, err)
+	}
+
+	record := func(o intake.DeliveryOutcome) {
+		t.Helper()
+		if err := s.RecordOutcome(ctx(t), o); err != nil {
+			t.Fatalf("RecordOutcome: %v", err)
+		}
+	}
+	record(intake.DeliveryOutcome{DeliveryID: created.ID, CaseID: c.ID, Event: created.Event, Attempt: 1, At: t0.Add(2 * time.Minute),
+		StatusCode: 503, Error: "503 Service Unavailable", Duration: 1500 * time.Microsecond, State: intake.DeliveryQueued})
+	if got, _ := s.GetCase(ctx(t), c.ID); got.Status != intake.StatusReceived {
+		t.Fatal("a failed attempt changed the case status")
+	}
+	record(intake.DeliveryOutcome{DeliveryID: created.ID, CaseID: c.ID, Event: created.Event, Attempt: 2, At: t0.Add(3 * time.Minute),
+		StatusCode: 201, State: intake.DeliveryDelivered, CaseRef: "CS-2026-0001"})
+	// A late, stale outcome must not undo the delivery.
+	record(intake.DeliveryOutcome{DeliveryID: created.ID, CaseID: c.ID, Event: created.Event, Attempt: 1, At: t0.Add(4 * time.Minute),
+		StatusCode: 503, State: intake.DeliveryQueued})
+	got, _ = s.GetDelivery(ctx(t), created.ID)
+	if got.State != intake.DeliveryDelivered || got.Attempts != 2 {
+		t.Fatalf("delivery after success: %+v", got)
+	}
+	attempts, err := s.DeliveryAttempts(ctx(t), created.ID)
+	if err != nil || len(attempts) != 2 || attempts[0].StatusCode != 503 || attempts[0].Error == "" || attempts[0].DurationMS != 1.5 || attempts[1].StatusCode != 201 {
+		t.Fatalf("attempts %+v %v", attempts, err)
+	}
+	cs, _ := s.GetCase(ctx(t), c.ID)
+	if cs.Status != intake.StatusForwarded || cs.CaseRef != "CS-2026-0001" || cs.StatusHistory[len(cs.StatusHistory)-1].Status != intake.StatusForwarded {
+		t.Fatalf("case after delivery: %s %q %+v", cs.Status, cs.CaseRef, cs.StatusHistory)
+	}
+	if e, _ := s.EarlierPending(ctx(t), updated); e != nil {
+		t.Fatal("case.updated still waits after case.created was delivered")
+	}
+
+	record(intake.DeliveryOutcome{DeliveryID: updated.ID, CaseID: c.ID, Event: updated.Event, Attempt: 1, At: t0.Add(5 * time.Minute),
+		StatusCode: 422, Error: "422 Unprocessable Entity", State: intake.DeliveryDead})
+	page, err := s.ListDeliveries(ctx(t), intake.DeliveryFilter{State: intake.DeliveryDead})
+	if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].ID != updated.ID || page.Deliveries[0].LastError == "" {
+		t.Fatalf("dead list: %+v %v", page, err)
+	}
+	jobsBefore := h.JobsForCase(t, s, c.ID)
+	if _, err := s.RetryDelivery(ctx(t), created.ID); !errors.Is(err, intake.ErrInvalid) {
+		t.Fatalf("retrying a delivered delivery: %v", err)
+	}
+	if _, err := s.RetryDelivery(ctx(t), store.NewID()); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("retrying an unknown delivery: %v", err)
+	}
+	again, err := s.RetryDelivery(ctx(t), updated.ID)
+	if err != nil || again.State != intake.DeliveryQueued {
+		t.Fatalf("retry: %+v %v", again, err)
+	}
+	if n := h.JobsForCase(t, s, c.ID); n != jobsBefore+1 {
+		t.Fatalf("retry queued %d jobs, want 1", n-jobsBefore)
+	}
+	if page, _ := s.ListDeliveries(ctx(t), intake.DeliveryFilter{State: intake.DeliveryDead}); len(page.Deliveries) != 0 {
+		t.Fatal("a retried delivery is still listed as dead")
+	}
+
+	// Many workers recording at once: every outcome lands.
+	var wg sync.WaitGroup
+	var ids []string
+	for i := range 30 {
+		r := mustCreate(t, s, wechatCase(fmt.Sprintf("many-%d", i), "oMany", t0))
+		ids = append(ids, r.Deliveries[0].ID)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.RecordOutcome(context.Background(), intake.DeliveryOutcome{DeliveryID: r.Deliveries[0].ID, CaseID: r.Case.ID,
+				Event: intake.EventCaseCreated, Attempt: 1, At: t0.Add(time.Hour), StatusCode: 200, State: intake.DeliveryDelivered}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if d, _ := s.GetDelivery(ctx(t), id); d.State != intake.DeliveryDelivered {
+			t.Fatalf("delivery %s: %s", id, d.State)
+		}
 	}
 }

@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/riverqueue/river"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
+)
+
+const deliveryColumns = `id, case_id, event, target, state, attempts, last_error, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDelivery(row scanner) (intake.Delivery, error) {
+	var (
+		d                intake.Delivery
+		created, updated int64
+	)
+	err := row.Scan(&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &created, &updated)
+	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return d, err
+}
+
+// GetDelivery reads one delivery.
+func (s *Store) GetDelivery(ctx context.Context, id string) (*intake.Delivery, error) {
+	d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("delivery %q: %w", id, intake.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get delivery: %w", err)
+	}
+	return &d, nil
+}
+
+// EarlierPending finds an earlier, undelivered delivery of the same case and target.
+func (s *Store) EarlierPending(ctx context.Context, d intake.Delivery) (*intake.Delivery, error) {
+	e, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE case_id = ? AND target = ? AND state <> 'delivered' AND (created_at, id) < (?, ?)
+		ORDER BY created_at, id LIMIT 1`, d.CaseID, d.Target, micros(d.CreatedAt), d.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("earlier deliveries: %w", err)
+	}
+	return &e, nil
+}
+
+// RecordOutcome stores an attempt; concurrent outcomes share one transaction.
+func (s *Store) RecordOutcome(ctx context.Context, o intake.DeliveryOutcome) error {
+	_, err := s.outcomes.Do(ctx, o)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return fmt.Errorf("%w: store closed", intake.ErrUnavailable)
+	}
+	return err
+}
+
+func (s *Store) commitOutcomes(ctx context.Context, os []intake.DeliveryOutcome) ([]groupcommit.Outcome[struct{}], error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, o := range os {
+		at := micros(o.At)
+		if o.Attempt > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_us)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, o.DeliveryID, o.Attempt, at, o.StatusCode, o.Error, o.Duration.Microseconds()); err != nil {
+				return nil, fmt.Errorf("record attempt: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = max(attempts, ?), last_error = ?, updated_at = ?
+			WHERE id = ? AND state <> 'delivered'`, string(o.State), o.Attempt, o.Error, at, o.DeliveryID); err != nil {
+			return nil, fmt.Errorf("update delivery: %w", err)
+		}
+		if o.State == intake.DeliveryDelivered && o.Event == intake.EventCaseCreated {
+			res, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'forwarded', case_ref = COALESCE(NULLIF(?, ''), case_ref), updated_at = ?
+				WHERE id = ? AND status = 'received'`, o.CaseRef, at, o.CaseID)
+			if err != nil {
+				return nil, fmt.Errorf("mark case forwarded: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
+					VALUES (?, 'forwarded', ?, 'gateway', ?)`, o.CaseID, at, at); err != nil {
+					return nil, fmt.Errorf("record forwarded status: %w", err)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit outcomes: %w", err)
+	}
+	return make([]groupcommit.Outcome[struct{}], len(os)), nil
+}
+
+// ListDeliveries pages through deliveries, most recently updated first.
+func (s *Store) ListDeliveries(ctx context.Context, f intake.DeliveryFilter) (intake.DeliveryPage, error) {
+	limit := store.ListLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	if f.State != "" {
+		where, args = append(where, "state = ?"), append(args, string(f.State))
+	}
+	if f.Target != "" {
+		where, args = append(where, "target = ?"), append(args, f.Target)
+	}
+	if f.Cursor != "" {
+		cur, err := store.DecodeCursor(f.Cursor)
+		if err != nil {
+			return intake.DeliveryPage{}, err
+		}
+		where, args = append(where, "(updated_at, id) < (?, ?)"), append(args, micros(cur.ReceivedAt), cur.ID)
+	}
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY updated_at DESC, id DESC LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return intake.DeliveryPage{}, fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var page intake.DeliveryPage
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return intake.DeliveryPage{}, fmt.Errorf("scan delivery: %w", err)
+		}
+		if len(page.Deliveries) == limit {
+			last := page.Deliveries[limit-1]
+			page.NextCursor = store.Cursor{ReceivedAt: last.UpdatedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Deliveries = append(page.Deliveries, d)
+	}
+	return page, rows.Err()
+}
+
+// DeliveryAttempts lists a delivery's attempts.
+func (s *Store) DeliveryAttempts(ctx context.Context, deliveryID string) ([]intake.DeliveryAttempt, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT attempt, at, status_code, error, duration_us FROM delivery_attempts
+		WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("delivery attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []intake.DeliveryAttempt
+	for rows.Next() {
+		var (
+			a      intake.DeliveryAttempt
+			at, us int64
+		)
+		if err := rows.Scan(&a.Attempt, &at, &a.StatusCode, &a.Error, &us); err != nil {
+			return nil, fmt.Errorf("scan attempt: %w", err)
+		}
+		a.At, a.DurationMS = fromMicros(at), float64(us)/1000
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// RetryDelivery puts a dead delivery back in the queue with a fresh job.
+func (s *Store) RetryDelivery(ctx context.Context, id string) (*intake.Delivery, error) {
+	now := s.clock.Now().UTC()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("delivery %q: %w", id, intake.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read delivery: %w", err)
+	}
+	if d.State != intake.DeliveryDead {
+		return nil, fmt.Errorf("%w: delivery %s is %s, only dead deliveries can be retried", intake.ErrInvalid, id, d.State)
+	}
+	var priority string
+	if err := tx.QueryRowContext(ctx, `SELECT priority FROM cases WHERE id = ?`, d.CaseID).Scan(&priority); err != nil {
+		return nil, fmt.Errorf("read case priority: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', updated_at = ? WHERE id = ?`, micros(now), id); err != nil {
+		return nil, fmt.Errorf("requeue delivery: %w", err)
+	}
+	job := jobs.ForwardCase{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Target: d.Target}
+	if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+		Queue: jobs.QueueForward, Priority: store.JobPriority(&intake.Case{Priority: intake.Priority(priority)}),
+	}}}); err != nil {
+		return nil, fmt.Errorf("enqueue retry: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit retry: %w", err)
+	}
+	d.State, d.UpdatedAt = intake.DeliveryQueued, fromMicros(micros(now))
+	return &d, nil
+}

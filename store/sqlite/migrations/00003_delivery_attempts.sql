@@ -1,0 +1,17 @@
+-- +goose Up
+-- Every attempt to deliver an event to a case system, kept after the job queue prunes its rows,
+-- so a dead delivery shows what each try got back.
+CREATE TABLE delivery_attempts (
+    delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    status_code INTEGER NOT NULL DEFAULT 0,
+    error       TEXT NOT NULL DEFAULT '',
+    duration_us INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (delivery_id, attempt)
+);
+CREATE INDEX deliveries_state_updated ON deliveries (state, updated_at DESC, id DESC);
+
+-- +goose Down
+DROP INDEX deliveries_state_updated;
+DROP TABLE delivery_attempts;
