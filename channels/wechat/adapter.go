@@ -1,0 +1,344 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/logging"
+)
+
+// Adapter serves one configured official account.
+type Adapter struct {
+	s       *settings
+	recv    channels.Receiver
+	log     *slog.Logger
+	clock   intake.Clock
+	metrics *metrics
+}
+
+var _ channels.Adapter = (*Adapter)(nil)
+
+// routeSafeID keeps the channel id usable as a literal path segment (echo gives ':' and '*' a
+// meaning; the config already refuses '/', ':' and spaces).
+var routeSafeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
+
+// New checks the channel's configuration and returns its adapter. Errors name the key as
+// channels[<id>].<key>.
+func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
+	s, err := parseSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !routeSafeID.MatchString(cfg.ID) {
+		return nil, errors.New("channels[" + cfg.ID + "].id: must contain only letters, digits, '.', '_', '~' and '-' (it is a URL path segment)")
+	}
+	if deps.Receiver == nil {
+		return nil, errors.New("wechat: deps.Receiver is required")
+	}
+	a := &Adapter{s: s, recv: deps.Receiver, log: deps.Logger, clock: deps.Clock}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("channel", cfg.ID)
+	if a.clock == nil {
+		a.clock = intake.SystemClock
+	}
+	if a.metrics, err = newMetrics(deps.Metrics, cfg.ID); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Path is the webhook path of the channel: /hooks/wechat/<id>.
+func (a *Adapter) Path() string { return "/hooks/wechat/" + a.s.id }
+
+// Register adds GET (URL check) and POST (message push) on the channel's path. Only configured
+// ids get routes, so an unknown id is echo's 404.
+func (a *Adapter) Register(e *echo.Echo) {
+	e.GET(a.Path(), a.handleGet)
+	e.POST(a.Path(), a.handlePost)
+}
+
+// handleGet answers the URL check made when the server URL is saved in the WeChat console.
+func (a *Adapter) handleGet(c echo.Context) error {
+	if _, _, rej := a.authenticate(c); rej != nil {
+		return a.refuse(c, rej)
+	}
+	echostr := c.QueryParam("echostr")
+	if echostr == "" || len(echostr) > 256 {
+		return a.refuse(c, reject(http.StatusBadRequest, "bad_echostr", "missing or invalid echostr"))
+	}
+	return c.String(http.StatusOK, echostr)
+}
+
+// handlePost authenticates, decrypts and decodes a push, hands it to the Receiver and writes the
+// passive reply. Every way out of it writes the answer itself: errors returned to echo would be
+// rendered by the server's problem+json handler, which is not WeChat's format.
+func (a *Adapter) handlePost(c echo.Context) error {
+	ts, nonce, rej := a.authenticate(c)
+	if rej != nil {
+		return a.refuse(c, rej)
+	}
+	req := c.Request()
+	if req.ContentLength > MaxBodyBytes {
+		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return a.refuse(c, reject(http.StatusBadRequest, "read_error", "could not read request body"))
+	}
+	if len(body) > MaxBodyBytes {
+		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+	}
+	if len(body) == 0 {
+		return a.refuse(c, reject(http.StatusBadRequest, "malformed_xml", "empty body"))
+	}
+
+	f, rej := parse(body)
+	if rej != nil {
+		return a.refuse(c, rej)
+	}
+	doc := body
+	// Compatible mode sends plaintext and ciphertext together; the ciphertext is the part
+	// msg_signature authenticates, so it wins whenever it is there.
+	_, hasEncrypt := f["Encrypt"]
+	encrypted := c.QueryParam("encrypt_type") == "aes" || hasEncrypt
+	if encrypted {
+		if doc, rej = a.open(c, f, ts, nonce); rej != nil {
+			return a.refuse(c, rej)
+		}
+		if f, rej = parse(doc); rej != nil {
+			return a.refuse(c, rej)
+		}
+	} else if a.s.mode == ModeSafe {
+		return a.refuse(c, reject(http.StatusForbidden, "plaintext_in_safe_mode", "plaintext message refused: the account is in safe mode"))
+	}
+
+	in, rej := a.s.decode(f, doc, body, req.Header.Get(echo.HeaderContentType))
+	if rej != nil {
+		return a.refuse(c, rej)
+	}
+	a.metrics.requests.WithLabelValues(a.metrics.typeLabel(in.typeLabel)).Inc()
+	if in.unknown {
+		a.metrics.unknown.WithLabelValues(a.metrics.typeLabel(in.typeLabel)).Inc()
+		a.log.Debug("wechat push of unknown type answered success", "type", a.metrics.typeLabel(in.typeLabel))
+		return success(c)
+	}
+	if in.msg == nil && in.ev == nil {
+		return success(c)
+	}
+
+	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
+	defer cancel()
+	var reply channels.Reply
+	if in.msg != nil {
+		reply, err = a.recv.Receive(ctx, *in.msg)
+	} else {
+		reply, err = a.recv.Event(ctx, *in.ev)
+	}
+	if err != nil {
+		return a.receiverFailed(c, err, in)
+	}
+	a.log.Debug("wechat push handled", "type", in.typeLabel, "citizen", logging.PseudoID(in.from), "outcome", string(reply.Outcome))
+	if reply.Text == "" {
+		return success(c)
+	}
+	out := textReply(in.from, in.to, a.clock.Now().Unix(), reply.Text)
+	if encrypted {
+		if out, err = encryptedReply(a.s.cipher, a.s.token, out, a.clock.Now().Unix()); err != nil {
+			// The case is committed; WeChat's retry will get the same reply from the Receiver.
+			a.log.Error("encrypt wechat reply", "error", err.Error())
+			a.metrics.failed.Inc()
+			return c.String(http.StatusInternalServerError, "internal error")
+		}
+	}
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", out)
+}
+
+// authenticate checks signature, timestamp and nonce (present on every GET and POST) and returns
+// the timestamp and nonce for msg_signature.
+func (a *Adapter) authenticate(c echo.Context) (ts, nonce string, rej *rejection) {
+	sig, ts, nonce := c.QueryParam("signature"), c.QueryParam("timestamp"), c.QueryParam("nonce")
+	switch {
+	case sig == "":
+		return "", "", reject(http.StatusForbidden, "missing_signature", "missing signature")
+	case ts == "":
+		return "", "", reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
+	case nonce == "":
+		return "", "", reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
+	}
+	sec, ok := parseUnixSeconds(ts)
+	if !ok {
+		return "", "", reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp")
+	}
+	if !wxcrypto.Verify(sig, a.s.token, ts, nonce) {
+		return "", "", reject(http.StatusForbidden, "bad_signature", "invalid signature")
+	}
+	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
+	now := a.clock.Now().Unix()
+	if d := now - sec; d > int64(a.s.timestampWindow.Seconds()) || -d > int64(a.s.timestampWindow.Seconds()) {
+		return "", "", reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
+	}
+	return ts, nonce, nil
+}
+
+// open checks msg_signature over the Encrypt field and decrypts it. The signature is verified
+// first, so that only holders of the token ever reach the decryption and its distinct errors.
+func (a *Adapter) open(c echo.Context, f fields, ts, nonce string) ([]byte, *rejection) {
+	if a.s.cipher == nil {
+		return nil, reject(http.StatusBadRequest, "no_aes_key", "encrypted message but no encoding_aes_key is configured")
+	}
+	enc := f["Encrypt"]
+	if enc == "" {
+		return nil, reject(http.StatusBadRequest, "missing_encrypt", "missing Encrypt")
+	}
+	msig := c.QueryParam("msg_signature")
+	if msig == "" {
+		return nil, reject(http.StatusForbidden, "missing_msg_signature", "missing msg_signature")
+	}
+	if !wxcrypto.Verify(msig, a.s.token, ts, nonce, enc) {
+		return nil, reject(http.StatusForbidden, "bad_msg_signature", "invalid msg_signature")
+	}
+	doc, err := a.s.cipher.Decrypt(enc)
+	switch {
+	case errors.Is(err, wxcrypto.ErrAppIDMismatch):
+		return nil, reject(http.StatusForbidden, "wrong_appid", "message is for another AppID")
+	case err != nil:
+		return nil, reject(http.StatusBadRequest, "bad_ciphertext", "ciphertext does not decrypt: "+err.Error())
+	}
+	return doc, nil
+}
+
+func parse(doc []byte) (fields, *rejection) {
+	f, err := parseFields(doc)
+	switch {
+	case errors.Is(err, errXMLDirective):
+		return nil, reject(http.StatusBadRequest, "xml_directive", err.Error())
+	case err != nil:
+		return nil, reject(http.StatusBadRequest, "malformed_xml", err.Error())
+	}
+	return f, nil
+}
+
+// receiverFailed answers a Receiver error. Nothing was acknowledged, so store trouble and
+// deadlines are 5xx and WeChat retries; input the core refuses as invalid is 400, and a MsgId
+// reused for a different message is 409 — retrying those would fail the same way.
+func (a *Adapter) receiverFailed(c echo.Context, err error, in inbound) error {
+	switch {
+	case errors.Is(err, intake.ErrInvalid):
+		var ve *intake.ValidationError
+		reason := "invalid submission"
+		if errors.As(err, &ve) {
+			reason = ve.Error()
+		}
+		return a.refuse(c, reject(http.StatusBadRequest, "invalid_submission", reason))
+	case errors.Is(err, intake.ErrIdempotencyConflict):
+		// The error text names the external id, which for events holds the openid.
+		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "MsgId already used for a different message"))
+	}
+	a.metrics.failed.Inc()
+	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
+	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		status, reason = http.StatusInternalServerError, "internal error, retry"
+	}
+	a.log.Error("wechat push not acknowledged", "type", in.typeLabel, "status", status, "error", err.Error())
+	return c.String(status, reason)
+}
+
+func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
+	a.metrics.rejected.WithLabelValues(rej.label).Inc()
+	a.log.Info("wechat request refused", "status", rej.status, "reason", rej.label)
+	return c.String(rej.status, rej.reason)
+}
+
+// success is WeChat's "received, nothing to say". It is plain text also in safe mode: an
+// encrypted envelope around an empty reply is not something WeChat documents accepting.
+func success(c echo.Context) error { return c.String(http.StatusOK, "success") }
+
+// metrics are one adapter's counters. The vectors are shared by every WeChat channel on a
+// registry; each adapter curries its channel_id.
+type metrics struct {
+	requests *prometheus.CounterVec // by type
+	unknown  *prometheus.CounterVec // by type
+	rejected *prometheus.CounterVec // by reason
+	failed   prometheus.Counter
+
+	mu     sync.Mutex
+	labels map[string]struct{}
+}
+
+// maxTypeLabels bounds the type label values of one channel: the type comes from the request.
+const maxTypeLabels = 40
+
+var labelUnsafe = regexp.MustCompile(`[^A-Za-z0-9_:]`)
+
+func (m *metrics) typeLabel(t string) string {
+	t = labelUnsafe.ReplaceAllString(t, "_")
+	if len(t) > 40 {
+		t = t[:40]
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.labels[t]; ok {
+		return t
+	}
+	if len(m.labels) >= maxTypeLabels {
+		return "other"
+	}
+	m.labels[t] = struct{}{}
+	return t
+}
+
+func newMetrics(reg prometheus.Registerer, channelID string) (*metrics, error) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "wechat", Name: "requests_total",
+		Help: "Authenticated WeChat pushes, by channel and message type (event:<kind> for events).",
+	}, []string{"channel_id", "type"})
+	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "wechat", Name: "unknown_total",
+		Help: "WeChat pushes of a message type or event this gateway does not handle, answered success.",
+	}, []string{"channel_id", "type"})
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "wechat", Name: "rejected_total",
+		Help: "WeChat requests refused with a 4xx, by reason.",
+	}, []string{"channel_id", "reason"})
+	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "wechat", Name: "failed_total",
+		Help: "WeChat pushes answered 5xx (not acknowledged; WeChat retries).",
+	}, []string{"channel_id"})
+	if reg != nil {
+		for _, p := range []**prometheus.CounterVec{&requests, &unknown, &rejected, &failed} {
+			if err := reg.Register(*p); err != nil {
+				var are prometheus.AlreadyRegisteredError
+				if !errors.As(err, &are) {
+					return nil, err
+				}
+				existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
+				if !ok {
+					return nil, err
+				}
+				*p = existing
+			}
+		}
+	}
+	cur := prometheus.Labels{"channel_id": channelID}
+	return &metrics{
+		requests: requests.MustCurryWith(cur),
+		unknown:  unknown.MustCurryWith(cur),
+		rejected: rejected.MustCurryWith(cur),
+		failed:   failed.With(cur),
+		labels:   map[string]struct{}{},
+	}, nil
+}

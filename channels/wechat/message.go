@@ -1,0 +1,279 @@
+package wechat
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+)
+
+// rejection is a request refused before anything reaches the Receiver: the status, a short
+// plain-text reason for the body, and a fixed label for the metric (reasons may quote input).
+type rejection struct {
+	status int
+	reason string
+	label  string
+}
+
+func reject(status int, label, reason string) *rejection {
+	return &rejection{status: status, label: label, reason: reason}
+}
+
+// inbound is a decoded push: a citizen message, an event, or something answered with "success"
+// without involving the Receiver (VIEW, unknown types).
+type inbound struct {
+	// typeLabel names the push in metrics: the MsgType, or "event:" + the event.
+	typeLabel string
+	msg       *channels.Message
+	ev        *channels.Event
+	unknown   bool
+	// from and to are the citizen's openid and the account's gh_ id, for the reply.
+	from, to string
+}
+
+// decode turns the fields of an authenticated (and, in safe mode, decrypted) message into what
+// the Receiver gets. doc is the message XML the fields came from; raw and ctype are the request
+// body as received.
+func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *rejection) {
+	to, from := f["ToUserName"], f["FromUserName"]
+	if to == "" {
+		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing ToUserName")
+	}
+	// A push for another account means a misrouted or replayed request: never make a case of it.
+	if s.accountID != "" && to != s.accountID {
+		return inbound{}, reject(http.StatusForbidden, "wrong_account", "ToUserName is not this account")
+	}
+	if from == "" || len(from) > 128 || strings.IndexFunc(from, notIDRune) >= 0 {
+		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid FromUserName")
+	}
+	created, ok := parseUnixSeconds(f["CreateTime"])
+	if !ok {
+		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid CreateTime")
+	}
+	msgType := f["MsgType"]
+	if msgType == "" {
+		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MsgType")
+	}
+	in := inbound{from: from, to: to}
+	citizen := intake.CitizenInput{WeChatOpenID: from}
+
+	if strings.EqualFold(msgType, "event") {
+		return s.decodeEvent(in, f, citizen, created)
+	}
+
+	sub := intake.Submission{
+		Channel:    intake.ChannelWeChat,
+		ChannelID:  s.id,
+		OccurredAt: time.Unix(created, 0).UTC(),
+		Citizen:    citizen,
+		Metadata:   map[string]string{"wechat_msg_type": msgType},
+		Raw:        intake.RawPayload{ContentType: ctype, Body: raw},
+	}
+	sum := sha256.Sum256(doc)
+	sub.PayloadHash = hex.EncodeToString(sum[:])
+
+	switch msgType {
+	case "text":
+		sub.Text = f["Content"]
+		if strings.TrimSpace(sub.Text) == "" {
+			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty text")
+		}
+	case "voice":
+		if f["MediaId"] == "" {
+			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MediaId")
+		}
+		rec := strings.TrimSpace(f["Recognition"])
+		att := intake.Attachment{Kind: intake.AttachmentAudio, MediaID: f["MediaId"], ContentType: voiceType(f["Format"]), Transcription: rec}
+		sub.Attachments = []intake.Attachment{att}
+		sub.Text = rec
+		if rec == "" {
+			sub.Text = s.placeholders["voice"]
+		}
+		if f["Format"] != "" {
+			sub.Metadata["wechat_voice_format"] = f["Format"]
+		}
+	case "image":
+		if f["MediaId"] == "" && !httpURL(f["PicUrl"]) {
+			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MediaId and PicUrl")
+		}
+		att := intake.Attachment{Kind: intake.AttachmentImage, MediaID: f["MediaId"]}
+		if httpURL(f["PicUrl"]) {
+			att.URL = f["PicUrl"]
+		}
+		sub.Attachments = []intake.Attachment{att}
+		sub.Text = s.placeholders["image"]
+	case "video", "shortvideo":
+		if f["MediaId"] == "" {
+			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MediaId")
+		}
+		sub.Attachments = []intake.Attachment{{Kind: intake.AttachmentVideo, MediaID: f["MediaId"]}}
+		sub.Text = s.placeholders[msgType]
+		if f["ThumbMediaId"] != "" {
+			sub.Metadata["wechat_thumb_media_id"] = f["ThumbMediaId"]
+		}
+	case "location":
+		lat, lng, ok := parseLatLng(f["Location_X"], f["Location_Y"])
+		if !ok {
+			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid Location_X/Location_Y")
+		}
+		label := strings.TrimSpace(f["Label"])
+		sub.Location = &intake.Location{Lat: &lat, Lng: &lng, Address: label, Source: intake.LocationGPS}
+		sub.Text = joinNonEmpty(" ", s.placeholders["location"], label)
+		if f["Scale"] != "" {
+			sub.Metadata["wechat_scale"] = f["Scale"]
+		}
+	case "link":
+		title, desc, u := strings.TrimSpace(f["Title"]), strings.TrimSpace(f["Description"]), strings.TrimSpace(f["Url"])
+		if httpURL(u) {
+			sub.Attachments = []intake.Attachment{{Kind: intake.AttachmentLink, URL: u, Title: title}}
+		} else if u != "" {
+			// Not a URL the record can hold as a link; keep what the citizen sent in the text.
+			desc = joinNonEmpty("\n", desc, u)
+		}
+		if title == "" && desc == "" && len(sub.Attachments) == 0 {
+			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty link")
+		}
+		sub.Text = joinNonEmpty("\n", title, desc)
+		if sub.Text == "" {
+			sub.Text = s.placeholders["link"]
+		}
+	case "file":
+		title := strings.TrimSpace(f["Title"])
+		if f["MediaId"] != "" {
+			sub.Attachments = []intake.Attachment{{Kind: intake.AttachmentFile, MediaID: f["MediaId"], Title: title}}
+		}
+		for _, k := range []string{"FileKey", "FileMd5", "FileTotalLen"} {
+			if f[k] != "" {
+				sub.Metadata["wechat_"+strings.ToLower(k)] = f[k]
+			}
+		}
+		sub.Text = joinNonEmpty(" ", s.placeholders["file"], title)
+	default:
+		in.typeLabel, in.unknown = msgType, true
+		return in, nil
+	}
+
+	id := f["MsgId"]
+	if id == "" || len(id) > 64 || strings.IndexFunc(id, notIDRune) >= 0 {
+		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid MsgId")
+	}
+	sub.ExternalID = id
+	in.typeLabel = msgType
+	in.msg = &channels.Message{Submission: sub}
+	return in, nil
+}
+
+func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput, created int64) (inbound, *rejection) {
+	event := f["Event"]
+	if event == "" {
+		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing Event")
+	}
+	ev := &channels.Event{
+		Channel:   intake.ChannelWeChat,
+		ChannelID: s.id,
+		// WeChat's advice is FromUserName+CreateTime; the event name is added because a new
+		// follower's subscribe and the LOCATION report that may follow can share one second.
+		ExternalID: in.from + ":" + strconv.FormatInt(created, 10) + ":" + strings.ToLower(event),
+		Citizen:    citizen,
+	}
+	switch strings.ToLower(event) {
+	case "subscribe":
+		ev.Kind = channels.EventSubscribe
+		// Following through a parametric QR code carries qrscene_<scene>.
+		ev.Key = strings.TrimPrefix(f["EventKey"], "qrscene_")
+	case "unsubscribe":
+		ev.Kind = channels.EventUnsubscribe
+	case "click":
+		ev.Kind = channels.EventMenuClick
+		ev.Key = f["EventKey"]
+	case "scan":
+		ev.Kind = channels.EventScan
+		ev.Key = f["EventKey"]
+	case "location":
+		lat, lng, ok := parseLatLng(f["Latitude"], f["Longitude"])
+		if !ok {
+			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid Latitude/Longitude")
+		}
+		ev.Kind = channels.EventLocation
+		ev.Location = &intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}
+	case "view":
+		// A menu link the citizen opened: WeChat shows the page, there is nothing to answer.
+		in.typeLabel = "event:VIEW"
+		return in, nil
+	default:
+		in.typeLabel, in.unknown = "event:"+event, true
+		return in, nil
+	}
+	in.typeLabel = "event:" + string(ev.Kind)
+	in.ev = ev
+	return in, nil
+}
+
+// notIDRune is true for runes that never occur in openids and message ids.
+func notIDRune(r rune) bool {
+	return r > unicode.MaxASCII || unicode.IsSpace(r) || unicode.IsControl(r)
+}
+
+// parseUnixSeconds reads a positive decimal number of seconds (CreateTime, timestamp).
+// ParseInt alone would take "+5" and "-1".
+func parseUnixSeconds(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 12 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
+}
+
+func parseLatLng(latS, lngS string) (float64, float64, bool) {
+	lat, err1 := strconv.ParseFloat(strings.TrimSpace(latS), 64)
+	lng, err2 := strconv.ParseFloat(strings.TrimSpace(lngS), 64)
+	if err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lng) ||
+		lat < -90 || lat > 90 || lng < -180 || lng > 180 {
+		return 0, 0, false
+	}
+	return lat, lng, true
+}
+
+func httpURL(s string) bool {
+	if s == "" || len(s) > 2048 {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func voiceType(format string) string {
+	switch strings.ToLower(format) {
+	case "amr":
+		return "audio/amr"
+	case "speex":
+		return "audio/speex"
+	case "mp3":
+		return "audio/mpeg"
+	}
+	return ""
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}

@@ -1,0 +1,220 @@
+package wechat
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
+	"github.com/hotline12345/intake-gateway/config"
+)
+
+// Setting keys this package reads from config.Channel.Settings. Other keys are left alone: the
+// shared conversation code may keep its own (menus, templates) in the same channel entry.
+const (
+	keyAccountID       = "account_id"
+	keyTimestampWindow = "timestamp_window"
+	keyReplyTimeout    = "reply_timeout"
+	keyPlaceholders    = "placeholders"
+	keyAPIBaseURL      = "api_base_url"
+)
+
+// Defaults.
+const (
+	DefaultTimestampWindow = 5 * time.Minute
+	DefaultReplyTimeout    = 3 * time.Second
+	// maxReplyTimeout keeps the answer inside WeChat's 5 s budget with room for the network.
+	maxReplyTimeout = 4500 * time.Millisecond
+	// MaxBodyBytes bounds a push. Real pushes are a few KiB; 64 KiB leaves room for long texts.
+	MaxBodyBytes = 64 << 10
+)
+
+// DefaultPlaceholders is the case text for messages that carry no text of their own, by MsgType.
+// A case needs text, and a citizen who sends only a photo still has a matter to report.
+var DefaultPlaceholders = map[string]string{
+	"voice":      "[语音]",
+	"image":      "[图片]",
+	"video":      "[视频]",
+	"shortvideo": "[小视频]",
+	"location":   "[位置]",
+	"link":       "[链接]",
+	"file":       "[文件]",
+}
+
+// Mode is how the account's messages are protected (WeChat console: 消息加解密方式).
+type Mode string
+
+// Modes.
+const (
+	ModePlain      Mode = "plain"      // 明文模式
+	ModeCompatible Mode = "compatible" // 兼容模式: plaintext and ciphertext side by side
+	ModeSafe       Mode = "safe"       // 安全模式: ciphertext only
+)
+
+var ghID = regexp.MustCompile(`^gh_[0-9A-Za-z]{1,64}$`)
+
+// settings is a channel entry, checked.
+type settings struct {
+	id              string
+	appID           string
+	token           string
+	mode            Mode
+	cipher          *wxcrypto.Cipher // nil without an encoding_aes_key
+	accountID       string           // "" when not configured: ToUserName is not checked
+	timestampWindow time.Duration
+	replyTimeout    time.Duration
+	placeholders    map[string]string
+	apiBaseURL      string
+}
+
+func parseSettings(cfg config.Channel) (*settings, error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("channels[%s].%s: %s", cfg.ID, key, fmt.Sprintf(format, args...)))
+	}
+	s := &settings{
+		id: cfg.ID, appID: cfg.AppID, token: cfg.Token,
+		timestampWindow: DefaultTimestampWindow, replyTimeout: DefaultReplyTimeout,
+		placeholders: map[string]string{}, apiBaseURL: wxapi.DefaultBaseURL,
+	}
+	for k, v := range DefaultPlaceholders {
+		s.placeholders[k] = v
+	}
+	if cfg.ID == "" {
+		return nil, errors.New("channels[].id: is required")
+	}
+	if cfg.Type != "wechat" {
+		bad("type", "must be wechat, got %q", cfg.Type)
+	}
+	if cfg.AppID == "" {
+		bad("app_id", "is required (the AppID inside every encrypted message is checked against it)")
+	}
+	if cfg.Token == "" {
+		bad("token", "is required (every request's signature is checked with it)")
+	}
+	if cfg.EncodingAESKey != "" {
+		c, err := wxcrypto.NewCipher(cfg.EncodingAESKey, cfg.AppID)
+		if err != nil {
+			bad("encoding_aes_key", "%v", err)
+		}
+		s.cipher = c
+	}
+	switch Mode(cfg.Mode) {
+	case ModePlain, ModeCompatible, ModeSafe:
+		s.mode = Mode(cfg.Mode)
+	case "":
+		// An account with a key set up is at least in compatible mode; accepting both forms
+		// keeps the channel working while the console is switched.
+		s.mode = ModePlain
+		if cfg.EncodingAESKey != "" {
+			s.mode = ModeCompatible
+		}
+	default:
+		bad("mode", "must be one of [plain compatible safe], got %q", cfg.Mode)
+	}
+	if (s.mode == ModeCompatible || s.mode == ModeSafe) && cfg.EncodingAESKey == "" {
+		bad("encoding_aes_key", "is required in %s mode", s.mode)
+	}
+
+	if v, ok := cfg.Settings[keyAccountID]; ok {
+		str, isStr := v.(string)
+		switch {
+		case !isStr:
+			bad(keyAccountID, "must be a string such as gh_0a1b2c3d4e5f")
+		case str != "" && !ghID.MatchString(str):
+			bad(keyAccountID, "must be the account's original id gh_… (公众号原始ID), not the AppID; got %q", str)
+		default:
+			s.accountID = str
+		}
+	}
+	if d, err := durationSetting(cfg.Settings, keyTimestampWindow); err != nil {
+		bad(keyTimestampWindow, "%v", err)
+	} else if d != 0 {
+		if d < 10*time.Second || d > 24*time.Hour {
+			bad(keyTimestampWindow, "must be between 10s and 24h, got %s", d)
+		}
+		s.timestampWindow = d
+	}
+	if d, err := durationSetting(cfg.Settings, keyReplyTimeout); err != nil {
+		bad(keyReplyTimeout, "%v", err)
+	} else if d != 0 {
+		if d > maxReplyTimeout {
+			bad(keyReplyTimeout, "must be at most %s (WeChat gives up after 5 s), got %s", maxReplyTimeout, d)
+		}
+		s.replyTimeout = d
+	}
+	if v, ok := cfg.Settings[keyPlaceholders]; ok {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			bad(keyPlaceholders, "must be a map from message type (%s) to text", placeholderKinds())
+		}
+		for k, pv := range m {
+			text, isStr := pv.(string)
+			if _, known := DefaultPlaceholders[k]; !known {
+				bad(keyPlaceholders+"."+k, "unknown message type; known: %s", placeholderKinds())
+			} else if !isStr || text == "" {
+				bad(keyPlaceholders+"."+k, "must be a non-empty string")
+			} else {
+				s.placeholders[k] = text
+			}
+		}
+	}
+	if v, ok := cfg.Settings[keyAPIBaseURL]; ok {
+		str, _ := v.(string)
+		u, err := url.Parse(str)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(keyAPIBaseURL, "must be an absolute http(s) URL, got %v", v)
+		} else {
+			s.apiBaseURL = str
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func placeholderKinds() string {
+	return "voice, image, video, shortvideo, location, link, file"
+}
+
+// durationSetting reads a duration written as "5m"/"90s" (YAML and environment overrides both
+// arrive as strings). Bare numbers are refused: seconds or nanoseconds would be a guess.
+func durationSetting(m map[string]any, key string) (time.Duration, error) {
+	v, ok := m[key]
+	if !ok {
+		return 0, nil
+	}
+	switch t := v.(type) {
+	case time.Duration:
+		if t <= 0 {
+			return 0, fmt.Errorf("must be positive, got %s", t)
+		}
+		return t, nil
+	case string:
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("must be a positive duration such as 5m or 3s, got %q", t)
+		}
+		return d, nil
+	}
+	return 0, fmt.Errorf("must be a duration with a unit such as 5m or 3s, got %v", v)
+}
+
+// NewClient returns the WeChat API client of a configured channel, for the notification and media
+// jobs: app id and secret from the entry, base URL from the api_base_url setting. tokens is the
+// shared TokenStore (nil: one in memory, for a single replica); hc may be nil.
+func NewClient(cfg config.Channel, tokens wxapi.TokenStore, hc *http.Client) (*wxapi.Client, error) {
+	s, err := parseSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AppSecret == "" {
+		return nil, fmt.Errorf("channels[%s].app_secret: is required to call the WeChat API", cfg.ID)
+	}
+	return wxapi.New(wxapi.Config{AppID: cfg.AppID, AppSecret: cfg.AppSecret, BaseURL: s.apiBaseURL, Tokens: tokens, HTTPClient: hc})
+}
