@@ -75,3 +75,8 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%v %q", err, out)
 	}
 }
+
+func runSHA(s string) (string, error) {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:]), nil
+}

@@ -1,7 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +28,9 @@ func configCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			resolved := config.ResolvePath(path)
 			cfg, err := config.Load(resolved, nil)
+			if err == nil {
+				err = checkChannels(cfg)
+			}
 			if err != nil {
 				return fmt.Errorf("config %s is not valid:\n%w", describePath(resolved), err)
 			}
@@ -43,4 +53,35 @@ func describePath(p string) string {
 		return "(built-in defaults)"
 	}
 	return p
+}
+
+// checkChannels builds every channel adapter and the reply texts without serving, so that
+// channel-specific settings and menu mappings are checked too.
+func checkChannels(cfg *config.Config) error {
+	texts, err := loadReplies(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := menus(cfg, texts); err != nil {
+		return err
+	}
+	deps := channels.Deps{Receiver: checkOnly{}, Logger: slog.New(slog.DiscardHandler), Clock: intake.SystemClock, Metrics: prometheus.NewRegistry(), Server: cfg.Server}
+	var errs []error
+	for _, ch := range cfg.Channels {
+		if _, err := newAdapter(ch, deps); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkOnly stands in for the conversation when adapters are built only to check their settings.
+type checkOnly struct{}
+
+func (checkOnly) Receive(context.Context, channels.Message) (channels.Reply, error) {
+	return channels.Reply{}, errors.New("config check does not serve")
+}
+
+func (checkOnly) Event(context.Context, channels.Event) (channels.Reply, error) {
+	return channels.Reply{}, errors.New("config check does not serve")
 }

@@ -16,8 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/api"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
@@ -47,47 +50,24 @@ func serve(ctx context.Context, path string) error {
 		return err
 	}
 	logger := newLogger(cfg)
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(reg)
-
-	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	st, kind, err := openStore(openCtx, cfg, logger, m)
+	a, err := assemble(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := st.Migrate(openCtx); err != nil {
-		return err
-	}
-
-	svc := accept.New(st, nil, accept.Options{
-		MaxTextChars:  cfg.Limits.MaxTextChars,
-		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
-		Normalize:     normalize.Options{PhoneRegion: normalize.DefaultRegion},
-	}, m)
-	e, err := api.New(api.Deps{
-		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
-		Logger: logger, Registry: reg,
-	})
-	if err != nil {
-		return err
-	}
+	defer a.Close()
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           e,
+		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	logger.Info("gateway started", "listen", ln.Addr().String(), "store", kind, "config", describePath(resolved), "version", version)
+	logger.Info("gateway started", "listen", ln.Addr().String(), "store", a.storeKind, "config", describePath(resolved), "version", version)
 
 	if cfg.Server.DebugListen != "" {
 		go serveDebug(cfg.Server.DebugListen, logger)
@@ -106,6 +86,69 @@ func serve(ctx context.Context, path string) error {
 		logger.Warn("graceful shutdown incomplete", "error", err.Error())
 	}
 	return nil
+}
+
+// app is an assembled gateway: everything serve runs, without the listener.
+type app struct {
+	handler   http.Handler
+	store     migratingStore
+	storeKind string
+	registry  *prometheus.Registry
+	closers   []func()
+}
+
+// Close stops the parts in reverse order of starting them.
+func (a *app) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// assemble opens and migrates the store and builds the HTTP handler with every route.
+func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app, error) {
+	a := &app{registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(a.registry)
+
+	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	st, kind, err := openStore(openCtx, cfg, logger, m)
+	if err != nil {
+		return nil, err
+	}
+	a.store, a.storeKind = st, kind
+	a.closers = append(a.closers, func() { _ = st.Close() })
+	if err := st.Migrate(openCtx); err != nil {
+		a.Close()
+		return nil, err
+	}
+
+	svc := accept.New(st, nil, accept.Options{
+		MaxTextChars:  cfg.Limits.MaxTextChars,
+		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
+		Normalize:     normalize.Options{PhoneRegion: normalize.DefaultRegion},
+	}, m)
+	e, err := api.New(api.Deps{
+		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
+		Logger: logger, Registry: a.registry,
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	chDeps := channels.Deps{Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
+	receiver, err := newReceiver(cfg, st, svc, chDeps)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	chDeps.Receiver = receiver
+	if err := registerChannels(e, cfg, chDeps); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.handler = e
+	return a, nil
 }
 
 // serveDebug exposes pprof on a separate, private listener, never on the public one.

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/labstack/echo/v4"
+
+	intake "github.com/hotline12345/intake-gateway"
+
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/conversation"
+	"github.com/hotline12345/intake-gateway/channels/replies"
+	"github.com/hotline12345/intake-gateway/channels/wechat"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/configs"
+)
+
+// loadReplies reads the citizen-facing texts: the configured file, else the built-in defaults.
+func loadReplies(cfg *config.Config) (*replies.Replies, error) {
+	data := configs.Messages
+	if path := cfg.Conversation.MessagesFile; path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("conversation.messages_file: %w", err)
+		}
+		data = b
+	}
+	r, err := replies.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("conversation.messages_file: %w", err)
+	}
+	return r, nil
+}
+
+// menus collects each channel's menu key → reply name mapping (channels[].menu).
+func menus(cfg *config.Config, texts *replies.Replies) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	for i, ch := range cfg.Channels {
+		raw, ok := ch.Settings["menu"]
+		if !ok {
+			continue
+		}
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("channels[%d].menu: must map menu keys to reply names", i)
+		}
+		out[ch.ID] = map[string]string{}
+		for key, v := range m {
+			name, ok := v.(string)
+			if !ok || !texts.Has(name) {
+				return nil, fmt.Errorf("channels[%d].menu.%s: %v is not a reply defined in the messages file", i, key, v)
+			}
+			out[ch.ID][key] = name
+		}
+	}
+	return out, nil
+}
+
+// newAdapter builds the adapter for one configured channel.
+func newAdapter(ch config.Channel, deps channels.Deps) (channels.Adapter, error) {
+	switch ch.Type {
+	case "wechat":
+		return wechat.New(ch, deps)
+	}
+	return nil, fmt.Errorf("channels[%s].type: %q is not supported by this build", ch.ID, ch.Type)
+}
+
+// registerChannels builds every configured channel and adds its routes to e.
+func registerChannels(e *echo.Echo, cfg *config.Config, deps channels.Deps) error {
+	for _, ch := range cfg.Channels {
+		a, err := newAdapter(ch, deps)
+		if err != nil {
+			return err
+		}
+		a.Register(e)
+	}
+	return nil
+}
+
+// newReceiver builds the shared conversation mechanism.
+func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter, deps channels.Deps) (*conversation.Receiver, error) {
+	texts, err := loadReplies(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := menus(cfg, texts)
+	if err != nil {
+		return nil, err
+	}
+	return conversation.New(st, sub, texts, conversation.Options{
+		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: deps.Logger, Clock: deps.Clock,
+	})
+}
