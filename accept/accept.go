@@ -27,6 +27,8 @@ type Options struct {
 	// MaxFutureSkew is how far in the future a channel's timestamp may lie.
 	MaxFutureSkew time.Duration
 	Normalize     normalize.Options
+	// Route names the case system a new case goes to; nil leaves it to the store's default.
+	Route func(*intake.Case) string
 }
 
 // Observer is told about every case created and every retry recognised; metrics hang off it.
@@ -158,7 +160,11 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	}
 	c.CaseNo = ""
 
-	res, err := s.store.CreateCase(ctx, intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash})
+	nc := intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash}
+	if s.opts.Route != nil {
+		nc.ForwardTo = s.opts.Route(&c)
+	}
+	res, err := s.store.CreateCase(ctx, nc)
 	if err != nil {
 		return intake.Receipt{}, fmt.Errorf("store case: %w", err)
 	}

@@ -34,6 +34,7 @@ type Config struct {
 	Conversation Conversation `koanf:"conversation"`
 	APIKeys      []APIKey     `koanf:"api_keys" validate:"dive"`
 	CaseSystems  []CaseSystem `koanf:"case_systems" validate:"dive"`
+	Forwarding   Forwarding   `koanf:"forwarding"`
 	Channels     []Channel    `koanf:"channels" validate:"dive"`
 }
 
@@ -122,6 +123,39 @@ type CaseSystem struct {
 	Name   string `koanf:"name" validate:"required,max=64"`
 	URL    string `koanf:"url" validate:"required,url"`
 	Secret string `koanf:"secret" validate:"required"`
+	// MaxRate caps deliveries per second to this system (0: no cap), so a backlog is caught up
+	// without flooding a case system that just came back.
+	MaxRate float64 `koanf:"max_rate" validate:"gte=0"`
+}
+
+// Forwarding tunes delivery to the case systems.
+type Forwarding struct {
+	// Workers is how many deliveries may be in flight at once.
+	Workers int `koanf:"workers" validate:"gt=0,lte=5000"`
+	// Timeout bounds one delivery request.
+	Timeout time.Duration `koanf:"timeout" validate:"gt=0"`
+	// A delivery is dead after MaxAttempts tries or MaxAge since it was queued.
+	MaxAttempts int           `koanf:"max_attempts" validate:"gt=0"`
+	MaxAge      time.Duration `koanf:"max_age" validate:"gt=0"`
+	// RetryMin and RetryMax bound the exponential backoff (with jitter) between tries.
+	RetryMin time.Duration `koanf:"retry_min" validate:"gt=0"`
+	RetryMax time.Duration `koanf:"retry_max" validate:"gtefield=RetryMin"`
+	// After BreakerThreshold consecutive failures a case system counts as down: deliveries to
+	// it wait, and one probe at a time tests whether it is back, at most every BreakerMax.
+	BreakerThreshold int           `koanf:"breaker_threshold" validate:"gt=0"`
+	BreakerMin       time.Duration `koanf:"breaker_min" validate:"gt=0"`
+	BreakerMax       time.Duration `koanf:"breaker_max" validate:"gtefield=BreakerMin"`
+	// Routes send matching cases to another case system; the first match wins, and cases no
+	// route claims go to the case system named "default" (or the first one).
+	Routes []Route `koanf:"routes" validate:"dive"`
+}
+
+// Route matches cases by category, district and channel (each list empty: any).
+type Route struct {
+	Target     string   `koanf:"target" validate:"required"`
+	Categories []string `koanf:"categories"`
+	Districts  []string `koanf:"districts"`
+	Channels   []string `koanf:"channels" validate:"dive,oneof=phone wechat sms weibo rest open311"`
 }
 
 // Channel is one configured channel instance. Fields beyond id and type belong to one type each.
@@ -176,6 +210,15 @@ func Defaults() map[string]any {
 		"conversation.opt_in_words":        []string{"START", "订阅", "UNSTOP"},
 		"conversation.location_ttl":        "30m",
 		"conversation.messages_file":       "",
+		"forwarding.workers":               100,
+		"forwarding.timeout":               "10s",
+		"forwarding.max_attempts":          25,
+		"forwarding.max_age":               "72h",
+		"forwarding.retry_min":             "1s",
+		"forwarding.retry_max":             "10m",
+		"forwarding.breaker_threshold":     5,
+		"forwarding.breaker_min":           "2s",
+		"forwarding.breaker_max":           "2m",
 		"log.level":                        "info",
 		"log.format":                       "json",
 	}

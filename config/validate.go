@@ -99,5 +99,10 @@ func checkUnique(cfg *Config) []error {
 		}
 		targets[cs.Name] = i
 	}
+	for i, r := range cfg.Forwarding.Routes {
+		if _, ok := targets[r.Target]; !ok && r.Target != "" {
+			errs = append(errs, fmt.Errorf("forwarding.routes[%d].target: %q is not a case_systems name", i, r.Target))
+		}
+	}
 	return errs
 }

@@ -1,0 +1,347 @@
+// Package forward delivers cases to the hotline's case system (DESIGN §8): a River worker POSTs
+// the case record, signed, once per queued delivery, and keeps the gateway's own delivery record
+// of every attempt.
+//
+// A delivery is retried on 408, 429, 5xx, timeouts and connection errors, with exponential
+// backoff and full jitter, never sooner than a Retry-After asks; any other 4xx is permanent. It
+// is dead after max_attempts tries or max_age, and a dead delivery stays listed until an operator
+// replays it. Events of one case reach its case system in order: a later event waits for the
+// earlier ones. When a case system keeps failing it counts as down (a circuit breaker per case
+// system): deliveries wait without spending attempts while one probe at a time tests whether it
+// is back, and a rate limit spreads the catch-up.
+package forward
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"golang.org/x/time/rate"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/jobs"
+)
+
+// Store is what forwarding needs from the case store.
+type Store interface {
+	intake.Forwarding
+	GetCase(ctx context.Context, ref string) (*intake.Case, error)
+}
+
+// Observer receives forwarding events for metrics; nil is allowed.
+type Observer interface {
+	Attempted(target, outcome string, took time.Duration)
+	BreakerOpen(target string, open bool)
+}
+
+// target is one case system with its breaker and rate limit.
+type target struct {
+	cfg     config.CaseSystem
+	breaker *Breaker
+	limit   *rate.Limiter
+}
+
+// Worker is the forward_case River worker.
+type Worker struct {
+	river.WorkerDefaults[jobs.ForwardCase]
+	store    Store
+	cfg      config.Forwarding
+	targets  map[string]*target
+	client   *http.Client
+	clock    intake.Clock
+	log      *slog.Logger
+	observer Observer
+}
+
+// OrderWait is how long a delivery waits before checking again whether the earlier events of
+// its case have been delivered.
+const OrderWait = 2 * time.Second
+
+// NewWorker builds the worker. The store may be set later with SetStore (the store's job client
+// needs the worker first).
+func NewWorker(cfg config.Forwarding, systems []config.CaseSystem, client *http.Client, clock intake.Clock, logger *slog.Logger, obs Observer) *Worker {
+	if clock == nil {
+		clock = intake.SystemClock
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, MaxIdleConns: 512, MaxIdleConnsPerHost: 256,
+			IdleConnTimeout: 90 * time.Second, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		}}
+	}
+	w := &Worker{cfg: cfg, targets: map[string]*target{}, client: client, clock: clock, log: logger, observer: obs}
+	for _, cs := range systems {
+		lim := rate.NewLimiter(rate.Inf, 1)
+		if cs.MaxRate > 0 {
+			lim = rate.NewLimiter(rate.Limit(cs.MaxRate), max(1, int(cs.MaxRate/10)))
+		}
+		w.targets[cs.Name] = &target{cfg: cs, breaker: NewBreaker(cfg.BreakerThreshold, cfg.BreakerMin, cfg.BreakerMax), limit: lim}
+	}
+	return w
+}
+
+// SetStore gives the worker its store.
+func (w *Worker) SetStore(st Store) { w.store = st }
+
+// Timeout bounds one job: the request plus the bookkeeping around it.
+func (w *Worker) Timeout(*river.Job[jobs.ForwardCase]) time.Duration {
+	return w.cfg.Timeout + 30*time.Second
+}
+
+// Work delivers one event of one case.
+func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) error {
+	args := job.Args
+	d, err := w.store.GetDelivery(ctx, args.DeliveryID)
+	if errors.Is(err, intake.ErrNotFound) {
+		w.log.WarnContext(ctx, "forward job for a delivery that does not exist", "delivery_id", args.DeliveryID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d.State == intake.DeliveryDelivered || d.State == intake.DeliveryDead {
+		return nil // a duplicate job; the delivery is settled
+	}
+	now := w.clock.Now()
+	giveUp := func(reason string) error {
+		return w.store.RecordOutcome(ctx, intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event,
+			At: now, Error: reason, State: intake.DeliveryDead})
+	}
+	if now.Sub(d.CreatedAt) > w.cfg.MaxAge {
+		return giveUp(fmt.Sprintf("not delivered within %s", w.cfg.MaxAge))
+	}
+	t, ok := w.targets[d.Target]
+	if !ok {
+		return giveUp(fmt.Sprintf("case system %q is not configured", d.Target))
+	}
+	if d.Event != intake.EventCaseCreated {
+		earlier, err := w.store.EarlierPending(ctx, *d)
+		if err != nil {
+			return err
+		}
+		if earlier != nil {
+			if earlier.State == intake.DeliveryDead {
+				return giveUp("an earlier event of this case (" + earlier.Event + ", delivery " + earlier.ID + ") is dead; replay it first")
+			}
+			return river.JobSnooze(OrderWait)
+		}
+	}
+	if ok, wait := t.breaker.Allow(now); !ok {
+		// The case system is down: wait without spending an attempt, spread out so that the
+		// queue does not return all at once.
+		return river.JobSnooze(wait + rand.N(wait+time.Second))
+	}
+	if err := t.limit.Wait(ctx); err != nil {
+		t.breaker.Release()
+		return river.JobSnooze(time.Second)
+	}
+	c, err := w.store.GetCase(ctx, d.CaseID)
+	if err != nil {
+		t.breaker.Release()
+		return err
+	}
+	attempt := d.Attempts + 1
+	res := w.send(ctx, t.cfg, *d, c)
+	w.settle(t, d.Target, res)
+	o := intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Attempt: attempt, At: w.clock.Now(),
+		StatusCode: res.status, Error: res.errText(), Duration: res.took, CaseRef: res.caseRef}
+	switch {
+	case res.ok():
+		o.State = intake.DeliveryDelivered
+	case !res.retryable():
+		o.State = intake.DeliveryDead
+	case attempt >= w.cfg.MaxAttempts:
+		o.State = intake.DeliveryDead
+		o.Error = fmt.Sprintf("%s (gave up after %d attempts)", o.Error, attempt)
+	default:
+		o.State = intake.DeliveryQueued
+	}
+	if err := w.store.RecordOutcome(ctx, o); err != nil {
+		return err
+	}
+	if o.State == intake.DeliveryQueued {
+		return river.JobSnooze(w.backoff(attempt, res.retryAfter))
+	}
+	if o.State == intake.DeliveryDead {
+		w.log.WarnContext(ctx, "delivery dead", "delivery_id", d.ID, "case_id", d.CaseID, "event", d.Event, "target", d.Target, "error", o.Error)
+	}
+	return nil
+}
+
+// settle feeds a result to the breaker. Only failures that say the case system is unwell (5xx,
+// timeouts, refused connections) count; a 4xx is about the one request.
+func (w *Worker) settle(t *target, name string, res result) {
+	wasOpen := t.breaker.IsOpen()
+	switch {
+	case res.ok() || (res.status >= 400 && res.status < 500 && res.status != 408 && res.status != 429):
+		t.breaker.Success()
+	case res.status == 429:
+		t.breaker.Release()
+	default:
+		t.breaker.Failure(w.clock.Now())
+	}
+	if w.observer != nil {
+		w.observer.Attempted(name, res.outcome(), res.took)
+		if open := t.breaker.IsOpen(); open != wasOpen {
+			w.observer.BreakerOpen(name, open)
+		}
+	}
+}
+
+// backoff is exponential from retry_min, capped at retry_max, with full jitter, and never
+// shorter than the case system's Retry-After.
+func (w *Worker) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	d := w.cfg.RetryMin << min(attempt-1, 30)
+	if d <= 0 || d > w.cfg.RetryMax {
+		d = w.cfg.RetryMax
+	}
+	d = d/2 + rand.N(d/2+1)
+	return max(d, retryAfter)
+}
+
+type result struct {
+	status     int
+	err        error
+	took       time.Duration
+	caseRef    string
+	retryAfter time.Duration
+}
+
+func (r result) ok() bool { return r.err == nil && r.status >= 200 && r.status < 300 }
+
+func (r result) retryable() bool {
+	return r.err != nil || r.status == 408 || r.status == 429 || r.status >= 500
+}
+
+func (r result) outcome() string {
+	switch {
+	case r.ok():
+		return "delivered"
+	case r.err != nil:
+		return "error"
+	case r.retryable():
+		return "retry"
+	}
+	return "rejected"
+}
+
+func (r result) errText() string {
+	if r.err != nil {
+		return r.err.Error()
+	}
+	if r.ok() {
+		return ""
+	}
+	return fmt.Sprintf("%d %s", r.status, http.StatusText(r.status))
+}
+
+// Sign computes X-Intake-Signature for body at t: "t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
+func Sign(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// IdempotencyKey is what the case system deduplicates on: the case id for case.created (DESIGN
+// §8), and the case id with the delivery id for every later event, so that an update is never
+// mistaken for a repeat of the creation.
+func IdempotencyKey(d intake.Delivery) string {
+	if d.Event == intake.EventCaseCreated {
+		return d.CaseID
+	}
+	return d.CaseID + ":" + d.ID
+}
+
+func (w *Worker) send(ctx context.Context, cs config.CaseSystem, d intake.Delivery, c *intake.Case) result {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return result{err: fmt.Errorf("encode case: %w", err)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cs.URL, bytes.NewReader(body))
+	if err != nil {
+		return result{err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", IdempotencyKey(d))
+	req.Header.Set("X-Intake-Event", d.Event)
+	req.Header.Set("X-Intake-Delivery", d.ID)
+	req.Header.Set("X-Intake-Signature", Sign(cs.Secret, w.clock.Now(), body))
+	start := time.Now()
+	res, err := w.client.Do(req)
+	took := time.Since(start)
+	if err != nil {
+		return result{err: errors.New(describeTransportError(err)), took: took}
+	}
+	defer res.Body.Close()
+	out := result{status: res.StatusCode, took: took, retryAfter: parseRetryAfter(res.Header.Get("Retry-After"), w.clock.Now())}
+	if out.ok() {
+		var ack struct {
+			CaseRef string `json:"case_ref"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+		if json.Unmarshal(b, &ack) == nil {
+			out.caseRef = ack.CaseRef
+		}
+	} else {
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	}
+	return out
+}
+
+// describeTransportError keeps the error short and free of the URL (which may carry credentials).
+func describeTransportError(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return "connection error: " + oe.Err.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "request failed: " + ue.Err.Error()
+	}
+	return "request failed: " + err.Error()
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; zero when absent or unreadable. It is
+// capped at an hour so a bogus header cannot park a delivery for ever.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if s, err := strconv.Atoi(h); err == nil {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), time.Hour)
+}
