@@ -29,10 +29,12 @@ import (
 // MatchText is idempotent, and it never drops a Han character, letter or digit (property tests in
 // match_test.go and FuzzMatchText). It is safe for concurrent use.
 func MatchText(s string) string {
-	s = CleanText(s)
-	if s == "" {
-		return ""
+	// The same cleaning as CleanText, fused into one pass with the folding below (MatchText runs
+	// on every submission and every rule phrase).
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	s = norm.NFC.String(s) // returns s itself when it is already NFC, as nearly all text is
 	var b strings.Builder
 	b.Grow(len(s))
 	const (
@@ -41,15 +43,26 @@ func MatchText(s string) string {
 		gapLine
 	)
 	gap := gapNone
-	lastHan := false
+	lastHan, recompose := false, false
 	for _, r := range s {
+		if 0x4e00 <= r && r <= 0x9fff { // CJK Unified Ideographs: the common case, nothing to fold
+			if gap == gapLine && b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			gap = gapNone
+			b.WriteRune(r)
+			lastHan = true
+			continue
+		}
 		if f := width.LookupRune(r).Folded(); f != 0 {
 			r = f
 		}
+		if r == '\r' || r == '\n' || r == '\u2029' {
+			gap = gapLine
+			continue
+		}
 		if unicode.IsSpace(r) {
-			if r == '\n' || r == '\u2029' {
-				gap = gapLine
-			} else if gap == gapNone {
+			if gap == gapNone {
 				gap = gapSpace
 			}
 			continue
@@ -57,8 +70,14 @@ func MatchText(s string) string {
 		if !keepRune(r) {
 			continue
 		}
-		r = unicode.ToLower(r)
 		han := unicode.Is(unicode.Han, r)
+		if !han {
+			r = unicode.ToLower(r)
+			// Only marks and conjoining jamo can compose with what precedes them once a removed
+			// character no longer separates them.
+			recompose = recompose || unicode.In(r, unicode.M) || 0x1100 <= r && r <= 0x11ff ||
+				0xa960 <= r && r <= 0xa97f || 0xd7b0 <= r && r <= 0xd7ff
+		}
 		if b.Len() > 0 {
 			switch {
 			case gap == gapLine:
@@ -72,7 +91,7 @@ func MatchText(s string) string {
 		lastHan = han
 	}
 	out := t2s.Convert(b.String())
-	if !norm.NFC.IsNormalString(out) {
+	if recompose {
 		out = norm.NFC.String(out)
 	}
 	return out
@@ -84,6 +103,8 @@ func keepRune(r rune) bool {
 		return r >= 0x20 && r != 0x7f && r != '^' && r != '`'
 	}
 	switch {
+	case unicode.IsControl(r):
+		return false
 	case unicode.Is(unicode.Han, r), unicode.IsLetter(r), unicode.IsNumber(r):
 		return true
 	case unicode.Is(unicode.Variation_Selector, r):

@@ -100,9 +100,9 @@ type EmergencyRules struct {
 	Kinds []EmergencyKindRule `yaml:"kinds"`
 	// PresentCues say the danger is happening now ("现在", "正在", "快来人"). They are required by
 	// triggers with needs_present, and override overridable guards in the same clause.
-	PresentCues []string       `yaml:"present_cues"`
-	Guards      []GuardRule    `yaml:"guards"`
-	Triggers    []TriggerRule  `yaml:"triggers"`
+	PresentCues []string      `yaml:"present_cues"`
+	Guards      []GuardRule   `yaml:"guards"`
+	Triggers    []TriggerRule `yaml:"triggers"`
 }
 
 // EmergencyKindRule describes one emergency service.

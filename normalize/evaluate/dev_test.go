@@ -1,0 +1,62 @@
+package evaluate
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/normalize"
+)
+
+func defaultClassifier(t testing.TB) *normalize.Classifier {
+	t.Helper()
+	c, err := normalize.NewClassifier(normalize.Sources{
+		Taxonomy:   configs.Taxonomy,
+		Emergency:  configs.Emergency,
+		OutOfScope: configs.OutOfScope,
+		Gazetteer:  configs.Gazetteer,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// devCorpus is the development corpus of shared/, beside the repository.
+var devCorpus = filepath.Join("..", "..", "..", "shared", "corpus", "dev.jsonl")
+
+// TestDevCorpusTargets runs the evaluation on shared/corpus/dev.jsonl and asserts the targets of
+// issue 7: category ≥ 90%, request type ≥ 85%, every emergency found, no false alarm on the hard
+// negatives (nor anywhere else).
+func TestDevCorpusTargets(t *testing.T) {
+	data, err := os.ReadFile(devCorpus)
+	if err != nil {
+		t.Skipf("development corpus not available (%v)", err)
+	}
+	rep, err := Evaluate(defaultClassifier(t), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if testing.Verbose() || t.Failed() {
+		rep.Print(os.Stdout)
+	}
+	if a := rep.CategoryAccuracy(); a < 0.90 {
+		t.Errorf("category accuracy %.3f, want ≥ 0.90", a)
+	}
+	if a := rep.RequestTypeAccuracy(); a < 0.85 {
+		t.Errorf("request type accuracy %.3f, want ≥ 0.85", a)
+	}
+	if rep.EmergenciesFound != rep.Emergencies {
+		t.Errorf("emergencies found %d of %d, want all", rep.EmergenciesFound, rep.Emergencies)
+	}
+	if rep.HardNegatives == 0 {
+		t.Error("no hard negatives in the corpus: the notes format changed?")
+	}
+	if rep.FalseAlarms != 0 {
+		t.Errorf("%d false alarms (%d on hard negatives), want none", rep.FalseAlarms, rep.HardNegativeFalseAlarms)
+	}
+	if t.Failed() {
+		rep.Print(os.Stdout)
+	}
+}

@@ -1,0 +1,132 @@
+package evaluate
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hotline12345/intake-gateway/normalize"
+)
+
+// A small taxonomy and corpus whose every figure can be worked out by hand.
+const fixtureTaxonomy = `
+categories:
+  - {code: utilities, name: 水电气暖, terms: [{weight: 5, phrases: [停水, 燃气]}]}
+  - {code: property, name: 物业管理, terms: [{weight: 5, phrases: [物业]}]}
+  - {code: other, name: 其他, terms: [{weight: 1, phrases: [杂事]}]}
+request_types:
+  - {code: consult, name: 咨询, terms: [{weight: 5, phrases: [请问]}]}
+  - {code: help, name: 求助, terms: [{weight: 5, phrases: [帮忙]}]}
+emergency_request_type: help
+`
+
+const fixtureEmergency = `
+kinds: [{kind: fire, number: "119", advice: 请拨打119}]
+guards: [{name: past, scope: sentence, phrases: [上个月]}]
+triggers: [{kind: fire, phrases: [着火]}]
+`
+
+const fixtureOOS = `
+rules: [{code: litigation, reason: 已进入诉讼, phrases: [已起诉]}]
+`
+
+const fixtureCorpus = `# comment lines and blank lines are skipped
+
+{"id": "f1", "channel": "sms", "text": "请问什么时候来水，停水两天了", "category": "utilities", "category_alt": [], "request_type": "consult", "emergency": null, "notes": ""}
+{"id": "f2", "channel": "phone", "text": "坐席：您好，物业的事吗？\n市民：燃气着火了，快帮忙", "category": "utilities", "category_alt": ["property"], "request_type": "help", "emergency": "fire", "notes": "caller turn only: the agent's 物业 must not count"}
+{"id": "f3", "channel": "sms", "text": "上个月楼道着火了，物业到现在不修", "category": "property", "category_alt": [], "request_type": "complaint", "emergency": null, "notes": "hard negative: past fire"}
+{"id": "f4", "channel": "sms", "text": "物业着火了", "category": "property", "category_alt": [], "request_type": "complaint", "emergency": null, "notes": "hard negative written badly: counts as a false alarm"}
+{"id": "f5", "channel": "sms", "text": "我已起诉物业，请问还要做什么", "category": "property", "category_alt": [], "request_type": "consult", "emergency": null, "notes": "", "out_of_scope": "litigation"}
+{"id": "f6", "channel": "sms", "text": "请帮忙看看停水的事", "category": "property", "category_alt": [], "request_type": "consult", "emergency": null, "notes": "", "out_of_scope": false}
+`
+
+func fixtureClassifier(t *testing.T) *normalize.Classifier {
+	t.Helper()
+	c, err := normalize.NewClassifier(normalize.Sources{Taxonomy: []byte(fixtureTaxonomy), Emergency: []byte(fixtureEmergency), OutOfScope: []byte(fixtureOOS)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEvaluateFixture(t *testing.T) {
+	rep, err := Evaluate(fixtureClassifier(t), []byte(fixtureCorpus))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want int
+	}{
+		{"total", rep.Total, 6},
+		// f1 f2 f3 f4 f5 right; f6 (停水 → utilities, gold property) wrong.
+		{"category correct", rep.CategoryCorrect, 5},
+		// f1 consult ✓ (请问 beats nothing), f2 help ✓ (emergency), f3 complaint ✓ (default with a
+		// category), f4 help ✗ (the false alarm makes it help), f5 consult ✓, f6 help ✗ (帮忙).
+		{"request type correct", rep.RequestTypeCorrect, 4},
+		{"emergencies", rep.Emergencies, 1},
+		{"emergencies found", rep.EmergenciesFound, 1},
+		{"right kind", rep.EmergencyKindCorrect, 1},
+		{"false alarms", rep.FalseAlarms, 1},
+		{"hard negatives", rep.HardNegatives, 2},
+		{"hard-negative false alarms", rep.HardNegativeFalseAlarms, 1},
+		{"out-of-scope positives", rep.OutOfScopePositives, 1},
+		{"out-of-scope found", rep.OutOfScopeFound, 1},
+		{"out-of-scope wrongly flagged", rep.OutOfScopeFP, 0},
+		{"confusion utilities→utilities", rep.Confusion["utilities"]["utilities"], 2},
+		{"confusion property→utilities", rep.Confusion["property"]["utilities"], 1},
+		{"request confusion complaint→help", rep.RequestConfusion["complaint"]["help"], 1},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if !rep.OutOfScopeLabelled || rep.OutOfScopeRecall() != 1 || rep.EmergencyRecall() != 1 {
+		t.Errorf("recalls: oos labelled %v recall %v, emergency %v", rep.OutOfScopeLabelled, rep.OutOfScopeRecall(), rep.EmergencyRecall())
+	}
+
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"category accuracy         83.3%  (5/6",
+		"request type accuracy     66.7%  (4/6)",
+		"emergency recall         100.0%  (1/1 found; right kind 1)",
+		"emergency false alarms   1 of 5 without emergency (hard negatives: 1 of 2)",
+		"out-of-scope recall      100.0%  (1/1; 0 flagged wrongly)",
+		"category confusion",
+		"f4         request complaint→help; false alarm fire",
+		"f6         category property→utilities",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestParseJSONLErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`{"id": "x", "text": "a"}`, "line 1 (x): category and request_type are required"},
+		{"\n{not json}", "line 2"},
+		{"# only a comment", "no examples"},
+		{`{"id": "x", "category": "a", "request_type": "help", "out_of_scope": 3}`, "out_of_scope"},
+	} {
+		if _, err := ParseJSONL([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestNoOutOfScopeLabels(t *testing.T) {
+	rep, err := Evaluate(fixtureClassifier(t), []byte(`{"id": "a", "text": "停水", "category": "utilities", "request_type": "complaint"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rep.Print(&out)
+	if rep.OutOfScopeLabelled || !strings.Contains(out.String(), "out-of-scope recall      n/a") {
+		t.Errorf("unlabelled corpus should say n/a:\n%s", out.String())
+	}
+}
