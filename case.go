@@ -217,12 +217,36 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// StatusChange is one entry of a case's status history.
+// StatusChange is one entry of a case's status history. Event says what happened; Status is the
+// status it led to (for a progress note, the status the case had).
 type StatusChange struct {
 	Status     Status    `json:"status" validate:"required"`
+	Event      string    `json:"event,omitempty"`
 	At         time.Time `json:"at"`
 	Source     string    `json:"source"`
 	EventID    string    `json:"event_id,omitempty"`
 	Department string    `json:"department,omitempty"`
 	Message    string    `json:"message,omitempty"`
+}
+
+// Case events reported by the case system, and the status each leads to. A progress note leads
+// to none: it is history, not a change.
+var eventStatus = map[string]Status{
+	"accepted": StatusAccepted,
+	"assigned": StatusAssigned,
+	"progress": "",
+	"resolved": StatusResolved,
+	"closed":   StatusClosed,
+	"rejected": StatusRejected,
+	"reopened": StatusAssigned,
+}
+
+// EventProgress is the event that changes no status.
+const EventProgress = "progress"
+
+// StatusForEvent returns the status a case-system event leads to; ok=false for an unknown
+// event, and an empty status for a progress note.
+func StatusForEvent(event string) (Status, bool) {
+	s, ok := eventStatus[event]
+	return s, ok
 }

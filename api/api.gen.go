@@ -71,6 +71,39 @@ func (e BatchLineResultStatus) Valid() bool {
 	}
 }
 
+// Defines values for CaseEventType.
+const (
+	CaseEventTypeAccepted CaseEventType = "accepted"
+	CaseEventTypeAssigned CaseEventType = "assigned"
+	CaseEventTypeClosed   CaseEventType = "closed"
+	CaseEventTypeProgress CaseEventType = "progress"
+	CaseEventTypeRejected CaseEventType = "rejected"
+	CaseEventTypeReopened CaseEventType = "reopened"
+	CaseEventTypeResolved CaseEventType = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the CaseEventType enum.
+func (e CaseEventType) Valid() bool {
+	switch e {
+	case CaseEventTypeAccepted:
+		return true
+	case CaseEventTypeAssigned:
+		return true
+	case CaseEventTypeClosed:
+		return true
+	case CaseEventTypeProgress:
+		return true
+	case CaseEventTypeRejected:
+		return true
+	case CaseEventTypeReopened:
+		return true
+	case CaseEventTypeResolved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChannelKind.
 const (
 	Open311 ChannelKind = "open311"
@@ -154,31 +187,52 @@ func (e RequestType) Valid() bool {
 
 // Defines values for Status.
 const (
-	Accepted  Status = "accepted"
-	Assigned  Status = "assigned"
-	Closed    Status = "closed"
-	Forwarded Status = "forwarded"
-	Received  Status = "received"
-	Rejected  Status = "rejected"
-	Resolved  Status = "resolved"
+	StatusAccepted  Status = "accepted"
+	StatusAssigned  Status = "assigned"
+	StatusClosed    Status = "closed"
+	StatusForwarded Status = "forwarded"
+	StatusReceived  Status = "received"
+	StatusRejected  Status = "rejected"
+	StatusResolved  Status = "resolved"
 )
 
 // Valid indicates whether the value is a known member of the Status enum.
 func (e Status) Valid() bool {
 	switch e {
-	case Accepted:
+	case StatusAccepted:
 		return true
-	case Assigned:
+	case StatusAssigned:
 		return true
-	case Closed:
+	case StatusClosed:
 		return true
-	case Forwarded:
+	case StatusForwarded:
 		return true
-	case Received:
+	case StatusReceived:
 		return true
-	case Rejected:
+	case StatusRejected:
 		return true
-	case Resolved:
+	case StatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDeliveriesParamsState.
+const (
+	Dead      ListDeliveriesParamsState = "dead"
+	Delivered ListDeliveriesParamsState = "delivered"
+	Queued    ListDeliveriesParamsState = "queued"
+)
+
+// Valid indicates whether the value is a known member of the ListDeliveriesParamsState enum.
+func (e ListDeliveriesParamsState) Valid() bool {
+	switch e {
+	case Dead:
+		return true
+	case Delivered:
+		return true
+	case Queued:
 		return true
 	default:
 		return false
@@ -224,6 +278,33 @@ type BatchResult struct {
 // Case The canonical case record, schema version 1 (DESIGN §3).
 type Case = intake.Case
 
+// CaseEvent defines model for CaseEvent.
+type CaseEvent struct {
+	// At When it happened at the case system (RFC 3339 with zone).
+	At         time.Time `json:"at"`
+	Department *string   `json:"department,omitempty"`
+
+	// EventId The case system's id for the event; repeats are ignored.
+	EventId string `json:"event_id"`
+
+	// Message A reply or progress note; shown to the citizen when notify is set.
+	Message *string `json:"message,omitempty"`
+
+	// Notify Tell the citizen on their channel.
+	Notify *bool         `json:"notify,omitempty"`
+	Type   CaseEventType `json:"type"`
+}
+
+// CaseEventType defines model for CaseEvent.Type.
+type CaseEventType string
+
+// CaseEventResult defines model for CaseEventResult.
+type CaseEventResult struct {
+	// Applied false when the event_id was already recorded.
+	Applied bool   `json:"applied"`
+	Status  Status `json:"status"`
+}
+
 // CaseList defines model for CaseList.
 type CaseList struct {
 	Cases      []Case  `json:"cases"`
@@ -252,6 +333,12 @@ type CitizenInput struct {
 
 // Delivery defines model for Delivery.
 type Delivery = intake.Delivery
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Deliveries []Delivery `json:"deliveries"`
+	NextCursor *string    `json:"next_cursor,omitempty"`
+}
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -364,6 +451,17 @@ type ListCasesParams struct {
 	Cursor     *string    `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDeliveriesParams defines parameters for ListDeliveries.
+type ListDeliveriesParams struct {
+	State  *ListDeliveriesParamsState `form:"state,omitempty" json:"state,omitempty"`
+	Target *string                    `form:"target,omitempty" json:"target,omitempty"`
+	Limit  *int                       `form:"limit,omitempty" json:"limit,omitempty"`
+	Cursor *string                    `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListDeliveriesParamsState defines parameters for ListDeliveries.
+type ListDeliveriesParamsState string
+
 // CreateSubmissionParams defines parameters for CreateSubmission.
 type CreateSubmissionParams struct {
 	// IdempotencyKey 1–255 printable ASCII characters, unique per submission for this API key. A retry with the
@@ -379,6 +477,9 @@ type CreateSubmissionBatchParams struct {
 	// body is a 409.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
+
+// PostCaseEventJSONRequestBody defines body for PostCaseEvent for application/json ContentType.
+type PostCaseEventJSONRequestBody = CaseEvent
 
 // CreateSubmissionJSONRequestBody defines body for CreateSubmission for application/json ContentType.
 type CreateSubmissionJSONRequestBody = SubmissionRequest
@@ -397,6 +498,18 @@ type ServerInterface interface {
 	// GetCase Read a case by gateway id or case number
 	// (GET /v1/cases/{ref})
 	GetCase(ctx echo.Context, ref string) error
+	// PostCaseEvent Report a status change or reply from the case system
+	// (POST /v1/cases/{ref}/events)
+	PostCaseEvent(ctx echo.Context, ref string) error
+	// ListDeliveries List deliveries to the case systems, most recently updated first
+	// (GET /v1/deliveries)
+	ListDeliveries(ctx echo.Context, params ListDeliveriesParams) error
+	// GetDelivery Read a delivery with every attempt
+	// (GET /v1/deliveries/{id})
+	GetDelivery(ctx echo.Context, id string) error
+	// RetryDelivery Replay a dead delivery
+	// (POST /v1/deliveries/{id}/retry)
+	RetryDelivery(ctx echo.Context, id string) error
 	// CreateSubmission Submit one case (operator-entered, or from another hotline system)
 	// (POST /v1/submissions)
 	CreateSubmission(ctx echo.Context, params CreateSubmissionParams) error
@@ -494,6 +607,93 @@ func (w *ServerInterfaceWrapper) GetCase(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCase(ctx, ref)
+	return err
+}
+
+// PostCaseEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) PostCaseEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "ref" -------------
+	var ref string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ref", ctx.Param("ref"), &ref, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostCaseEvent(ctx, ref)
+	return err
+}
+
+// ListDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDeliveries(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeliveriesParams
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "target" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "target", ctx.QueryParams(), &params.Target, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter target: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDeliveries(ctx, params)
+	return err
+}
+
+// GetDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDelivery(ctx, id)
+	return err
+}
+
+// RetryDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryDelivery(ctx, id)
 	return err
 }
 
@@ -606,6 +806,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/submissions\\:batch", wrapper.CreateSubmissionBatch, options.OperationMiddlewares["createSubmissionBatch"]...)
 	router.GET(options.BaseURL+"/v1/cases/:ref", wrapper.GetCase, options.OperationMiddlewares["getCase"]...)
 	router.GET(options.BaseURL+"/v1/cases", wrapper.ListCases, options.OperationMiddlewares["listCases"]...)
+	router.POST(options.BaseURL+"/v1/cases/:ref/events", wrapper.PostCaseEvent, options.OperationMiddlewares["postCaseEvent"]...)
+	router.GET(options.BaseURL+"/v1/deliveries", wrapper.ListDeliveries, options.OperationMiddlewares["listDeliveries"]...)
+	router.GET(options.BaseURL+"/v1/deliveries/:id", wrapper.GetDelivery, options.OperationMiddlewares["getDelivery"]...)
+	router.POST(options.BaseURL+"/v1/deliveries/:id/retry", wrapper.RetryDelivery, options.OperationMiddlewares["retryDelivery"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["readyz"]...)
 
@@ -851,6 +1055,367 @@ func (response GetCase503ApplicationProblemPlusJSONResponse) VisitGetCaseRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEventRequestObject struct {
+	Ref  string `json:"ref"`
+	Body *PostCaseEventJSONRequestBody
+}
+
+type PostCaseEventResponseObject interface {
+	VisitPostCaseEventResponse(w http.ResponseWriter) error
+}
+
+type PostCaseEvent200JSONResponse CaseEventResult
+
+func (response PostCaseEvent200JSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent400ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent401ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent403ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent404ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent413ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent415ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostCaseEvent503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PostCaseEvent503ApplicationProblemPlusJSONResponse) VisitPostCaseEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeliveriesRequestObject struct {
+	Params ListDeliveriesParams
+}
+
+type ListDeliveriesResponseObject interface {
+	VisitListDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListDeliveries200JSONResponse DeliveryList
+
+func (response ListDeliveries200JSONResponse) VisitListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeliveries400ApplicationProblemPlusJSONResponse) VisitListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeliveries401ApplicationProblemPlusJSONResponse) VisitListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeliveries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeliveries403ApplicationProblemPlusJSONResponse) VisitListDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeliveryRequestObject struct {
+	Id string `json:"id"`
+}
+
+type GetDeliveryResponseObject interface {
+	VisitGetDeliveryResponse(w http.ResponseWriter) error
+}
+
+type GetDelivery200JSONResponse Delivery
+
+func (response GetDelivery200JSONResponse) VisitGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDelivery401ApplicationProblemPlusJSONResponse) VisitGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDelivery403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDelivery403ApplicationProblemPlusJSONResponse) VisitGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDelivery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDelivery404ApplicationProblemPlusJSONResponse) VisitGetDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDeliveryRequestObject struct {
+	Id string `json:"id"`
+}
+
+type RetryDeliveryResponseObject interface {
+	VisitRetryDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RetryDelivery202JSONResponse Delivery
+
+func (response RetryDelivery202JSONResponse) VisitRetryDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDelivery401ApplicationProblemPlusJSONResponse) VisitRetryDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDelivery403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDelivery403ApplicationProblemPlusJSONResponse) VisitRetryDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDelivery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDelivery404ApplicationProblemPlusJSONResponse) VisitRetryDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDelivery409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDelivery409ApplicationProblemPlusJSONResponse) VisitRetryDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1153,6 +1718,18 @@ type StrictServerInterface interface {
 	// GetCase Read a case by gateway id or case number
 	// (GET /v1/cases/{ref})
 	GetCase(ctx context.Context, request GetCaseRequestObject) (GetCaseResponseObject, error)
+	// PostCaseEvent Report a status change or reply from the case system
+	// (POST /v1/cases/{ref}/events)
+	PostCaseEvent(ctx context.Context, request PostCaseEventRequestObject) (PostCaseEventResponseObject, error)
+	// ListDeliveries List deliveries to the case systems, most recently updated first
+	// (GET /v1/deliveries)
+	ListDeliveries(ctx context.Context, request ListDeliveriesRequestObject) (ListDeliveriesResponseObject, error)
+	// GetDelivery Read a delivery with every attempt
+	// (GET /v1/deliveries/{id})
+	GetDelivery(ctx context.Context, request GetDeliveryRequestObject) (GetDeliveryResponseObject, error)
+	// RetryDelivery Replay a dead delivery
+	// (POST /v1/deliveries/{id}/retry)
+	RetryDelivery(ctx context.Context, request RetryDeliveryRequestObject) (RetryDeliveryResponseObject, error)
 	// CreateSubmission Submit one case (operator-entered, or from another hotline system)
 	// (POST /v1/submissions)
 	CreateSubmission(ctx context.Context, request CreateSubmissionRequestObject) (CreateSubmissionResponseObject, error)
@@ -1269,6 +1846,129 @@ func (sh *strictHandler) GetCase(ctx echo.Context, ref string) error {
 	return nil
 }
 
+// PostCaseEvent operation middleware
+func (sh *strictHandler) PostCaseEvent(ctx echo.Context, ref string) error {
+	var request PostCaseEventRequestObject
+
+	request.Ref = ref
+
+	var body PostCaseEventJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostCaseEvent(ctx.Request().Context(), request.(PostCaseEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostCaseEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostCaseEventResponseObject); ok {
+		return validResponse.VisitPostCaseEventResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeliveries operation middleware
+func (sh *strictHandler) ListDeliveries(ctx echo.Context, params ListDeliveriesParams) error {
+	var request ListDeliveriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeliveries(ctx.Request().Context(), request.(ListDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDeliveriesResponseObject); ok {
+		return validResponse.VisitListDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDelivery operation middleware
+func (sh *strictHandler) GetDelivery(ctx echo.Context, id string) error {
+	var request GetDeliveryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDelivery(ctx.Request().Context(), request.(GetDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDeliveryResponseObject); ok {
+		return validResponse.VisitGetDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryDelivery operation middleware
+func (sh *strictHandler) RetryDelivery(ctx echo.Context, id string) error {
+	var request RetryDeliveryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryDelivery(ctx.Request().Context(), request.(RetryDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryDeliveryResponseObject); ok {
+		return validResponse.VisitRetryDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // CreateSubmission operation middleware
 func (sh *strictHandler) CreateSubmission(ctx echo.Context, params CreateSubmissionParams) error {
 	var request CreateSubmissionRequestObject
@@ -1349,82 +2049,97 @@ func (sh *strictHandler) CreateSubmissionBatch(ctx echo.Context, params CreateSu
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1FxPbyQ3dv8qD5UAluBSq/XP9vScZHlsKx6PjZEdH0ZCN7v4uptWFVkmWZLaAwGbS25BDkFyCxIE2OS4",
-	"x70ECJCPsoiz+RgBH9nVVd2sbsne0e6eRl3FIh8f37/fe4/zNslUUSqJ0ppk8DYpmWYFWtT065xjUSqL",
-	"Mpt/gXP3hKPJtCitUDIZJAe/+9U/HJ6cQKmFtGycI5xenJ2fQzZjmmVulhQqKX6oEErUYKpxIYwRSsJE",
-	"abAzYeD063O4xnkPTkGj1XO4FXYGdoaX0rAC3TtgkrsnQA/Gis/d0EpLQ08nQhsLGTMIO4f9/u7z5Vj3",
-	"Mc3HgIvJBDVKeylpBmGAwXH/We9SJmki3G5myDjqJE0kKzAZNHe/57afJiabYcEcH+y8dEOM1UJOk/v7",
-	"+zTRaEolDRLnPmb8Nf5QobHuV6akRUl/srLMRcYcA/dLrcY5Fu9/bxw33zam/0uNk2SQ/MX+8nT2/Vuz",
-	"/7X/yi/aPo9vZgjaL+s2WLB8onSBHJSGCRO5gRuWC06r95L7NDlTcpKL7MmJXGEt3DIDLNfI+Bwqg5zk",
-	"o3FodOpE8adKjwXnKJ+a5CCokLPs2gueyVSJXopViZrWBonIDVH6StlPVSX5UxL6SoGpshlpAxHxjVIv",
-	"mZ7iU3OLdAzvMscNYlam5ERMK40cclEIS9R9K1llZ0qLH/FJ2fSls0Jy6tSiktdS3craDgWybpjInUF7",
-	"ar4Zq7RjVpVzkMpCpopCWBASrCjwebCRObOoYUcqO3PbIO3J3D5y5FPku2EXpipLpS3yL5EL9g2ZrKfb",
-	"zndaySmc+dX23Oq9xI0Kn7qZT61l2axAac9lWXmSOBduApZ/rZ1WWeEM6oTlBtOkbDyqNzK0YWMFu3uJ",
-	"cmpnyeDg8KN01UanybXw2oiyKpLBm0QUbIpJmrCKC5WkyY3g6P6diNw9zoW8Tq4i81hh89UVT/r9yMhK",
-	"5yvjDvvH66SR9/ihEtqpwRtP53JhNf4eM+um+5jZbPZSSHyNpsqJXyssYQaHgkc8VOrfSRV9h1or/eCz",
-	"JtZgJBzYGzNDCi4RZFWMUZPkBnvQS+otCWlxitpN9UOFej7MFMcoZcYyW5nmqWUamUWepAmvvPi6w/I7",
-	"uNrGWiK8nrWTx538DWsvKW3spCbHxN87D9z1raYF6UNhsTDbzmJVEu7rnTCt2Xxt34v50xj73ONAXIwj",
-	"Z8xEDttZq4xJJUXGch9+acyU5il4IuEGNcV6B7DzyYuL889ewX//x9Guk4I2U1ltBdr736zt70y7C2cs",
-	"u5SoVv31N5rJBn/edhqDdQFd43j7KFuq2z6En37765/+7h9//5//9NPf/3YApcaJuIP3IVfuTDizCO8D",
-	"ZyKfg3FhoczQsR/vWFG6bSTffX7YP/zg4ODww36/f3yYpB1mgyQxLgEGwcyNxeI9A86RCp6CkhkC+dVe",
-	"dMoZkxLzbTJ+5od94c51+VU4mQgpywgjDAUhjWWOlh0XT75+cfFNCpdOF+zgsur3jzJWCgrqXMRPT/Ay",
-	"2Y3TLKz40UedK9IrlZwXqmoq/VipHJmk7xxVHKUVLI+P8GgjIi/lTMWs7IvewQfHMRJp/FBIivHja/kh",
-	"mt3GWRhsNjMwFTcoU7idoQRhKcJw4QjzACIMjDLqFrMZs0NVouzQoVsUYzWsom9j2pDlzBgxCYFK5AQq",
-	"q4bOjk2VnkdXpBEBGNUGZJPoBexGIRPpwIbJFy+HnQe5kIGs+dqzkAyOs+XIhxZ10baA60ZmxTCoyg7V",
-	"ZEhIJH7izRFDjcx0GKdfwB2jKu23tjC9jt9JmnhU1OWW1895GZi2D1hpMRWS5UOLdzbOl/BiFQ3pguUO",
-	"XIAbEBXXpdne7Hs2HSBKPiw6nH6ubofRzxtnZEpk16hbQQ7Lc8pFsKljScxPGcu07Vy3g1Xbvc1K4EDz",
-	"pCtHEIsSeIVDRktOHNttMkicA9pzuCVJE1nlAVBZXWFkO1ignqLMSMlWR68oPL8R2cOCgFLlbqjz+tr9",
-	"45x7xvKEDn4yEVmUteFoH8Y+vLOoHWs6HZP3RrV/hJ0vzfScp/AlGsOmeOFc5kpGJIXf/erf454otsxn",
-	"zOItm9Pk3357/snNh/RtfRKVs7aRuVyg0GFUOddo4laIC/d3FlfFnNmokuRyGn2+bj2mpQtIczZGOqe2",
-	"wG06iQIt48yybhzZbVKXs6gsq7RGvkma132vFkoLO2/uQ5L5SVzg16nEbfTTPtQP9riYCgv/+y+//r/f",
-	"/Nvv//VvfCLFByJQGTQ+uRmiw3Zkd/zR4bODoxipGjMUN4/cn8Z8AXzaclKDiKGaRPlLas2Hmaqk7TBV",
-	"M42Mx7+PHZB3Q8MALxocP7iKAcwlgtzk0y78qHr8cCaMDS6/wys8hn8cS6ZtgTKuNHjjoE1HvFR4MxGH",
-	"x7X2bEDOD9n3ox0DGZQFMGkJ8toJLSP+VhTfNp1txWuL6TL8XkYJaQs3rkWJDZVcSm/NlLVTXvNoaXK3",
-	"N1V7S3Fi19gjJNx4syeKUmk60lAz8APd6szOkkEyFXZWjXuZKvZnyuZC4sHh0fHJvh+3N/V2m5jrJn8p",
-	"TEdW5+GpASIyEitKvLPDrNJGdXi25un6JbuyAX8tkBAEy/OvJsngzYMIWrMcmIsb1OIRW/vEfzKPCucK",
-	"pVer+cjTZpICyrzyielwBO8ZCATNwxBDRQhBYWOHLBAf3pk8NOBvM6IhVLjAWU6SC5MEUEWibqwPveXR",
-	"wUHU55x5Xfo5KddHgt32AfzPf/3zT7/520HLizFz7aLzGbPusdDgP7dzGCNcY2mhOWcjHooA6Gb+N5qN",
-	"7QDUp3JOeXZfliyeg2zgBgWEt2FH41QoCWevdntwKiHA7DrNaTy1C+hMNctJzqZT5I7qBm0fHD8ENW9N",
-	"ZrdQ9ObpY7a9VqWIW7NYlLYDV2zMMPvU4qMCC/J8JN916ELFq2WasiMAjgSexg7rRHbUHbbCzB8qrHwe",
-	"1LOC/g5pUPeQ8Xjyn+kp2q3ZMNghTvkf5s1Vz0lpPKCvSv5ItnW6Yu9Vb7x/DJQutp4uT7Z1VC0CHuYH",
-	"a+F5V7bvU4E5f7E4y7Z8Tty7df7/1cVXr8CtBGoS+gIw504hDco49u9Mh6zw169Yj495xc+R5W6Ta657",
-	"htm1+WWAZL0Eoq7dqTWqlFvrHhsKHi8DBvxZ/mCJErfWwpqocaupDiiyYHeicHt+1k+TQkj/Y+/Z8pM1",
-	"gFl/cvBR6xv6ufJRjNuLKteagL3+9AyeHZ98CKFSChwtE7lZL2j4F92FtocHPA09iER0i/T2xoReh7Vc",
-	"ClUEkHUXOUJ2cDWy+vb1OWikXo0Mgw+fzIWckiYuGGapBrxNVOntgoiNpbpmHrKZO1OSamJpMsO8JMhQ",
-	"lDkT0sMKslJpYqrpFE2NFZig0F7ZGeqo3b9Y08IFQvGJllumOf3NsgxL77ocIplK9LbDqNwPznJlwjO3",
-	"E4z7mYu6WarRSPQY1eyoqm0St9V6PCWn7879p4f9WGFqmRhvy8RXIfe7l82UQQmLkeAgIuxYdqekKua7",
-	"z+FWSAPqBjXJCqusKpgVGSiJKdzORDaro6sxGsExxOTbQqpGlemBOKVZb7pKuzN5q3kYDjtMwiLb7cTc",
-	"SX5VAgMKOSFjee7cEDcwoiej3R58ghNW5RZGLmQf9VaKTBsJbQbwD8lAUuOdtY6qlVpdaMTDZm/ejpA+",
-	"CCFBe+7UeZGa9FmnlVzl7sppHEYtemOW4XWsmZBK2tQ7YEDJfP4cGBghp3mLOCLARlrIfPfeKiknJ1uy",
-	"npv43PaMD0wwtl1bjBMFu2t+ctLfnoRc6ayZoWzJYME40oNF89+Oc1ZHR0fPfIbwRyWxIXFupAssYWHB",
-	"WrniLXnAn10mitdovgvQr40I09A3IjTcEhQPUrrQsfcMmKoomJ4/wJ/EKxbOB2JWaWHnF45gf3pjZBr1",
-	"aeVjOdoJoU16vFxqZm3pe56crsSVrqhyK5aVaBfjLpINLkRlbsfz9wxQEAxTZwGlM71gUN+IDCEEyT34",
-	"3P8RdNdcSq/PBDcMzFAj7Cw4s4fSOizT0BmTwphKjCb19miP7NGy8mV2Ca5qZPxS2hkWMGbZte+jbUIa",
-	"7zsNeJdM1nCKpncpL+ULSpzQYGF8FxsHXmk2zkMLrrCUUHFu0tmh79UYxjhRGptZGGDS3KI2i3ZggfxS",
-	"1kJNPb2jFcUfpQvhWLYHU9laKirti4DId1tNw0QpdRn79uHFGgEXpZ7msNHDfp8YtFza7r3GMmdz5AOw",
-	"usJRChKdC2NgMFOS+w5M4gxFfMA0wnoEqbKKPDTsjLp68Ua7zxtdu+ADSMiFsZe0pBOmCUpiqoc8QsLI",
-	"DxsRBU6aXUDmJx/A6DQ0XYbfH5Nwg++IuMa5b4QY9eALnHvCG60VzMDF56d7hycfwIyZWahBXEoqMJsB",
-	"jLxsjlLn1xh3/xIeJVrqsG4BDhegj3oz4PTr8yRN6rx+ctDr9/pkDUuUrBTJIDnq9XtHAVKSwu7PCHn9",
-	"6P4OuLxuxj3nySAgsx+TlQbtw35/QzPk45ogA/iL9ECeOpzcaxmbZPDmykWfZL2SQfLSCScaAzshVM7c",
-	"j6AHuwTjp4ZA32JbJrlyE+5Tu3T3xl/713+UfdPaFNKc9I+eYL1XypL5mm/mtSNLeGb7RluNLJs5BJ1C",
-	"IaaBvUCuV9qNzL852K/T8tF80Gvvgry58brgO8Z78KnKc3ULo0ZGflQHYu4hlGyKz0FQFz8bG+cVlHf5",
-	"OTP+da9usFgc+Eth7BnRlLbucbx56+83UIlmeb1hWZN5GPdb4fF9Gp90WV950JzL6tMq+85llldG3CDk",
-	"6hY1jFUluWNCoy60DHMoBI3RU4+eaFW0yHpYnm2t+epuQVZVln8AsqhP5vFExeaktvrWbNzHez7ErPMi",
-	"lJ2p8yIH6yXTrgVC7ai5wpao36God2Z96npZzO6Sirgwi5SULNGxXzs2ZU3jfuPeDn1ysP2T1iUG+uho",
-	"+0fLayxLG7l1mTrdRzau4UHC/SfjopBbF8ZQUNMwX6Gc17Jc+281Tu5/jv1y0a13UCCcmnJcBlXLOppA",
-	"Q32XjYjP7K5brc/QhrLqis3qSK8vWlx2XdhHT0IJZgd70x6sdLQuNZCS0A0FnCRNmODbjKKCHSuovGu5",
-	"psJixxWR+m7PE0nncf94+xf1ZadfLs7OSTt05I52PK+RgeArB94t3g3oQxl5ZbbKd4hamxJOSKJgVIlk",
-	"FgplLIzIyJpewe6G7v1wPLdoRrATTO2lPIAvxce7z2HkYOco+qEltz9j2owaNyXrOeCgn/b7/d0efOvv",
-	"JjmMgjn3ofgiZ9iDUSNHMCJCpbKQC4TCoyomW8tOKltpHJprvB0FeH0p/UMfmrf18oyQ0DILua6gsQNe",
-	"DtlfuTzqdYZM68eKz/9g6rKeJ71vZwCcat//kfR1canV4X0JyHQuWvdgGxhb1OCzR5lrxlcv4S5Bp3vc",
-	"bbsW+Wn3PFYZcmQeetvxZAaLOsjj+3vZyMa1P264KsHvN9rr2B7/dB3+cf/Z9i/qu7nug4MHLFHf9aQP",
-	"Th6ykcgNwV9uwC98dsonvk0kN0UZGxeQA5NUcFmkukKiqQm8mrY8ZuAHlNr6mWb+NGbW3XxDSkOPGjaZ",
-	"TDJIJfewKO38UtKIHrxgIWntoFpA70iIQFhKsg9gqhQPeW1nwUNyDG9Q+kQVsYDeXcox47BTMm0Fy8FU",
-	"mZtuN61vwIeoa8YMsdff6qK79W5+ypoqzVGnjWv0jdt47dDNJ7YcCbiovtDmHeWYT8It1DGhZP4cqJQN",
-	"DjBfSr/wewZGHvD5RFPD4tc0DYDRv6HiMFopA4x8zioFzA3CyOegVjJ8l9JbC5+XCjd3GrsK+SrPTLcL",
-	"P7zO/IXJ6Q0zdX+Az62+RhOSZ8xx323fHYfPTHrGLO/J0Zl6RPEAj0kFjadzm3d7kq8b7uh/VPBUrrF5",
-	"lzLiHL5aF+E/caT252iHCybnoVTADLz6hBpldpz5WAud6mPYYIHb6bV2xeTNlRNXg/pmIex05zHZJzEO",
-	"E9b9Qc2J79P6sQ/mGw8aubf7q/v/DwAA//8=",
+	"7HzPbyNHdv+/8tDfLzAStkVRv7weCjnIM2Nb8XjszNjxYTggi92PZFndVXRVtSR6IGBzyS3IIUhuQYIA",
+	"mxz3uJcAAfKnLOJs/oygXlX/IqtJyvbIs0BOorqrq169er/fp/ttlMh8IQUKo6PB22jBFMvRoKL/LlPM",
+	"F9KgSJaf4dJeSVEnii8MlyIaREd/+M3fHZ+dwUJxYdgkQ7h49eTyEpI5Uyyxs8RQCP5dgbBABbqY5Fxr",
+	"LgVMpQIz5xouvryEK1z24AIUGrWEG27mYOY4FJrlaO8BE6m9AnRhItOlHVoooenqlCttIGEaYe+4398/",
+	"r8fah2k+BimfTlGhMENBM3ANDE77j3tDEcURt7uZI0tRRXEkWI7RoLn7A7v9ONLJHHNm+WCWCztEG8XF",
+	"LLq7u4sjhXohhUbi3EcsfYnfFaiN/S+RwqCgn2yxyHjCLAMPF0pOMsx/9a223HzbmP7/K5xGg+j/Hdan",
+	"c+ju6sMv3VNu0fZ5fDVHUG5Zu8GcZVOpckxBKpgynmm4ZhlPafVedBdHT6SYZjx5cCJXWAs3TAPLFLJ0",
+	"CYXGlOSjcWh06kTxx1JNeJqieGiSvaBCxpIrJ3g6kQt0UiwXqGhtEIipJkpfSPOxLET6kIS+kKCLZE7a",
+	"QER8JeVzpmb40NwiHcPbxHKDmJVIMeWzQmEKGc+5Ieq+Fqwwc6n49/igbPrcWiExs2pRiCshb0RlhzxZ",
+	"14xn1qA9NN+0kcoyq8hSENJAIvOcG+ACDM/x3NvIjBlUsCekmdttkPYkdh8ZpjNM9/0udLFYSGUw/RxT",
+	"zr4ik/Vw2/lGSTGDJ261A7t6L7Kj/KN25gtjWDLPUZhLsSgcSWnK7QQs+1JZrTLcGtQpyzTG0aJxqdrI",
+	"yPiN5ez2OYqZmUeDo+MP41UbHUdX3GkjiiKPBq8jnrMZRnHEipTLKI6ueYr275Rn9nLGxVX0JjCP4SZb",
+	"XfGs3w+MLFS2Mu64f7pOGnmP7wqurBq8dnTWC8vJt5gYO91HzCTz51zgS9RFRvxaYQnTOOJpwEPF7p6Q",
+	"wXuolFQ7nzWxBgPhwMGEaVJwgSCKfIKKJNfbg15UbYkLgzNUdqrvClTLUSJTDFKmDTOFbp5aopAZTKM4",
+	"Sgsnvvaw3A7ebGMtEV7N2snjTv76tWtKGzupyNHh+9YDdz2raEF6kBvM9bazWJWEu2onTCm2XNt3OX8c",
+	"Yp+97IkLceQJ04HDttYqYUIKnrDMhV8KE6nSGByRcI2KYr0j2Hv67NXlJy/gP//tZN9KQZuprLIC7f1v",
+	"1vZ3pt25NZZdSlSp/vodxUSDP287jcG6gK5xvH2ULdVtH8IPv//tD3/z93/893/44W9/P4CFwim/hV9B",
+	"Ju2ZpMwg/ApSxrMlaBsWigQt+/GW5Qu7jeibT4/7xx8cHR3/ut/vnx5HcYfZIEkMS4BG0EttMH+kwTpS",
+	"nsYgRYJAfrUXnHLOhMBsm4w/ccM+s+daP+VPJkBKHWH4ocCFNszSsmfjyZfPXn0Vw9DqghkMi37/JGEL",
+	"TkGdjfjpCg6j/TDN3PDvXdS5Ir1CimUui6bST6TMkAl6zlKVojCcZeERLtsIyMtiLkNW9lnv6IPTEIk0",
+	"fsQFxfjhtdwQxW7CLPQ2m2mY8WsUMdzMUQA3FGHYcIS5BMIPDDLqBpM5MyO5QNGhQzfIJ3JUBO+GtCHJ",
+	"mNZ86gOVwAkURo6sHZtJtQyuSCN8YlQZkE2i53M3CplIBzZMXt4cdR5kKQNJ87ZjIRkca8sxHRlUedsC",
+	"rhuZFcMgCzOS0xFlIuETb44YKWS6wzj9BO5oWSi3tdL0Wn5HceSyoi63vH7OdWDaPmCp+IwLlo0M3pow",
+	"X/yN1WxI5SyzyQXYAUFxrc32Zt+z6QBRpKO8w+ln8mYUfLxxRnqB7ApVK8hhWUa1CDazLAn5KW2YMp3r",
+	"drBqu7dZCRxonnjlCEJRQlrgiNGSU8t2Ew0i64AObN4SxZEoMp9QGVVgYDuYo5qhSEjJVkevKHx6zZPd",
+	"goCFzOxQ6/WV/WOde8KyiA5+OuVJkLX+aHdjH94aVJY1nY7JeaPKP8Le53p2mcbwOWrNZvjKusyVikgM",
+	"f/jNv4Y9UWiZT5jBG7akyb/++vLp9a/p2eokCmttA3PZQKHDqKapQh22Qim3v5OwKmbMBJUkE7Pg9XXr",
+	"MVvYgDRjE6RzagvcppPI0bCUGdadR3ab1HoWmSSFUphukuZ136u4VNwsm/sQZH4iG/h1KnE7+2kf6gcH",
+	"KZ9xA//9T7/9n9/9yx//+a9cIcUFIlBo1K646aPDdmR3+uHx46OTEKkKE+TX99yfwqxMfNpyUiURIzkN",
+	"8pfUOh0lshCmw1TNFbI0/HzogJwbGvn0osHxozehBLPOIDf5tFduVDV+NOfaeJff4RXuw78UF0yZHEVY",
+	"afDa31kpocyZgTlbLFBgOoDy5GKYSnXDVGp/siTBhaFfWvOZsL8WSs6s9sagUMuMHkkyqe1fhZaP7pek",
+	"iYNWhijqyoJyZ7jCCXulzxty+V1O4t6uikxcmSq1VGtNZuocpJVXtI152xS0FadOCOq4JW5lsmtxa8NI",
+	"1PpUMWVN7tZ8bBzdHszkQS3g7Ap7lJs37hzwfCEViZLvYriBdnVm5tEgmnEzLya9ROaHc2kyLvDo+OT0",
+	"7NCNO5g5T0LMtZM/KyXzHoU5FhRll0mU0gzMOHNWJ5Cw9/LjJ3BycvLY2bXvpcC2G7uHirVKbv0tAr4t",
+	"r+Wpb1gh0GPnoHCBzGhgCoHPhFROjVZXzbmoSpLxRj1qk3BhF8iWIFWlyzb/wnPQcxtEGNnyBZSmCWn4",
+	"lBpbGs06MSEeuEcCHMAsay0gqYrHVRnLNExGI44tc4cqDfCmyWqGt02u+EMbIi1w1omUxZonuubsE/10",
+	"Bmp7Wa86TD/QqmJnLYtEuqvCRyVxDEgFSbrjdCUHI562WleuANayqM0w/77mr7nDkq6NtUu7u+dcdxSG",
+	"d68uklUJpJsCb80oKZSWHcFxk2K3ZBeZf8mRihAsy76YRoPXOxG0Fnxgxq9R8Xts7al7ZBn0JiuUvonX",
+	"1LJR54RFVrjelreZjzR4gkpJ0GQ2OGljh/EmPrwzA96ooDWTIioslaUaK1K5jnxdxmmlcdm7ODk6Coat",
+	"T5xd+DFdm3vWy9oH8F//8Y8//O6vBy3bxPSVTfDnzqFwBe5xs4QJwhUuDDTnDKtmWbpptpCCFrOjJnch",
+	"ltSqc8iG/BxEo/QggUp2sKdwxqWAJy/2e3AhwFfqqk6JdtSW1TeCPUwzNput+ZYPTncpvG3th7UKcZun",
+	"DwVjlSoFImOD+cJ0lCY2Nqlcd+JeuUkVPNfZD/W/607H2iON4H6luEra6+mHvU+efQWH10eHtaE5fMvT",
+	"O5AiW1Jo8jOkBn6xrp6SwxW06zyN0lPZuOsItlcba9XUu7QdOs4oY9qMNi/cCgO+K7BwDSfHRfrt+032",
+	"IkvDXVamZmi2hmewR/Lk/tGv3/SsLocrJ8UivadwdWYYLlm4dmG/p7TcelzLf0ugWwTsFt5XKvauPES5",
+	"QDhq+Fn96z3Dh8baoRjiY45Z+qwUwjbZU3tvXXD+/NUXL8CyCOTUI8cwS6291SjC1eHOgvkKsW7FanyI",
+	"4E+RZfZ01iKzOSZX+qeVrNab5PLKilsDx7I1hN4QVj73VcIf5e7rOuJWtESzrrjVE/s6Y85ueW73/Nil",
+	"W+6fg8f1I2slyOqRow9bz9C/Kw+FuF3iINYEzKavj0/Pfg0eSwMpGsYzvd7ydje6oRi761tDD0IW3DdA",
+	"N7Z8Osx8LVSBkl13G9zngKuB89cvL0EhofkS9CHadMnFjDSxZJghlNA2UfUpniNiY0LU7FQ1uytSUPYX",
+	"R3PMFlTCyRcZ48KVeci8xpEuZjPUVe2GcSq1SDNHFXRYr9a0sKwYuRqGq9hZ9xDMizcmw8H1KjhtA2p6",
+	"rzJNGHexSdxWEVvUvry9dI8e90PQhbp12paJL3x38CCZS40CypFgQxbYM+xWCpkv98/hhgsN8hpdBYYV",
+	"RubM8ASkwBhu5jyZV8HzBDVP0adc2yLmBg5hxzS0iUh4E3f3elYr9SnsMQFlP9SKuZX8YgEMKKOAhGWZ",
+	"dUOphjFdGe/34ClOWZEZGNuMbNxbgSFsJLSZn+3SoyJotjGWqhU0R1X5aqC397hw0RMJ2rlV57J55foS",
+	"K92s/VBtLNDYqh4aXYXg5gR6InSZpgj8HBhoLmZZizgiwARAxg7fvUrK2dmWvtgmPrc9444tqLZrC3Ei",
+	"Z7fNR87629tUgWprUwZzliJdKOHhwVprJXF2pI2Iq5bD7mXYnwAkCHfxv5mXpeJmwh97ZCFXcEOVFi+l",
+	"pY490qCLPGdquYM/Cfe0rQ/EpFDcLF9Zgt3pTZApVBeFi+VoJ1RMoMv1UnNjFg4Va3UlrHR5kRleY5Vs",
+	"cF7WkmyIyuyOl480UPQOM2sBhTW9oFFd8wTBR/c9+NT98Lqrh8LpM+VJGuaoEPZKzhygMDYJa+iMjmFC",
+	"IBQdO3t0QPaoxkbofapGKGTpUJg55jBhydX5WgXf+U4NziWTNZyh7g3FULjMmgZz7XDOKdj0dpL5lzS4",
+	"0WVjy9qhb+UEJjiVCptFNmBC36DS5QsjHNOhqISa3voYryj+OC6Fo36BxFfMCfzFfcFlv/VaCVFK76G4",
+	"F0zKNXxCFzua/UaP+31iUL20OXiJi4wtMR2AUQWOYxBoXRgDjYkUqcPoE2co4qNWwnoEKZOCPDTsjbvQ",
+	"2uP988Z7HeACSMi4NkNa0grTFAUx1aU8XMDYDRsTBVaabUDmJh/A+MLD8v3/H5Fwg8PMXeHSQeXGPfgM",
+	"l47wBviOaXj16cXB8dkHMGd67rvUQ0EQJD2AsZPNcWz9GkvtX0qkiZYqrCuz2jJbJfQeXHx5GcVR1fmN",
+	"jnr9Xp+s4QIFW/BoEJ30+r0TnwuTwh7OKfP63v72BYXqdY3LNBr4zOz7aOUVnuN+fwNc/n4weZ/8BVDy",
+	"FzbL7bWMTTR4/cZGn2S9okH03Aonag17PlRO7D9eD/ap/jDTlPSV29LRGzvhIXUlujf+0t3+RfZNa1NI",
+	"c9Y/eYD1XkhD5mu5mdeWLO6Y7V7FUMiSuc2gY8j5zLMXyPUKs5H510eHVdclWMh66VyQMzdOF9w7RT34",
+	"WGaZvIFxo2IyrgIxexEWbIbnwOk9LzbR1iu4Jh1kTLvbvQqCVx74c67NE6Ipbr3p9/qtewOOWub1C3B1",
+	"j3w37rfC47s4PGnd795pzrodtsq+S5FkhebXCJm8QQUTWYjUMqHRp6/DHFetDdBTjZ4qmbfI2q1AuFZB",
+	"vi3JKhaLn4EsQlLen6jQnPTiVWu21MV7LsSs6iJn/WZd5CgOFI87BMbV9porbIn6bRb1zqxP1Q4N2V1S",
+	"ERtmkZKSJTp1a4emrGg8bLzZSY8cbX+k9ZobPXSy/aH6RcfaRm5dpir3kY1reBD/hqy2UciNDWMoqGmY",
+	"L9+tbVmuw7cKp3c/xn7Z6NY5KOBWTVOsg6q6TcpREzK/EfHp/XWr9QkaD3NZsVkdfYESBLlvwz664jts",
+	"e9ib9WDlnYdaA6l63lDAadRMExwQNSjYoX7Zu5Zr6ht3vERYvf35QNJ52j/d/kT1OuxPF2frpG12ZI92",
+	"sqwyA56uHPhO4n3ogk8qzEu9Vcx9qFoKeh3vW0rGJSpkPADmMUKYOqxImQyBf2tzKGzCwMtADlNKIiip",
+	"GHuwxwCobjfuAUFWNOQ2/1HKOhdZGGu8pEpRDRq6NRQ+JeHa9cTllBKrjBmr9o4USyozY9hjVFuisuPY",
+	"DXfT62bmhUxlHNVQjMtq5djmPUtdoQv3ezAuYT1jYGmqS4SSb7TSvizJxISy6usoPR+KcYn0GUMu7erl",
+	"4bLkys5UL9yDb4hDDrnkU6tWdcDuW2apj4aGolWRs5MmNgm0zh72bigzNo26XfmpAT/bIwJTGS5mGpgN",
+	"yfZdjtI2UF9KF1Y98/3An2am3qE9Irf1kUyXP6spctu+a1dVLHl379gGNoFcHabQyfsN0xU2C/akaoK2",
+	"9t9z139v43p6tMMS1XcB6IGzXTYSeJv85zDldk5g7YqR1QgHgCQ9XakydZv1dr/6vkHLmNr3f5bStYxr",
+	"4wY1ghWykDNGsT2ZihvGjf9WhaJyTzjnelrTtVPiVeIIalXYiKXogFB0Rek1XGFX4/F/+UQL27A9p6hl",
+	"5r22LutJQlPY5ari6RhySaXQBIXJluDxLGvJRBO7sa6bBKH6EQoaSgwaAJmQXrVdKE/f14i+Rs2E3ViJ",
+	"K32Po/pQhF7BYSmsxSa27n7SckjfPdk1RmdpzkUrF60I4RqcCQU2Y1yUX4eaKtRzm3+eU2MRrEVt6kLC",
+	"BEzQ23gbQ5z2HwMhAW64xkDO+tLS+4sK5/GDCOdfNJj5Xqecp/3H2x+oPoe1FqRkNvNqicVyiwQ3umu7",
+	"yq1vjDQFl5pVNu2bIDDjzO+Y/K7u5ex2ZO+PJkuDegx73vsOxRF8zj/aP4exwVszDj5oqLI8Z0qPG59r",
+	"q+aAo37c7/f3e/C1+0DSUFDryHV7SlhKD8aNNvSYCBXSQMYRcpc+MtFadlqYQuFIX+HN2Hdwh8JdDGVW",
+	"T6jZVgNd1jUpdKD1kMOVL9i9qzRoHYrzC6RDXSWh8st6cgpMlNl8o/vbaOPyqr/ZI3AUS1e/BFj3Ne3l",
+	"bntVBqz2eig2tWQeO1vxYDUxSvvC+3veAHy0H26Ui2zYsslGh/b4PieW97KIf2KJ5SsHgHDYKh2APxAo",
+	"gNJLJsiTl2gKH+w2e3tNWx4y8ANCT/xIM38RMut2vhEhncYNm0wmGYQUBzaEWg4FjejBM+ZxUTa+8Q1i",
+	"pBIYN4TjGsBMytRDp6wF9/gLvC7fHiQW0L2hmLAU9hZMGc4y0EVip9uPq9qYL+zPmSb2uk9L0Qc+7fwE",
+	"zKGyZNz4lmfjk2Dt7oDDTlgSsAT40eYt5ZhN/afwKPZi6TkQWhqQJfOhcAs/0i5xLzyWoWHxK5oGwOiv",
+	"B7WNV5BmYweLiAEzjTB2MIcVEMlQOGvhoA/+80GNXXlIRP2CoBtegUv85HSH6QqC7uA7L1F7fAaz3Lfb",
+	"t8fhSrCOMfXHuuhMXdNqB49JmLmHc5u3ByJdN9zBr6U+lGtsftAt4By+WBfh970i+Cdoh3Mmlh6NxjS8",
+	"eErvYuxZ87EWOlXHsMECtxEcbVDe6zdWXDWq61LY6cNr0SGJsZ+wenemOfFdXF12hcXGhUaI37jaAH3c",
+	"vbn73wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -29,6 +29,8 @@ import (
 const (
 	submitKey = "test-submit-key"
 	readKey   = "test-read-key"
+	eventsKey = "test-events-key"
+	adminKey  = "test-admin-key"
 )
 
 func sha(s string) string {
@@ -74,6 +76,8 @@ func serverOn(t *testing.T, st intake.Store) *env {
 		APIKeys: []config.APIKey{
 			{Name: "crm", SHA256: sha(submitKey), Scopes: []string{"submit", "read"}},
 			{Name: "viewer", SHA256: sha(readKey), Scopes: []string{"read"}},
+			{Name: "case-system", SHA256: sha(eventsKey), Scopes: []string{"events", "read"}},
+			{Name: "ops", SHA256: sha(adminKey), Scopes: []string{"admin"}},
 		},
 	})
 	if err != nil {

@@ -37,6 +37,9 @@ type Deps struct {
 	Logger    *slog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Notifier, when set, tells citizens about case events reported with notify.
+	Notifier Notifier
+	Clock    intake.Clock
 }
 
 // Server implements the generated StrictServerInterface.
@@ -53,6 +56,9 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
+	}
+	if deps.Clock == nil {
+		deps.Clock = intake.SystemClock
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -95,6 +101,10 @@ func New(deps Deps) (*echo.Echo, error) {
 			"createSubmissionBatch": {auth, RequireScope(ScopeSubmit), ndjsonBody},
 			"getCase":               {auth, RequireScope(ScopeRead)},
 			"listCases":             {auth, RequireScope(ScopeRead)},
+			"postCaseEvent":         {auth, RequireScope(ScopeEvents), jsonBody},
+			"listDeliveries":        {auth, RequireScope(ScopeRead)},
+			"getDelivery":           {auth, RequireScope(ScopeRead)},
+			"retryDelivery":         {auth, RequireScope(ScopeAdmin)},
 		},
 	})
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: deps.Registry}))
@@ -106,6 +116,8 @@ func New(deps Deps) (*echo.Echo, error) {
 	e.GET("/docs", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, docs) })
 	return e, nil
 }
+
+func (s *Server) now() time.Time { return s.deps.Clock.Now() }
 
 // ipExtractor trusts X-Forwarded-For only from the configured proxies.
 func ipExtractor(trusted []string) (echo.IPExtractor, error) {

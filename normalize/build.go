@@ -43,6 +43,7 @@ func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Cas
 		Status:         intake.StatusReceived,
 		StatusHistory: []intake.StatusChange{{
 			Status: intake.StatusReceived,
+			Event:  string(intake.StatusReceived),
 			At:     receivedAt,
 			Source: "gateway",
 		}},

@@ -209,3 +209,17 @@ func IsUUID(ref string) bool {
 
 // ErrNoRows is what drivers map "no row" to before wrapping in intake.ErrNotFound.
 var ErrNoRows = errors.New("no rows")
+
+// HistoryEntry returns the status and event to record for a change: the event defaults to the
+// status, and a progress note records the status the case has now.
+func HistoryEntry(ch intake.StatusChange, current intake.Status) (intake.Status, string) {
+	event := ch.Event
+	if event == "" {
+		event = string(ch.Status)
+	}
+	status := ch.Status
+	if event == intake.EventProgress || status == "" {
+		status = current
+	}
+	return status, event
+}

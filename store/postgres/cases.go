@@ -201,8 +201,8 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			INSERT INTO case_payloads (case_id, content_type, body, received_at)
 			SELECT u.id, u.content_type, u.body, u.received_at FROM u JOIN ins USING (id)
 		), history AS (
-			INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
-			SELECT h.case_id, h.status, h.at, h.source, $18
+			INSERT INTO case_status_history (case_id, status, event, at, source, recorded_at)
+			SELECT h.case_id, h.status, h.status, h.at, h.source, $18
 			FROM unnest($19::uuid[], $20::text[], $21::timestamptz[], $22::text[]) AS h(case_id, status, at, source)
 			JOIN ins ON ins.id = h.case_id
 		), deliveries AS (
@@ -324,7 +324,7 @@ func (s *Store) scanCases(ctx context.Context, q querier, rows pgx.Rows) ([]stor
 }
 
 func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[string][]intake.StatusChange, error) {
-	rows, err := q.Query(ctx, `SELECT case_id::text, status, at, source, COALESCE(event_id, ''), department, message
+	rows, err := q.Query(ctx, `SELECT case_id::text, status, event, at, source, COALESCE(event_id, ''), department, message
 		FROM case_status_history WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, at, id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read status history: %w", err)
@@ -334,7 +334,7 @@ func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[str
 	for rows.Next() {
 		var id string
 		var h intake.StatusChange
-		if err := rows.Scan(&id, &h.Status, &h.At, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
+		if err := rows.Scan(&id, &h.Status, &h.Event, &h.At, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
 			return nil, fmt.Errorf("scan status history: %w", err)
 		}
 		h.At = h.At.UTC()
@@ -442,9 +442,10 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 			}
 			return fmt.Errorf("lock case: %w", err)
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO case_status_history (case_id, status, at, source, event_id, department, message, recorded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			caseID, string(ch.Status), ch.At.UTC(), ch.Source, eventID, ch.Department, ch.Message, now)
+		status, event := store.HistoryEntry(ch, intake.Status(current))
+		tag, err := tx.Exec(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, event_id, department, message, recorded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+			caseID, string(status), event, ch.At.UTC(), ch.Source, eventID, ch.Department, ch.Message, now)
 		if err != nil {
 			return fmt.Errorf("insert status: %w", err)
 		}
@@ -452,10 +453,12 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 			return nil
 		}
 		applied = true
-		// The current status is the latest by the event's own time, so an event that arrives
-		// late does not move the case backwards.
+		// The current status is that of the latest event by the event's own time, so an event that
+		// arrives late does not move the case backwards. The case system's events outrank the
+		// gateway's own entries, whatever the two clocks say.
 		_, err = tx.Exec(ctx, `UPDATE cases SET status = (
-				SELECT status FROM case_status_history WHERE case_id = $1 ORDER BY at DESC, id DESC LIMIT 1),
+				SELECT status FROM case_status_history WHERE case_id = $1 AND event <> 'progress'
+				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
 				updated_at = $2 WHERE id = $1`, caseID, now)
 		if err != nil {
 			return fmt.Errorf("update case status: %w", err)

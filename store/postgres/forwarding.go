@@ -103,8 +103,8 @@ func (s *Store) commitOutcomes(ctx context.Context, os []intake.DeliveryOutcome)
 			FROM f WHERE c.id = f.case_id AND c.status = 'received'
 			RETURNING c.id, f.at
 		)
-		INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
-		SELECT id, 'forwarded', at, 'gateway', at FROM moved`, fCaseIDs, fRefs, fAts)
+		INSERT INTO case_status_history (case_id, status, event, at, source, recorded_at)
+		SELECT id, 'forwarded', 'forwarded', at, 'gateway', at FROM moved`, fCaseIDs, fRefs, fAts)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, b).Close()
 	})

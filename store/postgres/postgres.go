@@ -48,6 +48,8 @@ type Store struct {
 	// outcomes group-commits forwarding results, which arrive as fast as cases are forwarded.
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
 	log      *slog.Logger
+	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
+	workersStarted bool
 }
 
 // Config opens a Store.
@@ -119,8 +121,31 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // River is the job client bound to this store's pool.
 func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
 
+// StartWorkers starts the job client's workers; the store must have been opened with a River
+// config that has Workers and Queues.
+func (s *Store) StartWorkers(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	s.workersStarted = true
+	return nil
+}
+
+// stopWorkers lets running jobs finish (up to a grace period) before the pool closes.
+func (s *Store) stopWorkers() {
+	if !s.workersStarted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.river.Stop(ctx); err != nil {
+		_ = s.river.StopAndCancel(context.Background())
+	}
+}
+
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
+	s.stopWorkers()
 	s.batcher.Close()
 	s.outcomes.Close()
 	s.pool.Close()

@@ -109,7 +109,7 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		return nil, fmt.Errorf("prepare payload insert: %w", err)
 	}
 	defer insPayload.Close()
-	insHistory, err := tx.PrepareContext(ctx, `INSERT INTO case_status_history (case_id, status, at, source, recorded_at) VALUES (?, ?, ?, ?, ?)`)
+	insHistory, err := tx.PrepareContext(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare history insert: %w", err)
 	}
@@ -149,7 +149,7 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 			return nil, fmt.Errorf("insert payload: %w", err)
 		}
 		for _, h := range c.StatusHistory {
-			if _, err := insHistory.ExecContext(ctx, c.ID, string(h.Status), micros(h.At), h.Source, micros(now)); err != nil {
+			if _, err := insHistory.ExecContext(ctx, c.ID, string(h.Status), string(h.Status), micros(h.At), h.Source, micros(now)); err != nil {
 				return nil, fmt.Errorf("insert status: %w", err)
 			}
 		}
@@ -288,7 +288,7 @@ func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[str
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := q.QueryContext(ctx, `SELECT case_id, status, at, source, COALESCE(event_id, ''), department, message
+	rows, err := q.QueryContext(ctx, `SELECT case_id, status, event, at, source, COALESCE(event_id, ''), department, message
 		FROM case_status_history WHERE case_id IN (`+placeholders(len(ids))+`) ORDER BY case_id, at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read status history: %w", err)
@@ -301,7 +301,7 @@ func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[str
 			at int64
 			h  intake.StatusChange
 		)
-		if err := rows.Scan(&id, &h.Status, &at, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
+		if err := rows.Scan(&id, &h.Status, &h.Event, &at, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
 			return nil, fmt.Errorf("scan status history: %w", err)
 		}
 		h.At = fromMicros(at)
@@ -401,19 +401,22 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 		}
 		return false, fmt.Errorf("read case: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, at, source, event_id, department, message, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		caseID, string(ch.Status), micros(ch.At), ch.Source, nullable(ch.EventID), ch.Department, ch.Message, micros(now))
+	status, event := store.HistoryEntry(ch, intake.Status(current))
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, event_id, department, message, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		caseID, string(status), event, micros(ch.At), ch.Source, nullable(ch.EventID), ch.Department, ch.Message, micros(now))
 	if err != nil {
 		return false, fmt.Errorf("insert status: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, tx.Commit()
 	}
-	// The current status is the latest by the event's own time, so a late event does not move
-	// the case backwards.
+	// The current status is that of the latest event by the event's own time, so a late event
+	// does not move the case backwards. The case system's events outrank the gateway's own
+	// entries, whatever the two clocks say.
 	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = (
-			SELECT status FROM case_status_history WHERE case_id = ?1 ORDER BY at DESC, id DESC LIMIT 1),
+			SELECT status FROM case_status_history WHERE case_id = ?1 AND event <> 'progress'
+				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
 			updated_at = ?2 WHERE id = ?1`, caseID, micros(now)); err != nil {
 		return false, fmt.Errorf("update case status: %w", err)
 	}

@@ -89,8 +89,8 @@ func (s *Store) commitOutcomes(ctx context.Context, os []intake.DeliveryOutcome)
 				return nil, fmt.Errorf("mark case forwarded: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, at, source, recorded_at)
-					VALUES (?, 'forwarded', ?, 'gateway', ?)`, o.CaseID, at, at); err != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, recorded_at)
+					VALUES (?, 'forwarded', 'forwarded', ?, 'gateway', ?)`, o.CaseID, at, at); err != nil {
 					return nil, fmt.Errorf("record forwarded status: %w", err)
 				}
 			}

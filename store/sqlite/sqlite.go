@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river"
@@ -41,6 +42,8 @@ type Store struct {
 	batcher  *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
 	log      *slog.Logger
+	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
+	workersStarted bool
 }
 
 // Config opens a Store.
@@ -117,8 +120,31 @@ func (s *Store) DB() *sql.DB { return s.db }
 // River is the job client bound to this database.
 func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
 
+// StartWorkers starts the job client's workers; the store must have been opened with a River
+// config that has Workers and Queues.
+func (s *Store) StartWorkers(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	s.workersStarted = true
+	return nil
+}
+
+// stopWorkers lets running jobs finish (up to a grace period) before the pool closes.
+func (s *Store) stopWorkers() {
+	if !s.workersStarted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.river.Stop(ctx); err != nil {
+		_ = s.river.StopAndCancel(context.Background())
+	}
+}
+
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
+	s.stopWorkers()
 	s.batcher.Close()
 	s.outcomes.Close()
 	return s.db.Close()

@@ -392,6 +392,19 @@ func testStatusHistory(t *testing.T, h Harness) {
 	if want := "received accepted assigned resolved"; strings.Join(seq, " ") != want {
 		t.Fatalf("history %v, want %s", seq, want)
 	}
+	// A progress note is history, not a change: even the latest one leaves the status alone.
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Event: intake.EventProgress, At: t0.Add(4 * time.Hour), Source: "case-system", EventID: "e4", Message: "已回访"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetCase(ctx(t), c.ID); got.Status != intake.StatusResolved || got.StatusHistory[4].Event != intake.EventProgress || got.StatusHistory[4].Status != intake.StatusResolved {
+		t.Fatalf("after progress: %s %+v", got.Status, got.StatusHistory)
+	}
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusAssigned, Event: "reopened", At: t0.Add(5 * time.Hour), Source: "case-system", EventID: "e5"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetCase(ctx(t), c.ID); got.Status != intake.StatusAssigned || got.StatusHistory[5].Event != "reopened" {
+		t.Fatalf("after reopened: %s", got.Status)
+	}
 	if got.StatusHistory[1].Department != "市城管局" || got.StatusHistory[1].EventID != "e1" {
 		t.Fatalf("history entry lost fields: %+v", got.StatusHistory[1])
 	}
