@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/store/storetest"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -79,4 +85,59 @@ func TestVersion(t *testing.T) {
 func runSHA(s string) (string, error) {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:]), nil
+}
+
+func TestDeliveriesRetryAllDead(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "g.yaml")
+	if err := os.WriteFile(cfgPath, []byte("database: { sqlite_path: "+filepath.Join(dir, "d.db")+" }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	err := withStore(context.Background(), cfgPath, func(ctx context.Context, st intake.Store) error {
+		for i := range 3 {
+			res, err := st.CreateCase(ctx, storetest.NewCase("rest:x", fmt.Sprintf("k%d", i), time.Now().UTC()))
+			if err != nil {
+				return err
+			}
+			d := res.Deliveries[0]
+			ids = append(ids, d.ID)
+			state := intake.DeliveryDead
+			if i == 2 {
+				state = intake.DeliveryDelivered
+			}
+			if err := st.RecordOutcome(ctx, intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Attempt: 1,
+				At: time.Now(), StatusCode: 400, State: state}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "deliveries", "list", "--config", cfgPath)
+	if err != nil || !strings.Contains(out, "2 dead deliveries") {
+		t.Fatalf("list: %v %s", err, out)
+	}
+	if _, err := run(t, "deliveries", "retry", "--config", cfgPath); err == nil {
+		t.Fatal("retry without ids or --all-dead accepted")
+	}
+	out, err = run(t, "deliveries", "retry", "--all-dead", "--config", cfgPath)
+	if err != nil || !strings.Contains(out, "2 deliveries queued again") {
+		t.Fatalf("retry: %v %s", err, out)
+	}
+	_ = withStore(context.Background(), cfgPath, func(ctx context.Context, st intake.Store) error {
+		for i, id := range ids {
+			d, _ := st.GetDelivery(ctx, id)
+			want := intake.DeliveryQueued
+			if i == 2 {
+				want = intake.DeliveryDelivered
+			}
+			if d.State != want {
+				t.Errorf("delivery %d: %s, want %s", i, d.State, want)
+			}
+		}
+		return nil
+	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -21,6 +22,9 @@ import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
@@ -110,9 +114,20 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 
+	fw := forward.NewWorker(cfg.Forwarding, cfg.CaseSystems, nil, nil, logger, m)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, fw)
+	rc := &river.Config{
+		Workers:           workers,
+		Queues:            map[string]river.QueueConfig{jobs.QueueForward: {MaxWorkers: cfg.Forwarding.Workers}},
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 250 * time.Millisecond,
+		Logger:            logging.AtLeast(logger, slog.LevelWarn),
+	}
+
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	st, kind, err := openStore(openCtx, cfg, logger, m)
+	st, kind, err := openStore(openCtx, cfg, logger, m, rc)
 	if err != nil {
 		return nil, err
 	}
@@ -123,10 +138,19 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		return nil, err
 	}
 
+	fw.SetStore(st)
+	if len(cfg.CaseSystems) == 0 {
+		logger.Warn("no case_systems configured: cases are stored and queued but not forwarded")
+	} else if err := st.StartWorkers(context.WithoutCancel(ctx)); err != nil {
+		a.Close()
+		return nil, err
+	}
+
 	svc := accept.New(st, nil, accept.Options{
 		MaxTextChars:  cfg.Limits.MaxTextChars,
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
 		Normalize:     normalize.Options{PhoneRegion: normalize.DefaultRegion},
+		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
 	}, m)
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,

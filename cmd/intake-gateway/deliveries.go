@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/metrics"
+)
+
+func deliveriesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deliveries",
+		Short: "Inspect and replay deliveries to the case systems",
+	}
+	var path string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List dead deliveries (those that gave up and wait for a replay)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd.Context(), path, func(ctx context.Context, st intake.Store) error {
+				n := 0
+				err := eachDead(ctx, st, func(d intake.Delivery) error {
+					n++
+					fmt.Fprintf(cmd.OutOrStdout(), "%s  case %s  %s → %s  %d attempts  %s\n", d.ID, d.CaseID, d.Event, d.Target, d.Attempts, d.LastError)
+					return nil
+				})
+				fmt.Fprintf(cmd.OutOrStdout(), "%d dead deliveries\n", n)
+				return err
+			})
+		},
+	}
+	var allDead bool
+	retry := &cobra.Command{
+		Use:   "retry [DELIVERY_ID ...] | --all-dead",
+		Short: "Queue dead deliveries again, oldest first (a running gateway delivers them)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if allDead == (len(args) > 0) {
+				return fmt.Errorf("give delivery ids or --all-dead, not both and not neither")
+			}
+			return withStore(cmd.Context(), path, func(ctx context.Context, st intake.Store) error {
+				ids := args
+				if allDead {
+					var dead []intake.Delivery
+					if err := eachDead(ctx, st, func(d intake.Delivery) error { dead = append(dead, d); return nil }); err != nil {
+						return err
+					}
+					// Oldest first, so that a case's earlier events are queued before its later ones.
+					for i := len(dead) - 1; i >= 0; i-- {
+						ids = append(ids, dead[i].ID)
+					}
+				}
+				for _, id := range ids {
+					if _, err := st.RetryDelivery(ctx, id); err != nil {
+						return fmt.Errorf("retry %s: %w", id, err)
+					}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d deliveries queued again\n", len(ids))
+				return nil
+			})
+		},
+	}
+	retry.Flags().BoolVar(&allDead, "all-dead", false, "replay every dead delivery")
+	for _, c := range []*cobra.Command{list, retry} {
+		addConfigFlag(c, &path)
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+// eachDead visits every dead delivery, most recently failed first.
+func eachDead(ctx context.Context, st intake.Store, fn func(intake.Delivery) error) error {
+	cursor := ""
+	for {
+		page, err := st.ListDeliveries(ctx, intake.DeliveryFilter{State: intake.DeliveryDead, Limit: 500, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, d := range page.Deliveries {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// withStore opens the configured store (migrated) for an operator command.
+func withStore(parent context.Context, path string, fn func(context.Context, intake.Store) error) error {
+	cfg, _, err := loadConfig(path)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(parent, 10*time.Minute)
+	defer cancel()
+	st, _, err := openStore(ctx, cfg, newLogger(cfg), metrics.New(prometheus.NewRegistry()), nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	return fn(ctx, st)
+}
