@@ -147,6 +147,7 @@ type Classification struct {
 	Confidence       float64     `json:"confidence" validate:"gte=0,lte=1"`
 	MatchedTerms     []string    `json:"matched_terms"`
 	OutOfScope       bool        `json:"out_of_scope"`
+	OutOfScopeCode   string      `json:"out_of_scope_code,omitempty"`
 	OutOfScopeReason string      `json:"out_of_scope_reason,omitempty"`
 	Source           string      `json:"source" validate:"oneof=auto operator"`
 	AutoCategory     string      `json:"auto_category,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -44,6 +45,8 @@ type Service struct {
 	opts     Options
 	validate *validator.Validate
 	observer Observer
+	// norm holds the classification rules and calendar; a reload swaps it whole.
+	norm atomic.Pointer[normalize.Options]
 }
 
 // New builds the service. observer may be nil.
@@ -54,8 +57,15 @@ func New(st intake.Store, clock intake.Clock, opts Options, observer Observer) *
 	if opts.MaxTextChars <= 0 {
 		opts.MaxTextChars = 10000
 	}
-	return &Service{store: st, clock: clock, opts: opts, validate: NewValidator(), observer: observer}
+	s := &Service{store: st, clock: clock, opts: opts, validate: NewValidator(), observer: observer}
+	norm := opts.Normalize
+	s.norm.Store(&norm)
+	return s
 }
+
+// SetRules swaps the classification rules, calendar and deadlines (config reload). Submissions
+// in flight finish with the rules they started with.
+func (s *Service) SetRules(o normalize.Options) { s.norm.Store(&o) }
 
 // NewValidator returns a validator that names fields by their JSON names.
 func NewValidator() *validator.Validate {
@@ -146,7 +156,7 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	if err := s.check(sub, now); err != nil {
 		return intake.Receipt{}, err
 	}
-	c := normalize.Build(sub, now, s.opts.Normalize)
+	c := normalize.Build(sub, now, *s.norm.Load())
 	c.ID = store.NewID()
 	code, err := QueryCode()
 	if err != nil {

@@ -20,6 +20,10 @@ func (c *counter) CaseCreated(*intake.Case)  { c.created++ }
 func (c *counter) CaseReplayed(*intake.Case) { c.replayed++ }
 
 func newService(t *testing.T, now time.Time) (*accept.Service, *counter, intake.Store) {
+	return newServiceWithLimit(t, now, 20)
+}
+
+func newServiceWithLimit(t *testing.T, now time.Time, maxText int) (*accept.Service, *counter, intake.Store) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "a.db"), Options: store.Options{CaseNoPrefix: "WH"}})
 	if err != nil {
@@ -30,7 +34,7 @@ func newService(t *testing.T, now time.Time) (*accept.Service, *counter, intake.
 		t.Fatal(err)
 	}
 	obs := &counter{}
-	return accept.New(st, intake.ClockFunc(func() time.Time { return now }), accept.Options{MaxTextChars: 20, MaxFutureSkew: time.Minute}, obs), obs, st
+	return accept.New(st, intake.ClockFunc(func() time.Time { return now }), accept.Options{MaxTextChars: maxText, MaxFutureSkew: time.Minute}, obs), obs, st
 }
 
 func TestSubmitCreatesThenReplays(t *testing.T) {

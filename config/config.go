@@ -32,6 +32,7 @@ type Config struct {
 	Limits       Limits       `koanf:"limits"`
 	Log          Log          `koanf:"log"`
 	Conversation Conversation `koanf:"conversation"`
+	Rules        Rules        `koanf:"rules"`
 	APIKeys      []APIKey     `koanf:"api_keys" validate:"dive"`
 	CaseSystems  []CaseSystem `koanf:"case_systems" validate:"dive"`
 	Forwarding   Forwarding   `koanf:"forwarding"`
@@ -83,6 +84,17 @@ type Limits struct {
 	MaxFutureSkew  time.Duration `koanf:"max_future_skew" validate:"gte=0"`
 	MaxBatchBytes  int64         `koanf:"max_batch_bytes" validate:"gt=0"`
 	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
+}
+
+// Rules names the operator-editable rule files; an empty path uses the built-in copy of the
+// file in configs/. They are re-read on SIGHUP.
+type Rules struct {
+	TaxonomyFile   string `koanf:"taxonomy_file"`
+	EmergencyFile  string `koanf:"emergency_file"`
+	OutOfScopeFile string `koanf:"out_of_scope_file"`
+	GazetteerFile  string `koanf:"gazetteer_file"`
+	HolidaysFile   string `koanf:"holidays_file"`
+	DeadlinesFile  string `koanf:"deadlines_file"`
 }
 
 // Conversation tunes how citizens' messages on WeChat, SMS and Weibo are understood.

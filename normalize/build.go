@@ -9,10 +9,16 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 )
 
-// Options tune Build. The zero value is usable.
+// Options tune Build. The zero value is usable: no classifier leaves a case "other", no
+// calendar leaves it without a deadline.
 type Options struct {
 	// PhoneRegion is the region assumed for phone numbers without a country code.
 	PhoneRegion string
+	// Classifier decides category, request type, emergency, out-of-scope and district.
+	Classifier *Classifier
+	// Calendar and Deadlines give the case its due time.
+	Calendar  *Calendar
+	Deadlines DeadlineRules
 }
 
 // Build turns a submission into a canonical case received at receivedAt. It fills everything the
@@ -28,19 +34,18 @@ func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Cas
 	}
 
 	c := intake.Case{
-		SchemaVersion:  intake.SchemaVersion,
-		Channel:        sub.Channel,
-		ChannelID:      sub.ChannelID,
-		ExternalID:     sub.ExternalID,
-		OccurredAt:     occurredAt,
-		ReceivedAt:     receivedAt,
-		Citizen:        buildCitizen(sub.Citizen, opts),
-		Content:        buildContent(sub),
-		Attachments:    slices.Clone(sub.Attachments),
-		Location:       cleanLocation(sub.Location),
-		Classification: buildClassification(sub),
-		Priority:       intake.PriorityNormal,
-		Status:         intake.StatusReceived,
+		SchemaVersion: intake.SchemaVersion,
+		Channel:       sub.Channel,
+		ChannelID:     sub.ChannelID,
+		ExternalID:    sub.ExternalID,
+		OccurredAt:    occurredAt,
+		ReceivedAt:    receivedAt,
+		Citizen:       buildCitizen(sub.Citizen, opts),
+		Content:       buildContent(sub),
+		Attachments:   slices.Clone(sub.Attachments),
+		Location:      cleanLocation(sub.Location),
+		Priority:      intake.PriorityNormal,
+		Status:        intake.StatusReceived,
 		StatusHistory: []intake.StatusChange{{
 			Status: intake.StatusReceived,
 			Event:  string(intake.StatusReceived),
@@ -52,7 +57,64 @@ func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Cas
 	if c.Attachments == nil {
 		c.Attachments = []intake.Attachment{}
 	}
+	classify(&c, sub, opts)
+	if opts.Calendar != nil {
+		due := DueAt(receivedAt, c.Classification.RequestType, c.Emergency != nil, opts.Calendar, opts.Deadlines).UTC()
+		c.DueAt = &due
+	}
 	return c
+}
+
+// classify fills classification, emergency, priority and district. Only what the citizen said is
+// looked at: for a phone call the caller's turns, never the agent's greeting.
+func classify(c *intake.Case, sub intake.Submission, opts Options) {
+	auto := intake.Classification{RequestType: intake.RequestOther, Category: "other", CategoryName: "其他", MatchedTerms: []string{}, Source: "auto"}
+	if opts.Classifier != nil {
+		text := ClassifiableText(c.Content.Text)
+		if len(sub.Transcript) > 0 {
+			if caller := CallerText(sub.Transcript); caller != "" {
+				text = caller
+			}
+		}
+		res := opts.Classifier.Classify(text)
+		auto = res.Classification()
+		if auto.MatchedTerms == nil {
+			auto.MatchedTerms = []string{}
+		}
+		c.Emergency = res.Emergency
+		c.Priority = res.Priority()
+		if res.District != "" {
+			if c.Location == nil {
+				c.Location = &intake.Location{Source: intake.LocationText}
+			}
+			if c.Location.District == "" {
+				c.Location.District = res.District
+			}
+		}
+	}
+	c.Classification = withOperatorChoice(auto, sub, opts.Classifier)
+}
+
+// withOperatorChoice lets an operator's category or request type win while keeping the
+// automatic one beside it.
+func withOperatorChoice(cl intake.Classification, sub intake.Submission, classifier *Classifier) intake.Classification {
+	if sub.OperatorCategory == "" && sub.OperatorRequestType == "" {
+		return cl
+	}
+	cl.AutoCategory, cl.AutoRequestType = cl.Category, cl.RequestType
+	cl.Source = "operator"
+	if sub.OperatorCategory != "" && sub.OperatorCategory != cl.Category {
+		cl.Category = sub.OperatorCategory
+		cl.CategoryName = ""
+		if classifier != nil {
+			cl.CategoryName = classifier.CategoryName(cl.Category)
+		}
+	}
+	if sub.OperatorRequestType != "" {
+		cl.RequestType = sub.OperatorRequestType
+	}
+	cl.Confidence = 1
+	return cl
 }
 
 func buildCitizen(in intake.CitizenInput, opts Options) intake.Citizen {
@@ -124,30 +186,4 @@ func cleanLocation(in *intake.Location) *intake.Location {
 		}
 	}
 	return &loc
-}
-
-// buildClassification leaves the automatic guess at "other" until the classifier lands, and lets
-// an operator's choice win while keeping the automatic one beside it.
-func buildClassification(sub intake.Submission) intake.Classification {
-	cl := intake.Classification{
-		RequestType:  intake.RequestOther,
-		Category:     "other",
-		CategoryName: "其他",
-		MatchedTerms: []string{},
-		Source:       "auto",
-	}
-	if sub.OperatorCategory == "" && sub.OperatorRequestType == "" {
-		return cl
-	}
-	cl.AutoCategory, cl.AutoRequestType = cl.Category, cl.RequestType
-	cl.Source = "operator"
-	if sub.OperatorCategory != "" {
-		cl.Category = sub.OperatorCategory
-		cl.CategoryName = ""
-	}
-	if sub.OperatorRequestType != "" {
-		cl.RequestType = sub.OperatorRequestType
-	}
-	cl.Confidence = 1
-	return cl
 }

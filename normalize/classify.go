@@ -242,6 +242,7 @@ func (r Result) Classification() intake.Classification {
 		Confidence:       r.Confidence,
 		MatchedTerms:     slices.Clone(r.MatchedTerms),
 		OutOfScope:       r.OutOfScope,
+		OutOfScopeCode:   r.OutOfScopeCode,
 		OutOfScopeReason: r.OutOfScopeReason,
 		Source:           "auto",
 	}
@@ -729,4 +730,14 @@ func (c *Classifier) ruleName(r ref) string {
 		return "place:exclude"
 	}
 	return "?"
+}
+
+// CategoryName returns the display name of a category code, or "" when the taxonomy lacks it.
+func (c *Classifier) CategoryName(code string) string {
+	for _, cat := range c.Rules().Taxonomy.Categories {
+		if cat.Code == code {
+			return cat.Name
+		}
+	}
+	return ""
 }

@@ -141,3 +141,96 @@ func TestDeliveriesRetryAllDead(t *testing.T) {
 		return nil
 	})
 }
+
+func TestClassifyCommand(t *testing.T) {
+	out, err := run(t, "classify", "--config", "../../configs/gateway.example.yaml", "楼道里着火了，浓烟很大，快来人")
+	if err != nil || !strings.Contains(out, "EMERGENCY     fire, call 119") {
+		t.Fatalf("classify: %v\n%s", err, out)
+	}
+	fixture := filepath.Join(t.TempDir(), "eval.jsonl")
+	lines := `{"id":"a","channel":"wechat","text":"公积金怎么提取？","category":"housing_fund","category_alt":[],"request_type":"consult","emergency":null}
+{"id":"b","channel":"sms","text":"楼下着火了快来人","category":"other","category_alt":["property"],"request_type":"help","emergency":"fire"}
+`
+	if err := os.WriteFile(fixture, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "classify", "--eval", fixture)
+	if err != nil || !strings.Contains(out, "examples                 2") || !strings.Contains(out, "emergency recall         100.0%") {
+		t.Fatalf("eval: %v\n%s", err, out)
+	}
+	if _, err := run(t, "classify"); err == nil {
+		t.Fatal("classify without text accepted")
+	}
+}
+
+func TestReloadSwapsRulesAndKeepsThemOnError(t *testing.T) {
+	dir := t.TempDir()
+	taxonomy := filepath.Join(dir, "taxonomy.yaml")
+	shipped, err := os.ReadFile("../../configs/taxonomy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(taxonomy, shipped, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "g.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("database: { sqlite_path: %q }\nrules: { taxonomy_file: %q }\nlog: { level: error }\n",
+		filepath.Join(dir, "r.db"), taxonomy)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := assemble(context.Background(), cfg, newLogger(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	classify := func(ext string) string {
+		r, err := a.service.Submit(context.Background(), intake.Submission{Channel: intake.ChannelREST, ChannelID: "rest:t", ExternalID: ext, Text: "想咨询一下无人机飞行许可"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Case.Classification.Category
+	}
+	if got := classify("1"); got != "other" {
+		t.Fatalf("before the reload: %s", got)
+	}
+	// The operator adds a phrase to government_services and sends SIGHUP.
+	edited := strings.Replace(string(shipped), "  - code: government_services\n", "  - code: government_services\n    # added by the test\n", 1)
+	if edited == string(shipped) {
+		t.Fatal("test could not find government_services in taxonomy.yaml")
+	}
+	edited = addTerm(t, edited, "government_services", "无人机")
+	if err := os.WriteFile(taxonomy, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := classify("2"); got != "government_services" {
+		t.Fatalf("after the reload: %s", got)
+	}
+	if err := os.WriteFile(taxonomy, []byte("version: 1\ncategories: [broken"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(); err == nil || !strings.Contains(err.Error(), "rules") {
+		t.Fatalf("a broken taxonomy must be refused: %v", err)
+	}
+	if got := classify("3"); got != "government_services" {
+		t.Fatalf("after a failed reload the previous rules must stay: %s", got)
+	}
+}
+
+// addTerm adds a weight-5 phrase group to a category of a taxonomy file.
+func addTerm(t *testing.T, taxonomy, code, phrase string) string {
+	t.Helper()
+	i := strings.Index(taxonomy, "  - code: "+code+"\n")
+	j := strings.Index(taxonomy[i:], "    terms:\n")
+	if i < 0 || j < 0 {
+		t.Fatalf("category %s not found", code)
+	}
+	at := i + j + len("    terms:\n")
+	return taxonomy[:at] + "      - weight: 5\n        phrases: [" + phrase + "]\n" + taxonomy[at:]
+}

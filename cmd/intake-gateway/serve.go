@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -21,12 +22,12 @@ import (
 	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/metrics"
-	"github.com/hotline12345/intake-gateway/normalize"
 )
 
 func serveCommand() *cobra.Command {
@@ -78,10 +79,23 @@ func serve(ctx context.Context, path string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("http server: %w", err)
+		case <-hup:
+			if err := a.Reload(); err != nil {
+				logger.Error("reload failed; the previous rules and texts stay in use", "error", err.Error())
+			} else {
+				logger.Info("rules and reply texts reloaded")
+			}
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	logger.Info("shutting down")
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
@@ -94,11 +108,31 @@ func serve(ctx context.Context, path string) error {
 
 // app is an assembled gateway: everything serve runs, without the listener.
 type app struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	service   *accept.Service
+	receiver  *conversation.Receiver
 	handler   http.Handler
 	store     migratingStore
 	storeKind string
 	registry  *prometheus.Registry
 	closers   []func()
+}
+
+// Reload re-reads the rule files and the reply texts (SIGHUP). A file that does not load leaves
+// everything as it was.
+func (a *app) Reload() error {
+	rules, err := loadRules(a.cfg)
+	if err != nil {
+		return err
+	}
+	texts, err := loadReplies(a.cfg)
+	if err != nil {
+		return err
+	}
+	a.service.SetRules(rules)
+	a.receiver.SetReplies(texts)
+	return nil
 }
 
 // Close stops the parts in reverse order of starting them.
@@ -110,7 +144,7 @@ func (a *app) Close() {
 
 // assemble opens and migrates the store and builds the HTTP handler with every route.
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app, error) {
-	a := &app{registry: prometheus.NewRegistry()}
+	a := &app{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 
@@ -146,12 +180,18 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		return nil, err
 	}
 
+	rules, err := loadRules(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	svc := accept.New(st, nil, accept.Options{
 		MaxTextChars:  cfg.Limits.MaxTextChars,
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
-		Normalize:     normalize.Options{PhoneRegion: normalize.DefaultRegion},
+		Normalize:     rules,
 		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
 	}, m)
+	a.service = svc
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
 		Logger: logger, Registry: a.registry,
@@ -167,6 +207,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		return nil, err
 	}
 	chDeps.Receiver = receiver
+	a.receiver = receiver
 	if err := registerChannels(e, cfg, chDeps); err != nil {
 		a.Close()
 		return nil, err
