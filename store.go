@@ -106,6 +106,9 @@ type Conversations interface {
 	SetOptOut(ctx context.Context, channelID, address string, optOut bool, at time.Time) error
 	// OptedOut reports whether notifications to the address on the channel are stopped.
 	OptedOut(ctx context.Context, channelID, address string) (bool, error)
+	// RecentCases returns the cases of any of the citizen's identifiers received at or after
+	// since, newest first, at most limit: indexed lookups, whatever the number of cases stored.
+	RecentCases(ctx context.Context, who []CitizenKey, since time.Time, limit int) ([]*Case, error)
 	// RememberLocation keeps the citizen's last reported position (WeChat LOCATION events).
 	RememberLocation(ctx context.Context, who CitizenKey, channelID string, loc Location, at time.Time) error
 	// RecentLocation returns the position remembered at or after since, if any.
@@ -176,6 +179,10 @@ type NewCase struct {
 	PayloadHash string
 	// ForwardTo names the case system (a case_systems[].name) that gets case.created.
 	ForwardTo string
+	// Event is what the case system is told: case.created (default), or case.duplicate for a
+	// repeated request linked to an earlier case (Case.Related.DuplicateOf), whose merged count
+	// the store then increments in the same transaction.
+	Event string
 }
 
 // CreateResult is the outcome of CreateCase.
@@ -218,9 +225,16 @@ const (
 
 // Event names carried in X-Intake-Event.
 const (
-	EventCaseCreated = "case.created"
-	EventCaseUpdated = "case.updated"
+	EventCaseCreated   = "case.created"
+	EventCaseUpdated   = "case.updated"
+	EventCaseDuplicate = "case.duplicate"
 )
+
+// IsFirstEvent reports whether event opens a case at the case system: case.created, or
+// case.duplicate for a repeated request. Later events of the case wait for it.
+func IsFirstEvent(event string) bool {
+	return event == EventCaseCreated || event == EventCaseDuplicate
+}
 
 // Delivery is the gateway's own record of one event to forward to the case system. It outlives
 // the job queue's rows, which are pruned.

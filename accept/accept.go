@@ -17,6 +17,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 )
@@ -30,7 +31,12 @@ type Options struct {
 	Normalize     normalize.Options
 	// Route names the case system a new case goes to; nil leaves it to the store's default.
 	Route func(*intake.Case) string
+	// Duplicates links repeated requests of one citizen to the original case.
+	Duplicates config.Duplicates
 }
+
+// maxCandidates bounds how many of a citizen's recent cases are compared with a new one.
+const maxCandidates = 20
 
 // Observer is told about every case created and every retry recognised; metrics hang off it.
 type Observer interface {
@@ -174,6 +180,9 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	if s.opts.Route != nil {
 		nc.ForwardTo = s.opts.Route(&c)
 	}
+	if err := s.linkRepeated(ctx, &nc, now); err != nil {
+		return intake.Receipt{}, fmt.Errorf("look for repeated requests: %w", err)
+	}
 	res, err := s.store.CreateCase(ctx, nc)
 	if err != nil {
 		return intake.Receipt{}, fmt.Errorf("store case: %w", err)
@@ -265,4 +274,53 @@ func QueryCode() (string, error) {
 		return "", fmt.Errorf("query code: %w", err)
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// linkRepeated marks a new case as a repeated request when the same citizen (by phone, WeChat or
+// Weibo id) sent a near-identical text within the window: it is linked to the earliest case of
+// the chain, and the case system is told case.duplicate unless configured otherwise.
+func (s *Service) linkRepeated(ctx context.Context, nc *intake.NewCase, now time.Time) error {
+	d := s.opts.Duplicates
+	if !d.Enabled {
+		return nil
+	}
+	c := nc.Case
+	var keys []intake.CitizenKey
+	if c.Citizen.Phone != "" {
+		keys = append(keys, intake.CitizenKey{Kind: intake.KeyPhone, Value: c.Citizen.Phone})
+	}
+	if c.Citizen.WeChatOpenID != "" {
+		keys = append(keys, intake.CitizenKey{Kind: intake.KeyOpenID, Value: c.Citizen.WeChatOpenID})
+	}
+	if c.Citizen.WeiboUID != "" {
+		keys = append(keys, intake.CitizenKey{Kind: intake.KeyWeiboUID, Value: c.Citizen.WeiboUID})
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	candidates, err := s.store.RecentCases(ctx, keys, now.Add(-d.Window), maxCandidates)
+	if err != nil {
+		return err
+	}
+	best, bestScore := (*intake.Case)(nil), 0.0
+	for _, cand := range candidates {
+		if cand.ChannelID == c.ChannelID && cand.ExternalID == c.ExternalID {
+			continue // a retry of this very submission
+		}
+		score := max(normalize.Similarity(cand.Content.Text, c.Content.Text),
+			normalize.Similarity(normalize.CleanText(cand.Content.OriginalText), c.Content.Text))
+		if score >= d.Threshold && score > bestScore {
+			best, bestScore = cand, score
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	root := best.ID
+	if best.Related.DuplicateOf != "" {
+		root = best.Related.DuplicateOf
+	}
+	c.Related.DuplicateOf = root
+	nc.Event = d.ForwardAs
+	return nil
 }

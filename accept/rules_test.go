@@ -64,7 +64,9 @@ func TestSubmissionsAreClassifiedWithDeadlines(t *testing.T) {
 		t.Fatalf("complaint due %v", noise.DueAt)
 	}
 
-	op := submit("3", "楼下烧烤店油烟太大", func(s *intake.Submission) { s.OperatorCategory, s.OperatorRequestType = "cityscape", intake.RequestReport })
+	op := submit("3", "楼下烧烤店油烟太大", func(s *intake.Submission) {
+		s.OperatorCategory, s.OperatorRequestType = "cityscape", intake.RequestReport
+	})
 	cl := op.Classification
 	if cl.Source != "operator" || cl.Category != "cityscape" || cl.CategoryName != "市容环境" || cl.RequestType != intake.RequestReport ||
 		cl.AutoCategory != "environment" {

@@ -33,6 +33,7 @@ type Config struct {
 	Log          Log          `koanf:"log"`
 	Conversation Conversation `koanf:"conversation"`
 	Rules        Rules        `koanf:"rules"`
+	Duplicates   Duplicates   `koanf:"duplicates"`
 	APIKeys      []APIKey     `koanf:"api_keys" validate:"dive"`
 	CaseSystems  []CaseSystem `koanf:"case_systems" validate:"dive"`
 	Forwarding   Forwarding   `koanf:"forwarding"`
@@ -84,6 +85,18 @@ type Limits struct {
 	MaxFutureSkew  time.Duration `koanf:"max_future_skew" validate:"gte=0"`
 	MaxBatchBytes  int64         `koanf:"max_batch_bytes" validate:"gt=0"`
 	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
+}
+
+// Duplicates configures repeated-request linking (并单).
+type Duplicates struct {
+	Enabled bool `koanf:"enabled"`
+	// Window: an earlier case of the same citizen received within it can be the original.
+	Window time.Duration `koanf:"window" validate:"gt=0"`
+	// Threshold of character-bigram similarity (0..1) above which texts are the same request.
+	Threshold float64 `koanf:"threshold" validate:"gt=0,lte=1"`
+	// ForwardAs is the event the case system gets for a repeated request: case.duplicate (it is
+	// merged into the original) or case.created (forwarded as a case of its own, still linked).
+	ForwardAs string `koanf:"forward_as" validate:"oneof=case.duplicate case.created"`
 }
 
 // Rules names the operator-editable rule files; an empty path uses the built-in copy of the
@@ -231,6 +244,10 @@ func Defaults() map[string]any {
 		"forwarding.breaker_threshold":     5,
 		"forwarding.breaker_min":           "2s",
 		"forwarding.breaker_max":           "2m",
+		"duplicates.enabled":               true,
+		"duplicates.window":                "168h",
+		"duplicates.threshold":             0.8,
+		"duplicates.forward_as":            "case.duplicate",
 		"log.level":                        "info",
 		"log.format":                       "json",
 	}

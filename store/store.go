@@ -69,6 +69,7 @@ func EncodeRecord(c *intake.Case) ([]byte, error) {
 	stored.StatusHistory = nil
 	stored.Status = ""
 	stored.CaseRef = ""
+	stored.Related.MergedCount = 0
 	b, err := json.Marshal(&stored)
 	if err != nil {
 		return nil, fmt.Errorf("encode case %s: %w", c.ID, err)
@@ -77,13 +78,14 @@ func EncodeRecord(c *intake.Case) ([]byte, error) {
 }
 
 // DecodeRecord rebuilds a case from its stored JSON and mutable columns.
-func DecodeRecord(record []byte, status string, caseRef string, history []intake.StatusChange) (*intake.Case, error) {
+func DecodeRecord(record []byte, status string, caseRef string, mergedCount int, history []intake.StatusChange) (*intake.Case, error) {
 	var c intake.Case
 	if err := json.Unmarshal(record, &c); err != nil {
 		return nil, fmt.Errorf("decode case record: %w", err)
 	}
 	c.Status = intake.Status(status)
 	c.CaseRef = caseRef
+	c.Related.MergedCount = mergedCount
 	if history == nil {
 		history = []intake.StatusChange{}
 	}
@@ -168,13 +170,16 @@ func PlanBatch(reqs []intake.NewCase) BatchPlan {
 	return p
 }
 
-// NewDelivery is the delivery row and job for a new case's case.created event.
-func NewDelivery(c *intake.Case, target string, now time.Time) (intake.Delivery, jobs.ForwardCase) {
+// NewDelivery is the delivery row and job for an event of a case (case.created when empty).
+func NewDelivery(c *intake.Case, event, target string, now time.Time) (intake.Delivery, jobs.ForwardCase) {
 	now = now.UTC().Truncate(time.Microsecond)
+	if event == "" {
+		event = intake.EventCaseCreated
+	}
 	d := intake.Delivery{
 		ID:        NewID(),
 		CaseID:    c.ID,
-		Event:     intake.EventCaseCreated,
+		Event:     event,
 		Target:    target,
 		State:     intake.DeliveryQueued,
 		CreatedAt: now,

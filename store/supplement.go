@@ -31,8 +31,5 @@ func ApplySupplement(c *intake.Case, sup intake.Supplement, loc *time.Location) 
 
 // NewUpdateDelivery is the delivery row and job for a case.updated event.
 func NewUpdateDelivery(c *intake.Case, target string, now time.Time) (intake.Delivery, jobs.ForwardCase) {
-	d, job := NewDelivery(c, target, now)
-	d.Event = intake.EventCaseUpdated
-	job.Event = intake.EventCaseUpdated
-	return d, job
+	return NewDelivery(c, intake.EventCaseUpdated, target, now)
 }

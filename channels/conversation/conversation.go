@@ -147,7 +147,7 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 			if !res.Applied {
 				outcome = channels.OutcomeDuplicate
 			}
-			return r.caseReply(res.Case, true, false, outcome)
+			return r.caseReply(ctx, res.Case, true, false, outcome)
 		case err != nil && !errors.Is(err, intake.ErrNotFound):
 			return channels.Reply{}, err
 		}
@@ -168,7 +168,7 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	if !receipt.Created {
 		outcome = channels.OutcomeDuplicate
 	}
-	return r.caseReply(receipt.Case, false, msg.Public, outcome)
+	return r.caseReply(ctx, receipt.Case, false, msg.Public, outcome)
 }
 
 // handledBefore answers a message that was already turned into a case or supplement exactly as
@@ -183,7 +183,7 @@ func (r *Receiver) handledBefore(ctx context.Context, msg channels.Message) (cha
 	if err != nil {
 		return channels.Reply{}, true, err
 	}
-	reply, err := r.caseReply(c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
+	reply, err := r.caseReply(ctx, c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
 	return reply, true, err
 }
 
@@ -339,15 +339,20 @@ func (r *Receiver) render(name string, d replies.Data) (string, error) {
 
 // caseReply renders the answer for a message that made or joined a case. It depends only on the
 // case, so a retry is answered exactly like the first delivery.
-func (r *Receiver) caseReply(c *intake.Case, supplement, public bool, outcome channels.Outcome) (channels.Reply, error) {
+func (r *Receiver) caseReply(ctx context.Context, c *intake.Case, supplement, public bool, outcome channels.Outcome) (channels.Reply, error) {
 	name := replies.CaseCreated
+	data := r.caseData(c, public)
 	switch {
 	case public:
 		name = replies.CaseCreatedPublic
 	case supplement:
 		name = replies.SupplementAdded
+	case c.Related.DuplicateOf != "" && c.Emergency == nil:
+		if orig, err := r.store.GetCase(ctx, c.Related.DuplicateOf); err == nil {
+			name, data.OriginalCaseNo = replies.CaseMerged, orig.CaseNo
+		}
 	}
-	text, err := r.render(name, r.caseData(c, public))
+	text, err := r.render(name, data)
 	if err != nil {
 		return channels.Reply{}, err
 	}

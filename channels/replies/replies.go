@@ -16,6 +16,7 @@ import (
 const (
 	CaseCreated       = "case_created"
 	CaseCreatedPublic = "case_created_public"
+	CaseMerged        = "case_merged"
 	SupplementAdded   = "supplement_added"
 	Status            = "status"
 	StatusNotFound    = "status_not_found"
@@ -27,7 +28,7 @@ const (
 
 // Required lists the texts every messages file must define.
 func Required() []string {
-	return []string{CaseCreated, CaseCreatedPublic, SupplementAdded, Status, StatusNotFound, StatusRateLimited, OptOut, OptIn, Welcome}
+	return []string{CaseCreated, CaseCreatedPublic, CaseMerged, SupplementAdded, Status, StatusNotFound, StatusRateLimited, OptOut, OptIn, Welcome}
 }
 
 // Replies is a parsed messages file. It is immutable, so a reload can swap it atomically.
@@ -106,7 +107,9 @@ type Emergency struct {
 
 // Data is what a reply template can use.
 type Data struct {
-	CaseNo           string
+	CaseNo string
+	// OriginalCaseNo is the case a repeated request was merged into.
+	OriginalCaseNo   string
 	QueryCode        string
 	StatusName       string
 	DueDate          string
@@ -120,7 +123,7 @@ type Data struct {
 
 // Sample is data with every field set, used to check templates at load.
 func Sample() Data {
-	return Data{CaseNo: "WH2026112700042", QueryCode: "123456", StatusName: "办理中", DueDate: "12月4日",
+	return Data{CaseNo: "WH2026112700042", OriginalCaseNo: "WH2026112500007", QueryCode: "123456", StatusName: "办理中", DueDate: "12月4日",
 		Department: "市城管局", Message: "已派人现场查看", Emergency: &Emergency{Number: "119", Advice: "请立即拨打119。"},
 		OutOfScope: true, OutOfScopeReason: "该事项已进入诉讼程序，请通过法院反映。", Public: true}
 }

@@ -190,6 +190,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
 		Normalize:     rules,
 		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
+		Duplicates:    cfg.Duplicates,
 	}, m)
 	a.service = svc
 	e, err := api.New(api.Deps{

@@ -137,7 +137,8 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		receivedAts                                     = make([]time.Time, n)
 		contentTypes                                    = make([]string, n)
 		bodies                                          = make([][]byte, n)
-		dIDs, dTargets                                  = make([]string, n), make([]string, n)
+		dIDs, dTargets, dEvents                         = make([]string, n), make([]string, n), make([]string, n)
+		dupOf                                           = make([]*string, n)
 		hCaseIDs, hStatuses, hSources                   []string
 		hAts                                            []time.Time
 		byID                                            = make(map[string]int, n)
@@ -169,8 +170,8 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		if target == "" {
 			target = s.opts.DefaultTarget
 		}
-		d, job := store.NewDelivery(c, target, now)
-		dIDs[j], dTargets[j] = d.ID, d.Target
+		d, job := store.NewDelivery(c, reqs[i].Event, target, now)
+		dIDs[j], dTargets[j], dEvents[j], dupOf[j] = d.ID, d.Target, d.Event, nullable(c.Related.DuplicateOf)
 		deliveries[c.ID] = d
 		jobsByCase[c.ID] = river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
 			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
@@ -207,12 +208,19 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			JOIN ins ON ins.id = h.case_id
 		), deliveries AS (
 			INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at)
-			SELECT u.delivery_id, u.id, 'case.created', u.target, 'queued', $18, $18 FROM u JOIN ins USING (id)
+			SELECT u.delivery_id, u.id, e.event, u.target, 'queued', $18, $18
+			FROM u JOIN ins USING (id) JOIN unnest($16::uuid[], $23::text[]) AS e(delivery_id, event) USING (delivery_id)
+		), merged AS (
+			UPDATE cases c SET merged_count = c.merged_count + m.n
+			FROM (SELECT d.dup_of, count(*) AS n
+			      FROM unnest($1::uuid[], $24::uuid[]) AS d(id, dup_of) JOIN ins USING (id)
+			      WHERE d.dup_of IS NOT NULL GROUP BY d.dup_of) m
+			WHERE c.id = m.dup_of
 		)
 		SELECT id::text FROM ins`,
 		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
 		phones, openids, weiboUIDs, records, contentTypes, bodies, dIDs, dTargets, now,
-		hCaseIDs, hStatuses, hAts, hSources)
+		hCaseIDs, hStatuses, hAts, hSources, dEvents, dupOf)
 	if err != nil {
 		return nil, fmt.Errorf("insert cases: %w", err)
 	}
@@ -254,7 +262,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id`
+const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count`
 
 // findByKeys loads the stored cases for the given keys.
 func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
@@ -287,11 +295,12 @@ func (s *Store) scanCases(ctx context.Context, q querier, rows pgx.Rows) ([]stor
 	type row struct {
 		id, status, ref, hash, chID, extID string
 		record                             []byte
+		merged                             int
 	}
 	var raw []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.chID, &r.extID); err != nil {
+		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.chID, &r.extID, &r.merged); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
@@ -314,7 +323,7 @@ func (s *Store) scanCases(ctx context.Context, q querier, rows pgx.Rows) ([]stor
 	}
 	out := make([]store.Stored, 0, len(raw))
 	for _, r := range raw {
-		c, err := store.DecodeRecord(r.record, r.status, r.ref, history[r.id])
+		c, err := store.DecodeRecord(r.record, r.status, r.ref, r.merged, history[r.id])
 		if err != nil {
 			return nil, err
 		}

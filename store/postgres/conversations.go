@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -198,4 +199,37 @@ func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, chann
 		return nil, fmt.Errorf("decode location: %w", err)
 	}
 	return &loc, nil
+}
+
+// RecentCases returns the citizen's cases since the given time under any of their identifiers,
+// one indexed lookup per identifier.
+func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since time.Time, limit int) ([]*intake.Case, error) {
+	var parts []string
+	args := []any{since.UTC(), limit}
+	for _, k := range who {
+		col, err := citizenColumn(k.Kind)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, k.Value)
+		parts = append(parts, fmt.Sprintf(`(SELECT id, received_at FROM cases WHERE %s = $%d AND received_at >= $1 ORDER BY received_at DESC LIMIT $2)`,
+			col, len(args)))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c JOIN (`+strings.Join(parts, " UNION ")+`) r ON r.id = c.id
+		ORDER BY r.received_at DESC LIMIT $2`, args...)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("recent cases: %w", err))
+	}
+	found, err := s.scanCases(ctx, s.pool, rows)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out := make([]*intake.Case, len(found))
+	for i, f := range found {
+		out[i] = f.Case
+	}
+	return out, nil
 }

@@ -84,7 +84,7 @@ func (s *Store) commitOutcomes(ctx context.Context, os []intake.DeliveryOutcome)
 			aIDs, aNos, aAts = append(aIDs, o.DeliveryID), append(aNos, int32(o.Attempt)), append(aAts, at)
 			aCodes, aErrs, aDurs = append(aCodes, int32(o.StatusCode)), append(aErrs, o.Error), append(aDurs, o.Duration.Microseconds())
 		}
-		if o.State == intake.DeliveryDelivered && o.Event == intake.EventCaseCreated {
+		if o.State == intake.DeliveryDelivered && intake.IsFirstEvent(o.Event) {
 			fCaseIDs, fRefs, fAts = append(fCaseIDs, o.CaseID), append(fRefs, o.CaseRef), append(fAts, at)
 		}
 	}

@@ -157,8 +157,13 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		if target == "" {
 			target = s.opts.DefaultTarget
 		}
-		dl, job := store.NewDelivery(c, target, now)
+		dl, job := store.NewDelivery(c, reqs[i].Event, target, now)
 		inserted[store.KeyOf(reqs[i])] = dl
+		if dup := c.Related.DuplicateOf; dup != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET merged_count = merged_count + 1 WHERE id = ?`, dup); err != nil {
+				return nil, fmt.Errorf("count repeated request: %w", err)
+			}
+		}
 		if _, err := insDelivery.ExecContext(ctx, dl.ID, c.ID, dl.Event, dl.Target, micros(now), micros(now)); err != nil {
 			return nil, fmt.Errorf("insert delivery: %w", err)
 		}
@@ -214,7 +219,7 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const caseColumns = `c.id, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash`
+const caseColumns = `c.id, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.merged_count`
 
 func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
 	out := map[store.Key]store.Stored{}
@@ -247,11 +252,12 @@ func (s *Store) scanCases(ctx context.Context, q querier, rows *sql.Rows) ([]sto
 	type row struct {
 		id, status, ref, hash string
 		record                []byte
+		merged                int
 	}
 	var raw []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash); err != nil {
+		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.merged); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
@@ -274,7 +280,7 @@ func (s *Store) scanCases(ctx context.Context, q querier, rows *sql.Rows) ([]sto
 	}
 	out := make([]store.Stored, 0, len(raw))
 	for _, r := range raw {
-		c, err := store.DecodeRecord(r.record, r.status, r.ref, history[r.id])
+		c, err := store.DecodeRecord(r.record, r.status, r.ref, r.merged, history[r.id])
 		if err != nil {
 			return nil, err
 		}

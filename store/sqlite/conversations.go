@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -207,4 +208,39 @@ func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, chann
 		return nil, fmt.Errorf("decode location: %w", err)
 	}
 	return &loc, nil
+}
+
+// RecentCases returns the citizen's cases since the given time under any of their identifiers,
+// one indexed lookup per identifier.
+func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since time.Time, limit int) ([]*intake.Case, error) {
+	var (
+		parts []string
+		args  []any
+	)
+	for _, k := range who {
+		col, err := citizenColumn(k.Kind)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, `SELECT * FROM (SELECT id, received_at FROM cases WHERE `+col+` = ? AND received_at >= ? ORDER BY received_at DESC LIMIT ?)`)
+		args = append(args, k.Value, micros(since), limit)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases c JOIN (`+strings.Join(parts, " UNION ")+`) r ON r.id = c.id
+		ORDER BY r.received_at DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("recent cases: %w", err)
+	}
+	found, err := s.scanCases(ctx, s.db, rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*intake.Case, len(found))
+	for i, f := range found {
+		out[i] = f.Case
+	}
+	return out, nil
 }

@@ -82,7 +82,7 @@ func (s *Store) commitOutcomes(ctx context.Context, os []intake.DeliveryOutcome)
 			WHERE id = ? AND state <> 'delivered'`, string(o.State), o.Attempt, o.Error, at, o.DeliveryID); err != nil {
 			return nil, fmt.Errorf("update delivery: %w", err)
 		}
-		if o.State == intake.DeliveryDelivered && o.Event == intake.EventCaseCreated {
+		if o.State == intake.DeliveryDelivered && intake.IsFirstEvent(o.Event) {
 			res, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'forwarded', case_ref = COALESCE(NULLIF(?, ''), case_ref), updated_at = ?
 				WHERE id = ? AND status = 'received'`, o.CaseRef, at, o.CaseID)
 			if err != nil {

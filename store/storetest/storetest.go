@@ -87,6 +87,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CitizenLookups", func(t *testing.T) { testCitizenLookups(t, h) })
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
 	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
+	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
 	}
@@ -848,5 +849,62 @@ func testDeliveries(t *testing.T, h Harness) {
 		if d, _ := s.GetDelivery(ctx(t), id); d.State != intake.DeliveryDelivered {
 			t.Fatalf("delivery %s: %s", id, d.State)
 		}
+	}
+}
+
+func testRepeated(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	sms := NewCase("sms-main", "SM1", t0) // phone +8613800138000
+	orig := mustCreate(t, s, sms).Case
+	wx := wechatCase("w1", "oRep", t0.Add(time.Hour))
+	wx.Case.Citizen.Phone = "+8613800138000"
+	mustCreate(t, s, wx)
+	mustCreate(t, s, NewCase("sms-main", "SM-old", t0.Add(-30*24*time.Hour)))
+	other := NewCase("sms-main", "SM-other", t0.Add(2*time.Hour))
+	other.Case.Citizen.Phone = "+8613900000000"
+	mustCreate(t, s, other)
+
+	keys := []intake.CitizenKey{{Kind: intake.KeyPhone, Value: "+8613800138000"}, {Kind: intake.KeyOpenID, Value: "oRep"}}
+	recent, err := s.RecentCases(ctx(t), keys, t0.Add(-7*24*time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recent) != 2 || recent[0].ExternalID != "w1" || recent[1].ExternalID != "SM1" {
+		var got []string
+		for _, c := range recent {
+			got = append(got, c.ExternalID)
+		}
+		t.Fatalf("recent cases %v, want [w1 SM1] (newest first, each once, none older than the window)", got)
+	}
+	if r, _ := s.RecentCases(ctx(t), keys, t0.Add(-7*24*time.Hour), 1); len(r) != 1 {
+		t.Fatalf("limit ignored: %d", len(r))
+	}
+
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dup := NewCase("sms-main", fmt.Sprintf("SM-dup-%d", i), t0.Add(time.Duration(3+i)*time.Hour))
+			dup.Case.Related.DuplicateOf = orig.ID
+			dup.Event = intake.EventCaseDuplicate
+			res, err := s.CreateCase(context.Background(), dup)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if res.Deliveries[0].Event != intake.EventCaseDuplicate || res.Case.Related.DuplicateOf != orig.ID {
+				t.Errorf("duplicate created with %+v", res.Deliveries)
+			}
+		}()
+	}
+	wg.Wait()
+	got, _ := s.GetCase(ctx(t), orig.ID)
+	if got.Related.MergedCount != 3 {
+		t.Fatalf("merged_count %d, want 3", got.Related.MergedCount)
+	}
+	if page, _ := s.ListCases(ctx(t), intake.CaseFilter{Limit: 100}); len(page.Cases) != 7 {
+		t.Fatalf("%d cases: a repeated request is still recorded as a case", len(page.Cases))
 	}
 }
