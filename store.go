@@ -27,6 +27,63 @@ type Store interface {
 
 	Conversations
 	Forwarding
+	Notifications
+	Tokens
+}
+
+// Tokens keeps short-lived platform credentials (WeChat access tokens) in the database, so that
+// every replica uses the same one instead of invalidating each other's.
+type Tokens interface {
+	// LoadToken returns the stored token; an empty value when there is none.
+	LoadToken(ctx context.Context, key string) (value string, expiresAt time.Time, err error)
+	SaveToken(ctx context.Context, key, value string, expiresAt time.Time) error
+	// InvalidateToken forgets the token only while it is still the stale one.
+	InvalidateToken(ctx context.Context, key, stale string) error
+	// WithTokenLock runs fn while no other caller, in any process, holds the lock for key.
+	WithTokenLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
+}
+
+// Notifications keeps the messages sent to citizens about their cases.
+type Notifications interface {
+	// QueueNotification stores a notification and its sending job in one transaction.
+	QueueNotification(ctx context.Context, n Notification) (Notification, error)
+	GetNotification(ctx context.Context, id string) (*Notification, error)
+	// UpdateNotification records a sending outcome (and, after a fallback, the new channel).
+	UpdateNotification(ctx context.Context, n Notification) error
+	// UpdateNotificationByRef records a delivery report from a platform (e.g. Twilio's status
+	// callback), found by the platform's message id; found=false when no notification has it.
+	UpdateNotificationByRef(ctx context.Context, channelID, ref string, state NotificationState, reason string, at time.Time) (found bool, err error)
+	// CaseNotifications lists a case's notifications, oldest first.
+	CaseNotifications(ctx context.Context, caseID string) ([]Notification, error)
+}
+
+// NotificationState is where a message to a citizen stands.
+type NotificationState string
+
+// Notification states.
+const (
+	NotificationQueued    NotificationState = "queued"
+	NotificationSent      NotificationState = "sent"
+	NotificationDelivered NotificationState = "delivered"
+	NotificationFailed    NotificationState = "failed"
+)
+
+// Notification is one message to a citizen about their case.
+type Notification struct {
+	ID        string            `json:"id"`
+	CaseID    string            `json:"case_id"`
+	Event     string            `json:"event"`
+	Channel   ChannelKind       `json:"channel"`
+	ChannelID string            `json:"channel_id"`
+	Address   string            `json:"-"`
+	Text      string            `json:"-"`
+	State     NotificationState `json:"state"`
+	Reason    string            `json:"reason,omitempty"`
+	// ProviderRef is the platform's id of the sent message (Twilio MessageSid, WeChat msgid).
+	ProviderRef string    `json:"provider_ref,omitempty"`
+	Attempts    int       `json:"attempts"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Forwarding is what the forwarding workers need from the store: the gateway's own durable

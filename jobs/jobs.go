@@ -6,6 +6,7 @@ package jobs
 // Queue names.
 const (
 	QueueForward = "forward"
+	QueueNotify  = "notify"
 )
 
 // Job priorities (River: 1 is worked first).
@@ -25,3 +26,12 @@ type ForwardCase struct {
 
 // Kind is the River job kind.
 func (ForwardCase) Kind() string { return "forward_case" }
+
+// NotifyCitizen sends one notification to a citizen.
+type NotifyCitizen struct {
+	NotificationID string `json:"notification_id"`
+	CaseID         string `json:"case_id"`
+}
+
+// Kind is the River job kind.
+func (NotifyCitizen) Kind() string { return "notify_citizen" }

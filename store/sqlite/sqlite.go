@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -44,6 +45,10 @@ type Store struct {
 	log      *slog.Logger
 	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
 	workersStarted bool
+	// tokenLocks serialise platform-token refreshes; one process owns an SQLite file, so locks
+	// in memory are enough.
+	tokenMu    sync.Mutex
+	tokenLocks map[string]chan struct{}
 }
 
 // Config opens a Store.

@@ -88,6 +88,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
 	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
 	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
+	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
+	t.Run("SharedPlatformTokens", func(t *testing.T) { testTokens(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
 	}
@@ -906,5 +908,102 @@ func testRepeated(t *testing.T, h Harness) {
 	}
 	if page, _ := s.ListCases(ctx(t), intake.CaseFilter{Limit: 100}); len(page.Cases) != 7 {
 		t.Fatalf("%d cases: a repeated request is still recorded as a case", len(page.Cases))
+	}
+}
+
+func testNotifications(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	c := mustCreate(t, s, wechatCase("n1", "oNote", time.Now().UTC())).Case
+	n, err := s.QueueNotification(ctx(t), intake.Notification{CaseID: c.ID, Event: "resolved", Channel: intake.ChannelWeChat,
+		ChannelID: "wechat-main", Address: "oNote", Text: "您的工单已办结"})
+	if err != nil || n.ID == "" || n.State != intake.NotificationQueued {
+		t.Fatalf("queue: %+v %v", n, err)
+	}
+	if jobs := h.JobsForCase(t, s, c.ID); jobs != 1 {
+		t.Fatalf("forward jobs %d: a notification must not queue a forward job", jobs)
+	}
+	got, err := s.GetNotification(ctx(t), n.ID)
+	if err != nil || got.Text != "您的工单已办结" || got.Address != "oNote" {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	// The first channel could not deliver; the worker fell back to SMS and Twilio accepted it.
+	got.Channel, got.ChannelID, got.Address = intake.ChannelSMS, "sms-main", "+8613800138000"
+	got.State, got.ProviderRef, got.Attempts, got.Reason = intake.NotificationSent, "SM123", 2, "wechat: 45015 out of window; sent by SMS"
+	if err := s.UpdateNotification(ctx(t), *got); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC()
+	if found, err := s.UpdateNotificationByRef(ctx(t), "sms-main", "SM123", intake.NotificationDelivered, "", at); err != nil || !found {
+		t.Fatalf("delivery report: %v %v", found, err)
+	}
+	// A late "sent" report must not undo "delivered".
+	if found, _ := s.UpdateNotificationByRef(ctx(t), "sms-main", "SM123", intake.NotificationSent, "", at); !found {
+		t.Fatal("late report not matched")
+	}
+	if found, _ := s.UpdateNotificationByRef(ctx(t), "sms-main", "SM-unknown", intake.NotificationFailed, "x", at); found {
+		t.Fatal("an unknown reference matched")
+	}
+	list, err := s.CaseNotifications(ctx(t), c.ID)
+	if err != nil || len(list) != 1 || list[0].State != intake.NotificationDelivered || list[0].Channel != intake.ChannelSMS || list[0].Attempts != 2 ||
+		!strings.Contains(list[0].Reason, "45015") {
+		t.Fatalf("notifications %+v %v", list, err)
+	}
+}
+
+func testTokens(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	exp := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Microsecond)
+	if v, _, err := s.LoadToken(ctx(t), "wechat:wx1"); err != nil || v != "" {
+		t.Fatalf("empty: %q %v", v, err)
+	}
+	if err := s.SaveToken(ctx(t), "wechat:wx1", "tok-1", exp); err != nil {
+		t.Fatal(err)
+	}
+	if v, e, _ := s.LoadToken(ctx(t), "wechat:wx1"); v != "tok-1" || !e.Equal(exp) {
+		t.Fatalf("load: %q %v", v, e)
+	}
+	_ = s.SaveToken(ctx(t), "wechat:wx1", "tok-2", exp)
+	if err := s.InvalidateToken(ctx(t), "wechat:wx1", "tok-1"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := s.LoadToken(ctx(t), "wechat:wx1"); v != "tok-2" {
+		t.Fatal("invalidating a stale value removed the fresh token")
+	}
+	_ = s.InvalidateToken(ctx(t), "wechat:wx1", "tok-2")
+	if v, _, _ := s.LoadToken(ctx(t), "wechat:wx1"); v != "" {
+		t.Fatal("token not invalidated")
+	}
+	// The lock admits one holder at a time.
+	var (
+		wg      sync.WaitGroup
+		inside  int32
+		overlap bool
+		mu      sync.Mutex
+	)
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.WithTokenLock(context.Background(), "wechat:wx1", func(context.Context) error {
+				mu.Lock()
+				inside++
+				if inside > 1 {
+					overlap = true
+				}
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+				mu.Lock()
+				inside--
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if overlap {
+		t.Fatal("two holders of the token lock at once")
 	}
 }
