@@ -37,4 +37,3 @@ func (s StoreTokens) Invalidate(ctx context.Context, appID, stale string) error 
 func (s StoreTokens) WithRefreshLock(ctx context.Context, appID string, fn func(ctx context.Context) error) error {
 	return s.Tokens.WithTokenLock(ctx, tokenKey(appID), fn)
 }
-
