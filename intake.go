@@ -124,7 +124,20 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrUnavailable: the store could not be reached or did not answer in time.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrCannotDeliver: a channel cannot reach the citizen now (reply window closed, quota used,
+	// unsubscribed); another channel may.
+	ErrCannotDeliver = errors.New("the channel cannot reach the citizen now")
 )
+
+// Outgoing is a message to a citizen, as channel senders get it.
+type Outgoing struct {
+	Address string
+	Text    string
+	// CaseNo, StatusName and Event let a channel fill a structured message (a WeChat template).
+	CaseNo     string
+	StatusName string
+	Event      string
+}
 
 // FieldError is one problem with one input field. Field is the JSON path as the client wrote it.
 type FieldError struct {

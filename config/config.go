@@ -26,18 +26,19 @@ const EnvPrefix = "INTAKE_"
 
 // Config is the whole configuration.
 type Config struct {
-	Server       Server       `koanf:"server"`
-	Database     Database     `koanf:"database"`
-	CaseNo       CaseNo       `koanf:"case_no"`
-	Limits       Limits       `koanf:"limits"`
-	Log          Log          `koanf:"log"`
-	Conversation Conversation `koanf:"conversation"`
-	Rules        Rules        `koanf:"rules"`
-	Duplicates   Duplicates   `koanf:"duplicates"`
-	APIKeys      []APIKey     `koanf:"api_keys" validate:"dive"`
-	CaseSystems  []CaseSystem `koanf:"case_systems" validate:"dive"`
-	Forwarding   Forwarding   `koanf:"forwarding"`
-	Channels     []Channel    `koanf:"channels" validate:"dive"`
+	Server        Server        `koanf:"server"`
+	Database      Database      `koanf:"database"`
+	CaseNo        CaseNo        `koanf:"case_no"`
+	Limits        Limits        `koanf:"limits"`
+	Log           Log           `koanf:"log"`
+	Conversation  Conversation  `koanf:"conversation"`
+	Rules         Rules         `koanf:"rules"`
+	Duplicates    Duplicates    `koanf:"duplicates"`
+	Notifications Notifications `koanf:"notifications"`
+	APIKeys       []APIKey      `koanf:"api_keys" validate:"dive"`
+	CaseSystems   []CaseSystem  `koanf:"case_systems" validate:"dive"`
+	Forwarding    Forwarding    `koanf:"forwarding"`
+	Channels      []Channel     `koanf:"channels" validate:"dive"`
 }
 
 // Server is the HTTP side.
@@ -85,6 +86,21 @@ type Limits struct {
 	MaxFutureSkew  time.Duration `koanf:"max_future_skew" validate:"gte=0"`
 	MaxBatchBytes  int64         `koanf:"max_batch_bytes" validate:"gt=0"`
 	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
+}
+
+// Notifications configures what citizens are told about their cases.
+type Notifications struct {
+	// Events of the case system that notify the citizen (when the event asks to notify).
+	Events []string `koanf:"events" validate:"dive,oneof=accepted assigned progress resolved closed rejected reopened"`
+	// SMSChannel is the twilio channel used for SMS and as the fallback when the citizen's own
+	// channel cannot deliver; empty: the first twilio channel.
+	SMSChannel string `koanf:"sms_channel"`
+	// Survey asks for satisfaction (回访) after a case is resolved, and recognises the answer
+	// within SurveyWindow on any of the citizen's channels.
+	Survey       bool          `koanf:"survey"`
+	SurveyWindow time.Duration `koanf:"survey_window" validate:"gt=0"`
+	// ReopenOnDissatisfied reopens a resolved case when the citizen answers 不满意.
+	ReopenOnDissatisfied bool `koanf:"reopen_on_dissatisfied"`
 }
 
 // Duplicates configures repeated-request linking (并单).
@@ -213,43 +229,48 @@ type Channel struct {
 // Defaults are the built-in values every file starts from.
 func Defaults() map[string]any {
 	return map[string]any{
-		"server.listen":                    "127.0.0.1:8080",
-		"server.shutdown_timeout":          "15s",
-		"server.request_timeout":           "4s",
-		"database.url":                     "",
-		"database.sqlite_path":             "data/intake.db",
-		"case_no.prefix":                   "WH",
-		"case_no.timezone":                 "Asia/Shanghai",
-		"limits.max_body_bytes":            1 << 20,
-		"limits.max_text_chars":            10000,
-		"limits.max_batch_lines":           1000,
-		"limits.max_batch_bytes":           32 << 20,
-		"limits.max_future_skew":           "5m",
-		"limits.max_idempotency_key":       255,
-		"conversation.window":              "10m",
-		"conversation.new_matter_prefixes": []string{"新问题", "新诉求", "另一个问题", "另外反映"},
-		"conversation.query_keywords":      []string{"查询", "查进度", "进度查询"},
-		"conversation.query_limit":         5,
-		"conversation.query_period":        "10m",
-		"conversation.opt_out_words":       []string{"TD", "退订", "STOP", "UNSUBSCRIBE", "取消订阅"},
-		"conversation.opt_in_words":        []string{"START", "订阅", "UNSTOP"},
-		"conversation.location_ttl":        "30m",
-		"conversation.messages_file":       "",
-		"forwarding.workers":               100,
-		"forwarding.timeout":               "10s",
-		"forwarding.max_attempts":          25,
-		"forwarding.max_age":               "72h",
-		"forwarding.retry_min":             "1s",
-		"forwarding.retry_max":             "10m",
-		"forwarding.breaker_threshold":     5,
-		"forwarding.breaker_min":           "2s",
-		"forwarding.breaker_max":           "2m",
-		"duplicates.enabled":               true,
-		"duplicates.window":                "168h",
-		"duplicates.threshold":             0.8,
-		"duplicates.forward_as":            "case.duplicate",
-		"log.level":                        "info",
-		"log.format":                       "json",
+		"server.listen":                        "127.0.0.1:8080",
+		"server.shutdown_timeout":              "15s",
+		"server.request_timeout":               "4s",
+		"database.url":                         "",
+		"database.sqlite_path":                 "data/intake.db",
+		"case_no.prefix":                       "WH",
+		"case_no.timezone":                     "Asia/Shanghai",
+		"limits.max_body_bytes":                1 << 20,
+		"limits.max_text_chars":                10000,
+		"limits.max_batch_lines":               1000,
+		"limits.max_batch_bytes":               32 << 20,
+		"limits.max_future_skew":               "5m",
+		"limits.max_idempotency_key":           255,
+		"conversation.window":                  "10m",
+		"conversation.new_matter_prefixes":     []string{"新问题", "新诉求", "另一个问题", "另外反映"},
+		"conversation.query_keywords":          []string{"查询", "查进度", "进度查询"},
+		"conversation.query_limit":             5,
+		"conversation.query_period":            "10m",
+		"conversation.opt_out_words":           []string{"TD", "退订", "STOP", "UNSUBSCRIBE", "取消订阅"},
+		"conversation.opt_in_words":            []string{"START", "订阅", "UNSTOP"},
+		"conversation.location_ttl":            "30m",
+		"conversation.messages_file":           "",
+		"forwarding.workers":                   100,
+		"forwarding.timeout":                   "10s",
+		"forwarding.max_attempts":              25,
+		"forwarding.max_age":                   "72h",
+		"forwarding.retry_min":                 "1s",
+		"forwarding.retry_max":                 "10m",
+		"forwarding.breaker_threshold":         5,
+		"forwarding.breaker_min":               "2s",
+		"forwarding.breaker_max":               "2m",
+		"duplicates.enabled":                   true,
+		"duplicates.window":                    "168h",
+		"duplicates.threshold":                 0.8,
+		"duplicates.forward_as":                "case.duplicate",
+		"notifications.events":                 []string{"accepted", "assigned", "progress", "resolved", "closed", "rejected", "reopened"},
+		"notifications.sms_channel":            "",
+		"notifications.survey":                 true,
+		"notifications.survey_window":          "168h",
+		"notifications.reopen_on_dissatisfied": true,
+		"log.level":                            "info",
+		"log.format":                           "json",
 	}
 }
 
