@@ -242,8 +242,15 @@ var eventStatus = map[string]Status{
 	"reopened": StatusAssigned,
 }
 
-// EventProgress is the event that changes no status.
-const EventProgress = "progress"
+// Events that record without changing the status: a progress note from the case system, and
+// the citizen's satisfaction answer.
+const (
+	EventProgress = "progress"
+	EventFeedback = "feedback"
+)
+
+// ChangesStatus reports whether a history event moves the case's status.
+func ChangesStatus(event string) bool { return event != EventProgress && event != EventFeedback }
 
 // StatusForEvent returns the status a case-system event leads to; ok=false for an unknown
 // event, and an empty status for a progress note.

@@ -159,6 +159,10 @@ type Conversations interface {
 	// added, its raw payload kept, and a case.updated delivery queued, in one transaction.
 	// Idempotent by (ChannelID, ExternalID): a repeat returns Applied=false and the case.
 	AddSupplement(ctx context.Context, caseID string, sup Supplement) (SupplementResult, error)
+	// RecordFeedback stores a satisfaction answer for a case: in its history, as a message (so a
+	// retry is recognised), reopening it when asked, and with a case.feedback delivery queued,
+	// in one transaction. A repeat returns applied=false.
+	RecordFeedback(ctx context.Context, caseID string, fb Feedback) (applied bool, err error)
 	// SetOptOut stops (true) or resumes (false) notifications to an address on a channel.
 	SetOptOut(ctx context.Context, channelID, address string, optOut bool, at time.Time) error
 	// OptedOut reports whether notifications to the address on the channel are stopped.
@@ -179,7 +183,21 @@ type MessageKind string
 const (
 	MessageCase       MessageKind = "case"
 	MessageSupplement MessageKind = "supplement"
+	MessageFeedback   MessageKind = "feedback"
 )
+
+// Feedback is a citizen's answer to the satisfaction follow-up (回访).
+type Feedback struct {
+	ChannelID  string
+	ExternalID string
+	// Rating is satisfied, basically_satisfied or dissatisfied.
+	Rating     string
+	Text       string
+	ReceivedAt time.Time
+	Raw        RawPayload
+	// Reopen moves the case back to assigned (a dissatisfied answer, when configured).
+	Reopen bool
+}
 
 // CitizenKeyKind names the identifier a CitizenKey holds.
 type CitizenKeyKind string
@@ -285,6 +303,7 @@ const (
 	EventCaseCreated   = "case.created"
 	EventCaseUpdated   = "case.updated"
 	EventCaseDuplicate = "case.duplicate"
+	EventCaseFeedback  = "case.feedback"
 )
 
 // IsFirstEvent reports whether event opens a case at the case system: case.created, or

@@ -223,7 +223,7 @@ func HistoryEntry(ch intake.StatusChange, current intake.Status) (intake.Status,
 		event = string(ch.Status)
 	}
 	status := ch.Status
-	if event == intake.EventProgress || status == "" {
+	if !intake.ChangesStatus(event) || status == "" {
 		status = current
 	}
 	return status, event

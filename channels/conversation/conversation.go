@@ -39,6 +39,7 @@ import (
 type Store interface {
 	intake.Conversations
 	GetCase(ctx context.Context, ref string) (*intake.Case, error)
+	CaseNotifications(ctx context.Context, caseID string) ([]intake.Notification, error)
 }
 
 // Options configure a Receiver.
@@ -49,6 +50,10 @@ type Options struct {
 	Location *time.Location
 	Logger   *slog.Logger
 	Clock    intake.Clock
+	// Survey: answers to the satisfaction question are recognised within SurveyWindow after it
+	// was asked; a dissatisfied answer reopens the case when ReopenOnDissatisfied is set.
+	SurveyWindow         time.Duration
+	ReopenOnDissatisfied bool
 }
 
 // Receiver implements channels.Receiver.
@@ -113,6 +118,9 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	text := normalize.CleanText(sub.Text)
 	if hasWho && len(sub.Attachments) == 0 && sub.Location == nil {
 		if reply, ok, err := r.command(ctx, sub, who, text); ok || err != nil {
+			return reply, err
+		}
+		if reply, ok, err := r.surveyAnswer(ctx, sub, text); ok || err != nil {
 			return reply, err
 		}
 	}
@@ -182,6 +190,10 @@ func (r *Receiver) handledBefore(ctx context.Context, msg channels.Message) (cha
 	c, err := r.store.GetCase(ctx, caseID)
 	if err != nil {
 		return channels.Reply{}, true, err
+	}
+	if kind == intake.MessageFeedback {
+		text, err := r.render(replies.SurveyThanks, r.caseData(c, false))
+		return channels.Reply{Text: text, Outcome: channels.OutcomeDuplicate, Case: c}, true, err
 	}
 	reply, err := r.caseReply(ctx, c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
 	return reply, true, err

@@ -64,6 +64,7 @@ func newFixture(t *testing.T) *fixture {
 		},
 		Menus: map[string]map[string]string{"wechat-main": {"HOW": "how_to_submit"}},
 		Clock: clk, Location: time.FixedZone("CST", 8*3600),
+		SurveyWindow: 7 * 24 * time.Hour, ReopenOnDissatisfied: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -308,5 +309,69 @@ func TestPublicMentionsAndEvents(t *testing.T) {
 	c2 := f.receive(wechat("z2", "oZ", "新问题 另一处垃圾桶")).Case
 	if c2.Location != nil {
 		t.Fatal("a stale location was attached")
+	}
+}
+
+func TestParseRating(t *testing.T) {
+	for in, want := range map[string]string{
+		"1": conversation.RatingSatisfied, "１": conversation.RatingSatisfied, "满意": conversation.RatingSatisfied, "非常满意！": conversation.RatingSatisfied,
+		"2": conversation.RatingBasically, "还行吧": conversation.RatingBasically, "基本满意": conversation.RatingBasically,
+		"3": conversation.RatingDissatisfy, "３ 路灯还是不亮": conversation.RatingDissatisfy, "不满意": conversation.RatingDissatisfy, "很不满意，没人来": conversation.RatingDissatisfy,
+	} {
+		got, _, ok := conversation.ParseRating(in)
+		if !ok || got != want {
+			t.Errorf("ParseRating(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"12345", "4", "路灯又坏了", "", "10"} {
+		if r, _, ok := conversation.ParseRating(in); ok {
+			t.Errorf("ParseRating(%q) = %q, want no rating", in, r)
+		}
+	}
+	if _, comment, _ := conversation.ParseRating("3 路灯还是不亮"); comment != "路灯还是不亮" {
+		t.Errorf("comment %q", comment)
+	}
+}
+
+func TestSurveyAnswers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.receive(wechat("s1", "oS", "路灯坏了")).Case
+	if _, err := f.st.AddStatus(ctx, c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: f.clock.Now(), Source: "cs", EventID: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	// Before the question is asked, "3" is an ordinary message.
+	f.clock.advance(20 * time.Minute)
+	if r := f.receive(wechat("s-early", "oS", "3")); r.Outcome == channels.OutcomeFeedback {
+		t.Fatal("a rating was taken before the question was asked")
+	}
+	if _, err := f.st.QueueNotification(ctx, intake.Notification{CaseID: c.ID, Event: "survey", Channel: intake.ChannelWeChat, ChannelID: "wechat-main", Address: "oS", Text: "请评价"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.advance(time.Hour)
+	r := f.receive(wechat("s2", "oS", "３ 还是不亮"))
+	if r.Outcome != channels.OutcomeFeedback || !strings.Contains(r.Text, "重新转交") {
+		t.Fatalf("dissatisfied answer: %s %q", r.Outcome, r.Text)
+	}
+	got, _ := f.st.GetCase(ctx, c.ID)
+	if got.Status != intake.StatusAssigned {
+		t.Fatalf("a dissatisfied answer should reopen the case: %s", got.Status)
+	}
+	if again := f.receive(wechat("s2", "oS", "３ 还是不亮")); again.Outcome != channels.OutcomeDuplicate || strings.Contains(again.Text, "工单编号") {
+		t.Fatalf("retried answer: %s %q", again.Outcome, again.Text)
+	}
+	// Answered: a further "1" is not a second rating.
+	if r := f.receive(wechat("s3", "oS", "1")); r.Outcome == channels.OutcomeFeedback {
+		t.Fatal("a second rating was taken")
+	}
+	ds, _ := f.st.Deliveries(ctx, c.ID)
+	feedback := 0
+	for _, d := range ds {
+		if d.Event == intake.EventCaseFeedback {
+			feedback++
+		}
+	}
+	if feedback != 1 {
+		t.Fatalf("%d case.feedback deliveries, want 1", feedback)
 	}
 }

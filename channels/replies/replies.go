@@ -24,6 +24,8 @@ const (
 	OptOut            = "opt_out"
 	OptIn             = "opt_in"
 	Welcome           = "welcome"
+	SurveyThanks      = "survey_thanks"
+	SurveyReopened    = "survey_reopened"
 )
 
 // Required lists the texts every messages file must define.

@@ -466,7 +466,7 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 		// arrives late does not move the case backwards. The case system's events outrank the
 		// gateway's own entries, whatever the two clocks say.
 		_, err = tx.Exec(ctx, `UPDATE cases SET status = (
-				SELECT status FROM case_status_history WHERE case_id = $1 AND event <> 'progress'
+				SELECT status FROM case_status_history WHERE case_id = $1 AND event NOT IN ('progress', 'feedback')
 				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
 				updated_at = $2 WHERE id = $1`, caseID, now)
 		if err != nil {

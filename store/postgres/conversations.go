@@ -233,3 +233,70 @@ func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since 
 	}
 	return out, nil
 }
+
+// RecordFeedback stores a satisfaction answer with its case.feedback delivery.
+func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Feedback) (bool, error) {
+	if !store.IsUUID(caseID) {
+		return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	applied := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var (
+			current, priority string
+			record            []byte
+		)
+		if err := tx.QueryRow(ctx, `SELECT status, priority, record FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&current, &priority, &record); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+			}
+			return fmt.Errorf("lock case: %w", err)
+		}
+		body, ct := fb.Raw.Body, fb.Raw.ContentType
+		if body == nil {
+			body = []byte{}
+		}
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
+			VALUES ($1, $2, $3, 'feedback', $4, $5, $6) ON CONFLICT DO NOTHING`, fb.ChannelID, fb.ExternalID, caseID, fb.ReceivedAt.UTC(), ct, body)
+		if err != nil {
+			return fmt.Errorf("record feedback message: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		at := fb.ReceivedAt.UTC()
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO case_status_history (case_id, status, event, at, source, message, recorded_at)
+			VALUES ($1, $2, 'feedback', $3, 'citizen', $4, $5)`, caseID, current, at, fb.Rating+": "+fb.Text, now)
+		if fb.Reopen {
+			b.Queue(`INSERT INTO case_status_history (case_id, status, event, at, source, message, recorded_at)
+				VALUES ($1, 'assigned', 'reopened', $2, 'gateway', '市民不满意，重新办理', $3)`, caseID, at, now)
+			b.Queue(`UPDATE cases SET status = 'assigned', updated_at = $2 WHERE id = $1`, caseID, now)
+		}
+		var target string
+		if err := tx.QueryRow(ctx, `SELECT target FROM deliveries WHERE case_id = $1 ORDER BY created_at LIMIT 1`, caseID).Scan(&target); err != nil {
+			target = s.opts.DefaultTarget
+		}
+		c := &intake.Case{ID: caseID, Priority: intake.Priority(priority)}
+		d, job := store.NewDelivery(c, intake.EventCaseFeedback, target, now)
+		b.Queue(`INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $5)`,
+			d.ID, caseID, d.Event, d.Target, now)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("record feedback: %w", err)
+		}
+		if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+		}}}); err != nil {
+			return fmt.Errorf("enqueue case.feedback: %w", err)
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return applied, nil
+}

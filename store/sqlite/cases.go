@@ -421,7 +421,7 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 	// does not move the case backwards. The case system's events outrank the gateway's own
 	// entries, whatever the two clocks say.
 	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = (
-			SELECT status FROM case_status_history WHERE case_id = ?1 AND event <> 'progress'
+			SELECT status FROM case_status_history WHERE case_id = ?1 AND event NOT IN ('progress', 'feedback')
 				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
 			updated_at = ?2 WHERE id = ?1`, caseID, micros(now)); err != nil {
 		return false, fmt.Errorf("update case status: %w", err)

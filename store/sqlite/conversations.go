@@ -244,3 +244,68 @@ func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since 
 	}
 	return out, nil
 }
+
+// RecordFeedback stores a satisfaction answer with its case.feedback delivery.
+func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Feedback) (bool, error) {
+	now := s.clock.Now().UTC()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var current, priority string
+	if err := tx.QueryRowContext(ctx, `SELECT status, priority FROM cases WHERE id = ?`, caseID).Scan(&current, &priority); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+		}
+		return false, fmt.Errorf("read case: %w", err)
+	}
+	body, ct := fb.Raw.Body, fb.Raw.ContentType
+	if body == nil {
+		body = []byte{}
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
+		VALUES (?, ?, ?, 'feedback', ?, ?, ?) ON CONFLICT DO NOTHING`, fb.ChannelID, fb.ExternalID, caseID, micros(fb.ReceivedAt), ct, body)
+	if err != nil {
+		return false, fmt.Errorf("record feedback message: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	at := micros(fb.ReceivedAt)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, message, recorded_at)
+		VALUES (?, ?, 'feedback', ?, 'citizen', ?, ?)`, caseID, current, at, fb.Rating+": "+fb.Text, micros(now)); err != nil {
+		return false, fmt.Errorf("record feedback: %w", err)
+	}
+	if fb.Reopen {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, message, recorded_at)
+			VALUES (?, 'assigned', 'reopened', ?, 'gateway', '市民不满意，重新办理', ?)`, caseID, at, micros(now)); err != nil {
+			return false, fmt.Errorf("reopen: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'assigned', updated_at = ? WHERE id = ?`, micros(now), caseID); err != nil {
+			return false, fmt.Errorf("reopen: %w", err)
+		}
+	}
+	var target string
+	if err := tx.QueryRowContext(ctx, `SELECT target FROM deliveries WHERE case_id = ? ORDER BY created_at LIMIT 1`, caseID).Scan(&target); err != nil {
+		target = s.opts.DefaultTarget
+	}
+	c := &intake.Case{ID: caseID, Priority: intake.Priority(priority)}
+	d, job := store.NewDelivery(c, intake.EventCaseFeedback, target, now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`,
+		d.ID, caseID, d.Event, d.Target, micros(now), micros(now)); err != nil {
+		return false, fmt.Errorf("insert delivery: %w", err)
+	}
+	if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+		Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+	}}}); err != nil {
+		return false, fmt.Errorf("enqueue case.feedback: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit feedback: %w", err)
+	}
+	return true, nil
+}

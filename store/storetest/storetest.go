@@ -90,6 +90,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
 	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
 	t.Run("SharedPlatformTokens", func(t *testing.T) { testTokens(t, h) })
+	t.Run("SatisfactionFeedback", func(t *testing.T) { testFeedback(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
 	}
@@ -1005,5 +1006,64 @@ func testTokens(t *testing.T, h Harness) {
 	wg.Wait()
 	if overlap {
 		t.Fatal("two holders of the token lock at once")
+	}
+}
+
+func testFeedback(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Now().UTC().Add(-time.Hour)
+	c := mustCreate(t, s, wechatCase("f1", "oFb", t0)).Case
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Minute), Source: "cs", EventID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	fb := intake.Feedback{ChannelID: "wechat-main", ExternalID: "f2", Rating: "dissatisfied", Text: "3", ReceivedAt: t0.Add(10 * time.Minute), Reopen: true}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		applied int
+	)
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.RecordFeedback(context.Background(), c.ID, fb)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				applied++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if applied != 1 {
+		t.Fatalf("feedback applied %d times", applied)
+	}
+	got, _ := s.GetCase(ctx(t), c.ID)
+	var events []string
+	for _, h := range got.StatusHistory {
+		events = append(events, h.Event)
+	}
+	if got.Status != intake.StatusAssigned || strings.Join(events, ",") != "received,resolved,feedback,reopened" {
+		t.Fatalf("after dissatisfied feedback: %s %v", got.Status, events)
+	}
+	if _, kind, found, _ := s.LookupMessage(ctx(t), "wechat-main", "f2"); !found || kind != intake.MessageFeedback {
+		t.Fatalf("feedback message not recorded: %v %s", found, kind)
+	}
+	ds, _ := s.Deliveries(ctx(t), c.ID)
+	if len(ds) != 2 || ds[1].Event != intake.EventCaseFeedback {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	// A satisfied answer neither reopens nor changes the status.
+	c2 := mustCreate(t, s, wechatCase("f3", "oFb2", t0)).Case
+	_, _ = s.AddStatus(ctx(t), c2.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Minute), Source: "cs", EventID: "r2"})
+	if ok, err := s.RecordFeedback(ctx(t), c2.ID, intake.Feedback{ChannelID: "wechat-main", ExternalID: "f4", Rating: "satisfied", Text: "1", ReceivedAt: t0.Add(20 * time.Minute)}); err != nil || !ok {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetCase(ctx(t), c2.ID); got.Status != intake.StatusResolved {
+		t.Fatalf("satisfied feedback changed the status to %s", got.Status)
 	}
 }
