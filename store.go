@@ -333,4 +333,6 @@ type Delivery struct {
 type CaseView struct {
 	*Case
 	Deliveries []Delivery `json:"deliveries"`
+	// Notifications sent to the citizen about the case (GET /v1/cases/{id}).
+	Notifications []Notification `json:"notifications,omitempty"`
 }

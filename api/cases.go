@@ -21,7 +21,14 @@ func (s *Server) GetCase(ctx context.Context, req GetCaseRequestObject) (GetCase
 	if ds == nil {
 		ds = []intake.Delivery{}
 	}
-	return GetCase200JSONResponse(intake.CaseView{Case: c, Deliveries: ds}), nil
+	notes, err := s.deps.Store.CaseNotifications(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if notes == nil {
+		notes = []intake.Notification{}
+	}
+	return GetCase200JSONResponse(intake.CaseView{Case: c, Deliveries: ds, Notifications: notes}), nil
 }
 
 // ListCases pages through cases.

@@ -157,6 +157,11 @@ func NewWorker(n *Notifier) *Worker { return &Worker{n: n} }
 // was registered.
 func (n *Notifier) SetStore(st Store) { n.store = st }
 
+// SetRoutes gives the notifier its senders (they may need the store, e.g. for shared tokens).
+func (n *Notifier) SetRoutes(routes map[string]Route, smsChannel string) {
+	n.routes, n.smsID = routes, smsChannel
+}
+
 // Work sends one notification, falling back to SMS when the first channel cannot deliver.
 func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.NotifyCitizen]) error {
 	n := w.n

@@ -107,6 +107,9 @@ func New(st Store, submitter intake.Submitter, texts *replies.Replies, opts Opti
 // SetReplies swaps the reply texts (config reload).
 func (r *Receiver) SetReplies(texts *replies.Replies) { r.replies.Store(texts) }
 
+// Texts returns the reply texts in use.
+func (r *Receiver) Texts() *replies.Replies { return r.replies.Load() }
+
 // Receive handles one citizen message (see the package documentation for the order of rules).
 func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {
 	sub := msg.Submission

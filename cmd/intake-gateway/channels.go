@@ -14,6 +14,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/notify"
 )
 
 // loadReplies reads the citizen-facing texts: the configured file, else the built-in defaults.
@@ -91,4 +92,31 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 	return conversation.New(st, sub, texts, conversation.Options{
 		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: deps.Logger, Clock: deps.Clock,
 	})
+}
+
+// senders builds, for each channel that can message citizens, the notifier's sender, and picks
+// the SMS channel (notifications.sms_channel, else the first twilio channel).
+func senders(cfg *config.Config, st intake.Store) (map[string]notify.Route, string, error) {
+	routes := map[string]notify.Route{}
+	sms := cfg.Notifications.SMSChannel
+	for _, ch := range cfg.Channels {
+		switch ch.Type {
+		case "wechat":
+			client, err := wechat.NewClient(ch, wechat.StoreTokens{Tokens: st}, nil)
+			if err != nil {
+				return nil, "", err
+			}
+			sender, err := wechat.NewSender(ch, client)
+			if err != nil {
+				return nil, "", err
+			}
+			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeChat, Sender: sender}
+		}
+	}
+	if sms != "" {
+		if _, ok := routes[sms]; !ok {
+			return nil, "", fmt.Errorf("notifications.sms_channel: %q is not a twilio channel", sms)
+		}
+	}
+	return routes, sms, nil
 }

@@ -23,11 +23,13 @@ import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/conversation"
+	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/metrics"
+	"github.com/hotline12345/intake-gateway/notify"
 )
 
 func serveCommand() *cobra.Command {
@@ -148,12 +150,20 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 
+	// The job workers must be registered before the store opens its job client; they get the
+	// store (and the notifier its senders) once it is open.
 	fw := forward.NewWorker(cfg.Forwarding, cfg.CaseSystems, nil, nil, logger, m)
+	notifier := notify.New(nil, func() *replies.Replies { return a.receiver.Texts() }, cfg.Notifications, nil, "", cfg.CaseNo.Location(), logger)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, fw)
+	river.AddWorker(workers, notify.NewWorker(notifier))
+	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}}
+	if len(cfg.CaseSystems) > 0 {
+		queues[jobs.QueueForward] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
+	}
 	rc := &river.Config{
 		Workers:           workers,
-		Queues:            map[string]river.QueueConfig{jobs.QueueForward: {MaxWorkers: cfg.Forwarding.Workers}},
+		Queues:            queues,
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 250 * time.Millisecond,
 		Logger:            logging.AtLeast(logger, slog.LevelWarn),
@@ -167,23 +177,19 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	a.store, a.storeKind = st, kind
 	a.closers = append(a.closers, func() { _ = st.Close() })
+	fail := func(err error) (*app, error) {
+		a.Close()
+		return nil, err
+	}
 	if err := st.Migrate(openCtx); err != nil {
-		a.Close()
-		return nil, err
+		return fail(err)
 	}
-
 	fw.SetStore(st)
-	if len(cfg.CaseSystems) == 0 {
-		logger.Warn("no case_systems configured: cases are stored and queued but not forwarded")
-	} else if err := st.StartWorkers(context.WithoutCancel(ctx)); err != nil {
-		a.Close()
-		return nil, err
-	}
+	notifier.SetStore(st)
 
 	rules, err := loadRules(cfg)
 	if err != nil {
-		a.Close()
-		return nil, err
+		return fail(err)
 	}
 	svc := accept.New(st, nil, accept.Options{
 		MaxTextChars:  cfg.Limits.MaxTextChars,
@@ -193,27 +199,37 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		Duplicates:    cfg.Duplicates,
 	}, m)
 	a.service = svc
-	e, err := api.New(api.Deps{
-		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
-		Logger: logger, Registry: a.registry,
-	})
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
 	chDeps := channels.Deps{Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
 	receiver, err := newReceiver(cfg, st, svc, chDeps)
 	if err != nil {
-		a.Close()
-		return nil, err
+		return fail(err)
 	}
 	chDeps.Receiver = receiver
 	a.receiver = receiver
+	routes, smsChannel, err := senders(cfg, st)
+	if err != nil {
+		return fail(err)
+	}
+	notifier.SetRoutes(routes, smsChannel)
+
+	e, err := api.New(api.Deps{
+		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
+		Logger: logger, Registry: a.registry, Notifier: notifier,
+	})
+	if err != nil {
+		return fail(err)
+	}
 	if err := registerChannels(e, cfg, chDeps); err != nil {
-		a.Close()
-		return nil, err
+		return fail(err)
 	}
 	a.handler = e
+
+	if len(cfg.CaseSystems) == 0 {
+		logger.Warn("no case_systems configured: cases are stored and their deliveries wait in the queue")
+	}
+	if err := st.StartWorkers(context.WithoutCancel(ctx)); err != nil {
+		return fail(err)
+	}
 	return a, nil
 }
 
