@@ -89,9 +89,14 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 	if err != nil {
 		return nil, err
 	}
-	return conversation.New(st, sub, texts, conversation.Options{
+	opts := conversation.Options{
 		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: deps.Logger, Clock: deps.Clock,
-	})
+		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
+	}
+	if cfg.Notifications.Survey {
+		opts.SurveyWindow = cfg.Notifications.SurveyWindow
+	}
+	return conversation.New(st, sub, texts, opts)
 }
 
 // senders builds, for each channel that can message citizens, the notifier's sender, and picks
