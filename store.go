@@ -159,6 +159,8 @@ type Conversations interface {
 	// added, its raw payload kept, and a case.updated delivery queued, in one transaction.
 	// Idempotent by (ChannelID, ExternalID): a repeat returns Applied=false and the case.
 	AddSupplement(ctx context.Context, caseID string, sup Supplement) (SupplementResult, error)
+	// SetAttachment replaces the attachment at index (after its media was fetched).
+	SetAttachment(ctx context.Context, caseID string, index int, att Attachment) error
 	// RecordFeedback stores a satisfaction answer for a case: in its history, as a message (so a
 	// retry is recognised), reopening it when asked, and with a case.feedback delivery queued,
 	// in one transaction. A repeat returns applied=false.
@@ -235,9 +237,11 @@ type Supplement struct {
 	ExternalID  string
 	Text        string
 	Attachments []Attachment
-	Location    *Location
-	ReceivedAt  time.Time
-	Raw         RawPayload
+	// Fetch lists the supplement's attachments (indexes into Attachments) to fetch.
+	Fetch      []int
+	Location   *Location
+	ReceivedAt time.Time
+	Raw        RawPayload
 }
 
 // SupplementResult is the outcome of AddSupplement.
@@ -258,6 +262,9 @@ type NewCase struct {
 	// repeated request linked to an earlier case (Case.Related.DuplicateOf), whose merged count
 	// the store then increments in the same transaction.
 	Event string
+	// Fetch lists the attachments (indexes into Case.Attachments) whose media must be fetched
+	// from the platform into the gateway's attachment store; their jobs commit with the case.
+	Fetch []int
 }
 
 // CreateResult is the outcome of CreateCase.

@@ -7,6 +7,7 @@ package jobs
 const (
 	QueueForward = "forward"
 	QueueNotify  = "notify"
+	QueueMedia   = "media"
 )
 
 // Job priorities (River: 1 is worked first).
@@ -35,3 +36,14 @@ type NotifyCitizen struct {
 
 // Kind is the River job kind.
 func (NotifyCitizen) Kind() string { return "notify_citizen" }
+
+// FetchMedia copies one attachment's media from its platform into the attachment store (WeChat
+// keeps media three days; recordings and MMS need the account's credentials).
+type FetchMedia struct {
+	CaseID    string `json:"case_id"`
+	Index     int    `json:"index"`
+	ChannelID string `json:"channel_id"`
+}
+
+// Kind is the River job kind.
+func (FetchMedia) Kind() string { return "fetch_media" }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/jobs"
@@ -227,4 +228,16 @@ func HistoryEntry(ch intake.StatusChange, current intake.Status) (intake.Status,
 		status = current
 	}
 	return status, event
+}
+
+// FetchJobs are the media-fetch jobs for attachments of a case, first at offset in its list.
+func FetchJobs(c *intake.Case, offset int, indexes []int) []river.InsertManyParams {
+	out := make([]river.InsertManyParams, 0, len(indexes))
+	for _, i := range indexes {
+		out = append(out, river.InsertManyParams{
+			Args:       jobs.FetchMedia{CaseID: c.ID, Index: offset + i, ChannelID: c.ChannelID},
+			InsertOpts: &river.InsertOpts{Queue: jobs.QueueMedia, MaxAttempts: 20},
+		})
+	}
+	return out
 }

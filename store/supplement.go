@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -32,4 +34,17 @@ func ApplySupplement(c *intake.Case, sup intake.Supplement, loc *time.Location) 
 // NewUpdateDelivery is the delivery row and job for a case.updated event.
 func NewUpdateDelivery(c *intake.Case, target string, now time.Time) (intake.Delivery, jobs.ForwardCase) {
 	return NewDelivery(c, intake.EventCaseUpdated, target, now)
+}
+
+// ReplaceAttachment returns a stored record with attachment index replaced.
+func ReplaceAttachment(record []byte, index int, att intake.Attachment) ([]byte, error) {
+	var c intake.Case
+	if err := json.Unmarshal(record, &c); err != nil {
+		return nil, fmt.Errorf("decode case: %w", err)
+	}
+	if index < 0 || index >= len(c.Attachments) {
+		return nil, fmt.Errorf("%w: attachment %d of %d", intake.ErrNotFound, index, len(c.Attachments))
+	}
+	c.Attachments[index] = att
+	return EncodeRecord(&c)
 }

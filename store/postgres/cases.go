@@ -143,7 +143,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		hAts                                            []time.Time
 		byID                                            = make(map[string]int, n)
 		deliveries                                      = make(map[string]intake.Delivery, n)
-		jobsByCase                                      = make(map[string]river.InsertManyParams, n)
+		jobsByCase                                      = make(map[string][]river.InsertManyParams, n)
 	)
 	for j, i := range idx {
 		c := reqs[i].Case
@@ -173,9 +173,9 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		d, job := store.NewDelivery(c, reqs[i].Event, target, now)
 		dIDs[j], dTargets[j], dEvents[j], dupOf[j] = d.ID, d.Target, d.Event, nullable(c.Related.DuplicateOf)
 		deliveries[c.ID] = d
-		jobsByCase[c.ID] = river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
+		jobsByCase[c.ID] = append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
 			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
-		}}
+		}}}, store.FetchJobs(c, 0, reqs[i].Fetch)...)
 	}
 
 	tx, err := s.pool.Begin(ctx)
@@ -233,7 +233,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			return nil, fmt.Errorf("scan inserted case: %w", err)
 		}
 		inserted[store.KeyOf(reqs[byID[id]])] = deliveries[id]
-		jobParams = append(jobParams, jobsByCase[id])
+		jobParams = append(jobParams, jobsByCase[id]...)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

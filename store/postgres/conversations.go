@@ -106,6 +106,7 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 		if err := json.Unmarshal(record, &c); err != nil {
 			return fmt.Errorf("decode case: %w", err)
 		}
+		offset := len(c.Attachments)
 		store.ApplySupplement(&c, sup, s.opts.Location)
 		rec, err := store.EncodeRecord(&c)
 		if err != nil {
@@ -126,9 +127,9 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}
-		if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+		if _, err := s.river.InsertManyFastTx(ctx, tx, append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
 			Queue: jobs.QueueForward, Priority: store.JobPriority(&c),
-		}}}); err != nil {
+		}}}, store.FetchJobs(&c, offset, sup.Fetch)...)); err != nil {
 			return fmt.Errorf("enqueue case.updated: %w", err)
 		}
 		applied = true
@@ -299,4 +300,31 @@ func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Fee
 		return false, unavailable(err)
 	}
 	return applied, nil
+}
+
+// SetAttachment replaces one attachment of a case's record.
+func (s *Store) SetAttachment(ctx context.Context, caseID string, index int, att intake.Attachment) error {
+	if !store.IsUUID(caseID) {
+		return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+	}
+	now := s.clock.Now().UTC()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var record []byte
+		if err := tx.QueryRow(ctx, `SELECT record FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&record); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+			}
+			return fmt.Errorf("lock case: %w", err)
+		}
+		rec, err := store.ReplaceAttachment(record, index, att)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE cases SET record = $2, updated_at = $3 WHERE id = $1`, caseID, string(rec), now)
+		return err
+	})
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
 }

@@ -170,6 +170,7 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		jobParams = append(jobParams, river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
 			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
 		}})
+		jobParams = append(jobParams, store.FetchJobs(c, 0, reqs[i].Fetch)...)
 	}
 	if len(jobParams) > 0 {
 		if _, err := s.river.InsertManyFastTx(ctx, tx, jobParams); err != nil {

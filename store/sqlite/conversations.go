@@ -122,6 +122,7 @@ func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Sup
 	if err := json.Unmarshal(record, &c); err != nil {
 		return false, fmt.Errorf("decode case: %w", err)
 	}
+	offset := len(c.Attachments)
 	store.ApplySupplement(&c, sup, s.opts.Location)
 	rec, err := store.EncodeRecord(&c)
 	if err != nil {
@@ -142,9 +143,9 @@ func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Sup
 		d.ID, caseID, d.Event, d.Target, micros(now), micros(now)); err != nil {
 		return false, fmt.Errorf("insert delivery: %w", err)
 	}
-	if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+	if _, err := s.river.InsertManyFastTx(ctx, tx, append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
 		Queue: jobs.QueueForward, Priority: store.JobPriority(&c),
-	}}}); err != nil {
+	}}}, store.FetchJobs(&c, offset, sup.Fetch)...)); err != nil {
 		return false, fmt.Errorf("enqueue case.updated: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -308,4 +309,28 @@ func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Fee
 		return false, fmt.Errorf("commit feedback: %w", err)
 	}
 	return true, nil
+}
+
+// SetAttachment replaces one attachment of a case's record.
+func (s *Store) SetAttachment(ctx context.Context, caseID string, index int, att intake.Attachment) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var record []byte
+	if err := tx.QueryRowContext(ctx, `SELECT record FROM cases WHERE id = ?`, caseID).Scan(&record); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+		}
+		return fmt.Errorf("read case: %w", err)
+	}
+	rec, err := store.ReplaceAttachment(record, index, att)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET record = ?, updated_at = ? WHERE id = ?`, string(rec), micros(s.clock.Now()), caseID); err != nil {
+		return fmt.Errorf("update attachment: %w", err)
+	}
+	return tx.Commit()
 }
