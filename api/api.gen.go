@@ -2144,8 +2144,8 @@ var swaggerSpec = []string{
 	"19iYB/aXTBN73Tfv6MvDdnxqzCFYMm59ZLj1rcJudcD1TlgSsGrwo8VbyjGb+290UuzF0nOggxGALFmO",
 	"hZv4A+0S99L3MrQsfk3TCBj99U1t07VOs6lri4gBM40wdW0Oa00kY+GshWt98N81a63Kt0Q0J5fd43Vz",
 	"iR+c7jBdnzZx7TvPUfv+DGa5b5dvt8NBsI4xzVcEaU9d0WoPj0k9c/fnNm+PRLppuIOfcb4v19j+0mTA",
-	"OXyxKcLvOyL4J2iHcyZWvhuNaXj2MR27OrDmYyN0qrdhiwXudnB0m/JevrLiqlFdV8JOX4SMjkmM/YD1",
-	"OYD2wG/i+rIDFlsXWiF+62qr6ePNqzf/FwAA//8=",
+	"OXyxKcLvOyL4J2iHcyZWvhuNaXj2MR27OrDmYyN0qrdhpwVu9adFo9drbR3dTr2Xr6wMa1TXlQbQZyKj",
+	"Y5JtP0t9OKA925u4vtyer3XZgZCtC610oHW11SDy5tWb/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -86,6 +86,8 @@ type Limits struct {
 	MaxFutureSkew  time.Duration `koanf:"max_future_skew" validate:"gte=0"`
 	MaxBatchBytes  int64         `koanf:"max_batch_bytes" validate:"gt=0"`
 	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
+	// LowConfidence flags transcript segments whose ASR confidence is below it.
+	LowConfidence float64 `koanf:"low_confidence" validate:"gte=0,lte=1"`
 }
 
 // Notifications configures what citizens are told about their cases.
@@ -242,6 +244,7 @@ func Defaults() map[string]any {
 		"limits.max_batch_bytes":               32 << 20,
 		"limits.max_future_skew":               "5m",
 		"limits.max_idempotency_key":           255,
+		"limits.low_confidence":                0.6,
 		"conversation.window":                  "10m",
 		"conversation.new_matter_prefixes":     []string{"新问题", "新诉求", "另一个问题", "另外反映"},
 		"conversation.query_keywords":          []string{"查询", "查进度", "进度查询"},

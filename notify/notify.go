@@ -144,6 +144,9 @@ func (n *Notifier) target(c *intake.Case) (intake.ChannelKind, string, string) {
 	return "", "", ""
 }
 
+// OrderWait is how long a notification waits for an earlier one of the same case.
+const OrderWait = 300 * time.Millisecond
+
 // Worker sends queued notifications (the notify_citizen job).
 type Worker struct {
 	river.WorkerDefaults[jobs.NotifyCitizen]
@@ -174,6 +177,18 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.NotifyCitizen]) e
 	}
 	if note.State != intake.NotificationQueued {
 		return nil // already sent by an earlier run of this job
+	}
+	// A citizen reads a case's messages in the order they happened: wait while an earlier
+	// notification of the same case is still being sent.
+	earlier, err := n.store.CaseNotifications(ctx, note.CaseID)
+	if err != nil {
+		return err
+	}
+	for _, e := range earlier {
+		if e.ID != note.ID && e.State == intake.NotificationQueued &&
+			(e.CreatedAt.Before(note.CreatedAt) || (e.CreatedAt.Equal(note.CreatedAt) && e.ID < note.ID)) {
+			return river.JobSnooze(OrderWait)
+		}
 	}
 	c, err := n.store.GetCase(ctx, note.CaseID)
 	if err != nil {

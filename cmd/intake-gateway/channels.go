@@ -11,7 +11,10 @@ import (
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/replies"
+	"github.com/hotline12345/intake-gateway/channels/twilio"
+	"github.com/hotline12345/intake-gateway/channels/webhook"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
+	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/notify"
@@ -58,19 +61,30 @@ func menus(cfg *config.Config, texts *replies.Replies) (map[string]map[string]st
 	return out, nil
 }
 
-// newAdapter builds the adapter for one configured channel.
-func newAdapter(ch config.Channel, deps channels.Deps) (channels.Adapter, error) {
+// newAdapter builds the adapter for one configured channel. notes receives Twilio's delivery
+// reports (nil when only checking the config).
+func newAdapter(ch config.Channel, deps channels.Deps, notes intake.Notifications) (channels.Adapter, error) {
 	switch ch.Type {
+	case "twilio":
+		var opts []twilio.Option
+		if notes != nil {
+			opts = append(opts, twilio.WithStatusRecorder(twilio.NotificationRecorder{Store: notes, Clock: deps.Clock}))
+		}
+		return twilio.New(ch, deps, opts...)
 	case "wechat":
 		return wechat.New(ch, deps)
+	case "weibo":
+		return weibo.New(ch, deps)
+	case "webhook":
+		return webhook.New(ch, deps)
 	}
 	return nil, fmt.Errorf("channels[%s].type: %q is not supported by this build", ch.ID, ch.Type)
 }
 
 // registerChannels builds every configured channel and adds its routes to e.
-func registerChannels(e *echo.Echo, cfg *config.Config, deps channels.Deps) error {
+func registerChannels(e *echo.Echo, cfg *config.Config, deps channels.Deps, notes intake.Notifications) error {
 	for _, ch := range cfg.Channels {
-		a, err := newAdapter(ch, deps)
+		a, err := newAdapter(ch, deps, notes)
 		if err != nil {
 			return err
 		}
@@ -116,6 +130,21 @@ func senders(cfg *config.Config, st intake.Store) (map[string]notify.Route, stri
 				return nil, "", err
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeChat, Sender: sender}
+		case "twilio":
+			sender, err := twilio.NewSender(ch, cfg.Server)
+			if err != nil {
+				return nil, "", err
+			}
+			routes[ch.ID] = notify.Route{Kind: intake.ChannelSMS, Sender: twilio.NotifySender{Sender: sender}}
+			if sms == "" {
+				sms = ch.ID
+			}
+		case "weibo":
+			client, err := weibo.NewClient(ch, nil)
+			if err != nil {
+				return nil, "", err
+			}
+			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeibo, Sender: weibo.Sender{Client: client}}
 		}
 	}
 	if sms != "" {

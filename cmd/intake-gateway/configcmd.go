@@ -68,7 +68,7 @@ func checkChannels(cfg *config.Config) error {
 	deps := channels.Deps{Receiver: checkOnly{}, Logger: slog.New(slog.DiscardHandler), Clock: intake.SystemClock, Metrics: prometheus.NewRegistry(), Server: cfg.Server}
 	var errs []error
 	for _, ch := range cfg.Channels {
-		if _, err := newAdapter(ch, deps); err != nil {
+		if _, err := newAdapter(ch, deps, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -23,6 +23,8 @@ import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/conversation"
+	"github.com/hotline12345/intake-gateway/channels/phone"
+	"github.com/hotline12345/intake-gateway/channels/phone/phonehttp"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
@@ -219,9 +221,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	if err != nil {
 		return fail(err)
 	}
-	if err := registerChannels(e, cfg, chDeps); err != nil {
+	if err := registerChannels(e, cfg, chDeps, st); err != nil {
 		return fail(err)
 	}
+	e.POST("/v1/transcripts", phonehttp.TranscriptsHandler(svc, phonehttp.WithDeliveries(st), phonehttp.WithLogger(logger),
+		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
+		api.NewAuthenticator(cfg.APIKeys).Middleware(), api.RequireScope(api.ScopeSubmit),
+		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
 	a.handler = e
 
 	if len(cfg.CaseSystems) == 0 {

@@ -1,0 +1,233 @@
+package webhook
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/logging"
+)
+
+// Validate checks a channel entry of type webhook: every setting, and every JSON pointer against
+// the entry's sample payload, which is also run through the same extraction as requests. Every
+// problem is reported, each naming its key as channels[<id>].<key>. config check calls it; New
+// calls it too, so a gateway never starts with a webhook it would refuse to check.
+func Validate(cfg config.Channel) error {
+	_, err := compile(cfg)
+	return err
+}
+
+// Adapter serves one configured webhook channel.
+type Adapter struct {
+	s       *spec
+	recv    channels.Receiver
+	log     *slog.Logger
+	clock   intake.Clock
+	metrics *metrics
+}
+
+var _ channels.Adapter = (*Adapter)(nil)
+
+// New validates the channel's configuration (see Validate) and returns its adapter.
+func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
+	s, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if deps.Receiver == nil {
+		return nil, errors.New("webhook: deps.Receiver is required")
+	}
+	a := &Adapter{s: s, recv: deps.Receiver, log: deps.Logger, clock: deps.Clock}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("channel", cfg.ID)
+	if a.clock == nil {
+		a.clock = intake.SystemClock
+	}
+	if a.metrics, err = newMetrics(deps.Metrics, cfg.ID); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Path is the webhook path of the channel: /hooks/webhook/<id>.
+func (a *Adapter) Path() string { return "/hooks/webhook/" + a.s.id }
+
+// Register adds POST on the channel's path. Only configured ids get routes.
+func (a *Adapter) Register(e *echo.Echo) {
+	e.POST(a.Path(), a.handle)
+}
+
+// handle authenticates a request, extracts the submission, hands it to the Receiver and answers
+// in the configured shape. Every way out writes the answer itself, as plain text for refusals.
+func (a *Adapter) handle(c echo.Context) error {
+	req := c.Request()
+	if req.ContentLength > a.s.maxBody {
+		return a.refuse(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+	}
+	// The body is read before the signature is checked because the signature may cover it; the
+	// size limit bounds what an unauthenticated caller can make us read.
+	body, err := io.ReadAll(io.LimitReader(req.Body, a.s.maxBody+1))
+	if err != nil {
+		return a.refuse(c, http.StatusBadRequest, "read_error", "could not read request body")
+	}
+	if int64(len(body)) > a.s.maxBody {
+		return a.refuse(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+	}
+	if f := a.s.sig.verify(req, body); f != nil {
+		return a.refuse(c, f.status, f.label, f.reason)
+	}
+	// Header and query timestamps are checked before the body is parsed; a pointer needs it.
+	if a.s.ts.src.kind != refPointer {
+		var raw string
+		if a.s.ts.src.kind == refHeader {
+			raw = req.Header.Get(a.s.ts.src.name)
+		} else {
+			raw = req.URL.Query().Get(a.s.ts.src.name)
+		}
+		if status, label, reason := a.checkTime(raw, raw != ""); status != 0 {
+			return a.refuse(c, status, label, reason)
+		}
+	}
+	doc, err := parseJSON(body)
+	if err != nil {
+		return a.refuse(c, http.StatusBadRequest, "malformed_json", err.Error())
+	}
+	if a.s.ts.src.kind == refPointer {
+		v, ok := a.s.ts.ptr.Get(doc)
+		if status, label, reason := a.checkTime(v, ok && v != nil); status != 0 {
+			return a.refuse(c, status, label, reason)
+		}
+	}
+	sub, ferr := a.s.fields.extract(doc, a.s.id, a.s.kind)
+	if ferr != nil {
+		return a.refuse(c, http.StatusBadRequest, "bad_field", ferr.Error())
+	}
+	ctype := req.Header.Get(echo.HeaderContentType)
+	if ctype == "" {
+		ctype = echo.MIMEApplicationJSON
+	}
+	sub.Raw = intake.RawPayload{ContentType: ctype, Body: body}
+	sum := sha256.Sum256(body)
+	sub.PayloadHash = hex.EncodeToString(sum[:])
+	a.metrics.requests.Inc()
+
+	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
+	defer cancel()
+	reply, err := a.recv.Receive(ctx, channels.Message{Submission: *sub})
+	if err != nil {
+		return a.receiverFailed(c, err)
+	}
+	a.log.Debug("webhook request handled", "citizen", logging.PseudoID(citizenID(sub)), "outcome", string(reply.Outcome))
+	out := a.s.reply.render(reply, sub.ExternalID, a.s.id)
+	return c.Blob(a.s.reply.status, a.s.reply.contentType, out)
+}
+
+// checkTime checks the request time against the window; status 0 means it passed.
+func (a *Adapter) checkTime(v any, present bool) (int, string, string) {
+	if !present {
+		return http.StatusBadRequest, "bad_timestamp", "missing timestamp"
+	}
+	t, err := parseTime(v, a.s.ts.format)
+	if err != nil {
+		return http.StatusBadRequest, "bad_timestamp", "invalid timestamp: " + err.Error()
+	}
+	if d := a.clock.Now().Sub(t); d > a.s.ts.window || -d > a.s.ts.window {
+		return http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window"
+	}
+	return 0, "", ""
+}
+
+func citizenID(sub *intake.Submission) string {
+	switch {
+	case sub.Citizen.WeChatOpenID != "":
+		return sub.Citizen.WeChatOpenID
+	case sub.Citizen.WeiboUID != "":
+		return sub.Citizen.WeiboUID
+	case sub.Citizen.Phone != "":
+		return sub.Citizen.Phone
+	}
+	return sub.Metadata[MetadataSenderID]
+}
+
+// receiverFailed answers a Receiver error: store trouble and deadlines are 5xx so the platform
+// retries; input the core refuses is 400, an id reused for a different payload 409.
+func (a *Adapter) receiverFailed(c echo.Context, err error) error {
+	switch {
+	case errors.Is(err, intake.ErrInvalid):
+		var ve *intake.ValidationError
+		reason := "invalid submission"
+		if errors.As(err, &ve) {
+			reason = ve.Error()
+		}
+		return a.refuse(c, http.StatusBadRequest, "invalid_submission", reason)
+	case errors.Is(err, intake.ErrIdempotencyConflict):
+		return a.refuse(c, http.StatusConflict, "id_conflict", "external id already used for a different payload")
+	}
+	a.metrics.failed.Inc()
+	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
+	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		status, reason = http.StatusInternalServerError, "internal error, retry"
+	}
+	a.log.Error("webhook request not acknowledged", "status", status, "error", err.Error())
+	return c.String(status, reason)
+}
+
+func (a *Adapter) refuse(c echo.Context, status int, label, reason string) error {
+	a.metrics.rejected.WithLabelValues(label).Inc()
+	a.log.Info("webhook request refused", "status", status, "reason", label)
+	return c.String(status, reason)
+}
+
+type metrics struct {
+	requests prometheus.Counter
+	rejected *prometheus.CounterVec
+	failed   prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, channelID string) (*metrics, error) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "webhook", Name: "requests_total",
+		Help: "Authenticated, well-formed requests to configured webhook channels.",
+	}, []string{"channel_id"})
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "webhook", Name: "rejected_total",
+		Help: "Webhook requests refused with a 4xx, by reason.",
+	}, []string{"channel_id", "reason"})
+	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "webhook", Name: "failed_total",
+		Help: "Webhook requests answered 5xx (not acknowledged; the platform should retry).",
+	}, []string{"channel_id"})
+	if reg != nil {
+		for _, p := range []**prometheus.CounterVec{&requests, &rejected, &failed} {
+			if err := reg.Register(*p); err != nil {
+				var are prometheus.AlreadyRegisteredError
+				if !errors.As(err, &are) {
+					return nil, err
+				}
+				existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
+				if !ok {
+					return nil, err
+				}
+				*p = existing
+			}
+		}
+	}
+	cur := prometheus.Labels{"channel_id": channelID}
+	return &metrics{
+		requests: requests.With(cur),
+		rejected: rejected.MustCurryWith(cur),
+		failed:   failed.With(cur),
+	}, nil
+}

@@ -1,0 +1,285 @@
+package weibo
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/logging"
+)
+
+// Adapter serves one configured Weibo account.
+type Adapter struct {
+	s       *settings
+	recv    channels.Receiver
+	log     *slog.Logger
+	clock   intake.Clock
+	metrics *metrics
+}
+
+var _ channels.Adapter = (*Adapter)(nil)
+
+// New checks the channel's configuration and returns its adapter. Errors name the key as
+// channels[<id>].<key>.
+func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
+	s, err := parseSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if deps.Receiver == nil {
+		return nil, errors.New("weibo: deps.Receiver is required")
+	}
+	a := &Adapter{s: s, recv: deps.Receiver, log: deps.Logger, clock: deps.Clock}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("channel", cfg.ID)
+	if a.clock == nil {
+		a.clock = intake.SystemClock
+	}
+	if a.metrics, err = newMetrics(deps.Metrics, cfg.ID); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Path is the webhook path of the channel: /hooks/weibo/<id>.
+func (a *Adapter) Path() string { return "/hooks/weibo/" + a.s.id }
+
+// Register adds GET (URL check) and POST (message push) on the channel's path. Only configured
+// ids get routes, so an unknown id is echo's 404.
+func (a *Adapter) Register(e *echo.Echo) {
+	e.GET(a.Path(), a.handleGet)
+	e.POST(a.Path(), a.handlePost)
+}
+
+// handleGet answers the URL check made when the server URL is saved in 开发模式.
+func (a *Adapter) handleGet(c echo.Context) error {
+	if rej := a.authenticate(c); rej != nil {
+		return a.refuse(c, rej)
+	}
+	echostr := c.QueryParam("echostr")
+	if !validEchostr(echostr) {
+		return a.refuse(c, reject(http.StatusBadRequest, "bad_echostr", "missing or invalid echostr"))
+	}
+	return c.String(http.StatusOK, echostr)
+}
+
+// validEchostr bounds what is reflected back: short printable ASCII.
+func validEchostr(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// handlePost authenticates and decodes a push, hands it to the Receiver and writes the passive
+// reply. Every way out writes the answer itself: errors returned to echo would be rendered by the
+// server's problem+json handler, which is not Weibo's format.
+func (a *Adapter) handlePost(c echo.Context) error {
+	if rej := a.authenticate(c); rej != nil {
+		return a.refuse(c, rej)
+	}
+	req := c.Request()
+	if req.ContentLength > MaxBodyBytes {
+		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return a.refuse(c, reject(http.StatusBadRequest, "read_error", "could not read request body"))
+	}
+	if len(body) > MaxBodyBytes {
+		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+	}
+	p, err := ParsePush(body)
+	if err != nil {
+		return a.refuse(c, reject(http.StatusBadRequest, "malformed_json", err.Error()))
+	}
+	ctype := req.Header.Get(echo.HeaderContentType)
+	if ctype == "" {
+		ctype = echo.MIMEApplicationJSON
+	}
+	in, rej := a.s.decode(p, body, ctype)
+	if rej != nil {
+		return a.refuse(c, rej)
+	}
+	label := a.metrics.typeLabel(in.typeLabel)
+	a.metrics.requests.WithLabelValues(label).Inc()
+	if in.unknown {
+		a.metrics.unknown.WithLabelValues(label).Inc()
+		a.log.Debug("weibo push of unknown type acknowledged", "type", label)
+		return c.NoContent(http.StatusOK)
+	}
+	if in.msg == nil && in.ev == nil {
+		return c.NoContent(http.StatusOK)
+	}
+
+	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
+	defer cancel()
+	var reply channels.Reply
+	if in.msg != nil {
+		reply, err = a.recv.Receive(ctx, *in.msg)
+	} else {
+		reply, err = a.recv.Event(ctx, *in.ev)
+	}
+	sender := strconv.FormatInt(in.sender, 10)
+	if err != nil {
+		return a.receiverFailed(c, err, label)
+	}
+	a.log.Debug("weibo push handled", "type", label, "citizen", logging.PseudoID(sender), "outcome", string(reply.Outcome))
+	if reply.Text == "" {
+		// An empty body is Weibo's "received, nothing to say"; it stops the retries.
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, passiveTextReply(a.s.accountUIDStr, sender, reply.Text))
+}
+
+// authenticate checks signature, timestamp and nonce, present on every GET and POST.
+func (a *Adapter) authenticate(c echo.Context) *rejection {
+	sig, ts, nonce := c.QueryParam("signature"), c.QueryParam("timestamp"), c.QueryParam("nonce")
+	switch {
+	case sig == "":
+		return reject(http.StatusForbidden, "missing_signature", "missing signature")
+	case ts == "":
+		return reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
+	case nonce == "":
+		return reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
+	}
+	ms, ok := parseMillis(ts)
+	if !ok {
+		return reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp (want milliseconds since 1970)")
+	}
+	if !VerifySignature(sig, a.s.appSecret, ts, nonce) {
+		return reject(http.StatusForbidden, "bad_signature", "invalid signature")
+	}
+	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
+	// The signature does not cover the body, so this window is all that bounds a replay.
+	d := a.clock.Now().UnixMilli() - ms
+	if w := a.s.timestampWindow.Milliseconds(); d > w || -d > w {
+		return reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
+	}
+	return nil
+}
+
+// receiverFailed answers a Receiver error. Nothing was acknowledged, so store trouble and
+// deadlines are 5xx and Weibo retries; input the core refuses as invalid is 400, and an id reused
+// for a different body is 409 — retrying those would fail the same way.
+func (a *Adapter) receiverFailed(c echo.Context, err error, label string) error {
+	switch {
+	case errors.Is(err, intake.ErrInvalid):
+		var ve *intake.ValidationError
+		reason := "invalid submission"
+		if errors.As(err, &ve) {
+			reason = ve.Error()
+		}
+		return a.refuse(c, reject(http.StatusBadRequest, "invalid_submission", reason))
+	case errors.Is(err, intake.ErrIdempotencyConflict):
+		// The error's own text names the external id, which holds the citizen's uid.
+		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "push already received with a different body"))
+	}
+	a.metrics.failed.Inc()
+	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
+	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		status, reason = http.StatusInternalServerError, "internal error, retry"
+	}
+	a.log.Error("weibo push not acknowledged", "type", label, "status", status, "error", err.Error())
+	return c.String(status, reason)
+}
+
+func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
+	a.metrics.rejected.WithLabelValues(rej.label).Inc()
+	a.log.Info("weibo request refused", "status", rej.status, "reason", rej.label)
+	return c.String(rej.status, rej.reason)
+}
+
+// metrics are one adapter's counters. The vectors are shared by every Weibo channel on a
+// registry; each adapter curries its channel_id.
+type metrics struct {
+	requests *prometheus.CounterVec // by type
+	unknown  *prometheus.CounterVec // by type
+	rejected *prometheus.CounterVec // by reason
+	failed   prometheus.Counter
+
+	mu     sync.Mutex
+	labels map[string]struct{}
+}
+
+// maxTypeLabels bounds the type label values of one channel: the type comes from the request.
+const maxTypeLabels = 40
+
+var labelUnsafe = regexp.MustCompile(`[^A-Za-z0-9_:]`)
+
+func (m *metrics) typeLabel(t string) string {
+	t = labelUnsafe.ReplaceAllString(t, "_")
+	if len(t) > 40 {
+		t = t[:40]
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.labels[t]; ok {
+		return t
+	}
+	if len(m.labels) >= maxTypeLabels {
+		return "other"
+	}
+	m.labels[t] = struct{}{}
+	return t
+}
+
+func newMetrics(reg prometheus.Registerer, channelID string) (*metrics, error) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "weibo", Name: "requests_total",
+		Help: "Authenticated Weibo pushes, by channel and type (event:<subtype> for events).",
+	}, []string{"channel_id", "type"})
+	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "weibo", Name: "unknown_total",
+		Help: "Weibo pushes of a type or event subtype this gateway does not handle, acknowledged with an empty body.",
+	}, []string{"channel_id", "type"})
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "weibo", Name: "rejected_total",
+		Help: "Weibo requests refused with a 4xx, by reason.",
+	}, []string{"channel_id", "reason"})
+	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "weibo", Name: "failed_total",
+		Help: "Weibo pushes answered 5xx (not acknowledged; Weibo retries).",
+	}, []string{"channel_id"})
+	if reg != nil {
+		for _, p := range []**prometheus.CounterVec{&requests, &unknown, &rejected, &failed} {
+			if err := reg.Register(*p); err != nil {
+				var are prometheus.AlreadyRegisteredError
+				if !errors.As(err, &are) {
+					return nil, err
+				}
+				existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
+				if !ok {
+					return nil, err
+				}
+				*p = existing
+			}
+		}
+	}
+	cur := prometheus.Labels{"channel_id": channelID}
+	return &metrics{
+		requests: requests.MustCurryWith(cur),
+		unknown:  unknown.MustCurryWith(cur),
+		rejected: rejected.MustCurryWith(cur),
+		failed:   failed.With(cur),
+		labels:   map[string]struct{}{},
+	}, nil
+}
