@@ -8,7 +8,9 @@
 #
 # Maximum throughput: wrk, closed loop, CONNECTIONS connections for DURATION seconds.
 # Latency: vegeta, open loop at a constant RATE requests/s for DURATION seconds (p50/p99).
-# Generator and gateway share the machine: compare figures from the same run.
+# Generator and gateway share the machine: compare figures from the same run. No case system is
+# configured, so the figures are the intake path alone (forwarding is measured by
+# scripts/bench-forward.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +58,6 @@ server: { listen: "127.0.0.1:$PORT", request_timeout: 10s }
 database: { url: "$dburl", sqlite_path: "$WORK/$store.db" }
 log: { level: info, format: json }
 api_keys: [{ name: bench, sha256: "$KEY_SHA", scopes: [submit, read] }]
-case_systems: [{ name: default, url: "http://127.0.0.1:9/cases", secret: bench }]
 YAML
   "$WORK/intake-gateway" serve --config "$WORK/$store.yaml" > "$WORK/$store.log" 2>&1 &
   local pid=$!
