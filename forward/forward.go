@@ -132,7 +132,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 	if !ok {
 		return giveUp(fmt.Sprintf("case system %q is not configured", d.Target))
 	}
-	if d.Event != intake.EventCaseCreated {
+	if !intake.IsFirstEvent(d.Event) {
 		earlier, err := w.store.EarlierPending(ctx, *d)
 		if err != nil {
 			return err
@@ -263,11 +263,11 @@ func Sign(secret string, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// IdempotencyKey is what the case system deduplicates on: the case id for case.created (DESIGN
-// §8), and the case id with the delivery id for every later event, so that an update is never
-// mistaken for a repeat of the creation.
+// IdempotencyKey is what the case system deduplicates on: the case id for the event that opens
+// the case (case.created, or case.duplicate; DESIGN §8), and the case id with the delivery id for
+// every later event, so that an update is never mistaken for a repeat of the creation.
 func IdempotencyKey(d intake.Delivery) string {
-	if d.Event == intake.EventCaseCreated {
+	if intake.IsFirstEvent(d.Event) {
 		return d.CaseID
 	}
 	return d.CaseID + ":" + d.ID

@@ -17,6 +17,9 @@ type Metrics struct {
 	Duplicates   *prometheus.CounterVec
 	BatchSize    prometheus.Histogram
 	CommitTime   *prometheus.HistogramVec
+	Forwarded    *prometheus.CounterVec
+	ForwardTime  *prometheus.HistogramVec
+	BreakerState *prometheus.GaugeVec
 }
 
 // New registers the collectors on reg.
@@ -41,7 +44,20 @@ func New(reg prometheus.Registerer) *Metrics {
 		Help:    "Duration of group-commit transactions, by outcome.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	}, []string{"outcome"})
-	reg.MustRegister(m.CasesCreated, m.Duplicates, m.BatchSize, m.CommitTime)
+	m.Forwarded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "forward", Name: "attempts_total",
+		Help: "Delivery attempts to case systems, by target and outcome (delivered, retry, rejected, error).",
+	}, []string{"target", "outcome"})
+	m.ForwardTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "intake", Subsystem: "forward", Name: "request_seconds",
+		Help:    "Duration of delivery requests to case systems.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+	}, []string{"target"})
+	m.BreakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "intake", Subsystem: "forward", Name: "breaker_open",
+		Help: "1 while a case system counts as down and deliveries to it wait.",
+	}, []string{"target"})
+	reg.MustRegister(m.CasesCreated, m.Duplicates, m.BatchSize, m.CommitTime, m.Forwarded, m.ForwardTime, m.BreakerState)
 	return m
 }
 
@@ -62,3 +78,18 @@ func (m *Metrics) CaseCreated(c *intake.Case) {
 
 // CaseReplayed counts a retry answered with an existing case.
 func (m *Metrics) CaseReplayed(c *intake.Case) { m.Duplicates.WithLabelValues(string(c.Channel)).Inc() }
+
+// Attempted records one delivery attempt (forward.Observer).
+func (m *Metrics) Attempted(target, outcome string, took time.Duration) {
+	m.Forwarded.WithLabelValues(target, outcome).Inc()
+	m.ForwardTime.WithLabelValues(target).Observe(took.Seconds())
+}
+
+// BreakerOpen records a case system going down or coming back (forward.Observer).
+func (m *Metrics) BreakerOpen(target string, open bool) {
+	v := 0.0
+	if open {
+		v = 1
+	}
+	m.BreakerState.WithLabelValues(target).Set(v)
+}
