@@ -18,6 +18,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 )
@@ -176,7 +177,7 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	}
 	c.CaseNo = ""
 
-	nc := intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash}
+	nc := intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash, Fetch: media.ToFetch(c.Channel, c.Attachments)}
 	if s.opts.Route != nil {
 		nc.ForwardTo = s.opts.Route(&c)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -42,6 +43,7 @@ type env struct {
 	url   string
 	store intake.Store
 	db    *sqlite.Store
+	blobs media.DirStore
 }
 
 func limits() config.Limits {
@@ -69,9 +71,10 @@ func serverOn(t *testing.T, st intake.Store) *env {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
+	blobs := media.DirStore{Dir: t.TempDir()}
 	svc := accept.New(st, nil, accept.Options{MaxTextChars: 100, MaxFutureSkew: 5 * time.Minute}, m)
 	e, err := api.New(api.Deps{
-		Store: st, Submitter: svc, Limits: limits(), Registry: reg,
+		Store: st, Submitter: svc, Limits: limits(), Registry: reg, Attachments: blobs,
 		Server: config.Server{RequestTimeout: 3 * time.Second},
 		APIKeys: []config.APIKey{
 			{Name: "crm", SHA256: sha(submitKey), Scopes: []string{"submit", "read"}},
@@ -85,7 +88,7 @@ func serverOn(t *testing.T, st intake.Store) *env {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st}
+	return &env{t: t, url: srv.URL, store: st, blobs: blobs}
 }
 
 type resp struct {
@@ -144,7 +147,7 @@ func (e *env) countCases() int {
 func (e *env) countJobs() int {
 	e.t.Helper()
 	var n int
-	if err := e.db.DB().QueryRow(`SELECT count(*) FROM river_job`).Scan(&n); err != nil {
+	if err := e.db.DB().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'forward_case'`).Scan(&n); err != nil {
 		e.t.Fatal(err)
 	}
 	return n
@@ -198,6 +201,12 @@ func TestSubmitReadBackAndReplay(t *testing.T) {
 	}
 	if n := e.countJobs(); n != 1 {
 		t.Fatalf("%d jobs queued, want 1", n)
+	}
+	// The photo the operator attached to a phone case is fetched into the gateway by a job.
+	var fetches int
+	_ = e.db.DB().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'fetch_media'`).Scan(&fetches)
+	if fetches != 1 {
+		t.Fatalf("%d fetch jobs, want 1", fetches)
 	}
 
 	// A retry with the key and an equivalent body (other key order, spacing) replays.
@@ -557,4 +566,25 @@ func (downStore) CreateCase(context.Context, intake.NewCase) (intake.CreateResul
 }
 func (downStore) Ready(context.Context) error {
 	return fmt.Errorf("%w: connection refused", intake.ErrUnavailable)
+}
+
+func TestAttachments(t *testing.T) {
+	e := newEnv(t)
+	id := "0192f0c4-0000-7000-8000-000000000001"
+	if err := e.blobs.Put(context.Background(), id, media.Blob{Body: []byte("\xff\xd8img"), ContentType: "image/jpeg"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("GET", "/v1/attachments/"+id, readKey, "", nil, nil)
+	if r.status != 200 || r.header.Get("Content-Type") != "image/jpeg" || string(r.body) != "\xff\xd8img" || r.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("%d %v %q", r.status, r.header, r.body)
+	}
+	if r := e.do("GET", "/v1/attachments/0192f0c4-0000-7000-8000-000000000002", readKey, "", nil, nil); r.status != 404 {
+		t.Fatalf("unknown: %d", r.status)
+	}
+	if r := e.do("GET", "/v1/attachments/..%2F..%2Fetc", readKey, "", nil, nil); r.status != 404 {
+		t.Fatalf("traversal: %d", r.status)
+	}
+	if r := e.do("GET", "/v1/attachments/"+id, "", "", nil, nil); r.status != 401 {
+		t.Fatalf("no key: %d", r.status)
+	}
 }

@@ -19,6 +19,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/media"
 )
 
 //go:embed openapi.yaml
@@ -39,7 +40,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Notifier, when set, tells citizens about case events reported with notify.
 	Notifier Notifier
-	Clock    intake.Clock
+	// Attachments serves fetched media at /v1/attachments/{id}; nil leaves the route out.
+	Attachments media.Store
+	Clock       intake.Clock
 }
 
 // Server implements the generated StrictServerInterface.
@@ -107,6 +110,9 @@ func New(deps Deps) (*echo.Echo, error) {
 			"retryDelivery":         {auth, RequireScope(ScopeAdmin)},
 		},
 	})
+	if deps.Attachments != nil {
+		e.GET("/v1/attachments/:id", AttachmentHandler(deps.Attachments), auth, RequireScope(ScopeRead))
+	}
 	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: deps.Registry}))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
 	docs, err := renderDocs(specYAML)

@@ -57,7 +57,9 @@ type Server struct {
 type Database struct {
 	URL        string `koanf:"url" validate:"omitempty,startswith=postgres://|startswith=postgresql://"`
 	SQLitePath string `koanf:"sqlite_path" validate:"required_without=URL"`
-	MaxConns   int32  `koanf:"max_conns" validate:"gte=0"`
+	// AttachmentsDir holds the media fetched from the platforms (photos, voice, recordings).
+	AttachmentsDir string `koanf:"attachments_dir" validate:"required"`
+	MaxConns       int32  `koanf:"max_conns" validate:"gte=0"`
 	// Writers and MaxBatch tune group commit (see store/groupcommit).
 	Writers  int `koanf:"writers" validate:"gte=0,lte=64"`
 	MaxBatch int `koanf:"max_batch" validate:"gte=0,lte=1000"`
@@ -236,6 +238,7 @@ func Defaults() map[string]any {
 		"server.request_timeout":               "4s",
 		"database.url":                         "",
 		"database.sqlite_path":                 "data/intake.db",
+		"database.attachments_dir":             "data/attachments",
 		"case_no.prefix":                       "WH",
 		"case_no.timezone":                     "Asia/Shanghai",
 		"limits.max_body_bytes":                1 << 20,

@@ -32,6 +32,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
@@ -150,6 +151,7 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 			res, err := r.store.AddSupplement(ctx, open.ID, intake.Supplement{
 				ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, Text: normalize.CleanText(sub.Text),
 				Attachments: sub.Attachments, Location: sub.Location, ReceivedAt: now, Raw: sub.Raw,
+				Fetch: media.ToFetch(sub.Channel, sub.Attachments),
 			})
 			if err != nil {
 				return channels.Reply{}, err

@@ -17,6 +17,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 )
 
@@ -113,44 +114,49 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 	return conversation.New(st, sub, texts, opts)
 }
 
-// senders builds, for each channel that can message citizens, the notifier's sender, and picks
-// the SMS channel (notifications.sms_channel, else the first twilio channel).
-func senders(cfg *config.Config, st intake.Store) (map[string]notify.Route, string, error) {
+// platformClients builds, for each channel, the clients of its platform's API: the notifier's
+// sender and the media fetcher. It also picks the SMS channel (notifications.sms_channel, else
+// the first twilio channel).
+func platformClients(cfg *config.Config, st intake.Store) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
 	routes := map[string]notify.Route{}
+	fetchers := map[string]media.Fetcher{}
 	sms := cfg.Notifications.SMSChannel
 	for _, ch := range cfg.Channels {
 		switch ch.Type {
 		case "wechat":
 			client, err := wechat.NewClient(ch, wechat.StoreTokens{Tokens: st}, nil)
 			if err != nil {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			sender, err := wechat.NewSender(ch, client)
 			if err != nil {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeChat, Sender: sender}
+			fetchers[ch.ID] = wechat.MediaFetcher(client)
 		case "twilio":
 			sender, err := twilio.NewSender(ch, cfg.Server)
 			if err != nil {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelSMS, Sender: twilio.NotifySender{Sender: sender}}
+			fetchers[ch.ID] = twilio.MediaFetcher(ch, nil)
 			if sms == "" {
 				sms = ch.ID
 			}
 		case "weibo":
 			client, err := weibo.NewClient(ch, nil)
 			if err != nil {
-				return nil, "", err
+				return nil, "", nil, err
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeibo, Sender: weibo.Sender{Client: client}}
+			fetchers[ch.ID] = weibo.MediaFetcher(client)
 		}
 	}
 	if sms != "" {
-		if _, ok := routes[sms]; !ok {
-			return nil, "", fmt.Errorf("notifications.sms_channel: %q is not a twilio channel", sms)
+		if r, ok := routes[sms]; !ok || r.Kind != intake.ChannelSMS {
+			return nil, "", nil, fmt.Errorf("notifications.sms_channel: %q is not a twilio channel", sms)
 		}
 	}
-	return routes, sms, nil
+	return routes, sms, fetchers, nil
 }

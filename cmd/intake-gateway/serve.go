@@ -30,8 +30,10 @@ import (
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/notify"
+	"github.com/hotline12345/intake-gateway/store"
 )
 
 func serveCommand() *cobra.Command {
@@ -156,10 +158,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	// store (and the notifier its senders) once it is open.
 	fw := forward.NewWorker(cfg.Forwarding, cfg.CaseSystems, nil, nil, logger, m)
 	notifier := notify.New(nil, func() *replies.Replies { return a.receiver.Texts() }, cfg.Notifications, nil, "", cfg.CaseNo.Location(), logger)
+	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
+	fetch := media.NewWorker(blobs, store.NewID, logger)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, fw)
 	river.AddWorker(workers, notify.NewWorker(notifier))
-	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}}
+	river.AddWorker(workers, fetch)
+	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}, jobs.QueueMedia: {MaxWorkers: 10}}
 	if len(cfg.CaseSystems) > 0 {
 		queues[jobs.QueueForward] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
 	}
@@ -188,6 +193,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	fw.SetStore(st)
 	notifier.SetStore(st)
+	fetch.SetCaseStore(st)
 
 	rules, err := loadRules(cfg)
 	if err != nil {
@@ -208,15 +214,16 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	chDeps.Receiver = receiver
 	a.receiver = receiver
-	routes, smsChannel, err := senders(cfg, st)
+	routes, smsChannel, fetchers, err := platformClients(cfg, st)
 	if err != nil {
 		return fail(err)
 	}
 	notifier.SetRoutes(routes, smsChannel)
+	fetch.SetFetchers(fetchers)
 
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
-		Logger: logger, Registry: a.registry, Notifier: notifier,
+		Logger: logger, Registry: a.registry, Notifier: notifier, Attachments: blobs,
 	})
 	if err != nil {
 		return fail(err)
