@@ -104,6 +104,14 @@ type Forwarding interface {
 	// RetryDelivery puts a dead delivery back in the queue with a fresh job, in one transaction.
 	// ErrNotFound when it does not exist, ErrInvalid when it is not dead.
 	RetryDelivery(ctx context.Context, id string) (*Delivery, error)
+	// OldestQueued returns the oldest queued delivery to target (the one to probe a case system
+	// with), or nil when none waits.
+	OldestQueued(ctx context.Context, target string) (*Delivery, error)
+	// PauseForwarding and ResumeForwarding stop and restart the delivery jobs to target in
+	// every process sharing the store; ForwardingPaused reports which it is.
+	PauseForwarding(ctx context.Context, target string) error
+	ResumeForwarding(ctx context.Context, target string) error
+	ForwardingPaused(ctx context.Context, target string) (bool, error)
 }
 
 // DeliveryOutcome is the result of working a delivery once.

@@ -165,7 +165,8 @@ type APIKey struct {
 
 // CaseSystem is a target the gateway forwards cases to.
 type CaseSystem struct {
-	Name   string `koanf:"name" validate:"required,max=64"`
+	// Name: lower-case letters and digits, joined by - or _ (it names the system's job queue).
+	Name   string `koanf:"name" validate:"required,max=50,queuename"`
 	URL    string `koanf:"url" validate:"required,url"`
 	Secret string `koanf:"secret" validate:"required"`
 	// MaxRate caps deliveries per second to this system (0: no cap), so a backlog is caught up

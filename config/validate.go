@@ -12,6 +12,7 @@ import (
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
+	_ = v.RegisterValidation("queuename", func(fl validator.FieldLevel) bool { return queueName.MatchString(fl.Field().String()) })
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
 		if name == "" || name == "-" {
@@ -23,6 +24,9 @@ func newValidator() *validator.Validate {
 }
 
 var indexInPath = regexp.MustCompile(`\.(\w+)\[(\d+)\]`)
+
+// queueName is what the job queue accepts in a queue name.
+var queueName = regexp.MustCompile(`^[a-z0-9]+(?:[_-][a-z0-9]+)*$`)
 
 // Validate checks cfg and returns every problem, each naming its key as it is written in the file
 // (channels[0].app_id) and what is wrong with it.
@@ -67,6 +71,8 @@ func describe(fe validator.FieldError) string {
 		return fmt.Sprintf("must be %s %s, got %v", map[string]string{"gt": ">", "gte": "≥", "lte": "≤", "max": "at most", "min": "at least"}[fe.Tag()], fe.Param(), fe.Value())
 	case "alphanum":
 		return "must contain only letters and digits"
+	case "queuename":
+		return "must be lower-case letters and digits, joined by - or _"
 	case "excludesall":
 		return "must not contain '/', ':' or spaces"
 	}

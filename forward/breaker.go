@@ -1,79 +1,72 @@
 package forward
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
-// Breaker decides whether a case system is worth calling. Closed, every delivery goes through.
-// After threshold consecutive failures it opens for a while (doubling each time up to a
-// maximum); while open, deliveries wait instead of spending attempts. When the wait is over one
-// delivery is let through as a probe: success closes the breaker, failure opens it again.
+// Breaker decides whether a case system counts as down: after threshold consecutive failures it
+// opens, and it stays open until a probe gets through (Success). While it is open the worker
+// pauses the system's queue and probes it; see Worker.probe.
 type Breaker struct {
 	mu        sync.Mutex
 	threshold int
-	min, max  time.Duration
 	failures  int
-	openFor   time.Duration
-	openUntil time.Time
+	open      bool
 	probing   bool
 }
 
 // NewBreaker returns a closed breaker.
-func NewBreaker(threshold int, minOpen, maxOpen time.Duration) *Breaker {
+func NewBreaker(threshold int) *Breaker {
 	if threshold < 1 {
 		threshold = 1
 	}
-	return &Breaker{threshold: threshold, min: minOpen, max: maxOpen, openFor: minOpen}
-}
-
-// Allow reports whether a delivery may be sent now, and otherwise how long to wait.
-func (b *Breaker) Allow(now time.Time) (bool, time.Duration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.openUntil.IsZero() {
-		return true, 0
-	}
-	if now.Before(b.openUntil) {
-		return false, b.openUntil.Sub(now)
-	}
-	if b.probing {
-		return false, b.min
-	}
-	b.probing = true
-	return true, 0
+	return &Breaker{threshold: threshold}
 }
 
 // Success closes the breaker.
 func (b *Breaker) Success() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.failures, b.openUntil, b.probing, b.openFor = 0, time.Time{}, false, b.min
+	b.failures, b.open, b.probing = 0, false, false
 }
 
-// Failure counts a failure; at the threshold, or when the probe fails, the breaker opens.
-func (b *Breaker) Failure(now time.Time) {
+// Failure counts a failure and reports whether it opened the breaker.
+func (b *Breaker) Failure() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failures++
-	if !b.probing && b.failures < b.threshold {
-		return
+	if b.open {
+		return false
 	}
-	b.openUntil = now.Add(b.openFor)
-	b.openFor = min(b.openFor*2, b.max)
-	b.probing = false
+	if b.failures >= b.threshold {
+		b.open = true
+		return true
+	}
+	return false
 }
 
-// Release gives back a probe that was not used (the delivery stopped before sending).
-func (b *Breaker) Release() {
+// Trip opens the breaker (the queue was found paused by another process).
+func (b *Breaker) Trip() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.probing = false
+	b.open = true
 }
 
-// IsOpen reports whether deliveries are being held back.
+// Probe lets one request through an open breaker: the prober's.
+func (b *Breaker) Probe() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = true
+}
+
+// IsOpen reports whether deliveries are held back (a probe in flight is let through).
 func (b *Breaker) IsOpen() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return !b.openUntil.IsZero()
+	return b.open && !b.probing
+}
+
+// EndProbe ends the probe's pass.
+func (b *Breaker) EndProbe() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = false
 }

@@ -7,8 +7,9 @@
 // is dead after max_attempts tries or max_age, and a dead delivery stays listed until an operator
 // replays it. Events of one case reach its case system in order: a later event waits for the
 // earlier ones. When a case system keeps failing it counts as down (a circuit breaker per case
-// system): deliveries wait without spending attempts while one probe at a time tests whether it
-// is back, and a rate limit spreads the catch-up.
+// system): its job queue is paused for every replica, so deliveries wait without spending
+// attempts, while one probe at a time (its oldest waiting delivery, with growing pauses) tests
+// whether it is back; then the queue resumes and a rate limit spreads the catch-up.
 package forward
 
 import (
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -54,6 +56,7 @@ type target struct {
 	cfg     config.CaseSystem
 	breaker *Breaker
 	limit   *rate.Limiter
+	probing bool // guarded by Worker.mu
 }
 
 // Worker is the forward_case River worker.
@@ -66,6 +69,9 @@ type Worker struct {
 	clock    intake.Clock
 	log      *slog.Logger
 	observer Observer
+
+	mu     sync.Mutex
+	runCtx context.Context
 }
 
 // OrderWait is how long a delivery waits before checking again whether the earlier events of
@@ -93,7 +99,7 @@ func NewWorker(cfg config.Forwarding, systems []config.CaseSystem, client *http.
 		if cs.MaxRate > 0 {
 			lim = rate.NewLimiter(rate.Limit(cs.MaxRate), max(1, int(cs.MaxRate/10)))
 		}
-		w.targets[cs.Name] = &target{cfg: cs, breaker: NewBreaker(cfg.BreakerThreshold, cfg.BreakerMin, cfg.BreakerMax), limit: lim}
+		w.targets[cs.Name] = &target{cfg: cs, breaker: NewBreaker(cfg.BreakerThreshold), limit: lim}
 	}
 	return w
 }
@@ -106,23 +112,44 @@ func (w *Worker) Timeout(*river.Job[jobs.ForwardCase]) time.Duration {
 	return w.cfg.Timeout + 30*time.Second
 }
 
+// step is what became of one try at a delivery.
+type step int
+
+const (
+	stepSettled step = iota // delivered, dead, or nothing to do
+	stepRetry               // failed; try again after backoff
+	stepWait                // not tried: an earlier event first, or the case system is down
+)
+
 // Work delivers one event of one case.
 func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) error {
-	args := job.Args
-	d, err := w.store.GetDelivery(ctx, args.DeliveryID)
+	d, err := w.store.GetDelivery(ctx, job.Args.DeliveryID)
 	if errors.Is(err, intake.ErrNotFound) {
-		w.log.WarnContext(ctx, "forward job for a delivery that does not exist", "delivery_id", args.DeliveryID)
+		w.log.WarnContext(ctx, "forward job for a delivery that does not exist", "delivery_id", job.Args.DeliveryID)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	st, delay, err := w.attempt(ctx, d)
+	if err != nil {
+		return err
+	}
+	switch st {
+	case stepRetry, stepWait:
+		return river.JobSnooze(delay)
+	}
+	return nil
+}
+
+// attempt tries a delivery once, records the outcome, and says when to try again.
+func (w *Worker) attempt(ctx context.Context, d *intake.Delivery) (step, time.Duration, error) {
 	if d.State == intake.DeliveryDelivered || d.State == intake.DeliveryDead {
-		return nil // a duplicate job; the delivery is settled
+		return stepSettled, 0, nil // a duplicate job; the delivery is settled
 	}
 	now := w.clock.Now()
-	giveUp := func(reason string) error {
-		return w.store.RecordOutcome(ctx, intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event,
+	giveUp := func(reason string) (step, time.Duration, error) {
+		return stepSettled, 0, w.store.RecordOutcome(ctx, intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event,
 			At: now, Error: reason, State: intake.DeliveryDead})
 	}
 	if now.Sub(d.CreatedAt) > w.cfg.MaxAge {
@@ -135,32 +162,31 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 	if !intake.IsFirstEvent(d.Event) {
 		earlier, err := w.store.EarlierPending(ctx, *d)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		if earlier != nil {
 			if earlier.State == intake.DeliveryDead {
 				return giveUp("an earlier event of this case (" + earlier.Event + ", delivery " + earlier.ID + ") is dead; replay it first")
 			}
-			return river.JobSnooze(OrderWait)
+			return stepWait, OrderWait, nil
 		}
 	}
-	if ok, wait := t.breaker.Allow(now); !ok {
-		// The case system is down: wait without spending an attempt, spread out so that the
-		// queue does not return all at once.
-		return river.JobSnooze(wait + rand.N(wait+time.Second))
+	if t.breaker.IsOpen() {
+		// The case system is down and its queue paused; this job was already running. It comes
+		// back as soon as the queue resumes, without spending an attempt.
+		w.probeLater(d.Target, t)
+		return stepWait, time.Second, nil
 	}
 	if err := t.limit.Wait(ctx); err != nil {
-		t.breaker.Release()
-		return river.JobSnooze(time.Second)
+		return stepWait, time.Second, nil
 	}
 	c, err := w.store.GetCase(ctx, d.CaseID)
 	if err != nil {
-		t.breaker.Release()
-		return err
+		return 0, 0, err
 	}
 	attempt := d.Attempts + 1
 	res := w.send(ctx, t.cfg, *d, c)
-	w.settle(t, d.Target, res)
+	opened := w.settle(t, d.Target, res)
 	o := intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Attempt: attempt, At: w.clock.Now(),
 		StatusCode: res.status, Error: res.errText(), Duration: res.took, CaseRef: res.caseRef}
 	switch {
@@ -175,35 +201,140 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 		o.State = intake.DeliveryQueued
 	}
 	if err := w.store.RecordOutcome(ctx, o); err != nil {
-		return err
+		return 0, 0, err
 	}
-	if o.State == intake.DeliveryQueued {
-		return river.JobSnooze(w.backoff(attempt, res.retryAfter))
+	if opened {
+		w.probeLater(d.Target, t)
 	}
-	if o.State == intake.DeliveryDead {
+	switch o.State {
+	case intake.DeliveryQueued:
+		if t.breaker.IsOpen() {
+			return stepRetry, time.Second, nil // back as soon as the queue resumes
+		}
+		return stepRetry, w.backoff(attempt, res.retryAfter), nil
+	case intake.DeliveryDead:
 		w.log.WarnContext(ctx, "delivery dead", "delivery_id", d.ID, "case_id", d.CaseID, "event", d.Event, "target", d.Target, "error", o.Error)
 	}
-	return nil
+	return stepSettled, 0, nil
 }
 
-// settle feeds a result to the breaker. Only failures that say the case system is unwell (5xx,
-// timeouts, refused connections) count; a 4xx is about the one request.
-func (w *Worker) settle(t *target, name string, res result) {
-	wasOpen := t.breaker.IsOpen()
+// settle feeds a result to the breaker and reports whether it just opened. Only failures that
+// say the case system is unwell (5xx, timeouts, refused connections) count; a 4xx is about the
+// one request.
+func (w *Worker) settle(t *target, name string, res result) bool {
+	opened := false
 	switch {
 	case res.ok() || (res.status >= 400 && res.status < 500 && res.status != 408 && res.status != 429):
 		t.breaker.Success()
 	case res.status == 429:
-		t.breaker.Release()
 	default:
-		t.breaker.Failure(w.clock.Now())
+		opened = t.breaker.Failure()
 	}
 	if w.observer != nil {
 		w.observer.Attempted(name, res.outcome(), res.took)
-		if open := t.breaker.IsOpen(); open != wasOpen {
-			w.observer.BreakerOpen(name, open)
+		if opened {
+			w.observer.BreakerOpen(name, true)
 		}
 	}
+	return opened
+}
+
+// Run watches the case systems until ctx ends: a queue found paused without a probe in this
+// process (its prober died with another replica) gets one here.
+func (w *Worker) Run(ctx context.Context) {
+	w.mu.Lock()
+	w.runCtx = ctx
+	w.mu.Unlock()
+	tick := time.NewTicker(w.cfg.BreakerMin)
+	defer tick.Stop()
+	for {
+		for name, t := range w.targets {
+			paused, err := w.store.ForwardingPaused(ctx, name)
+			if err == nil && paused {
+				t.breaker.Trip()
+				w.probeLater(name, t)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// probeLater makes sure deliveries to a case system that is down are paused everywhere and that
+// this process probes it until it is back.
+func (w *Worker) probeLater(name string, t *target) {
+	w.mu.Lock()
+	ctx := w.runCtx
+	if t.probing || ctx == nil {
+		w.mu.Unlock()
+		return
+	}
+	t.probing = true
+	w.mu.Unlock()
+	go w.probe(ctx, name, t)
+}
+
+// probe pauses the case system's queue, then tries its oldest waiting delivery, one at a time,
+// with growing pauses in between, until one gets an answer; then it resumes the queue, and the
+// backlog flows again (at the configured rate).
+func (w *Worker) probe(ctx context.Context, name string, t *target) {
+	defer func() {
+		w.mu.Lock()
+		t.probing = false
+		w.mu.Unlock()
+	}()
+	if err := w.store.PauseForwarding(ctx, name); err != nil {
+		w.log.ErrorContext(ctx, "could not pause forwarding", "target", name, "error", err.Error())
+	}
+	w.log.WarnContext(ctx, "case system is down; deliveries paused while probing", "target", name)
+	wait := w.cfg.BreakerMin
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		up, err := w.probeOnce(ctx, name, t)
+		if err != nil {
+			w.log.WarnContext(ctx, "probe failed", "target", name, "error", err.Error())
+		}
+		if up {
+			t.breaker.Success()
+			if err := w.store.ResumeForwarding(ctx, name); err != nil {
+				w.log.ErrorContext(ctx, "could not resume forwarding", "target", name, "error", err.Error())
+				continue
+			}
+			if w.observer != nil {
+				w.observer.BreakerOpen(name, false)
+			}
+			w.log.InfoContext(ctx, "case system is back; deliveries resumed", "target", name)
+			return
+		}
+		wait = min(wait*2, w.cfg.BreakerMax)
+	}
+}
+
+// probeOnce sends the oldest waiting delivery; up is true when the case system answered it
+// (delivered, or refused it for a reason of its own), or when nothing waits.
+func (w *Worker) probeOnce(ctx context.Context, name string, t *target) (bool, error) {
+	d, err := w.store.OldestQueued(ctx, name)
+	if err != nil || d == nil {
+		return err == nil, err
+	}
+	t.breaker.Probe()
+	defer t.breaker.EndProbe()
+	st, _, err := w.attempt(ctx, d)
+	if err != nil || st == stepWait {
+		return false, err
+	}
+	after, err := w.store.GetDelivery(ctx, d.ID)
+	if err != nil {
+		return false, err
+	}
+	return after.State != intake.DeliveryQueued, nil
 }
 
 // backoff is exponential from retry_min, capped at retry_max, with full jitter, and never

@@ -139,7 +139,7 @@ func riverConfig(w *forward.Worker) *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
 	return &river.Config{
-		Workers: workers, Queues: map[string]river.QueueConfig{jobs.QueueForward: {MaxWorkers: 20}},
+		Workers: workers, Queues: map[string]river.QueueConfig{jobs.ForwardQueue("default"): {MaxWorkers: 20}},
 		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
 	}
@@ -157,6 +157,9 @@ func (h harness) start(cs *caseSystem, cfg config.Forwarding, reopen bool) (work
 	if err := st.StartWorkers(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.t.Cleanup(cancel)
+	go w.Run(ctx)
 	return st, w
 }
 
@@ -369,14 +372,15 @@ func TestADownCaseSystemIsProbedNotHammered(t *testing.T) {
 	for i := range 40 {
 		ids = append(ids, create(t, st, fmt.Sprintf("b%d", i)).Deliveries[0].ID)
 	}
-	// The first wave (at most one request per worker) fails and opens the breaker; from then on
-	// only one probe per open period (200 ms, doubling to 400 ms) reaches the case system, where
-	// without the breaker each of 40 deliveries would retry every 20-100 ms.
+	// The first wave (at most one request per worker, and the first probe) fails and opens the
+	// breaker, which pauses the queue; from then on only one probe per pause (200 ms, doubling to
+	// 400 ms) reaches the case system, where without the breaker each of 40 deliveries would
+	// retry every 20-100 ms.
 	time.Sleep(500 * time.Millisecond)
 	firstWave := cs.calls.Load()
 	time.Sleep(2 * time.Second)
 	callsWhileDown := cs.calls.Load()
-	if firstWave > 20 || callsWhileDown-firstWave > 7 {
+	if firstWave > 22 || callsWhileDown-firstWave > 7 {
 		t.Fatalf("first wave %d requests, then %d more in 2 s while down", firstWave, callsWhileDown-firstWave)
 	}
 	up.Store(true)
@@ -452,12 +456,15 @@ func TestUrgentCasesGoFirst(t *testing.T) {
 	_ = st.Close()
 	w := forward.NewWorker(fwConfig(), []config.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret}}, nil, nil, nil, nil)
 	rc := riverConfig(w)
-	rc.Queues = map[string]river.QueueConfig{jobs.QueueForward: {MaxWorkers: 1}}
+	rc.Queues = map[string]river.QueueConfig{jobs.ForwardQueue("default"): {MaxWorkers: 1}}
 	st2 := h.reopen(rc)
 	w.SetStore(st2)
 	if err := st2.StartWorkers(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
 	eventually(t, 20*time.Second, "all delivered", func() bool { return len(cs.got()) == 30 })
 	first := map[string]bool{}
 	for _, r := range cs.got()[:3] {

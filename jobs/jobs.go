@@ -5,10 +5,14 @@ package jobs
 
 // Queue names.
 const (
-	QueueForward = "forward"
-	QueueNotify  = "notify"
-	QueueMedia   = "media"
+	QueueNotify = "notify"
+	QueueMedia  = "media"
 )
+
+// ForwardQueue is the queue of deliveries to one case system. One queue per case system lets
+// the gateway pause deliveries to a system that is down, in every replica at once, while the
+// others keep flowing.
+func ForwardQueue(target string) string { return "forward_" + target }
 
 // Job priorities (River: 1 is worked first).
 const (

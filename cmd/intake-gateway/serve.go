@@ -165,8 +165,8 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	river.AddWorker(workers, notify.NewWorker(notifier))
 	river.AddWorker(workers, fetch)
 	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}, jobs.QueueMedia: {MaxWorkers: 10}}
-	if len(cfg.CaseSystems) > 0 {
-		queues[jobs.QueueForward] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
+	for _, cs := range cfg.CaseSystems {
+		queues[jobs.ForwardQueue(cs.Name)] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
 	}
 	rc := &river.Config{
 		Workers:           workers,
@@ -243,6 +243,9 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	if err := st.StartWorkers(context.WithoutCancel(ctx)); err != nil {
 		return fail(err)
 	}
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	go fw.Run(watchCtx)
+	a.closers = append(a.closers, stopWatch)
 	return a, nil
 }
 

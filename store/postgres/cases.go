@@ -174,7 +174,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		dIDs[j], dTargets[j], dEvents[j], dupOf[j] = d.ID, d.Target, d.Event, nullable(c.Related.DuplicateOf)
 		deliveries[c.ID] = d
 		jobsByCase[c.ID] = append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
-			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+			Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(c),
 		}}}, store.FetchJobs(c, 0, reqs[i].Fetch)...)
 	}
 

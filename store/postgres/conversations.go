@@ -128,7 +128,7 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 			return fmt.Errorf("update case: %w", err)
 		}
 		if _, err := s.river.InsertManyFastTx(ctx, tx, append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
-			Queue: jobs.QueueForward, Priority: store.JobPriority(&c),
+			Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(&c),
 		}}}, store.FetchJobs(&c, offset, sup.Fetch)...)); err != nil {
 			return fmt.Errorf("enqueue case.updated: %w", err)
 		}
@@ -289,7 +289,7 @@ func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Fee
 			return fmt.Errorf("record feedback: %w", err)
 		}
 		if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
-			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+			Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(c),
 		}}}); err != nil {
 			return fmt.Errorf("enqueue case.feedback: %w", err)
 		}

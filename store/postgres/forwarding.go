@@ -214,7 +214,7 @@ func (s *Store) RetryDelivery(ctx context.Context, id string) (*intake.Delivery,
 		}
 		job := jobs.ForwardCase{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Target: d.Target}
 		if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
-			Queue: jobs.QueueForward, Priority: store.JobPriority(&intake.Case{Priority: intake.Priority(priority)}),
+			Queue: jobs.ForwardQueue(d.Target), Priority: store.JobPriority(&intake.Case{Priority: intake.Priority(priority)}),
 		}}}); err != nil {
 			return fmt.Errorf("enqueue retry: %w", err)
 		}
@@ -227,3 +227,46 @@ func (s *Store) RetryDelivery(ctx context.Context, id string) (*intake.Delivery,
 	}
 	return &out, nil
 }
+
+// OldestQueued returns the oldest queued delivery to target.
+func (s *Store) OldestQueued(ctx context.Context, target string) (*intake.Delivery, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE state = 'queued' AND target = $1 ORDER BY created_at, id LIMIT 1`, target))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("oldest queued delivery: %w", err))
+	}
+	return &d, nil
+}
+
+// PauseForwarding pauses the job queue of target for every process.
+func (s *Store) PauseForwarding(ctx context.Context, target string) error {
+	if err := s.river.QueuePause(ctx, jobs.ForwardQueue(target), nil); err != nil && !isQueueMissing(err) {
+		return fmt.Errorf("pause forwarding to %s: %w", target, err)
+	}
+	return nil
+}
+
+// ResumeForwarding resumes the job queue of target.
+func (s *Store) ResumeForwarding(ctx context.Context, target string) error {
+	if err := s.river.QueueResume(ctx, jobs.ForwardQueue(target), nil); err != nil && !isQueueMissing(err) {
+		return fmt.Errorf("resume forwarding to %s: %w", target, err)
+	}
+	return nil
+}
+
+// ForwardingPaused reports whether the job queue of target is paused.
+func (s *Store) ForwardingPaused(ctx context.Context, target string) (bool, error) {
+	q, err := s.river.QueueGet(ctx, jobs.ForwardQueue(target))
+	if isQueueMissing(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("forwarding queue of %s: %w", target, err)
+	}
+	return q.PausedAt != nil, nil
+}
+
+func isQueueMissing(err error) bool { return errors.Is(err, river.ErrNotFound) }

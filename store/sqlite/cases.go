@@ -168,7 +168,7 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 			return nil, fmt.Errorf("insert delivery: %w", err)
 		}
 		jobParams = append(jobParams, river.InsertManyParams{Args: job, InsertOpts: &river.InsertOpts{
-			Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+			Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(c),
 		}})
 		jobParams = append(jobParams, store.FetchJobs(c, 0, reqs[i].Fetch)...)
 	}

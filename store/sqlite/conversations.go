@@ -144,7 +144,7 @@ func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Sup
 		return false, fmt.Errorf("insert delivery: %w", err)
 	}
 	if _, err := s.river.InsertManyFastTx(ctx, tx, append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
-		Queue: jobs.QueueForward, Priority: store.JobPriority(&c),
+		Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(&c),
 	}}}, store.FetchJobs(&c, offset, sup.Fetch)...)); err != nil {
 		return false, fmt.Errorf("enqueue case.updated: %w", err)
 	}
@@ -301,7 +301,7 @@ func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Fee
 		return false, fmt.Errorf("insert delivery: %w", err)
 	}
 	if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
-		Queue: jobs.QueueForward, Priority: store.JobPriority(c),
+		Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(c),
 	}}}); err != nil {
 		return false, fmt.Errorf("enqueue case.feedback: %w", err)
 	}
