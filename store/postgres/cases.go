@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -262,7 +263,12 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count`
+// caseColumns reads a case with its status history in one row, so that reading a case is one
+// round trip.
+const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count,
+	COALESCE((SELECT json_agg(json_build_object('status', h.status, 'event', h.event, 'at', h.at, 'source', h.source,
+		'event_id', COALESCE(h.event_id, ''), 'department', h.department, 'message', h.message) ORDER BY h.at, h.id)
+		FROM case_status_history h WHERE h.case_id = c.id), '[]')`
 
 // findByKeys loads the stored cases for the given keys.
 func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
@@ -291,65 +297,35 @@ func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (ma
 }
 
 // scanCases reads rows of caseColumns and attaches each case's status history.
-func (s *Store) scanCases(ctx context.Context, q querier, rows pgx.Rows) ([]store.Stored, error) {
-	type row struct {
-		id, status, ref, hash, chID, extID string
-		record                             []byte
-		merged                             int
-	}
-	var raw []row
+func (s *Store) scanCases(_ context.Context, _ querier, rows pgx.Rows) ([]store.Stored, error) {
+	defer rows.Close()
+	var out []store.Stored
 	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.chID, &r.extID, &r.merged); err != nil {
-			rows.Close()
+		var (
+			id, status, ref, hash, chID, extID string
+			record, history                    []byte
+			merged                             int
+		)
+		if err := rows.Scan(&id, &record, &status, &ref, &hash, &chID, &extID, &merged, &history); err != nil {
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
-		raw = append(raw, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read cases: %w", err)
-	}
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	ids := make([]string, len(raw))
-	for i, r := range raw {
-		ids[i] = r.id
-	}
-	history, err := s.histories(ctx, q, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.Stored, 0, len(raw))
-	for _, r := range raw {
-		c, err := store.DecodeRecord(r.record, r.status, r.ref, r.merged, history[r.id])
+		var changes []intake.StatusChange
+		if err := json.Unmarshal(history, &changes); err != nil {
+			return nil, fmt.Errorf("decode status history: %w", err)
+		}
+		for i := range changes {
+			changes[i].At = changes[i].At.UTC()
+		}
+		c, err := store.DecodeRecord(record, status, ref, merged, changes)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, store.Stored{Case: c, PayloadHash: r.hash})
+		out = append(out, store.Stored{Case: c, PayloadHash: hash})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cases: %w", err)
 	}
 	return out, nil
-}
-
-func (s *Store) histories(ctx context.Context, q querier, ids []string) (map[string][]intake.StatusChange, error) {
-	rows, err := q.Query(ctx, `SELECT case_id::text, status, event, at, source, COALESCE(event_id, ''), department, message
-		FROM case_status_history WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, at, id`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read status history: %w", err)
-	}
-	defer rows.Close()
-	out := map[string][]intake.StatusChange{}
-	for rows.Next() {
-		var id string
-		var h intake.StatusChange
-		if err := rows.Scan(&id, &h.Status, &h.Event, &h.At, &h.Source, &h.EventID, &h.Department, &h.Message); err != nil {
-			return nil, fmt.Errorf("scan status history: %w", err)
-		}
-		h.At = h.At.UTC()
-		out[id] = append(out[id], h)
-	}
-	return out, rows.Err()
 }
 
 // GetCase finds a case by id or case number.
