@@ -81,6 +81,10 @@ type Submission struct {
 	// PayloadHash identifies the submission's content so that a retry with the same external id
 	// but a different body can be told apart from a genuine retry.
 	PayloadHash string
+	// Recent, when not nil, holds the citizen's recent cases (newest first) that the caller has
+	// already looked up, covering at least the repeat-detection window; the intake service then
+	// uses them instead of asking the store again.
+	Recent []*Case
 }
 
 // CitizenInput is who the channel says sent the submission, before normalization.

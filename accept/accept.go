@@ -181,7 +181,7 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	if s.opts.Route != nil {
 		nc.ForwardTo = s.opts.Route(&c)
 	}
-	if err := s.linkRepeated(ctx, &nc, now); err != nil {
+	if err := s.linkRepeated(ctx, &nc, sub.Recent, now); err != nil {
 		return intake.Receipt{}, fmt.Errorf("look for repeated requests: %w", err)
 	}
 	res, err := s.store.CreateCase(ctx, nc)
@@ -280,7 +280,7 @@ func QueryCode() (string, error) {
 // linkRepeated marks a new case as a repeated request when the same citizen (by phone, WeChat or
 // Weibo id) sent a near-identical text within the window: it is linked to the earliest case of
 // the chain, and the case system is told case.duplicate unless configured otherwise.
-func (s *Service) linkRepeated(ctx context.Context, nc *intake.NewCase, now time.Time) error {
+func (s *Service) linkRepeated(ctx context.Context, nc *intake.NewCase, recent []*intake.Case, now time.Time) error {
 	d := s.opts.Duplicates
 	if !d.Enabled {
 		return nil
@@ -299,14 +299,20 @@ func (s *Service) linkRepeated(ctx context.Context, nc *intake.NewCase, now time
 	if len(keys) == 0 {
 		return nil
 	}
-	candidates, err := s.store.RecentCases(ctx, keys, now.Add(-d.Window), maxCandidates)
-	if err != nil {
-		return err
+	candidates := recent
+	if candidates == nil {
+		var err error
+		if candidates, err = s.store.RecentCases(ctx, keys, now.Add(-d.Window), maxCandidates); err != nil {
+			return err
+		}
 	}
 	best, bestScore := (*intake.Case)(nil), 0.0
 	for _, cand := range candidates {
 		if cand.ChannelID == c.ChannelID && cand.ExternalID == c.ExternalID {
 			continue // a retry of this very submission
+		}
+		if cand.ReceivedAt.Before(now.Add(-d.Window)) {
+			continue
 		}
 		score := max(normalize.Similarity(cand.Content.Text, c.Content.Text),
 			normalize.Similarity(normalize.CleanText(cand.Content.OriginalText), c.Content.Text))

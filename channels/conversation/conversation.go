@@ -55,7 +55,14 @@ type Options struct {
 	// was asked; a dissatisfied answer reopens the case when ReopenOnDissatisfied is set.
 	SurveyWindow         time.Duration
 	ReopenOnDissatisfied bool
+	// RepeatWindow is the intake service's repeat-detection window: the citizen's cases are
+	// looked up once, over the longer of it and the conversation window, for both decisions.
+	RepeatWindow time.Duration
 }
+
+// locationChannels are the channels whose citizens report a position apart from their messages
+// (WeChat's LOCATION event); only there is a remembered position looked up.
+var locationChannels = map[intake.ChannelKind]bool{intake.ChannelWeChat: true}
 
 // Receiver implements channels.Receiver.
 type Receiver struct {
@@ -114,10 +121,6 @@ func (r *Receiver) Texts() *replies.Replies { return r.replies.Load() }
 // Receive handles one citizen message (see the package documentation for the order of rules).
 func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {
 	sub := msg.Submission
-	if reply, found, err := r.handledBefore(ctx, msg); found || err != nil {
-		return reply, err
-	}
-
 	who, hasWho := citizenKey(sub)
 	text := normalize.CleanText(sub.Text)
 	if hasWho && len(sub.Attachments) == 0 && sub.Location == nil {
@@ -135,19 +138,29 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 		mu := r.lockFor(sub.ChannelID, who)
 		mu.Lock()
 		defer mu.Unlock()
-		// A copy of this message may have been handled while we waited; it must not become a
-		// supplement of the case it created itself.
-		if reply, found, err := r.handledBefore(ctx, msg); found || err != nil {
-			return reply, err
-		}
+	}
+	// A platform's retry (or a copy handled while we waited) gets the first answer, and must not
+	// become a supplement of the case it created itself.
+	if reply, found, err := r.handledBefore(ctx, msg); found || err != nil {
+		return reply, err
 	}
 	now := r.opts.Clock.Now()
 	newMatter := false
 	sub.Text, newMatter = r.stripNewMatter(sub.Text)
+	if hasWho {
+		recent, err := r.store.RecentCases(ctx, citizenKeys(sub), now.Add(-max(r.opts.Conversation.Window, r.opts.RepeatWindow)), 20)
+		if err != nil {
+			return channels.Reply{}, err
+		}
+		if recent == nil {
+			recent = []*intake.Case{}
+		}
+		sub.Recent = recent
+	}
 	if hasWho && !newMatter && !msg.Public && r.opts.Conversation.Window > 0 {
-		open, err := r.store.LatestCase(ctx, who, sub.ChannelID, now.Add(-r.opts.Conversation.Window))
+		open := latestOnChannel(sub.Recent, sub.ChannelID, now.Add(-r.opts.Conversation.Window))
 		switch {
-		case err == nil && isOpen(open.Status):
+		case open != nil && isOpen(open.Status):
 			res, err := r.store.AddSupplement(ctx, open.ID, intake.Supplement{
 				ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, Text: normalize.CleanText(sub.Text),
 				Attachments: sub.Attachments, Location: sub.Location, ReceivedAt: now, Raw: sub.Raw,
@@ -161,12 +174,10 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 				outcome = channels.OutcomeDuplicate
 			}
 			return r.caseReply(ctx, res.Case, true, false, outcome)
-		case err != nil && !errors.Is(err, intake.ErrNotFound):
-			return channels.Reply{}, err
 		}
 	}
 
-	if sub.Location == nil && hasWho && r.opts.Conversation.LocationTTL > 0 {
+	if sub.Location == nil && hasWho && r.opts.Conversation.LocationTTL > 0 && locationChannels[sub.Channel] {
 		loc, err := r.store.RecentLocation(ctx, who, sub.ChannelID, now.Add(-r.opts.Conversation.LocationTTL))
 		if err != nil {
 			return channels.Reply{}, err
@@ -344,6 +355,16 @@ func citizenKey(sub intake.Submission) (intake.CitizenKey, bool) {
 		c.Phone = p.E164
 	}
 	return intake.CitizenKeyOf(c)
+}
+
+// latestOnChannel is the newest of the citizen's cases on channelID received since since.
+func latestOnChannel(recent []*intake.Case, channelID string, since time.Time) *intake.Case {
+	for _, c := range recent {
+		if c.ChannelID == channelID && !c.ReceivedAt.Before(since) {
+			return c
+		}
+	}
+	return nil
 }
 
 func isOpen(s intake.Status) bool {

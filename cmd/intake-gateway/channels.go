@@ -108,6 +108,9 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: deps.Logger, Clock: deps.Clock,
 		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
 	}
+	if cfg.Duplicates.Enabled {
+		opts.RepeatWindow = cfg.Duplicates.Window
+	}
 	if cfg.Notifications.Survey {
 		opts.SurveyWindow = cfg.Notifications.SurveyWindow
 	}

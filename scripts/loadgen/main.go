@@ -9,12 +9,19 @@
 package main
 
 import (
+	"io"
+	"net/url"
+	"strconv"
+	"time"
+
 	"bufio"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/hotline12345/intake-gateway/channels/twilio"
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -24,7 +31,8 @@ import (
 var textsFile string
 
 func main() {
-	mode := flag.String("mode", "vegeta", "vegeta or wrk")
+	mode := flag.String("mode", "vegeta", "vegeta, wrk, wechat or twilio")
+	count := flag.Int("count", 0, "wechat/twilio: stop after this many targets (0: endless)")
 	url := flag.String("url", "http://127.0.0.1:18080/v1/submissions", "submission URL")
 	key := flag.String("key", "bench-key", "API key")
 	prefix := flag.String("prefix", "bench", "Idempotency-Key prefix (make it unique per run)")
@@ -44,6 +52,10 @@ func main() {
 		bodies = append(bodies, string(b))
 	}
 	switch *mode {
+	case "wechat":
+		writeWeChat(texts, *url, *prefix, *count)
+	case "twilio":
+		writeTwilio(texts, *url, *prefix, *count)
 	case "wrk":
 		writeWrk(bodies, *key, *prefix)
 	case "vegeta":
@@ -111,4 +123,50 @@ function done(summary, latency, requests)
 end
 `, key, prefix)
 	fmt.Print(b.String())
+}
+
+// The WeChat and Twilio modes sign (and for WeChat, encrypt) every request exactly as the
+// platforms do, with the accounts of configs/bench-channels.yaml.
+var benchWeChat = wxtest.Account{Token: "benchtoken", EncodingAESKey: "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+	AppID: "wxbench0000000001", GhID: "gh_bench00000001"}
+
+const benchTwilioToken = "benchauthtoken0000000000000000aa"
+
+func writeWeChat(texts []string, base, prefix string, count int) {
+	w := bufio.NewWriterSize(os.Stdout, 1<<16)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	for i := 0; count == 0 || i < count; i++ {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		msg := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[o%s%08d]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>`,
+			benchWeChat.GhID, prefix, i, ts, texts[rand.IntN(len(texts))], 1_000_000_000+i)
+		req, err := benchWeChat.Build(base, wxtest.Request{Timestamp: ts, Nonce: strconv.Itoa(i), Body: msg, Safe: true})
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(req.Body)
+		if err := enc.Encode(map[string]any{"method": "POST", "url": req.URL.String(), "body": base64.StdEncoding.EncodeToString(body),
+			"header": map[string][]string{"Content-Type": {"text/xml"}}}); err != nil {
+			return
+		}
+	}
+}
+
+func writeTwilio(texts []string, target, prefix string, count int) {
+	w := bufio.NewWriterSize(os.Stdout, 1<<16)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	for i := 0; count == 0 || i < count; i++ {
+		form := url.Values{
+			"AccountSid": {"ACbench0000000000000000000000000000"}, "ApiVersion": {"2010-04-01"},
+			"Body": {texts[rand.IntN(len(texts))]}, "From": {fmt.Sprintf("+86139%08d", i%100000000)},
+			"To": {"+15005550006"}, "MessageSid": {fmt.Sprintf("SM%s%030d", prefix, i)}, "NumMedia": {"0"},
+		}
+		sig := twilio.Signature(benchTwilioToken, target, form)
+		if err := enc.Encode(map[string]any{"method": "POST", "url": target,
+			"body":   base64.StdEncoding.EncodeToString([]byte(form.Encode())),
+			"header": map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Twilio-Signature": {sig}}}); err != nil {
+			return
+		}
+	}
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Channel webhooks under load (issues 3 and 4), on PostgreSQL (STORE=sqlite for the embedded one):
+#   WeChat safe-mode text messages (signed and AES-encrypted like WeChat's) at a constant RATE,
+#   then as fast as 32 workers can send them; Twilio SMS (signed like Twilio's) at RATE.
+# Every request is a new citizen's new message, so each one stores a case.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE="${RATE:-500}"
+DURATION="${DURATION:-20}"
+STORE="${STORE:-postgres}"
+PORT=18083
+ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+WORK=$(mktemp -d)
+DB="intake_chbench_$$"
+trap 'kill $(jobs -p) 2>/dev/null || true; psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+export PATH="$PATH:$(go env GOPATH)/bin"
+command -v vegeta >/dev/null || GOFLAGS= go install github.com/tsenart/vegeta/v12@v12.13.0
+
+go build -o "$WORK/intake-gateway" ./cmd/intake-gateway
+go build -o "$WORK/loadgen" ./scripts/loadgen
+DBURL=""
+if [ "$STORE" = postgres ]; then
+  psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
+  DBURL=$(python3 -c "import sys,urllib.parse as u;p=u.urlparse(sys.argv[1]);print(u.urlunparse(p._replace(path='/'+sys.argv[2])))" "$ADMIN_URL" "$DB")
+fi
+BASE="http://127.0.0.1:$PORT"
+cat > "$WORK/g.yaml" <<YAML
+server: { listen: "127.0.0.1:$PORT", public_base_url: "$BASE", request_timeout: 10s }
+database: { url: "$DBURL", sqlite_path: "$WORK/ch.db" }
+log: { level: warn }
+channels:
+  - { id: wechat-bench, type: wechat, app_id: wxbench0000000001, app_secret: s, token: benchtoken,
+      encoding_aes_key: jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C, mode: safe, account_id: gh_bench00000001 }
+  - { id: sms-bench, type: twilio, account_sid: ACbench0000000000000000000000000000, auth_token: benchauthtoken0000000000000000aa, from: "+15005550006" }
+YAML
+"$WORK/intake-gateway" serve --config "$WORK/g.yaml" > "$WORK/gw.log" 2>&1 &
+for _ in $(seq 1 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; done
+
+n=$((RATE * DURATION))
+"$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "a$RANDOM" -count "$n" > "$WORK/wx.json"
+"$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "b$RANDOM" -count 200000 > "$WORK/wxmax.json"
+"$WORK/loadgen" -mode twilio -url "$BASE/hooks/twilio/sms-bench/sms" -prefix "$RANDOM" -count "$n" > "$WORK/sms.json"
+
+if [ -z "${ONLY_SMS:-}" ]; then
+echo "== WeChat safe-mode text, constant ${RATE}/s for ${DURATION}s ($STORE)"
+vegeta attack -format=json -targets="$WORK/wx.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/wx.txt"
+echo "== WeChat safe-mode text, as fast as 32 workers go, ${DURATION}s"
+vegeta attack -format=json -targets="$WORK/wxmax.json" -rate=0 -max-workers=32 -duration="${DURATION}s" | vegeta report | tee "$WORK/wxmax.txt"
+fi
+echo "== Twilio SMS, constant ${RATE}/s for ${DURATION}s"
+vegeta attack -format=json -targets="$WORK/sms.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/sms.txt"
+
+echo
+echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), $STORE)"
+awk '/^Latencies/ {print "wechat at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/wx.txt" | tr -d ,
+awk '/^Requests/ {print "wechat max: "$NF" replies/s"} /^Success/ {print "wechat max success: "$NF}' "$WORK/wxmax.txt" | tr -d ,
+awk '/^Latencies/ {print "sms at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/sms.txt" | tr -d ,
+echo "cases stored: $(curl -s "$BASE/metrics" | awk '/^intake_cases_created_total/ {s+=$2} END {print s}')"
