@@ -91,6 +91,9 @@ type Notification struct {
 type Forwarding interface {
 	// GetDelivery reads one delivery.
 	GetDelivery(ctx context.Context, id string) (*Delivery, error)
+	// DeliveryWithCase reads a delivery and the current record of its case together (what a
+	// forwarding worker sends).
+	DeliveryWithCase(ctx context.Context, id string) (*Delivery, *Case, error)
 	// EarlierPending returns the oldest delivery of the same case and target created before d
 	// that is not delivered yet, or nil: a later event waits for the earlier ones.
 	EarlierPending(ctx context.Context, d Delivery) (*Delivery, error)

@@ -123,7 +123,7 @@ const (
 
 // Work delivers one event of one case.
 func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) error {
-	d, err := w.store.GetDelivery(ctx, job.Args.DeliveryID)
+	d, c, err := w.store.DeliveryWithCase(ctx, job.Args.DeliveryID)
 	if errors.Is(err, intake.ErrNotFound) {
 		w.log.WarnContext(ctx, "forward job for a delivery that does not exist", "delivery_id", job.Args.DeliveryID)
 		return nil
@@ -131,7 +131,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 	if err != nil {
 		return err
 	}
-	st, delay, err := w.attempt(ctx, d)
+	st, delay, err := w.attempt(ctx, d, c)
 	if err != nil {
 		return err
 	}
@@ -142,8 +142,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 	return nil
 }
 
-// attempt tries a delivery once, records the outcome, and says when to try again.
-func (w *Worker) attempt(ctx context.Context, d *intake.Delivery) (step, time.Duration, error) {
+// attempt tries a delivery once, records the outcome, and says when to try again. c is the
+// delivery's case when the caller has read it already.
+func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case) (step, time.Duration, error) {
 	if d.State == intake.DeliveryDelivered || d.State == intake.DeliveryDead {
 		return stepSettled, 0, nil // a duplicate job; the delivery is settled
 	}
@@ -180,9 +181,11 @@ func (w *Worker) attempt(ctx context.Context, d *intake.Delivery) (step, time.Du
 	if err := t.limit.Wait(ctx); err != nil {
 		return stepWait, time.Second, nil
 	}
-	c, err := w.store.GetCase(ctx, d.CaseID)
-	if err != nil {
-		return 0, 0, err
+	if c == nil {
+		var err error
+		if c, err = w.store.GetCase(ctx, d.CaseID); err != nil {
+			return 0, 0, err
+		}
 	}
 	attempt := d.Attempts + 1
 	res := w.send(ctx, t.cfg, *d, c)
@@ -326,7 +329,7 @@ func (w *Worker) probeOnce(ctx context.Context, name string, t *target) (bool, e
 	}
 	t.breaker.Probe()
 	defer t.breaker.EndProbe()
-	st, _, err := w.attempt(ctx, d)
+	st, _, err := w.attempt(ctx, d, nil)
 	if err != nil || st == stepWait {
 		return false, err
 	}

@@ -309,14 +309,7 @@ func (s *Store) scanCases(_ context.Context, _ querier, rows pgx.Rows) ([]store.
 		if err := rows.Scan(&id, &record, &status, &ref, &hash, &chID, &extID, &merged, &history); err != nil {
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
-		var changes []intake.StatusChange
-		if err := json.Unmarshal(history, &changes); err != nil {
-			return nil, fmt.Errorf("decode status history: %w", err)
-		}
-		for i := range changes {
-			changes[i].At = changes[i].At.UTC()
-		}
-		c, err := store.DecodeRecord(record, status, ref, merged, changes)
+		c, err := decodeCaseRow(record, status, ref, merged, history)
 		if err != nil {
 			return nil, err
 		}
@@ -477,4 +470,16 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// decodeCaseRow rebuilds a case from the columns of caseColumns.
+func decodeCaseRow(record []byte, status, ref string, merged int, history []byte) (*intake.Case, error) {
+	var changes []intake.StatusChange
+	if err := json.Unmarshal(history, &changes); err != nil {
+		return nil, fmt.Errorf("decode status history: %w", err)
+	}
+	for i := range changes {
+		changes[i].At = changes[i].At.UTC()
+	}
+	return store.DecodeRecord(record, status, ref, merged, changes)
 }

@@ -270,3 +270,38 @@ func (s *Store) ForwardingPaused(ctx context.Context, target string) (bool, erro
 }
 
 func isQueueMissing(err error) bool { return errors.Is(err, river.ErrNotFound) }
+
+// DeliveryWithCase reads a delivery and its case in one round trip.
+func (s *Store) DeliveryWithCase(ctx context.Context, id string) (*intake.Delivery, *intake.Case, error) {
+	if !store.IsUUID(id) {
+		return nil, nil, fmt.Errorf("delivery %q: %w", id, intake.ErrNotFound)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+caseColumns+`, d.id::text, d.case_id::text, d.event, d.target, d.state, d.attempts, d.last_error, d.created_at, d.updated_at
+		FROM deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = $1`, id)
+	if err != nil {
+		return nil, nil, unavailable(fmt.Errorf("get delivery: %w", err))
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, unavailable(fmt.Errorf("get delivery: %w", err))
+		}
+		return nil, nil, fmt.Errorf("delivery %q: %w", id, intake.ErrNotFound)
+	}
+	var (
+		cid, status, ref, hash, chID, extID string
+		record, history                     []byte
+		merged                              int
+		d                                   intake.Delivery
+	)
+	if err := rows.Scan(&cid, &record, &status, &ref, &hash, &chID, &extID, &merged, &history,
+		&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt); err != nil {
+		return nil, nil, fmt.Errorf("scan delivery: %w", err)
+	}
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	c, err := decodeCaseRow(record, status, ref, merged, history)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &d, c, nil
+}

@@ -250,3 +250,17 @@ func (s *Store) ForwardingPaused(ctx context.Context, target string) (bool, erro
 	}
 	return q.PausedAt != nil, nil
 }
+
+// DeliveryWithCase reads a delivery and its case (two local reads; SQLite has no round trips
+// to save).
+func (s *Store) DeliveryWithCase(ctx context.Context, id string) (*intake.Delivery, *intake.Case, error) {
+	d, err := s.GetDelivery(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.GetCase(ctx, d.CaseID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, c, nil
+}

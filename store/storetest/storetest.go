@@ -769,6 +769,13 @@ func testDeliveries(t *testing.T, h Harness) {
 	if _, err := s.GetDelivery(ctx(t), store.NewID()); !errors.Is(err, intake.ErrNotFound) {
 		t.Fatalf("unknown delivery: %v", err)
 	}
+	if d, dc, err := s.DeliveryWithCase(ctx(t), updated.ID); err != nil || d.ID != updated.ID || dc.ID != c.ID ||
+		!strings.Contains(dc.Content.Text, "补充") || len(dc.StatusHistory) != 1 {
+		t.Fatalf("DeliveryWithCase: %+v %+v %v", d, dc, err)
+	}
+	if _, _, err := s.DeliveryWithCase(ctx(t), store.NewID()); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("unknown delivery with case: %v", err)
+	}
 	if e, err := s.EarlierPending(ctx(t), updated); err != nil || e == nil || e.ID != created.ID {
 		t.Fatalf("case.updated must wait for case.created: %+v %v", e, err)
 	}
