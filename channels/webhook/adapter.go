@@ -10,7 +10,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
@@ -33,7 +32,7 @@ type Adapter struct {
 	recv    channels.Receiver
 	log     *slog.Logger
 	clock   intake.Clock
-	metrics *metrics
+	metrics *channels.Metrics
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -55,7 +54,7 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if a.clock == nil {
 		a.clock = intake.SystemClock
 	}
-	if a.metrics, err = newMetrics(deps.Metrics, cfg.ID); err != nil {
+	if a.metrics, err = channels.NewMetrics(deps.Metrics, "webhook", "Webhook", cfg.ID); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -121,7 +120,7 @@ func (a *Adapter) handle(c echo.Context) error {
 	sub.Raw = intake.RawPayload{ContentType: ctype, Body: body}
 	sum := sha256.Sum256(body)
 	sub.PayloadHash = hex.EncodeToString(sum[:])
-	a.metrics.requests.Inc()
+	a.metrics.Requests.WithLabelValues("message").Inc()
 
 	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
 	defer cancel()
@@ -175,7 +174,7 @@ func (a *Adapter) receiverFailed(c echo.Context, err error) error {
 	case errors.Is(err, intake.ErrIdempotencyConflict):
 		return a.refuse(c, http.StatusConflict, "id_conflict", "external id already used for a different payload")
 	}
-	a.metrics.failed.Inc()
+	a.metrics.Failed.Inc()
 	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
 	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		status, reason = http.StatusInternalServerError, "internal error, retry"
@@ -185,49 +184,7 @@ func (a *Adapter) receiverFailed(c echo.Context, err error) error {
 }
 
 func (a *Adapter) refuse(c echo.Context, status int, label, reason string) error {
-	a.metrics.rejected.WithLabelValues(label).Inc()
+	a.metrics.Rejected.WithLabelValues(label).Inc()
 	a.log.Info("webhook request refused", "status", status, "reason", label)
 	return c.String(status, reason)
-}
-
-type metrics struct {
-	requests prometheus.Counter
-	rejected *prometheus.CounterVec
-	failed   prometheus.Counter
-}
-
-func newMetrics(reg prometheus.Registerer, channelID string) (*metrics, error) {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "webhook", Name: "requests_total",
-		Help: "Authenticated, well-formed requests to configured webhook channels.",
-	}, []string{"channel_id"})
-	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "webhook", Name: "rejected_total",
-		Help: "Webhook requests refused with a 4xx, by reason.",
-	}, []string{"channel_id", "reason"})
-	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "webhook", Name: "failed_total",
-		Help: "Webhook requests answered 5xx (not acknowledged; the platform should retry).",
-	}, []string{"channel_id"})
-	if reg != nil {
-		for _, p := range []**prometheus.CounterVec{&requests, &rejected, &failed} {
-			if err := reg.Register(*p); err != nil {
-				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					return nil, err
-				}
-				existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
-				if !ok {
-					return nil, err
-				}
-				*p = existing
-			}
-		}
-	}
-	cur := prometheus.Labels{"channel_id": channelID}
-	return &metrics{
-		requests: requests.With(cur),
-		rejected: rejected.MustCurryWith(cur),
-		failed:   failed.With(cur),
-	}, nil
 }

@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"sync"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
@@ -25,7 +23,7 @@ type Adapter struct {
 	recv    channels.Receiver
 	log     *slog.Logger
 	clock   intake.Clock
-	metrics *metrics
+	metrics *channels.Metrics
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -55,7 +53,7 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if a.clock == nil {
 		a.clock = intake.SystemClock
 	}
-	if a.metrics, err = newMetrics(deps.Metrics, cfg.ID); err != nil {
+	if a.metrics, err = channels.NewMetrics(deps.Metrics, "wechat", "WeChat", cfg.ID); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -130,10 +128,10 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	if rej != nil {
 		return a.refuse(c, rej)
 	}
-	a.metrics.requests.WithLabelValues(a.metrics.typeLabel(in.typeLabel)).Inc()
+	a.metrics.Requests.WithLabelValues(a.metrics.TypeLabel(in.typeLabel)).Inc()
 	if in.unknown {
-		a.metrics.unknown.WithLabelValues(a.metrics.typeLabel(in.typeLabel)).Inc()
-		a.log.Debug("wechat push of unknown type answered success", "type", a.metrics.typeLabel(in.typeLabel))
+		a.metrics.Unknown.WithLabelValues(a.metrics.TypeLabel(in.typeLabel)).Inc()
+		a.log.Debug("wechat push of unknown type answered success", "type", a.metrics.TypeLabel(in.typeLabel))
 		return success(c)
 	}
 	if in.msg == nil && in.ev == nil {
@@ -160,7 +158,7 @@ func (a *Adapter) handlePost(c echo.Context) error {
 		if out, err = encryptedReply(a.s.cipher, a.s.token, out, a.clock.Now().Unix()); err != nil {
 			// The case is committed; WeChat's retry will get the same reply from the Receiver.
 			a.log.Error("encrypt wechat reply", "error", err.Error())
-			a.metrics.failed.Inc()
+			a.metrics.Failed.Inc()
 			return c.String(http.StatusInternalServerError, "internal error")
 		}
 	}
@@ -248,7 +246,7 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, in inbound) error {
 		// The error text names the external id, which for events holds the openid.
 		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "MsgId already used for a different message"))
 	}
-	a.metrics.failed.Inc()
+	a.metrics.Failed.Inc()
 	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
 	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		status, reason = http.StatusInternalServerError, "internal error, retry"
@@ -258,7 +256,7 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, in inbound) error {
 }
 
 func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
-	a.metrics.rejected.WithLabelValues(rej.label).Inc()
+	a.metrics.Rejected.WithLabelValues(rej.label).Inc()
 	a.log.Info("wechat request refused", "status", rej.status, "reason", rej.label)
 	return c.String(rej.status, rej.reason)
 }
@@ -269,76 +267,3 @@ func success(c echo.Context) error { return c.String(http.StatusOK, "success") }
 
 // metrics are one adapter's counters. The vectors are shared by every WeChat channel on a
 // registry; each adapter curries its channel_id.
-type metrics struct {
-	requests *prometheus.CounterVec // by type
-	unknown  *prometheus.CounterVec // by type
-	rejected *prometheus.CounterVec // by reason
-	failed   prometheus.Counter
-
-	mu     sync.Mutex
-	labels map[string]struct{}
-}
-
-// maxTypeLabels bounds the type label values of one channel: the type comes from the request.
-const maxTypeLabels = 40
-
-var labelUnsafe = regexp.MustCompile(`[^A-Za-z0-9_:]`)
-
-func (m *metrics) typeLabel(t string) string {
-	t = labelUnsafe.ReplaceAllString(t, "_")
-	if len(t) > 40 {
-		t = t[:40]
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.labels[t]; ok {
-		return t
-	}
-	if len(m.labels) >= maxTypeLabels {
-		return "other"
-	}
-	m.labels[t] = struct{}{}
-	return t
-}
-
-func newMetrics(reg prometheus.Registerer, channelID string) (*metrics, error) {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "wechat", Name: "requests_total",
-		Help: "Authenticated WeChat pushes, by channel and message type (event:<kind> for events).",
-	}, []string{"channel_id", "type"})
-	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "wechat", Name: "unknown_total",
-		Help: "WeChat pushes of a message type or event this gateway does not handle, answered success.",
-	}, []string{"channel_id", "type"})
-	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "wechat", Name: "rejected_total",
-		Help: "WeChat requests refused with a 4xx, by reason.",
-	}, []string{"channel_id", "reason"})
-	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "wechat", Name: "failed_total",
-		Help: "WeChat pushes answered 5xx (not acknowledged; WeChat retries).",
-	}, []string{"channel_id"})
-	if reg != nil {
-		for _, p := range []**prometheus.CounterVec{&requests, &unknown, &rejected, &failed} {
-			if err := reg.Register(*p); err != nil {
-				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					return nil, err
-				}
-				existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
-				if !ok {
-					return nil, err
-				}
-				*p = existing
-			}
-		}
-	}
-	cur := prometheus.Labels{"channel_id": channelID}
-	return &metrics{
-		requests: requests.MustCurryWith(cur),
-		unknown:  unknown.MustCurryWith(cur),
-		rejected: rejected.MustCurryWith(cur),
-		failed:   failed.With(cur),
-		labels:   map[string]struct{}{},
-	}, nil
-}

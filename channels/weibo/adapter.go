@@ -6,12 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
-	"sync"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
@@ -25,7 +22,7 @@ type Adapter struct {
 	recv    channels.Receiver
 	log     *slog.Logger
 	clock   intake.Clock
-	metrics *metrics
+	metrics *channels.Metrics
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -48,7 +45,7 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if a.clock == nil {
 		a.clock = intake.SystemClock
 	}
-	if a.metrics, err = newMetrics(deps.Metrics, cfg.ID); err != nil {
+	if a.metrics, err = channels.NewMetrics(deps.Metrics, "weibo", "Weibo", cfg.ID); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -119,10 +116,10 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	if rej != nil {
 		return a.refuse(c, rej)
 	}
-	label := a.metrics.typeLabel(in.typeLabel)
-	a.metrics.requests.WithLabelValues(label).Inc()
+	label := a.metrics.TypeLabel(in.typeLabel)
+	a.metrics.Requests.WithLabelValues(label).Inc()
 	if in.unknown {
-		a.metrics.unknown.WithLabelValues(label).Inc()
+		a.metrics.Unknown.WithLabelValues(label).Inc()
 		a.log.Debug("weibo push of unknown type acknowledged", "type", label)
 		return c.NoContent(http.StatusOK)
 	}
@@ -193,7 +190,7 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, label string) error 
 		// The error's own text names the external id, which holds the citizen's uid.
 		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "push already received with a different body"))
 	}
-	a.metrics.failed.Inc()
+	a.metrics.Failed.Inc()
 	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
 	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		status, reason = http.StatusInternalServerError, "internal error, retry"
@@ -203,83 +200,10 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, label string) error 
 }
 
 func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
-	a.metrics.rejected.WithLabelValues(rej.label).Inc()
+	a.metrics.Rejected.WithLabelValues(rej.label).Inc()
 	a.log.Info("weibo request refused", "status", rej.status, "reason", rej.label)
 	return c.String(rej.status, rej.reason)
 }
 
 // metrics are one adapter's counters. The vectors are shared by every Weibo channel on a
 // registry; each adapter curries its channel_id.
-type metrics struct {
-	requests *prometheus.CounterVec // by type
-	unknown  *prometheus.CounterVec // by type
-	rejected *prometheus.CounterVec // by reason
-	failed   prometheus.Counter
-
-	mu     sync.Mutex
-	labels map[string]struct{}
-}
-
-// maxTypeLabels bounds the type label values of one channel: the type comes from the request.
-const maxTypeLabels = 40
-
-var labelUnsafe = regexp.MustCompile(`[^A-Za-z0-9_:]`)
-
-func (m *metrics) typeLabel(t string) string {
-	t = labelUnsafe.ReplaceAllString(t, "_")
-	if len(t) > 40 {
-		t = t[:40]
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.labels[t]; ok {
-		return t
-	}
-	if len(m.labels) >= maxTypeLabels {
-		return "other"
-	}
-	m.labels[t] = struct{}{}
-	return t
-}
-
-func newMetrics(reg prometheus.Registerer, channelID string) (*metrics, error) {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "weibo", Name: "requests_total",
-		Help: "Authenticated Weibo pushes, by channel and type (event:<subtype> for events).",
-	}, []string{"channel_id", "type"})
-	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "weibo", Name: "unknown_total",
-		Help: "Weibo pushes of a type or event subtype this gateway does not handle, acknowledged with an empty body.",
-	}, []string{"channel_id", "type"})
-	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "weibo", Name: "rejected_total",
-		Help: "Weibo requests refused with a 4xx, by reason.",
-	}, []string{"channel_id", "reason"})
-	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "intake", Subsystem: "weibo", Name: "failed_total",
-		Help: "Weibo pushes answered 5xx (not acknowledged; Weibo retries).",
-	}, []string{"channel_id"})
-	if reg != nil {
-		for _, p := range []**prometheus.CounterVec{&requests, &unknown, &rejected, &failed} {
-			if err := reg.Register(*p); err != nil {
-				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					return nil, err
-				}
-				existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
-				if !ok {
-					return nil, err
-				}
-				*p = existing
-			}
-		}
-	}
-	cur := prometheus.Labels{"channel_id": channelID}
-	return &metrics{
-		requests: requests.MustCurryWith(cur),
-		unknown:  unknown.MustCurryWith(cur),
-		rejected: rejected.MustCurryWith(cur),
-		failed:   failed.With(cur),
-		labels:   map[string]struct{}{},
-	}, nil
-}
