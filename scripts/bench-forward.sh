@@ -41,9 +41,11 @@ YAML
 "$WORK/intake-gateway" serve --config "$WORK/g.yaml" > "$WORK/gw.log" 2>&1 &
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
-submit_for() { # seconds → requests/s
+submit_for() { # seconds → accepted submissions/s (a run with non-201 answers stops the benchmark)
   "$WORK/loadgen" -mode wrk -key "$KEY" -prefix "w$RANDOM$1" > "$WORK/post.lua"
-  wrk -t2 -c"$CONNECTIONS" -d"${1}s" -s "$WORK/post.lua" "http://127.0.0.1:$PORT/v1/submissions" | awk '/^Requests\/sec/ {print $2}'
+  wrk -t2 -c"$CONNECTIONS" -d"${1}s" -s "$WORK/post.lua" "http://127.0.0.1:$PORT/v1/submissions" > "$WORK/wrk.out"
+  if ! grep -q 'status=0 ' "$WORK/wrk.out"; then echo "submissions failed:" >&2; cat "$WORK/wrk.out" "$WORK/gw.log" >&2; exit 1; fi
+  awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.out"
 }
 fill_backlog() { # until BACKLOG deliveries wait
   while [ "$(q "select count(*) from deliveries where state = 'queued'")" -lt "$BACKLOG" ]; do submit_for 10 >/dev/null; done
