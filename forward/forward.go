@@ -178,6 +178,7 @@ func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case
 		w.probeLater(d.Target, t)
 		return stepWait, time.Second, nil
 	}
+	w.yieldToIntake(ctx)
 	if err := t.limit.Wait(ctx); err != nil {
 		return stepWait, time.Second, nil
 	}
@@ -219,6 +220,29 @@ func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case
 		w.log.WarnContext(ctx, "delivery dead", "delivery_id", d.ID, "case_id", d.CaseID, "event", d.Event, "target", d.Target, "error", o.Error)
 	}
 	return stepSettled, 0, nil
+}
+
+// intakeBacklog is implemented by stores that group-commit new cases.
+type intakeBacklog interface{ IntakeBacklog() int }
+
+// maxYield bounds how long one delivery gives way to new cases, so forwarding keeps moving
+// (about workers/maxYield deliveries a second) even under a flood of submissions.
+const maxYield = time.Second
+
+// yieldToIntake waits while new cases are queued for the database: a citizen waiting for a case
+// number comes before a backlog catching up.
+func (w *Worker) yieldToIntake(ctx context.Context) {
+	b, ok := w.store.(intakeBacklog)
+	if !ok {
+		return
+	}
+	for waited := time.Duration(0); waited < maxYield && b.IntakeBacklog() > 0; waited += 10 * time.Millisecond {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // settle feeds a result to the breaker and reports whether it just opened. Only failures that

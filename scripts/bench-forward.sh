@@ -32,7 +32,7 @@ q() { psql "$DBURL" -Atc "$1"; }
 "$WORK/fakecs" -listen "127.0.0.1:$CS_PORT" -down > "$WORK/fakecs.log" 2>&1 &
 cat > "$WORK/g.yaml" <<YAML
 server: { listen: "127.0.0.1:$PORT", request_timeout: 10s, debug_listen: "127.0.0.1:6061" }
-database: { url: "$DBURL" }
+database: { url: "$DBURL", max_conns: ${MAX_CONNS:-0} }
 log: { level: warn }
 api_keys: [{ name: bench, sha256: "$KEY_SHA", scopes: [submit, read] }]
 case_systems: [{ name: default, url: "http://127.0.0.1:$CS_PORT/cases", secret: bench-secret }]

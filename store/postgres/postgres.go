@@ -71,6 +71,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	// pgx's default (4 on this kind of machine) lets a hundred forwarding workers hold every
+	// connection while new cases wait for one.
+	pcfg.MaxConns = 20
 	if cfg.MaxConns > 0 {
 		pcfg.MaxConns = cfg.MaxConns
 	}
@@ -120,6 +123,10 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // River is the job client bound to this store's pool.
 func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
+
+// IntakeBacklog is how many new cases wait for a group-commit writer: background work yields
+// while it is not zero, so that citizens are answered first.
+func (s *Store) IntakeBacklog() int { return s.batcher.Pending() }
 
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.

@@ -125,6 +125,10 @@ func (s *Store) DB() *sql.DB { return s.db }
 // River is the job client bound to this database.
 func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
 
+// IntakeBacklog is how many new cases wait for a group-commit writer: background work yields
+// while it is not zero, so that citizens are answered first.
+func (s *Store) IntakeBacklog() int { return s.batcher.Pending() }
+
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.
 func (s *Store) StartWorkers(ctx context.Context) error {
