@@ -110,10 +110,6 @@ func (b *Batcher[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 	}
 }
 
-// Pending is how many requests wait for a writer right now: more than zero means callers are
-// waiting on the database.
-func (b *Batcher[Req, Res]) Pending() int { return len(b.in) }
-
 // Close stops accepting requests, finishes the batches in flight and answers what is still
 // queued with ErrClosed.
 func (b *Batcher[Req, Res]) Close() {

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,8 @@ type Store struct {
 	log      *slog.Logger
 	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
 	workersStarted bool
+	// creating counts CreateCase calls in progress (IntakeBacklog).
+	creating atomic.Int64
 }
 
 // Config opens a Store.
@@ -124,9 +127,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // River is the job client bound to this store's pool.
 func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
 
-// IntakeBacklog is how many new cases wait for a group-commit writer: background work yields
-// while it is not zero, so that citizens are answered first.
-func (s *Store) IntakeBacklog() int { return s.batcher.Pending() }
+// IntakeBacklog is how many new cases are being stored right now: background work yields while
+// it is not zero, so that citizens are answered first.
+func (s *Store) IntakeBacklog() int { return int(s.creating.Load()) }
 
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -45,6 +46,8 @@ type Store struct {
 	log      *slog.Logger
 	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
 	workersStarted bool
+	// creating counts CreateCase calls in progress (IntakeBacklog).
+	creating atomic.Int64
 	// tokenLocks serialise platform-token refreshes; one process owns an SQLite file, so locks
 	// in memory are enough.
 	tokenMu    sync.Mutex
@@ -125,9 +128,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 // River is the job client bound to this database.
 func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
 
-// IntakeBacklog is how many new cases wait for a group-commit writer: background work yields
-// while it is not zero, so that citizens are answered first.
-func (s *Store) IntakeBacklog() int { return s.batcher.Pending() }
+// IntakeBacklog is how many new cases are being stored right now: background work yields while
+// it is not zero, so that citizens are answered first.
+func (s *Store) IntakeBacklog() int { return int(s.creating.Load()) }
 
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.
