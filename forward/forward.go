@@ -222,21 +222,27 @@ func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case
 	return stepSettled, 0, nil
 }
 
-// intakeBacklog is implemented by stores that group-commit new cases.
-type intakeBacklog interface{ IntakeBacklog() int }
+// intakeActivity is implemented by stores that know when new cases are being stored.
+type intakeActivity interface {
+	IntakeBusy(quiet time.Duration) bool
+}
 
 // maxYield bounds how long one delivery gives way to new cases, so forwarding keeps moving
-// (about workers/maxYield deliveries a second) even under a flood of submissions.
-const maxYield = time.Second
+// (about workers/maxYield deliveries a second) even under a flood of submissions; intakeQuiet is
+// how long after the latest submission the intake counts as busy.
+const (
+	maxYield    = time.Second
+	intakeQuiet = 50 * time.Millisecond
+)
 
-// yieldToIntake waits while new cases are queued for the database: a citizen waiting for a case
-// number comes before a backlog catching up.
+// yieldToIntake waits while new cases are coming in: a citizen waiting for a case number comes
+// before a backlog catching up.
 func (w *Worker) yieldToIntake(ctx context.Context) {
-	b, ok := w.store.(intakeBacklog)
+	b, ok := w.store.(intakeActivity)
 	if !ok {
 		return
 	}
-	for waited := time.Duration(0); waited < maxYield && b.IntakeBacklog() > 0; waited += 10 * time.Millisecond {
+	for waited := time.Duration(0); waited < maxYield && b.IntakeBusy(intakeQuiet); waited += 10 * time.Millisecond {
 		select {
 		case <-ctx.Done():
 			return

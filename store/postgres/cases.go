@@ -25,6 +25,7 @@ func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.Creat
 		return intake.CreateResult{}, fmt.Errorf("%w: nil case", intake.ErrInvalid)
 	}
 	s.creating.Add(1)
+	s.lastCreate.Store(time.Now().UnixNano())
 	defer s.creating.Add(-1)
 	res, err := s.batcher.Do(ctx, nc)
 	if errors.Is(err, groupcommit.ErrClosed) {

@@ -51,8 +51,9 @@ type Store struct {
 	log      *slog.Logger
 	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
 	workersStarted bool
-	// creating counts CreateCase calls in progress (IntakeBacklog).
-	creating atomic.Int64
+	// creating counts CreateCase calls in progress and lastCreate is when the latest began, in
+	// Unix nanoseconds (IntakeBusy).
+	creating, lastCreate atomic.Int64
 }
 
 // Config opens a Store.
@@ -127,9 +128,11 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // River is the job client bound to this store's pool.
 func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
 
-// IntakeBacklog is how many new cases are being stored right now: background work yields while
-// it is not zero, so that citizens are answered first.
-func (s *Store) IntakeBacklog() int { return int(s.creating.Load()) }
+// IntakeBusy reports whether a new case was being stored within the last quiet period:
+// background work yields while it is, so that citizens are answered first.
+func (s *Store) IntakeBusy(quiet time.Duration) bool {
+	return s.creating.Load() > 0 || time.Since(time.Unix(0, s.lastCreate.Load())) < quiet
+}
 
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.
