@@ -70,8 +70,9 @@ func writeVegeta(bodies []string, url, key, prefix string) {
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
+	run := rand.IntN(1000) // keeps the citizens of one run apart from those of the runs before it
 	for i := 0; ; i++ {
-		body := strings.Replace(bodies[rand.IntN(len(bodies))], "PHONE", fmt.Sprintf("139%08d", i%100000000), 1)
+		body := strings.Replace(bodies[rand.IntN(len(bodies))], "PHONE", fmt.Sprintf("139%03d%05d", run, i%100000), 1)
 		target := map[string]any{
 			"method": "POST",
 			"url":    url,
@@ -98,13 +99,15 @@ func writeWrk(bodies []string, key, prefix string) {
 local counter = 0
 local id_seq = 0
 thread_id = 0
+-- run_id keeps the citizens of one run apart from those of the runs before it.
+local run_id = %d
 function setup(thread)
   id_seq = id_seq + 1
   thread:set("thread_id", id_seq)
 end
 function request()
   counter = counter + 1
-  local phone = string.format("13%%d%%08d", 5 + thread_id, counter %% 100000000)
+  local phone = string.format("13%%d%%03d%%05d", 5 + thread_id, run_id, counter %% 100000)
   local body = string.gsub(bodies[(counter %% #bodies) + 1], "PHONE", phone, 1)
   return wrk.format("POST", nil, {
     ["Authorization"] = "Bearer %s",
@@ -121,7 +124,7 @@ function done(summary, latency, requests)
     summary.requests, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status, summary.errors.timeout,
     latency:percentile(50)/1000, latency:percentile(99)/1000))
 end
-`, key, prefix)
+`, rand.IntN(1000), key, prefix)
 	fmt.Print(b.String())
 }
 
@@ -153,13 +156,14 @@ func writeWeChat(texts []string, base, prefix string, count int) {
 }
 
 func writeTwilio(texts []string, target, prefix string, count int) {
+	run := rand.IntN(1000)
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
 	for i := 0; count == 0 || i < count; i++ {
 		form := url.Values{
 			"AccountSid": {"ACbench0000000000000000000000000000"}, "ApiVersion": {"2010-04-01"},
-			"Body": {texts[rand.IntN(len(texts))]}, "From": {fmt.Sprintf("+86139%08d", i%100000000)},
+			"Body": {texts[rand.IntN(len(texts))]}, "From": {fmt.Sprintf("+86138%03d%05d", run, i%100000)},
 			"To": {"+15005550006"}, "MessageSid": {fmt.Sprintf("SM%s%030d", prefix, i)}, "NumMedia": {"0"},
 		}
 		sig := twilio.Signature(benchTwilioToken, target, form)
