@@ -131,7 +131,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 	if err != nil {
 		return err
 	}
-	st, delay, err := w.attempt(ctx, d, c)
+	st, delay, err := w.attempt(ctx, d, c, false)
 	if err != nil {
 		return err
 	}
@@ -143,8 +143,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.ForwardCase]) err
 }
 
 // attempt tries a delivery once, records the outcome, and says when to try again. c is the
-// delivery's case when the caller has read it already.
-func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case) (step, time.Duration, error) {
+// delivery's case when the caller has read it already. A probe's failures are the case system's
+// outage, not the delivery's: they are recorded but never make it dead.
+func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case, probe bool) (step, time.Duration, error) {
 	if d.State == intake.DeliveryDelivered || d.State == intake.DeliveryDead {
 		return stepSettled, 0, nil // a duplicate job; the delivery is settled
 	}
@@ -198,7 +199,7 @@ func (w *Worker) attempt(ctx context.Context, d *intake.Delivery, c *intake.Case
 		o.State = intake.DeliveryDelivered
 	case !res.retryable():
 		o.State = intake.DeliveryDead
-	case attempt >= w.cfg.MaxAttempts:
+	case attempt >= w.cfg.MaxAttempts && !probe:
 		o.State = intake.DeliveryDead
 		o.Error = fmt.Sprintf("%s (gave up after %d attempts)", o.Error, attempt)
 	default:
@@ -359,7 +360,7 @@ func (w *Worker) probeOnce(ctx context.Context, name string, t *target) (bool, e
 	}
 	t.breaker.Probe()
 	defer t.breaker.EndProbe()
-	st, _, err := w.attempt(ctx, d, nil)
+	st, _, err := w.attempt(ctx, d, nil, true)
 	if err != nil || st == stepWait {
 		return false, err
 	}

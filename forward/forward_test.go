@@ -510,3 +510,29 @@ func TestSignMatchesTheDocumentedScheme(t *testing.T) {
 }
 
 var _ = store.NewID
+
+// A long outage must not kill the delivery the prober keeps trying: its failures are the case
+// system's, not the delivery's.
+func TestALongOutageDoesNotKillTheProbedDelivery(t *testing.T) {
+	h := sqliteHarness(t)
+	cs := newCaseSystem(t)
+	var up atomic.Bool
+	cs.setAnswer(func(*http.Request, int) (int, http.Header, string) {
+		if up.Load() {
+			return 200, nil, "{}"
+		}
+		return 503, nil, "down"
+	})
+	cfg := fwConfig()
+	cfg.MaxAttempts = 3
+	cfg.BreakerThreshold = 1
+	cfg.BreakerMin, cfg.BreakerMax = 50*time.Millisecond, 50*time.Millisecond
+	st, _ := h.start(cs, cfg, false)
+	id := create(t, st, "outage").Deliveries[0].ID
+	eventually(t, 10*time.Second, "many probes", func() bool { return cs.calls.Load() >= 10 })
+	if d := delivery(t, st, id); d.State == intake.DeliveryDead {
+		t.Fatalf("the probed delivery died during the outage after %d attempts", d.Attempts)
+	}
+	up.Store(true)
+	eventually(t, 10*time.Second, "delivered after the outage", func() bool { return delivery(t, st, id).State == intake.DeliveryDelivered })
+}

@@ -53,7 +53,7 @@ fill_backlog() { # until BACKLOG deliveries wait
 drain() { # → seconds until every delivery created before now is delivered
   local t0 since=$(q "select now()") start=$(date +%s.%N)
   curl -s -X POST "http://127.0.0.1:$CS_PORT/admin/up"
-  while [ "$(q "select count(*) from deliveries where created_at < '$since' and state <> 'delivered'")" -gt 0 ]; do sleep 0.5; done
+  while [ "$(q "select count(*) from deliveries where created_at < '$since' and state = 'queued'")" -gt 0 ]; do sleep 0.5; done
   echo "$(date +%s.%N) - $start" | bc
 }
 
@@ -81,7 +81,7 @@ since=$(q "select now()")
 curl -s -X POST "http://127.0.0.1:$CS_PORT/admin/up"
 start=$(date +%s.%N)
 during=$(submit_for 20)
-while [ "$(q "select count(*) from deliveries where created_at < '$since' and state <> 'delivered'")" -gt 0 ]; do sleep 0.5; done
+while [ "$(q "select count(*) from deliveries where created_at < '$since' and state = 'queued'")" -gt 0 ]; do sleep 0.5; done
 t2=$(echo "$(date +%s.%N) - $start" | bc)
 
 echo
