@@ -8,6 +8,7 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,12 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
 )
+
+// ErrSendingNotConfigured marks a channel that can receive but lacks the credentials to call its
+// platform's API (WeChat app_secret, Twilio from number, Weibo access token). The gateway still
+// serves such a channel — replies in the webhook answer need no credentials — and only skips the
+// notifications and media downloads that would need them.
+var ErrSendingNotConfigured = errors.New("sending is not configured")
 
 // Message is one inbound citizen message, already authenticated and parsed by its channel.
 // Submission carries channel kind, channel id, external id (the platform's message id, or the

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
 )
 
-// NotifySender adapts Sender to the notifier: a message Twilio refuses for good (an invalid or
-// blocked number) cannot reach the citizen by SMS.
+// NotifySender adapts Sender to the notifier: a message Twilio refuses because of the recipient
+// (an invalid, landline or unsubscribed number: HTTP 400) cannot reach the citizen by SMS. A
+// refusal of the gateway itself (bad credentials, an unknown account: 401/403/404) is an
+// operator's problem and stays retryable, so fixing the config delivers what waited.
 type NotifySender struct {
 	Sender *Sender
 }
@@ -19,7 +22,7 @@ type NotifySender struct {
 func (n NotifySender) Send(ctx context.Context, msg intake.Outgoing) (string, error) {
 	sid, err := n.Sender.Send(ctx, msg.Address, msg.Text)
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Permanent() {
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
 		return "", fmt.Errorf("%w: %v", intake.ErrCannotDeliver, err)
 	}
 	return sid, err

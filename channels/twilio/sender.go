@@ -11,6 +11,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	twilioapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
 )
 
@@ -50,10 +51,10 @@ func WithStatusCallback(u string) SenderOption {
 // (channel public_base_url, else server.public_base_url); with neither, none is requested.
 func NewSender(cfg config.Channel, server config.Server, opts ...SenderOption) (*Sender, error) {
 	if cfg.AccountSID == "" || cfg.AuthToken == "" {
-		return nil, fmt.Errorf("twilio: channel %s: account_sid and auth_token are required to send", cfg.ID)
+		return nil, fmt.Errorf("twilio: channel %s: account_sid and auth_token are required to send: %w", cfg.ID, channels.ErrSendingNotConfigured)
 	}
 	if cfg.From == "" && cfg.MessagingServiceSID == "" {
-		return nil, fmt.Errorf("twilio: channel %s: from or messaging_service_sid is required to send", cfg.ID)
+		return nil, fmt.Errorf("twilio: channel %s: from or messaging_service_sid is required to send: %w", cfg.ID, channels.ErrSendingNotConfigured)
 	}
 	st, err := decodeSettings(cfg.Settings)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
 	"github.com/hotline12345/intake-gateway/config"
 )
@@ -234,5 +235,56 @@ func TestNewSenderRefuses(t *testing.T) {
 	}
 	if _, err := s.Send(context.Background(), "+8613800001234", " "); err == nil {
 		t.Error("sent an empty message")
+	}
+}
+
+func TestNotifySenderSeparatesUnreachableCitizensFromGatewayProblems(t *testing.T) {
+	cases := []struct {
+		name          string
+		status        int
+		body          string
+		cannotDeliver bool
+	}{
+		{"invalid number", 400, `{"code":21211,"message":"The 'To' number is not a valid phone number.","status":400}`, true},
+		{"unsubscribed", 400, `{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}`, true},
+		{"landline", 400, `{"code":21614,"message":"'To' number is not a valid mobile number","status":400}`, true},
+		{"bad credentials", 401, `{"code":20003,"message":"Authenticate","status":401}`, false},
+		{"unknown account", 404, `{"code":20404,"message":"The requested resource was not found","status":404}`, false},
+		{"rate limited", 429, `{"code":20429,"message":"Too Many Requests","status":429}`, false},
+		{"server error", 503, `{"code":20500,"message":"Service Unavailable","status":503}`, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fake := newFakeTwilio(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(c.status)
+				_, _ = io.WriteString(w, c.body)
+			})
+			s, err := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = twilio.NotifySender{Sender: s}.Send(context.Background(), intake.Outgoing{Address: "+8613800001234", Text: "您的诉求已受理"})
+			if err == nil {
+				t.Fatal("a refused message reported as sent")
+			}
+			if errors.Is(err, intake.ErrCannotDeliver) != c.cannotDeliver {
+				t.Fatalf("cannot deliver = %v, want %v: %v", !c.cannotDeliver, c.cannotDeliver, err)
+			}
+		})
+	}
+
+	fake := newFakeTwilio(t, created("SM0123456789abcdef0123456789abcdef"))
+	s, err := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := twilio.NotifySender{Sender: s}.Send(context.Background(), intake.Outgoing{Address: "+8613800001234", Text: "您的诉求已受理"})
+	if err != nil || sid != "SM0123456789abcdef0123456789abcdef" {
+		t.Fatalf("sid %q err %v", sid, err)
+	}
+	got := fake.requests[len(fake.requests)-1].form
+	if got.Get("To") != "+8613800001234" || got.Get("Body") != "您的诉求已受理" {
+		t.Fatalf("sent %v", got)
 	}
 }

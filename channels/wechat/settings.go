@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
 	"github.com/hotline12345/intake-gateway/config"
@@ -214,7 +215,7 @@ func NewClient(cfg config.Channel, tokens wxapi.TokenStore, hc *http.Client) (*w
 		return nil, err
 	}
 	if cfg.AppSecret == "" {
-		return nil, fmt.Errorf("channels[%s].app_secret: is required to call the WeChat API", cfg.ID)
+		return nil, fmt.Errorf("channels[%s].app_secret: is required to call the WeChat API: %w", cfg.ID, channels.ErrSendingNotConfigured)
 	}
 	return wxapi.New(wxapi.Config{AppID: cfg.AppID, AppSecret: cfg.AppSecret, BaseURL: s.apiBaseURL, Tokens: tokens, HTTPClient: hc})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
 )
 
@@ -64,7 +65,7 @@ func NewClient(cfg config.Channel, hc *http.Client) (*Client, error) {
 		return nil, err
 	}
 	if s.accessToken == "" {
-		return nil, fmt.Errorf("channels[%s].%s: is required to call the Weibo API", cfg.ID, SettingAccessToken)
+		return nil, fmt.Errorf("channels[%s].%s: is required to call the Weibo API: %w", cfg.ID, SettingAccessToken, channels.ErrSendingNotConfigured)
 	}
 	c := &Client{apiBase: s.apiBaseURL, uploadBase: s.uploadBaseURL, token: s.accessToken,
 		saveSenderBox: s.saveSenderBox, maxMediaBytes: s.maxMediaBytes}

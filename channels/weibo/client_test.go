@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 )
 
@@ -266,5 +267,56 @@ func TestCanReply(t *testing.T) {
 		if got := weibo.CanReply(tc.last, tc.mention, tc.sent, now); got != tc.want {
 			t.Errorf("%s: %v", tc.name, got)
 		}
+	}
+}
+
+// The notifier falls back to SMS on intake.ErrCannotDeliver, so only refusals that will not
+// change by retrying may carry it; rate limits and outages must stay retryable.
+func TestSenderMapsRefusalsForTheNotifier(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		status        int
+		body          string
+		cannotDeliver bool
+	}{
+		{"outside the 48-hour window", 403, `{"request":"/2/messages/reply.json","error_code":20306,"error":"reply not allowed"}`, true},
+		{"expired token", 200, `{"request":"/2/messages/reply.json","error_code":21327,"error":"expired_token"}`, true},
+		{"rate limited", 400, `{"request":"/2/messages/reply.json","error_code":10023,"error":"User requests out of rate limit!"}`, false},
+		{"outage", 503, `<html>unavailable</html>`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.answer = func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}
+			_, err := weibo.Sender{Client: newClient(t, f, nil)}.Send(context.Background(), intake.Outgoing{Address: senderUID, Text: "工单已办结"})
+			if err == nil {
+				t.Fatal("a refused message reported as sent")
+			}
+			if errors.Is(err, intake.ErrCannotDeliver) != tc.cannotDeliver {
+				t.Fatalf("cannot deliver = %v, want %v: %v", !tc.cannotDeliver, tc.cannotDeliver, err)
+			}
+		})
+	}
+
+	f := newFakeAPI(t)
+	f.answer = func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `{"id":3475071227451999,"text":"ok"}`)
+	}
+	long := strings.Repeat("办", 400)
+	if _, err := (weibo.Sender{Client: newClient(t, f, nil)}).Send(context.Background(), intake.Outgoing{Address: senderUID, Text: long}); err != nil {
+		t.Fatal(err)
+	}
+	form, _ := url.ParseQuery(f.bodies[0])
+	if form.Get("receiver_id") != senderUID {
+		t.Fatalf("form %v", form)
+	}
+	plain, _ := url.QueryUnescape(form.Get("data"))
+	var d struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(plain), &d); err != nil || utf8.RuneCountInString(d.Text) >= 300 {
+		t.Fatalf("a long notification was not cut to Weibo's limit: %d runes, %v", utf8.RuneCountInString(d.Text), err)
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/labstack/echo/v4"
@@ -119,17 +121,29 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 
 // platformClients builds, for each channel, the clients of its platform's API: the notifier's
 // sender and the media fetcher. It also picks the SMS channel (notifications.sms_channel, else
-// the first twilio channel).
-func platformClients(cfg *config.Config, st intake.Store) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
+// the first twilio channel that can send). A channel without sending credentials still serves
+// its webhook; it only gets no sender and no fetcher, and the log says so once at start.
+func platformClients(cfg *config.Config, st intake.Store, logger *slog.Logger) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
 	routes := map[string]notify.Route{}
 	fetchers := map[string]media.Fetcher{}
-	sms := cfg.Notifications.SMSChannel
+	receiveOnly := map[string]bool{}
+	skip := func(id string, err error) error {
+		if !errors.Is(err, channels.ErrSendingNotConfigured) {
+			return err
+		}
+		receiveOnly[id] = true
+		logger.Warn("channel can receive but not send: no notifications or media downloads on it", "channel", id, "reason", err.Error())
+		return nil
+	}
 	for _, ch := range cfg.Channels {
 		switch ch.Type {
 		case "wechat":
 			client, err := wechat.NewClient(ch, wechat.StoreTokens{Tokens: st}, nil)
 			if err != nil {
-				return nil, "", nil, err
+				if err := skip(ch.ID, err); err != nil {
+					return nil, "", nil, err
+				}
+				continue
 			}
 			sender, err := wechat.NewSender(ch, client)
 			if err != nil {
@@ -138,28 +152,44 @@ func platformClients(cfg *config.Config, st intake.Store) (map[string]notify.Rou
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeChat, Sender: sender}
 			fetchers[ch.ID] = wechat.MediaFetcher(client)
 		case "twilio":
+			// Twilio's media URLs need only the account credentials, so the fetcher does not
+			// depend on a from number.
+			fetchers[ch.ID] = twilio.MediaFetcher(ch, nil)
 			sender, err := twilio.NewSender(ch, cfg.Server)
 			if err != nil {
-				return nil, "", nil, err
+				if err := skip(ch.ID, err); err != nil {
+					return nil, "", nil, err
+				}
+				continue
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelSMS, Sender: twilio.NotifySender{Sender: sender}}
-			fetchers[ch.ID] = twilio.MediaFetcher(ch, nil)
-			if sms == "" {
-				sms = ch.ID
-			}
 		case "weibo":
 			client, err := weibo.NewClient(ch, nil)
 			if err != nil {
-				return nil, "", nil, err
+				if err := skip(ch.ID, err); err != nil {
+					return nil, "", nil, err
+				}
+				continue
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeibo, Sender: weibo.Sender{Client: client}}
 			fetchers[ch.ID] = weibo.MediaFetcher(client)
 		}
 	}
-	if sms != "" {
-		if r, ok := routes[sms]; !ok || r.Kind != intake.ChannelSMS {
-			return nil, "", nil, fmt.Errorf("notifications.sms_channel: %q is not a twilio channel", sms)
+	sms := cfg.Notifications.SMSChannel
+	if sms == "" {
+		for _, ch := range cfg.Channels {
+			if r, ok := routes[ch.ID]; ok && r.Kind == intake.ChannelSMS {
+				sms = ch.ID
+				break
+			}
 		}
+		return routes, sms, fetchers, nil
+	}
+	if receiveOnly[sms] {
+		return nil, "", nil, fmt.Errorf("notifications.sms_channel: channel %q has no sending credentials (from or messaging_service_sid)", sms)
+	}
+	if r, ok := routes[sms]; !ok || r.Kind != intake.ChannelSMS {
+		return nil, "", nil, fmt.Errorf("notifications.sms_channel: %q is not a twilio channel", sms)
 	}
 	return routes, sms, fetchers, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/store/storetest"
 )
 
@@ -233,4 +235,77 @@ func addTerm(t *testing.T, taxonomy, code, phrase string) string {
 	}
 	at := i + j + len("    terms:\n")
 	return taxonomy[:at] + "      - weight: 5\n        phrases: [" + phrase + "]\n" + taxonomy[at:]
+}
+
+// A channel configured only to receive (no from number, no Weibo access token) is valid: the gateway serves its webhook and warns that it cannot notify.
+func TestConfigCheckAcceptsReceiveOnlyChannelsWithAWarning(t *testing.T) {
+	dir := t.TempDir()
+	receiveOnly := `channels:
+  - { id: sms-in, type: twilio, account_sid: ACtest0123, auth_token: tok0123 }
+  - { id: weibo-in, type: weibo, app_key: k, app_secret: weibo-secret-value, account_uid: "5001" }
+`
+	path := filepath.Join(dir, "receive-only.yaml")
+	if err := os.WriteFile(path, []byte(receiveOnly), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "config", "check", "--config", path)
+	if err != nil || !strings.Contains(out, "is valid") {
+		t.Fatalf("receive-only channels rejected: %v\n%s", err, out)
+	}
+	for _, id := range []string{"sms-in", "weibo-in"} {
+		if !strings.Contains(out, "channel="+id) {
+			t.Errorf("no warning names channel %s:\n%s", id, out)
+		}
+	}
+	if strings.Contains(out, "tok0123") || strings.Contains(out, "weibo-secret-value") {
+		t.Errorf("a warning printed a secret:\n%s", out)
+	}
+
+	// Naming a receive-only channel as the SMS channel for notifications is an error: every
+	// notification would fail.
+	named := filepath.Join(dir, "named.yaml")
+	if err := os.WriteFile(named, []byte(receiveOnly+"notifications: { sms_channel: sms-in }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "config", "check", "--config", named); err == nil || !strings.Contains(err.Error(), "notifications.sms_channel") {
+		t.Fatalf("sms_channel naming a receive-only channel: %v", err)
+	}
+}
+
+func TestPlatformClientsSkipOnlyTheChannelsThatCannotSend(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Channels = []config.Channel{
+		{ID: "sms-in", Type: "twilio", AccountSID: "ACtest0123", AuthToken: "tok0123"},
+		{ID: "sms-out", Type: "twilio", AccountSID: "ACtest0123", AuthToken: "tok0123", From: "+8610000000"},
+		{ID: "weibo-in", Type: "weibo", AppKey: "k", AppSecret: "s", AccountUID: "5001"},
+	}
+	var logs bytes.Buffer
+	routes, sms, fetchers, err := platformClients(cfg, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := routes["sms-out"]; !ok || len(routes) != 1 {
+		t.Fatalf("routes: %v", routes)
+	}
+	if sms != "sms-out" {
+		t.Fatalf("SMS channel %q, want the first one that can send", sms)
+	}
+	// Twilio media needs only the account credentials, so a receive-only SMS channel still
+	// downloads the photos citizens send.
+	if _, ok := fetchers["sms-in"]; !ok {
+		t.Fatal("receive-only twilio channel lost its media fetcher")
+	}
+	if _, ok := fetchers["weibo-in"]; ok {
+		t.Fatal("weibo channel without an access token got a fetcher")
+	}
+
+	// A broken setting that is not about missing credentials still fails the start.
+	cfg.Channels = append(cfg.Channels, config.Channel{ID: "wx", Type: "wechat", AppID: "wx0123456789abcdef", AppSecret: "x",
+		Token: "tok", Mode: "plain", Settings: map[string]any{"account_id": "gh_0123456789ab", "notify_template": "not-a-map"}})
+	if _, _, _, err := platformClients(cfg, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "notify_template") {
+		t.Fatalf("bad notify_template: %v", err)
+	}
 }

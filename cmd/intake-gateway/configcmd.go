@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -29,7 +30,7 @@ func configCommand() *cobra.Command {
 			resolved := config.ResolvePath(path)
 			cfg, err := config.Load(resolved, nil)
 			if err == nil {
-				err = checkChannels(cfg)
+				err = checkChannels(cfg, cmd.ErrOrStderr())
 			}
 			if err != nil {
 				return fmt.Errorf("config %s is not valid:\n%w", describePath(resolved), err)
@@ -55,9 +56,10 @@ func describePath(p string) string {
 	return p
 }
 
-// checkChannels builds every channel adapter and the reply texts without serving, so that
-// channel-specific settings and menu mappings are checked too.
-func checkChannels(cfg *config.Config) error {
+// checkChannels builds every channel adapter, the platform API clients and the reply texts
+// without serving, so that channel-specific settings and menu mappings are checked too. A
+// channel that can receive but not send is reported as a warning, not an error.
+func checkChannels(cfg *config.Config, warnings io.Writer) error {
 	texts, err := loadReplies(cfg)
 	if err != nil {
 		return err
@@ -69,6 +71,12 @@ func checkChannels(cfg *config.Config) error {
 	var errs []error
 	for _, ch := range cfg.Channels {
 		if _, err := newAdapter(ch, deps, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		warn := slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if _, _, _, err := platformClients(cfg, nil, warn); err != nil {
 			errs = append(errs, err)
 		}
 	}

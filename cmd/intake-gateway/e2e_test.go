@@ -57,7 +57,7 @@ channels:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkChannels(cfg); err != nil {
+	if err := checkChannels(cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	a, err := assemble(context.Background(), cfg, logging.New(io.Discard, "error", "json"))

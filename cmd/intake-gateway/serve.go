@@ -214,7 +214,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	chDeps.Receiver = receiver
 	a.receiver = receiver
-	routes, smsChannel, fetchers, err := platformClients(cfg, st)
+	routes, smsChannel, fetchers, err := platformClients(cfg, st, logger)
 	if err != nil {
 		return fail(err)
 	}
