@@ -139,10 +139,13 @@ func writeWeChat(texts []string, base, prefix string, count int) {
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
+	// WeChat's MsgId is the message's identity (the external id): a run that reused another
+	// run's ids would be answered from the earlier cases and measure replays, not intake.
+	firstMsgID := 10_000_000_000_000_000 + rand.Int64N(80_000_000_000_000_000)
 	for i := 0; count == 0 || i < count; i++ {
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
 		msg := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[o%s%08d]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>`,
-			benchWeChat.GhID, prefix, i, ts, texts[rand.IntN(len(texts))], 1_000_000_000+i)
+			benchWeChat.GhID, prefix, i, ts, texts[rand.IntN(len(texts))], firstMsgID+int64(i))
 		req, err := benchWeChat.Build(base, wxtest.Request{Timestamp: ts, Nonce: strconv.Itoa(i), Body: msg, Safe: true})
 		if err != nil {
 			panic(err)

@@ -81,6 +81,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.MaxConns > 0 {
 		pcfg.MaxConns = cfg.MaxConns
 	}
+	// Connections opened at start, not by the first citizens: opening one (and preparing its
+	// statements) costs tens of milliseconds, which the first second of traffic would wait for.
+	// pool_min_conns in the URL overrides.
+	if pcfg.MinConns == 0 {
+		pcfg.MinConns = min(4, pcfg.MaxConns)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
