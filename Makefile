@@ -42,8 +42,13 @@ fmt:
 vet:
 	$(GO) vet ./...
 
+STATICCHECK_VERSION ?= v0.8.2
+
+# gofmt, go vet and staticcheck (installed on first use).
 check: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	@command -v staticcheck >/dev/null || test -x "$$($(GO) env GOPATH)/bin/staticcheck" || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
 clean:
 	rm -rf bin

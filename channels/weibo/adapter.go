@@ -144,7 +144,9 @@ func (a *Adapter) handlePost(c echo.Context) error {
 		// An empty body is Weibo's "received, nothing to say"; it stops the retries.
 		return c.NoContent(http.StatusOK)
 	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, passiveTextReply(a.s.accountUIDStr, sender, reply.Text))
+	// The charset is redundant for JSON (RFC 8259) but spelled out for receivers that do not
+	// assume UTF-8, so the Chinese reply cannot be read in another encoding.
+	return c.Blob(http.StatusOK, "application/json; charset=UTF-8", passiveTextReply(a.s.accountUIDStr, sender, reply.Text))
 }
 
 // authenticate checks signature, timestamp and nonce, present on every GET and POST.
