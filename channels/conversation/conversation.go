@@ -139,23 +139,32 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 		mu.Lock()
 		defer mu.Unlock()
 	}
+	// What the message already became, the citizen's recent cases and their remembered position
+	// are read at once.
+	now := r.opts.Clock.Now()
+	q := intake.MessageQuery{ChannelID: sub.ChannelID, ExternalID: sub.ExternalID}
+	if hasWho {
+		q.Citizen, q.RecentSince, q.RecentLimit = citizenKeys(sub), now.Add(-max(r.opts.Conversation.Window, r.opts.RepeatWindow)), 20
+		if sub.Location == nil && r.opts.Conversation.LocationTTL > 0 && locationChannels[sub.Channel] {
+			q.LocationOf, q.LocationSince = &who, now.Add(-r.opts.Conversation.LocationTTL)
+		}
+	}
+	known, err := r.store.MessageContext(ctx, q)
+	if err != nil {
+		return channels.Reply{}, err
+	}
 	// A platform's retry (or a copy handled while we waited) gets the first answer, and must not
 	// become a supplement of the case it created itself.
-	if reply, found, err := r.handledBefore(ctx, msg); found || err != nil {
-		return reply, err
+	if known.Handled {
+		return r.answerAgain(ctx, msg, known.CaseID, known.Kind)
 	}
-	now := r.opts.Clock.Now()
 	newMatter := false
 	sub.Text, newMatter = r.stripNewMatter(sub.Text)
 	if hasWho {
-		recent, err := r.store.RecentCases(ctx, citizenKeys(sub), now.Add(-max(r.opts.Conversation.Window, r.opts.RepeatWindow)), 20)
-		if err != nil {
-			return channels.Reply{}, err
+		sub.Recent = known.Recent
+		if sub.Recent == nil {
+			sub.Recent = []*intake.Case{}
 		}
-		if recent == nil {
-			recent = []*intake.Case{}
-		}
-		sub.Recent = recent
 	}
 	if hasWho && !newMatter && !msg.Public && r.opts.Conversation.Window > 0 {
 		open := latestOnChannel(sub.Recent, sub.ChannelID, now.Add(-r.opts.Conversation.Window))
@@ -177,12 +186,8 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 		}
 	}
 
-	if sub.Location == nil && hasWho && r.opts.Conversation.LocationTTL > 0 && locationChannels[sub.Channel] {
-		loc, err := r.store.RecentLocation(ctx, who, sub.ChannelID, now.Add(-r.opts.Conversation.LocationTTL))
-		if err != nil {
-			return channels.Reply{}, err
-		}
-		sub.Location = loc
+	if q.LocationOf != nil {
+		sub.Location = known.Location
 	}
 	receipt, err := r.submitter.Submit(ctx, sub)
 	if err != nil {
@@ -195,24 +200,19 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	return r.caseReply(ctx, receipt.Case, false, msg.Public, outcome)
 }
 
-// handledBefore answers a message that was already turned into a case or supplement exactly as
-// the first time.
-func (r *Receiver) handledBefore(ctx context.Context, msg channels.Message) (channels.Reply, bool, error) {
-	sub := msg.Submission
-	caseID, kind, found, err := r.store.LookupMessage(ctx, sub.ChannelID, sub.ExternalID)
-	if err != nil || !found {
-		return channels.Reply{}, false, err
-	}
+// answerAgain answers a message that was already turned into a case, supplement or survey
+// answer exactly as the first time.
+func (r *Receiver) answerAgain(ctx context.Context, msg channels.Message, caseID string, kind intake.MessageKind) (channels.Reply, error) {
 	c, err := r.store.GetCase(ctx, caseID)
 	if err != nil {
-		return channels.Reply{}, true, err
+		return channels.Reply{}, err
 	}
 	if kind == intake.MessageFeedback {
 		text, err := r.render(replies.SurveyThanks, r.caseData(c, false))
-		return channels.Reply{Text: text, Outcome: channels.OutcomeDuplicate, Case: c}, true, err
+		return channels.Reply{Text: text, Outcome: channels.OutcomeDuplicate, Case: c}, err
 	}
 	reply, err := r.caseReply(ctx, c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
-	return reply, true, err
+	return reply, err
 }
 
 // command answers status queries and SMS opt-out/opt-in words; ok=false when text is neither.

@@ -16,17 +16,22 @@ import (
 	"github.com/hotline12345/intake-gateway/store"
 )
 
+const lookupMessageSQL = `
+	SELECT id::text, 'case' FROM cases WHERE channel_id = $1 AND external_id = $2
+	UNION ALL
+	SELECT case_id::text, kind FROM case_messages WHERE channel_id = $1 AND external_id = $2
+	LIMIT 1`
+
+const recentLocationSQL = `SELECT location FROM citizen_locations
+	WHERE channel_id = $1 AND key_kind = $2 AND key_value = $3 AND at >= $4`
+
 // LookupMessage finds what a channel message already became.
 func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
 	var (
 		id   string
 		kind intake.MessageKind
 	)
-	err := s.pool.QueryRow(ctx, `
-		SELECT id::text, 'case' FROM cases WHERE channel_id = $1 AND external_id = $2
-		UNION ALL
-		SELECT case_id::text, kind FROM case_messages WHERE channel_id = $1 AND external_id = $2
-		LIMIT 1`, channelID, externalID).Scan(&id, &kind)
+	err := s.pool.QueryRow(ctx, lookupMessageSQL, channelID, externalID).Scan(&id, &kind)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", false, nil
 	}
@@ -187,8 +192,11 @@ func (s *Store) RememberLocation(ctx context.Context, who intake.CitizenKey, cha
 // RecentLocation returns the position remembered since the given time.
 func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
 	var raw []byte
-	err := s.pool.QueryRow(ctx, `SELECT location FROM citizen_locations WHERE channel_id = $1 AND key_kind = $2 AND key_value = $3 AND at >= $4`,
-		channelID, string(who.Kind), who.Value, since.UTC()).Scan(&raw)
+	err := s.pool.QueryRow(ctx, recentLocationSQL, channelID, string(who.Kind), who.Value, since.UTC()).Scan(&raw)
+	return decodeLocation(raw, err)
+}
+
+func decodeLocation(raw []byte, err error) (*intake.Location, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -205,25 +213,37 @@ func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, chann
 // RecentCases returns the citizen's cases since the given time under any of their identifiers,
 // one indexed lookup per identifier.
 func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since time.Time, limit int) ([]*intake.Case, error) {
+	sql, args, err := recentCasesQuery(who, since, limit)
+	if err != nil || sql == "" {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("recent cases: %w", err))
+	}
+	return s.scanRecent(ctx, rows)
+}
+
+func recentCasesQuery(who []intake.CitizenKey, since time.Time, limit int) (string, []any, error) {
 	var parts []string
 	args := []any{since.UTC(), limit}
 	for _, k := range who {
 		col, err := citizenColumn(k.Kind)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		args = append(args, k.Value)
 		parts = append(parts, fmt.Sprintf(`(SELECT id, received_at FROM cases WHERE %s = $%d AND received_at >= $1 ORDER BY received_at DESC LIMIT $2)`,
 			col, len(args)))
 	}
 	if len(parts) == 0 {
-		return nil, nil
+		return "", nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c JOIN (`+strings.Join(parts, " UNION ")+`) r ON r.id = c.id
-		ORDER BY r.received_at DESC LIMIT $2`, args...)
-	if err != nil {
-		return nil, unavailable(fmt.Errorf("recent cases: %w", err))
-	}
+	return `SELECT ` + caseColumns + ` FROM cases c JOIN (` + strings.Join(parts, " UNION ") + `) r ON r.id = c.id
+		ORDER BY r.received_at DESC LIMIT $2`, args, nil
+}
+
+func (s *Store) scanRecent(ctx context.Context, rows pgx.Rows) ([]*intake.Case, error) {
 	found, err := s.scanCases(ctx, s.pool, rows)
 	if err != nil {
 		return nil, unavailable(err)
@@ -231,6 +251,53 @@ func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since 
 	out := make([]*intake.Case, len(found))
 	for i, f := range found {
 		out[i] = f.Case
+	}
+	return out, nil
+}
+
+// MessageContext sends the three look-ups as one pipelined batch: one connection and one round
+// trip for what would otherwise take three, on every message a citizen sends.
+func (s *Store) MessageContext(ctx context.Context, q intake.MessageQuery) (intake.MessageContext, error) {
+	var out intake.MessageContext
+	recentSQL, recentArgs, err := recentCasesQuery(q.Citizen, q.RecentSince, q.RecentLimit)
+	if err != nil {
+		return out, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(lookupMessageSQL, q.ChannelID, q.ExternalID)
+	if recentSQL != "" {
+		b.Queue(recentSQL, recentArgs...)
+	}
+	if q.LocationOf != nil {
+		b.Queue(recentLocationSQL, q.ChannelID, string(q.LocationOf.Kind), q.LocationOf.Value, q.LocationSince.UTC())
+	}
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+
+	switch err := br.QueryRow().Scan(&out.CaseID, &out.Kind); {
+	case err == nil:
+		out.Handled = true
+	case !errors.Is(err, pgx.ErrNoRows):
+		return out, unavailable(fmt.Errorf("look up message: %w", err))
+	}
+	if recentSQL != "" {
+		rows, err := br.Query()
+		if err != nil {
+			return out, unavailable(fmt.Errorf("recent cases: %w", err))
+		}
+		if out.Recent, err = s.scanRecent(ctx, rows); err != nil {
+			return out, err
+		}
+	}
+	if q.LocationOf != nil {
+		var raw []byte
+		scanErr := br.QueryRow().Scan(&raw)
+		if out.Location, err = decodeLocation(raw, scanErr); err != nil {
+			return out, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return out, unavailable(fmt.Errorf("message context: %w", err))
 	}
 	return out, nil
 }

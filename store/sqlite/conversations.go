@@ -334,3 +334,26 @@ func (s *Store) SetAttachment(ctx context.Context, caseID string, index int, att
 	}
 	return tx.Commit()
 }
+
+// MessageContext runs the three look-ups in turn: on an embedded database they cost no round
+// trips, so there is nothing to gain from combining them.
+func (s *Store) MessageContext(ctx context.Context, q intake.MessageQuery) (intake.MessageContext, error) {
+	var (
+		out intake.MessageContext
+		err error
+	)
+	if out.CaseID, out.Kind, out.Handled, err = s.LookupMessage(ctx, q.ChannelID, q.ExternalID); err != nil {
+		return out, err
+	}
+	if len(q.Citizen) > 0 {
+		if out.Recent, err = s.RecentCases(ctx, q.Citizen, q.RecentSince, q.RecentLimit); err != nil {
+			return out, err
+		}
+	}
+	if q.LocationOf != nil {
+		if out.Location, err = s.RecentLocation(ctx, *q.LocationOf, q.ChannelID, q.LocationSince); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

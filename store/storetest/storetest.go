@@ -86,6 +86,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("SupplementsJoinACaseOnce", func(t *testing.T) { testSupplements(t, h) })
 	t.Run("CitizenLookups", func(t *testing.T) { testCitizenLookups(t, h) })
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
+	t.Run("MessageContextAnswersLikeTheSeparateLookups", func(t *testing.T) { testMessageContext(t, h) })
 	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
 	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
 	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
@@ -748,6 +749,67 @@ func testOptOutsAndLocations(t *testing.T, h Harness) {
 	}
 	if loc, _ := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(time.Minute)); loc != nil {
 		t.Fatal("a stale location was returned")
+	}
+}
+
+func testMessageContext(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	first := mustCreate(t, s, wechatCase("x1", "oCTX", t0)).Case
+	second := mustCreate(t, s, wechatCase("x2", "oCTX", t0.Add(time.Hour))).Case
+	mustCreate(t, s, wechatCase("x3", "oSOMEONE", t0.Add(time.Hour)))
+	if _, err := s.AddSupplement(ctx(t), second.ID, intake.Supplement{ChannelID: "wechat-main", ExternalID: "x4", Text: "补充", ReceivedAt: t0.Add(61 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	who := intake.CitizenKey{Kind: intake.KeyOpenID, Value: "oCTX"}
+	lat, lng := 37.52, 122.13
+	if err := s.RememberLocation(ctx(t), who, "wechat-main", intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	ask := func(externalID string, since time.Time, location bool) intake.MessageContext {
+		t.Helper()
+		q := intake.MessageQuery{ChannelID: "wechat-main", ExternalID: externalID,
+			Citizen: []intake.CitizenKey{who}, RecentSince: since, RecentLimit: 20}
+		if location {
+			q.LocationOf, q.LocationSince = &who, t0.Add(50*time.Minute)
+		}
+		got, err := s.MessageContext(ctx(t), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// A new message: not handled, both cases newest first, the remembered position.
+	got := ask("x9", t0.Add(-time.Minute), true)
+	if got.Handled || len(got.Recent) != 2 || got.Recent[0].ID != second.ID || got.Recent[1].ID != first.ID {
+		t.Fatalf("new message: %+v", got)
+	}
+	if got.Location == nil || *got.Location.Lat != lat {
+		t.Fatalf("location %+v", got.Location)
+	}
+	if len(got.Recent[0].StatusHistory) == 0 {
+		t.Fatal("recent cases came back without their status history")
+	}
+	// The window and the location's age are honoured.
+	if got := ask("x9", t0.Add(30*time.Minute), false); len(got.Recent) != 1 || got.Recent[0].ID != second.ID || got.Location != nil {
+		t.Fatalf("since 30m, no location asked: %+v", got)
+	}
+	// Retries of what became a case and what became a supplement.
+	if got := ask("x1", t0, false); !got.Handled || got.CaseID != first.ID || got.Kind != intake.MessageCase {
+		t.Fatalf("retry of a case: %+v", got)
+	}
+	if got := ask("x4", t0, false); !got.Handled || got.CaseID != second.ID || got.Kind != intake.MessageSupplement {
+		t.Fatalf("retry of a supplement: %+v", got)
+	}
+	// Nothing asked about the citizen: only the retry check.
+	got, err := s.MessageContext(ctx(t), intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x9"})
+	if err != nil || got.Handled || got.Recent != nil || got.Location != nil {
+		t.Fatalf("bare query: %+v %v", got, err)
+	}
+	if _, err := s.MessageContext(ctx(t), intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x9",
+		Citizen: []intake.CitizenKey{{Kind: "fax", Value: "1"}}, RecentLimit: 1}); err == nil {
+		t.Fatal("an unknown kind of citizen identifier was accepted")
 	}
 }
 
