@@ -9,7 +9,9 @@ package channels
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"regexp"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,4 +105,47 @@ type Deps struct {
 type Adapter interface {
 	// Register adds the channel's routes (e.g. /hooks/wechat/<id>) to e.
 	Register(e *echo.Echo)
+}
+
+// routeSafeID keeps a channel id usable as a literal path segment of /hooks/<type>/<id>: echo
+// gives ':' and '*' a meaning there, and '/', '?', '#', '%' would change the URL itself.
+var routeSafeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
+
+// RouteIDProblem says what is wrong with id as a webhook path segment, "" when nothing is.
+func RouteIDProblem(id string) string {
+	if routeSafeID.MatchString(id) {
+		return ""
+	}
+	return "must contain only letters, digits, '.', '_', '~' and '-' (it is a URL path segment)"
+}
+
+// Common is what an adapter takes from Deps, with the defaults filled in.
+type Common struct {
+	Receiver Receiver
+	// Logger carries the channel id on every line.
+	Logger  *slog.Logger
+	Clock   intake.Clock
+	Metrics *Metrics
+}
+
+// Common checks that d has a Receiver and fills in the rest for one channel: a discarding
+// logger when none is given, the system clock, and the platform's request counters (platform
+// and name as for NewMetrics).
+func (d Deps) Common(platform, name, channelID string) (Common, error) {
+	if d.Receiver == nil {
+		return Common{}, fmt.Errorf("%s: channel %s: deps.Receiver is required", platform, channelID)
+	}
+	c := Common{Receiver: d.Receiver, Logger: d.Logger, Clock: d.Clock}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	c.Logger = c.Logger.With("channel", channelID)
+	if c.Clock == nil {
+		c.Clock = intake.SystemClock
+	}
+	var err error
+	if c.Metrics, err = NewMetrics(d.Metrics, platform, name, channelID); err != nil {
+		return Common{}, err
+	}
+	return c, nil
 }

@@ -241,3 +241,17 @@ func FetchJobs(c *intake.Case, offset int, indexes []int) []river.InsertManyPara
 	}
 	return out
 }
+
+// CitizenColumn is the cases column holding a citizen identifier of kind k, the same in every
+// dialect's schema.
+func CitizenColumn(k intake.CitizenKeyKind) (string, error) {
+	switch k {
+	case intake.KeyOpenID:
+		return "citizen_openid", nil
+	case intake.KeyPhone:
+		return "citizen_phone", nil
+	case intake.KeyWeiboUID:
+		return "citizen_weibo_uid", nil
+	}
+	return "", fmt.Errorf("%w: citizen key kind %q", intake.ErrInvalid, k)
+}

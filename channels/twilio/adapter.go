@@ -89,8 +89,8 @@ func New(cfg config.Channel, deps channels.Deps, opts ...Option) (*Adapter, erro
 	if cfg.Type != "" && cfg.Type != "twilio" {
 		return nil, fmt.Errorf("twilio: channel %s has type %q", cfg.ID, cfg.Type)
 	}
-	if cfg.ID == "" || strings.ContainsAny(cfg.ID, "/?#% ") {
-		return nil, fmt.Errorf("twilio: channel id %q is not usable in a path", cfg.ID)
+	if problem := channels.RouteIDProblem(cfg.ID); problem != "" {
+		return nil, fmt.Errorf("channels[%s].id: %s", cfg.ID, problem)
 	}
 	if cfg.AuthToken == "" {
 		return nil, fmt.Errorf("twilio: channel %s: auth_token is required to check signatures", cfg.ID)

@@ -43,21 +43,11 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if deps.Receiver == nil {
-		return nil, errors.New("webhook: deps.Receiver is required")
-	}
-	a := &Adapter{s: s, recv: deps.Receiver, log: deps.Logger, clock: deps.Clock}
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	a.log = a.log.With("channel", cfg.ID)
-	if a.clock == nil {
-		a.clock = intake.SystemClock
-	}
-	if a.metrics, err = channels.NewMetrics(deps.Metrics, "webhook", "Webhook", cfg.ID); err != nil {
+	base, err := deps.Common("webhook", "Webhook", cfg.ID)
+	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	return &Adapter{s: s, recv: base.Receiver, log: base.Logger, clock: base.Clock, metrics: base.Metrics}, nil
 }
 
 // Path is the webhook path of the channel: /hooks/webhook/<id>.

@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
-
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/chsettings"
 	"github.com/hotline12345/intake-gateway/config"
 )
 
@@ -178,9 +176,6 @@ func (e *errs) add(key, format string, args ...any) {
 
 func (e *errs) err() error { return errors.Join(e.list...) }
 
-// routeSafeID keeps the channel id usable as a literal path segment.
-var routeSafeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
-
 // compile checks a channel entry and builds its spec; every problem is reported, each naming
 // its key.
 func compile(cfg config.Channel) (*spec, error) {
@@ -188,16 +183,16 @@ func compile(cfg config.Channel) (*spec, error) {
 		return nil, errors.New("channels[].id: is required")
 	}
 	e := &errs{id: cfg.ID}
-	if !routeSafeID.MatchString(cfg.ID) {
-		e.add("id", "must contain only letters, digits, '.', '_', '~' and '-' (it is a URL path segment)")
+	if problem := channels.RouteIDProblem(cfg.ID); problem != "" {
+		e.add("id", "%s", problem)
 	}
 	if cfg.Type != "webhook" {
 		e.add("type", "must be webhook, got %q", cfg.Type)
 	}
 	var raw rawConfig
-	if err := decode(cfg.Settings, &raw); err != nil {
-		for _, fe := range decodeErrors(err) {
-			e.add(fe[0], "%s", fe[1])
+	if problems := chsettings.Decode(cfg.Settings, ownKeys, &raw); problems != nil {
+		for _, p := range problems {
+			e.add(p.Key, "%s", p.Message)
 		}
 		return nil, e.err()
 	}
@@ -514,95 +509,6 @@ func checkSample(e *errs, s *spec, v any) {
 	if _, ferr := s.fields.extract(doc, s.id, s.kind); ferr != nil {
 		e.add(ferr.key, "the sample does not give a valid value: %s", ferr.problem)
 	}
-}
-
-// decode decodes this package's keys of m into out. Durations must be written with a unit
-// ("5m", "3s"): a bare number would be read as nanoseconds, never what an operator means.
-func decode(m map[string]any, out *rawConfig) error {
-	own := map[string]any{}
-	for k, v := range m {
-		if slices.Contains(ownKeys, k) {
-			own[k] = v
-		}
-	}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		DecodeHook:  durationHook,
-		ErrorUnused: true,
-		Result:      out,
-	})
-	if err != nil {
-		return err
-	}
-	return dec.Decode(own)
-}
-
-var durationType = reflect.TypeFor[time.Duration]()
-
-func durationHook(_, to reflect.Type, data any) (any, error) {
-	if to != durationType {
-		return data, nil
-	}
-	switch v := data.(type) {
-	case time.Duration:
-		return v, nil
-	case string:
-		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil {
-			return nil, fmt.Errorf("must be a duration such as 5m or 3s, got %q", v)
-		}
-		return d, nil
-	}
-	return nil, fmt.Errorf("must be a duration with a unit such as 5m or 3s, got %v", data)
-}
-
-// decodeErrors flattens mapstructure's error tree into (key, problem) pairs.
-func decodeErrors(err error) [][2]string {
-	var out [][2]string
-	var walk func(error)
-	walk = func(err error) {
-		if de, ok := err.(*mapstructure.DecodeError); ok && !hasDecodeError(de.Unwrap()) {
-			out = append(out, [2]string{keyPath(de.Name()), describeDecode(de.Unwrap())})
-			return
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	walk(err)
-	if len(out) == 0 {
-		out = append(out, [2]string{"settings", err.Error()})
-	}
-	return out
-}
-
-func hasDecodeError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var de *mapstructure.DecodeError
-	return errors.As(err, &de)
-}
-
-// keyPath turns mapstructure's "fields.metadata[k]" into the YAML path "fields.metadata.k".
-func keyPath(name string) string {
-	name = strings.ReplaceAll(name, "[", ".")
-	return strings.ReplaceAll(name, "]", "")
-}
-
-func describeDecode(err error) string {
-	var ue *mapstructure.UnconvertibleTypeError
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("must be a %s, got %v", ue.Expected.Type(), ue.Value)
-	}
-	if msg := err.Error(); strings.HasPrefix(msg, "has invalid keys: ") {
-		return "unknown key(s): " + strings.TrimPrefix(msg, "has invalid keys: ")
-	}
-	return err.Error()
 }
 
 // parseJSON decodes one JSON object, numbers kept as written.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,10 +27,6 @@ type Adapter struct {
 
 var _ channels.Adapter = (*Adapter)(nil)
 
-// routeSafeID keeps the channel id usable as a literal path segment (echo gives ':' and '*' a
-// meaning; the config already refuses '/', ':' and spaces).
-var routeSafeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
-
 // New checks the channel's configuration and returns its adapter. Errors name the key as
 // channels[<id>].<key>.
 func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
@@ -39,24 +34,14 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !routeSafeID.MatchString(cfg.ID) {
-		return nil, errors.New("channels[" + cfg.ID + "].id: must contain only letters, digits, '.', '_', '~' and '-' (it is a URL path segment)")
+	if problem := channels.RouteIDProblem(cfg.ID); problem != "" {
+		return nil, errors.New("channels[" + cfg.ID + "].id: " + problem)
 	}
-	if deps.Receiver == nil {
-		return nil, errors.New("wechat: deps.Receiver is required")
-	}
-	a := &Adapter{s: s, recv: deps.Receiver, log: deps.Logger, clock: deps.Clock}
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	a.log = a.log.With("channel", cfg.ID)
-	if a.clock == nil {
-		a.clock = intake.SystemClock
-	}
-	if a.metrics, err = channels.NewMetrics(deps.Metrics, "wechat", "WeChat", cfg.ID); err != nil {
+	base, err := deps.Common("wechat", "WeChat", cfg.ID)
+	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	return &Adapter{s: s, recv: base.Receiver, log: base.Logger, clock: base.Clock, metrics: base.Metrics}, nil
 }
 
 // Path is the webhook path of the channel: /hooks/wechat/<id>.

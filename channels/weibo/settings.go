@@ -4,15 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"reflect"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
-
+	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/chsettings"
 	"github.com/hotline12345/intake-gateway/config"
 )
 
@@ -82,10 +79,6 @@ type settings struct {
 	maxMediaBytes   int64
 }
 
-// routeSafeID keeps the channel id usable as a literal path segment (echo gives ':' and '*' a
-// meaning; the config already refuses '/', ':' and spaces).
-var routeSafeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
-
 func parseSettings(cfg config.Channel) (*settings, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("channels[].id: is required")
@@ -103,8 +96,8 @@ func parseSettings(cfg config.Channel) (*settings, error) {
 	for k, v := range DefaultPlaceholders {
 		s.placeholders[k] = v
 	}
-	if !routeSafeID.MatchString(cfg.ID) {
-		bad("id", "must contain only letters, digits, '.', '_', '~' and '-' (it is a URL path segment)")
+	if problem := channels.RouteIDProblem(cfg.ID); problem != "" {
+		bad("id", "%s", problem)
 	}
 	if cfg.Type != "weibo" {
 		bad("type", "must be weibo, got %q", cfg.Type)
@@ -120,10 +113,8 @@ func parseSettings(cfg config.Channel) (*settings, error) {
 	s.accountUID, s.accountUIDStr = uid, cfg.AccountUID
 
 	var raw rawSettings
-	if err := decodeSettings(cfg.Settings, &raw); err != nil {
-		for _, fe := range decodeErrors(err) {
-			bad(fe[0], "%s", fe[1])
-		}
+	for _, p := range chsettings.Decode(cfg.Settings, ownKeys, &raw) {
+		bad(p.Key, "%s", p.Message)
 	}
 	if raw.TimestampWindow != nil {
 		if d := *raw.TimestampWindow; d < 10*time.Second || d > 24*time.Hour {
@@ -181,94 +172,7 @@ func parseSettings(cfg config.Channel) (*settings, error) {
 	return s, nil
 }
 
-// ownKeys are the top-level setting keys decodeSettings is responsible for; unused nested keys
+// ownKeys are the top-level setting keys this package decodes; unused nested keys
 // under them are typos and refused, other top-level keys belong to someone else.
 var ownKeys = []string{SettingTimestampWindow, SettingReplyTimeout, SettingPlaceholders, SettingAccessToken,
 	SettingAPIBaseURL, SettingUploadBaseURL, SettingSaveSenderBox, SettingMaxMediaBytes}
-
-// decodeSettings decodes m into out. Durations must be written with a unit ("5m", "3s"): a bare
-// number would be read as nanoseconds by mapstructure, which is never what an operator means.
-func decodeSettings(m map[string]any, out *rawSettings) error {
-	own := map[string]any{}
-	for k, v := range m {
-		if slices.Contains(ownKeys, k) {
-			own[k] = v
-		}
-	}
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		DecodeHook:  mapstructure.ComposeDecodeHookFunc(durationHook),
-		ErrorUnused: true,
-		Result:      out,
-	})
-	if err != nil {
-		return err
-	}
-	return dec.Decode(own)
-}
-
-var durationType = reflect.TypeFor[time.Duration]()
-
-func durationHook(from, to reflect.Type, data any) (any, error) {
-	if to != durationType {
-		return data, nil
-	}
-	switch v := data.(type) {
-	case time.Duration:
-		return v, nil
-	case string:
-		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil {
-			return nil, fmt.Errorf("must be a duration such as 5m or 3s, got %q", v)
-		}
-		return d, nil
-	}
-	return nil, fmt.Errorf("must be a duration with a unit such as 5m or 3s, got %v", data)
-}
-
-// decodeErrors flattens mapstructure's error tree into (key, problem) pairs, so that each
-// problem is reported as channels[<id>].<key> like every other config error.
-func decodeErrors(err error) [][2]string {
-	var out [][2]string
-	var walk func(error)
-	walk = func(err error) {
-		if de, ok := err.(*mapstructure.DecodeError); ok && !hasDecodeError(de.Unwrap()) {
-			out = append(out, [2]string{keyPath(de.Name()), describeDecode(de.Unwrap())})
-			return
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	walk(err)
-	if len(out) == 0 {
-		out = append(out, [2]string{"settings", err.Error()})
-	}
-	return out
-}
-
-func hasDecodeError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var de *mapstructure.DecodeError
-	return errors.As(err, &de)
-}
-
-// keyPath turns mapstructure's "placeholders[image]" into the YAML path "placeholders.image".
-func keyPath(name string) string {
-	name = strings.ReplaceAll(name, "[", ".")
-	return strings.ReplaceAll(name, "]", "")
-}
-
-func describeDecode(err error) string {
-	var ue *mapstructure.UnconvertibleTypeError
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("must be a %s, got %v", ue.Expected.Type(), ue.Value)
-	}
-	return err.Error()
-}

@@ -41,21 +41,9 @@ func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string)
 	return id, kind, true, nil
 }
 
-func citizenColumn(k intake.CitizenKeyKind) (string, error) {
-	switch k {
-	case intake.KeyOpenID:
-		return "citizen_openid", nil
-	case intake.KeyPhone:
-		return "citizen_phone", nil
-	case intake.KeyWeiboUID:
-		return "citizen_weibo_uid", nil
-	}
-	return "", fmt.Errorf("%w: citizen key kind %q", intake.ErrInvalid, k)
-}
-
 // LatestCase returns the citizen's newest case.
 func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Case, error) {
-	col, err := citizenColumn(who.Kind)
+	col, err := store.CitizenColumn(who.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +216,7 @@ func recentCasesQuery(who []intake.CitizenKey, since time.Time, limit int) (stri
 	var parts []string
 	args := []any{since.UTC(), limit}
 	for _, k := range who {
-		col, err := citizenColumn(k.Kind)
+		col, err := store.CitizenColumn(k.Kind)
 		if err != nil {
 			return "", nil, err
 		}

@@ -36,21 +36,9 @@ func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string)
 	return id, kind, true, nil
 }
 
-func citizenColumn(k intake.CitizenKeyKind) (string, error) {
-	switch k {
-	case intake.KeyOpenID:
-		return "citizen_openid", nil
-	case intake.KeyPhone:
-		return "citizen_phone", nil
-	case intake.KeyWeiboUID:
-		return "citizen_weibo_uid", nil
-	}
-	return "", fmt.Errorf("%w: citizen key kind %q", intake.ErrInvalid, k)
-}
-
 // LatestCase returns the citizen's newest case.
 func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Case, error) {
-	col, err := citizenColumn(who.Kind)
+	col, err := store.CitizenColumn(who.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +207,7 @@ func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since 
 		args  []any
 	)
 	for _, k := range who {
-		col, err := citizenColumn(k.Kind)
+		col, err := store.CitizenColumn(k.Kind)
 		if err != nil {
 			return nil, err
 		}
