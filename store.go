@@ -160,9 +160,6 @@ type DeliveryPage struct {
 // messages were already handled, a citizen's latest case, supplements to an open case, opt-outs
 // and a citizen's last reported location.
 type Conversations interface {
-	// LookupMessage reports which case a channel message already belongs to, as a new case or a
-	// supplement; found=false when the message is new.
-	LookupMessage(ctx context.Context, channelID, externalID string) (caseID string, kind MessageKind, found bool, err error)
 	// LatestCase returns the citizen's most recent case received at or after since (zero: any
 	// time), on channelID when it is not empty. ErrNotFound when there is none.
 	LatestCase(ctx context.Context, who CitizenKey, channelID string, since time.Time) (*Case, error)
@@ -185,11 +182,9 @@ type Conversations interface {
 	RecentCases(ctx context.Context, who []CitizenKey, since time.Time, limit int) ([]*Case, error)
 	// RememberLocation keeps the citizen's last reported position (WeChat LOCATION events).
 	RememberLocation(ctx context.Context, who CitizenKey, channelID string, loc Location, at time.Time) error
-	// RecentLocation returns the position remembered at or after since, if any.
-	RecentLocation(ctx context.Context, who CitizenKey, channelID string, since time.Time) (*Location, error)
 	// MessageContext reads at once what deciding a channel message needs: what the message
-	// already became (a platform's retry), the citizen's recent cases and their remembered
-	// position. On PostgreSQL that is one round trip instead of three, on every message.
+	// already became (a platform's retry: a case, a supplement or a survey answer), the citizen's
+	// recent cases and their remembered position. On PostgreSQL that is one round trip.
 	MessageContext(ctx context.Context, q MessageQuery) (MessageContext, error)
 }
 
@@ -202,7 +197,7 @@ type MessageQuery struct {
 	RecentSince time.Time
 	RecentLimit int
 	// LocationOf, when set, asks for the position remembered for that identifier on ChannelID
-	// at or after LocationSince (as RecentLocation).
+	// at or after LocationSince.
 	LocationOf    *CitizenKey
 	LocationSince time.Time
 }

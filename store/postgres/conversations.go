@@ -25,22 +25,6 @@ const lookupMessageSQL = `
 const recentLocationSQL = `SELECT location FROM citizen_locations
 	WHERE channel_id = $1 AND key_kind = $2 AND key_value = $3 AND at >= $4`
 
-// LookupMessage finds what a channel message already became.
-func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
-	var (
-		id   string
-		kind intake.MessageKind
-	)
-	err := s.pool.QueryRow(ctx, lookupMessageSQL, channelID, externalID).Scan(&id, &kind)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", false, nil
-	}
-	if err != nil {
-		return "", "", false, unavailable(fmt.Errorf("look up message: %w", err))
-	}
-	return id, kind, true, nil
-}
-
 // LatestCase returns the citizen's newest case.
 func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Case, error) {
 	col, err := store.CitizenColumn(who.Kind)
@@ -175,13 +159,6 @@ func (s *Store) RememberLocation(ctx context.Context, who intake.CitizenKey, cha
 		return unavailable(fmt.Errorf("remember location: %w", err))
 	}
 	return nil
-}
-
-// RecentLocation returns the position remembered since the given time.
-func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
-	var raw []byte
-	err := s.pool.QueryRow(ctx, recentLocationSQL, channelID, string(who.Kind), who.Value, since.UTC()).Scan(&raw)
-	return decodeLocation(raw, err)
 }
 
 func decodeLocation(raw []byte, err error) (*intake.Location, error) {

@@ -16,8 +16,8 @@ import (
 	"github.com/hotline12345/intake-gateway/store"
 )
 
-// LookupMessage finds what a channel message already became.
-func (s *Store) LookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
+// lookupMessage finds what a channel message already became.
+func (s *Store) lookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
 	var (
 		id   string
 		kind intake.MessageKind
@@ -181,8 +181,8 @@ func (s *Store) RememberLocation(ctx context.Context, who intake.CitizenKey, cha
 	return nil
 }
 
-// RecentLocation returns the position remembered since the given time.
-func (s *Store) RecentLocation(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
+// recentLocation returns the position remembered since the given time.
+func (s *Store) recentLocation(ctx context.Context, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
 	var raw []byte
 	err := s.db.QueryRowContext(ctx, `SELECT location FROM citizen_locations WHERE channel_id = ? AND key_kind = ? AND key_value = ? AND at >= ?`,
 		channelID, string(who.Kind), who.Value, micros(since)).Scan(&raw)
@@ -330,7 +330,7 @@ func (s *Store) MessageContext(ctx context.Context, q intake.MessageQuery) (inta
 		out intake.MessageContext
 		err error
 	)
-	if out.CaseID, out.Kind, out.Handled, err = s.LookupMessage(ctx, q.ChannelID, q.ExternalID); err != nil {
+	if out.CaseID, out.Kind, out.Handled, err = s.lookupMessage(ctx, q.ChannelID, q.ExternalID); err != nil {
 		return out, err
 	}
 	if len(q.Citizen) > 0 {
@@ -339,7 +339,7 @@ func (s *Store) MessageContext(ctx context.Context, q intake.MessageQuery) (inta
 		}
 	}
 	if q.LocationOf != nil {
-		if out.Location, err = s.RecentLocation(ctx, *q.LocationOf, q.ChannelID, q.LocationSince); err != nil {
+		if out.Location, err = s.recentLocation(ctx, *q.LocationOf, q.ChannelID, q.LocationSince); err != nil {
 			return out, err
 		}
 	}

@@ -602,7 +602,7 @@ func testSupplements(t *testing.T, h Harness) {
 	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 	c := mustCreate(t, s, wechatCase("m1", "oOPEN1", t0)).Case
 
-	if _, _, found, err := s.LookupMessage(ctx(t), "wechat-main", "m2"); err != nil || found {
+	if _, _, found, err := lookupMessage(s, "wechat-main", "m2"); err != nil || found {
 		t.Fatalf("unknown message found=%v err=%v", found, err)
 	}
 	lat, lng := 37.5, 122.1
@@ -655,12 +655,12 @@ func testSupplements(t *testing.T, h Harness) {
 	if got.CaseNo != c.CaseNo || got.Status != intake.StatusReceived {
 		t.Fatal("a supplement must not change the case's number or status")
 	}
-	id, kind, found, err := s.LookupMessage(ctx(t), "wechat-main", "m2")
+	id, kind, found, err := lookupMessage(s, "wechat-main", "m2")
 	if err != nil || !found || id != c.ID || kind != intake.MessageSupplement {
-		t.Fatalf("LookupMessage(m2) = %s %s %v %v", id, kind, found, err)
+		t.Fatalf("message m2 became %s %s %v %v", id, kind, found, err)
 	}
-	if id, kind, found, _ := s.LookupMessage(ctx(t), "wechat-main", "m1"); !found || id != c.ID || kind != intake.MessageCase {
-		t.Fatalf("LookupMessage(m1) = %s %s %v", id, kind, found)
+	if id, kind, found, _ := lookupMessage(s, "wechat-main", "m1"); !found || id != c.ID || kind != intake.MessageCase {
+		t.Fatalf("message m1 became %s %s %v", id, kind, found)
 	}
 	ds, err := s.Deliveries(ctx(t), c.ID)
 	if err != nil {
@@ -737,19 +737,32 @@ func testOptOutsAndLocations(t *testing.T, h Harness) {
 
 	who := intake.CitizenKey{Kind: intake.KeyOpenID, Value: "oLOC"}
 	lat, lng := 37.51, 122.12
-	if loc, err := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(-time.Hour)); err != nil || loc != nil {
+	if loc, err := recentLocation(s, who, "wechat-main", t0.Add(-time.Hour)); err != nil || loc != nil {
 		t.Fatalf("no location yet: %v %v", loc, err)
 	}
 	if err := s.RememberLocation(ctx(t), who, "wechat-main", intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}, t0); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(-10*time.Minute))
+	loc, err := recentLocation(s, who, "wechat-main", t0.Add(-10*time.Minute))
 	if err != nil || loc == nil || *loc.Lat != lat || *loc.Lng != lng {
 		t.Fatalf("recent location: %+v %v", loc, err)
 	}
-	if loc, _ := s.RecentLocation(ctx(t), who, "wechat-main", t0.Add(time.Minute)); loc != nil {
+	if loc, _ := recentLocation(s, who, "wechat-main", t0.Add(time.Minute)); loc != nil {
 		t.Fatal("a stale location was returned")
 	}
+}
+
+// lookupMessage asks only what a channel message already became.
+func lookupMessage(s intake.Store, channelID, externalID string) (string, intake.MessageKind, bool, error) {
+	got, err := s.MessageContext(context.Background(), intake.MessageQuery{ChannelID: channelID, ExternalID: externalID})
+	return got.CaseID, got.Kind, got.Handled, err
+}
+
+// recentLocation asks only for the citizen's remembered position.
+func recentLocation(s intake.Store, who intake.CitizenKey, channelID string, since time.Time) (*intake.Location, error) {
+	got, err := s.MessageContext(context.Background(), intake.MessageQuery{ChannelID: channelID, ExternalID: "never-sent",
+		LocationOf: &who, LocationSince: since})
+	return got.Location, err
 }
 
 func testMessageContext(t *testing.T, h Harness) {
@@ -1119,7 +1132,7 @@ func testFeedback(t *testing.T, h Harness) {
 	if got.Status != intake.StatusAssigned || strings.Join(events, ",") != "received,resolved,feedback,reopened" {
 		t.Fatalf("after dissatisfied feedback: %s %v", got.Status, events)
 	}
-	if _, kind, found, _ := s.LookupMessage(ctx(t), "wechat-main", "f2"); !found || kind != intake.MessageFeedback {
+	if _, kind, found, _ := lookupMessage(s, "wechat-main", "f2"); !found || kind != intake.MessageFeedback {
 		t.Fatalf("feedback message not recorded: %v %s", found, kind)
 	}
 	ds, _ := s.Deliveries(ctx(t), c.ID)
