@@ -46,15 +46,16 @@ type StatusRecorder interface {
 	RecordMessageStatus(ctx context.Context, channelID, messageSID, status, errorCode string) error
 }
 
-// LogStatusRecorder is the default StatusRecorder: it only logs.
+// LogStatusRecorder is the default StatusRecorder: it only logs, on a logger that already
+// names the channel.
 type LogStatusRecorder struct {
 	Logger *slog.Logger
 }
 
 // RecordMessageStatus logs the status.
-func (l LogStatusRecorder) RecordMessageStatus(ctx context.Context, channelID, messageSID, status, errorCode string) error {
+func (l LogStatusRecorder) RecordMessageStatus(ctx context.Context, _, messageSID, status, errorCode string) error {
 	l.Logger.InfoContext(ctx, "twilio message status (not recorded: no status recorder configured)",
-		"channel_id", channelID, "message_sid", messageSID, "status", status, "error_code", errorCode)
+		"message_sid", messageSID, "status", status, "error_code", errorCode)
 	return nil
 }
 
@@ -114,7 +115,8 @@ func New(cfg config.Channel, deps channels.Deps, opts ...Option) (*Adapter, erro
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	logger = logger.With("channel_id", cfg.ID)
+	// The same key as every other channel's log lines, so one query finds a channel's lines.
+	logger = logger.With("channel", cfg.ID)
 	a := &Adapter{cfg: cfg, deps: deps, log: logger, settings: s, resolver: resolver}
 	a.status = LogStatusRecorder{Logger: logger}
 	token := cfg.AuthToken
