@@ -249,6 +249,3 @@ func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
 // success is WeChat's "received, nothing to say". It is plain text also in safe mode: an
 // encrypted envelope around an empty reply is not something WeChat documents accepting.
 func success(c echo.Context) error { return c.String(http.StatusOK, "success") }
-
-// metrics are one adapter's counters. The vectors are shared by every WeChat channel on a
-// registry; each adapter curries its channel_id.

@@ -196,6 +196,3 @@ func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
 	a.log.Info("weibo request refused", "status", rej.status, "reason", rej.label)
 	return c.String(rej.status, rej.reason)
 }
-
-// metrics are one adapter's counters. The vectors are shared by every Weibo channel on a
-// registry; each adapter curries its channel_id.

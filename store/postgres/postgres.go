@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,11 +48,10 @@ type Store struct {
 	// outcomes group-commits forwarding results, which arrive as fast as cases are forwarded.
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
 	log      *slog.Logger
-	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
-	workersStarted bool
-	// creating counts CreateCase calls in progress and lastCreate is when the latest began, in
-	// Unix nanoseconds (IntakeBusy).
-	creating, lastCreate atomic.Int64
+	// workers are the job client's workers, stopped by Close once StartWorkers ran.
+	workers store.JobWorkers[pgx.Tx]
+	// intake tells background work when new cases are being stored (IntakeBusy).
+	activity store.IntakeActivity
 }
 
 // Config opens a Store.
@@ -117,7 +115,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
-	s := &Store{pool: pool, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s := &Store{pool: pool, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{
 		Writers:  s.opts.Writers,
 		MaxBatch: s.opts.MaxBatch,
@@ -137,34 +135,18 @@ func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
 // IntakeBusy reports whether a new case was being stored within the last quiet period:
 // background work yields while it is, so that citizens are answered first.
 func (s *Store) IntakeBusy(quiet time.Duration) bool {
-	return s.creating.Load() > 0 || time.Since(time.Unix(0, s.lastCreate.Load())) < quiet
+	return s.activity.Busy(quiet)
 }
 
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.
 func (s *Store) StartWorkers(ctx context.Context) error {
-	if err := s.river.Start(ctx); err != nil {
-		return fmt.Errorf("start job workers: %w", err)
-	}
-	s.workersStarted = true
-	return nil
-}
-
-// stopWorkers lets running jobs finish (up to a grace period) before the pool closes.
-func (s *Store) stopWorkers() {
-	if !s.workersStarted {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.river.Stop(ctx); err != nil {
-		_ = s.river.StopAndCancel(context.Background())
-	}
+	return s.workers.Start(ctx)
 }
 
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
-	s.stopWorkers()
+	s.workers.Stop()
 	s.batcher.Close()
 	s.outcomes.Close()
 	s.pool.Close()

@@ -26,9 +26,7 @@ func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.Creat
 	if nc.Case == nil {
 		return intake.CreateResult{}, fmt.Errorf("%w: nil case", intake.ErrInvalid)
 	}
-	s.creating.Add(1)
-	s.lastCreate.Store(time.Now().UnixNano())
-	defer s.creating.Add(-1)
+	defer s.activity.Begin()()
 	res, err := s.batcher.Do(ctx, nc)
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return res, fmt.Errorf("%w: store closed", intake.ErrUnavailable)

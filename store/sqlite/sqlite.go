@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -44,11 +43,10 @@ type Store struct {
 	batcher  *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
 	log      *slog.Logger
-	// workersStarted is set once StartWorkers ran, so Close knows to stop them first.
-	workersStarted bool
-	// creating counts CreateCase calls in progress and lastCreate is when the latest began, in
-	// Unix nanoseconds (IntakeBusy).
-	creating, lastCreate atomic.Int64
+	// workers are the job client's workers, stopped by Close once StartWorkers ran.
+	workers store.JobWorkers[*sql.Tx]
+	// intake tells background work when new cases are being stored (IntakeBusy).
+	activity store.IntakeActivity
 	// tokenLocks serialise platform-token refreshes; one process owns an SQLite file, so locks
 	// in memory are enough.
 	tokenMu    sync.Mutex
@@ -117,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
-	s := &Store{db: db, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s := &Store{db: db, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Observe: s.opts.ObserveBatch})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256})
 	return s, nil
@@ -132,34 +130,18 @@ func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
 // IntakeBusy reports whether a new case was being stored within the last quiet period:
 // background work yields while it is, so that citizens are answered first.
 func (s *Store) IntakeBusy(quiet time.Duration) bool {
-	return s.creating.Load() > 0 || time.Since(time.Unix(0, s.lastCreate.Load())) < quiet
+	return s.activity.Busy(quiet)
 }
 
 // StartWorkers starts the job client's workers; the store must have been opened with a River
 // config that has Workers and Queues.
 func (s *Store) StartWorkers(ctx context.Context) error {
-	if err := s.river.Start(ctx); err != nil {
-		return fmt.Errorf("start job workers: %w", err)
-	}
-	s.workersStarted = true
-	return nil
-}
-
-// stopWorkers lets running jobs finish (up to a grace period) before the pool closes.
-func (s *Store) stopWorkers() {
-	if !s.workersStarted {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.river.Stop(ctx); err != nil {
-		_ = s.river.StopAndCancel(context.Background())
-	}
+	return s.workers.Start(ctx)
 }
 
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
-	s.stopWorkers()
+	s.workers.Stop()
 	s.batcher.Close()
 	s.outcomes.Close()
 	return s.db.Close()
