@@ -89,6 +89,7 @@ func (s *Store) commitOutcomes(ctx context.Context, os []intake.DeliveryOutcome)
 		}
 	}
 	b := &pgx.Batch{}
+	b.Queue(keyAccessOnly)
 	b.Queue(`INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_us)
 		SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::text[], $6::bigint[])
 		ON CONFLICT DO NOTHING`, aIDs, aNos, aAts, aCodes, aErrs, aDurs)
