@@ -28,7 +28,7 @@ fi
 BASE="http://127.0.0.1:$PORT"
 cat > "$WORK/g.yaml" <<YAML
 server: { listen: "127.0.0.1:$PORT", public_base_url: "$BASE", request_timeout: 10s, debug_listen: "${PROFILE:+127.0.0.1:16060}" }
-database: { url: "$DBURL", sqlite_path: "$WORK/ch.db" }
+database: { url: "$DBURL", sqlite_path: "$WORK/ch.db"${WRITERS:+, writers: $WRITERS} }
 log: { level: warn }
 channels:
   - { id: wechat-bench, type: wechat, app_id: wxbench0000000001, app_secret: s, token: benchtoken,

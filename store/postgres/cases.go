@@ -313,7 +313,7 @@ func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (ma
 	if err != nil {
 		return nil, fmt.Errorf("find cases by external id: %w", err)
 	}
-	cases, err := s.scanCases(ctx, q, rows)
+	cases, err := scanCases(rows)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (ma
 }
 
 // scanCases reads rows of caseColumns and attaches each case's status history.
-func (s *Store) scanCases(_ context.Context, _ querier, rows pgx.Rows) ([]store.Stored, error) {
+func scanCases(rows pgx.Rows) ([]store.Stored, error) {
 	defer rows.Close()
 	var out []store.Stored
 	for rows.Next() {
@@ -362,7 +362,7 @@ func (s *Store) GetCase(ctx context.Context, ref string) (*intake.Case, error) {
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("get case: %w", err))
 	}
-	cases, err := s.scanCases(ctx, s.pool, rows)
+	cases, err := scanCases(rows)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -411,7 +411,7 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.Case
 	if err != nil {
 		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
 	}
-	cases, err := s.scanCases(ctx, s.pool, rows)
+	cases, err := scanCases(rows)
 	if err != nil {
 		return intake.CasePage{}, unavailable(err)
 	}

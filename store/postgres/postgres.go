@@ -47,6 +47,8 @@ type Store struct {
 	batcher *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
 	// outcomes group-commits forwarding results, which arrive as fast as cases are forwarded.
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
+	// contexts groups the look-ups of concurrent channel messages (MessageContext).
+	contexts *groupcommit.Batcher[intake.MessageQuery, intake.MessageContext]
 	log      *slog.Logger
 	// workers are the job client's workers, stopped by Close once StartWorkers ran.
 	workers store.JobWorkers[pgx.Tx]
@@ -123,6 +125,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		Observe:  s.opts.ObserveBatch,
 	})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 2, MaxBatch: 256, Isolate: isolatable})
+	s.contexts = groupcommit.New(s.readContexts, groupcommit.Options{Writers: 2, MaxBatch: 64, Isolate: isolatable})
 	return s, nil
 }
 
@@ -149,6 +152,7 @@ func (s *Store) Close() error {
 	s.workers.Stop()
 	s.batcher.Close()
 	s.outcomes.Close()
+	s.contexts.Close()
 	s.pool.Close()
 	return nil
 }

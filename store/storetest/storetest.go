@@ -824,6 +824,59 @@ func testMessageContext(t *testing.T, h Harness) {
 		Citizen: []intake.CitizenKey{{Kind: "fax", Value: "1"}}, RecentLimit: 1}); err == nil {
 		t.Fatal("an unknown kind of citizen identifier was accepted")
 	}
+
+	// Concurrent messages may be answered together (one pipeline on PostgreSQL): each still gets
+	// its own answer, and a bad question fails alone.
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				var (
+					q     intake.MessageQuery
+					check func(intake.MessageContext) bool
+				)
+				switch g % 4 {
+				case 0:
+					q = intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x1"}
+					check = func(m intake.MessageContext) bool { return m.Handled && m.CaseID == first.ID && m.Kind == intake.MessageCase }
+				case 1:
+					q = intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x4"}
+					check = func(m intake.MessageContext) bool {
+						return m.Handled && m.CaseID == second.ID && m.Kind == intake.MessageSupplement
+					}
+				case 2:
+					q = intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x9", Citizen: []intake.CitizenKey{who},
+						RecentSince: t0.Add(30 * time.Minute), RecentLimit: 20, LocationOf: &who, LocationSince: t0.Add(50 * time.Minute)}
+					check = func(m intake.MessageContext) bool {
+						return !m.Handled && len(m.Recent) == 1 && m.Recent[0].ID == second.ID && m.Location != nil
+					}
+				case 3:
+					q = intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x9",
+						Citizen: []intake.CitizenKey{{Kind: "fax", Value: "1"}}, RecentLimit: 1}
+				}
+				got, err := s.MessageContext(ctx(t), q)
+				if check == nil {
+					if err == nil {
+						errs <- fmt.Errorf("concurrent bad question was answered: %+v", got)
+						return
+					}
+					continue
+				}
+				if err != nil || !check(got) {
+					errs <- fmt.Errorf("concurrent question %d: %+v %v", g%4, got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 func testDeliveries(t *testing.T, h Harness) {
