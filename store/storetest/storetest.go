@@ -841,7 +841,9 @@ func testMessageContext(t *testing.T, h Harness) {
 				switch g % 4 {
 				case 0:
 					q = intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x1"}
-					check = func(m intake.MessageContext) bool { return m.Handled && m.CaseID == first.ID && m.Kind == intake.MessageCase }
+					check = func(m intake.MessageContext) bool {
+						return m.Handled && m.CaseID == first.ID && m.Kind == intake.MessageCase
+					}
 				case 1:
 					q = intake.MessageQuery{ChannelID: "wechat-main", ExternalID: "x4"}
 					check = func(m intake.MessageContext) bool {
