@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 RATE="${RATE:-500}"
 DURATION="${DURATION:-20}"
 STORE="${STORE:-postgres}"
+# MAX_ONLY=1: only the warm-up and the maximum-rate WeChat run.
+# WRITERS=n: group-commit writers (database.writers).
 # PROFILE=dir: save the gateway's CPU profile of the maximum-rate WeChat run there.
 PROFILE="${PROFILE:-}"
 PORT=18083
@@ -51,8 +53,10 @@ WARMUP="${WARMUP:-3}"
 echo "== warm-up: WeChat safe-mode text, constant ${RATE}/s for ${WARMUP}s on the freshly started gateway"
 vegeta attack -format=json -targets="$WORK/warm.json" -rate="$RATE" -duration="${WARMUP}s" | vegeta report | tee "$WORK/warm.txt"
 if [ -z "${ONLY_SMS:-}" ]; then
+if [ -z "${MAX_ONLY:-}" ]; then
 echo "== WeChat safe-mode text, constant ${RATE}/s for ${DURATION}s ($STORE)"
 vegeta attack -format=json -targets="$WORK/wx.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/wx.txt"
+fi
 echo "== WeChat safe-mode text, as fast as 32 workers go, ${DURATION}s"
 if [ -n "$PROFILE" ]; then
   mkdir -p "$PROFILE"
@@ -62,13 +66,16 @@ fi
 vegeta attack -format=json -targets="$WORK/wxmax.json" -rate=0 -max-workers=32 -duration="${DURATION}s" | vegeta report | tee "$WORK/wxmax.txt"
 [ -z "$PROFILE" ] || wait "$profiler"
 fi
+if [ -z "${MAX_ONLY:-}" ]; then
 echo "== Twilio SMS, constant ${RATE}/s for ${DURATION}s"
 vegeta attack -format=json -targets="$WORK/sms.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/sms.txt"
+fi
 
 echo
 echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), $STORE)"
 awk '/^Latencies/ {print "warm-up (first '"$WARMUP"' s after start) at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/warm.txt" | tr -d ,
-awk '/^Latencies/ {print "wechat at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/wx.txt" | tr -d ,
+[ -f "$WORK/wx.txt" ] && awk '/^Latencies/ {print "wechat at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/wx.txt" | tr -d ,
 awk '/^Requests/ {print "wechat max: "$NF" replies/s"} /^Success/ {print "wechat max success: "$NF}' "$WORK/wxmax.txt" | tr -d ,
-awk '/^Latencies/ {print "sms at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/sms.txt" | tr -d ,
+[ -f "$WORK/sms.txt" ] && awk '/^Latencies/ {print "sms at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/sms.txt" | tr -d ,
 echo "cases stored: $(curl -s "$BASE/metrics" | awk '/^intake_cases_created_total/ {s+=$2} END {print s}')"
+curl -s "$BASE/metrics" | awk '/^intake_store_batch_size_sum/ {s=$2} /^intake_store_batch_size_count/ {n=$2} END {if (n) printf "group commits: %d, mean %.1f cases each\n", n, s/n}'

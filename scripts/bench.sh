@@ -5,6 +5,7 @@
 #   ./scripts/bench.sh                     both stores (PostgreSQL from BENCH_DATABASE_URL)
 #   STORES=sqlite ./scripts/bench.sh       one store
 #   DURATION=20 CONNECTIONS=32 RATE=1000   knobs (seconds, connections, constant-rate req/s)
+#   WRITERS=n                              group-commit writers (database.writers)
 #
 # Maximum throughput: wrk, closed loop, CONNECTIONS connections for DURATION seconds.
 # Latency: vegeta, open loop at a constant RATE requests/s for DURATION seconds (p50/p99).
@@ -55,7 +56,7 @@ run_store() {
   fi
   cat > "$WORK/$store.yaml" <<YAML
 server: { listen: "127.0.0.1:$PORT", request_timeout: 10s }
-database: { url: "$dburl", sqlite_path: "$WORK/$store.db" }
+database: { url: "$dburl", sqlite_path: "$WORK/$store.db"${WRITERS:+, writers: $WRITERS} }
 log: { level: info, format: json }
 api_keys: [{ name: bench, sha256: "$KEY_SHA", scopes: [submit, read] }]
 YAML

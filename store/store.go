@@ -27,7 +27,12 @@ type Options struct {
 	// Location is the zone whose calendar day numbers the cases.
 	Location *time.Location
 	// Writers is how many group-commit transactions may run at once (PostgreSQL; SQLite has one
-	// writer by nature).
+	// writer by nature). One by default: where the machine's cores are the limit, every writer
+	// beyond the first splits the waiting cases into smaller batches whose fixed cost (round
+	// trips, statements, a commit each) eats the CPU the cases need. Measured on 2 cores, one
+	// writer carried ~10 cases per commit and 35-60% more WeChat messages per second than four
+	// (~3.5 per commit). More writers pay off when commit latency, not CPU, dominates (a remote
+	// database, slow disks).
 	Writers int
 	// MaxBatch caps the cases committed in one transaction.
 	MaxBatch int
@@ -43,7 +48,7 @@ func (o Options) WithDefaults() Options {
 		o.Location = time.UTC
 	}
 	if o.Writers < 1 {
-		o.Writers = 4
+		o.Writers = 1
 	}
 	if o.MaxBatch < 1 {
 		o.MaxBatch = 64
