@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Channel webhooks under load (issues 3 and 4), on PostgreSQL (STORE=sqlite for the embedded one):
 #   WeChat safe-mode text messages (signed and AES-encrypted like WeChat's) at a constant RATE,
-#   then as fast as 32 workers can send them; Twilio SMS (signed like Twilio's) at RATE.
+#   then as fast as MAX_WORKERS (32) concurrent senders can send them; Twilio SMS (signed like Twilio's) at RATE.
 # Every request is a new citizen's new message, so each one stores a case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE="${RATE:-500}"
 DURATION="${DURATION:-20}"
 STORE="${STORE:-postgres}"
+MAX_WORKERS="${MAX_WORKERS:-32}"
 # MAX_ONLY=1: only the warm-up and the maximum-rate WeChat run.
 # WRITERS=n: group-commit writers (database.writers).
 # PROFILE=dir: save the gateway's CPU profile of the maximum-rate WeChat run there.
@@ -57,13 +58,13 @@ if [ -z "${MAX_ONLY:-}" ]; then
 echo "== WeChat safe-mode text, constant ${RATE}/s for ${DURATION}s ($STORE)"
 vegeta attack -format=json -targets="$WORK/wx.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/wx.txt"
 fi
-echo "== WeChat safe-mode text, as fast as 32 workers go, ${DURATION}s"
+echo "== WeChat safe-mode text, as fast as $MAX_WORKERS workers go, ${DURATION}s"
 if [ -n "$PROFILE" ]; then
   mkdir -p "$PROFILE"
   (sleep 2; curl -s "http://127.0.0.1:16060/debug/pprof/profile?seconds=$((DURATION - 4))" -o "$PROFILE/wechat-max.pprof") &
   profiler=$!
 fi
-vegeta attack -format=json -targets="$WORK/wxmax.json" -rate=0 -max-workers=32 -duration="${DURATION}s" | vegeta report | tee "$WORK/wxmax.txt"
+vegeta attack -format=json -targets="$WORK/wxmax.json" -rate=0 -max-workers="$MAX_WORKERS" -duration="${DURATION}s" | vegeta report | tee "$WORK/wxmax.txt"
 [ -z "$PROFILE" ] || wait "$profiler"
 fi
 if [ -z "${MAX_ONLY:-}" ]; then
@@ -78,4 +79,5 @@ awk '/^Latencies/ {print "warm-up (first '"$WARMUP"' s after start) at '"$RATE"'
 awk '/^Requests/ {print "wechat max: "$NF" replies/s"} /^Success/ {print "wechat max success: "$NF}' "$WORK/wxmax.txt" | tr -d ,
 [ -f "$WORK/sms.txt" ] && awk '/^Latencies/ {print "sms at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/sms.txt" | tr -d ,
 echo "cases stored: $(curl -s "$BASE/metrics" | awk '/^intake_cases_created_total/ {s+=$2} END {print s}')"
-curl -s "$BASE/metrics" | awk '/^intake_store_batch_size_sum/ {s=$2} /^intake_store_batch_size_count/ {n=$2} END {if (n) printf "group commits: %d, mean %.1f cases each\n", n, s/n}'
+curl -s "$BASE/metrics" | awk '/^intake_store_batch_size_sum/ {s=$2} /^intake_store_batch_size_count/ {n=$2}
+  /^intake_store_commit_seconds_sum/ {t+=$2} END {if (n) printf "group commits: %d, mean %.1f cases and %.1f ms each\n", n, s/n, 1000*t/n}'

@@ -136,7 +136,7 @@ func (d *batchDriver) Fresh(ctx context.Context, reqs []intake.NewCase, leaders 
 const keyAccessOnly = "SET LOCAL enable_seqscan = off"
 
 // insertFresh writes the fresh cases and everything that belongs with them in one transaction of
-// four round trips: BEGIN; one statement inserting cases, payloads, status history and delivery
+// three round trips: BEGIN with one statement inserting cases, payloads, status history and delivery
 // records together (data-modifying CTEs, so the dependent rows follow exactly the cases that were
 // inserted); the jobs; COMMIT. A key another transaction inserted meanwhile is skipped by ON
 // CONFLICT and left for the caller to read back.
@@ -191,12 +191,6 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		}}}, store.FetchJobs(c, 0, reqs[i].Fetch)...)
 	}
 
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
-
 	b := &pgx.Batch{}
 	b.Queue(keyAccessOnly)
 	b.Queue(`
@@ -236,7 +230,11 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
 		phones, openids, weiboUIDs, records, contentTypes, bodies, dIDs, dTargets, now,
 		hCaseIDs, hStatuses, hAts, hSources, dEvents, dupOf)
-	br := tx.SendBatch(ctx, b)
+	tx, br, err := beginPipelined(ctx, s.pool, b)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return nil, fmt.Errorf("insert cases: %w", err)
