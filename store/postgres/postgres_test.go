@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -120,5 +122,33 @@ func TestReadyReportsPendingMigrations(t *testing.T) {
 	s := openOn(t, url, store.Options{})
 	if err := s.Ready(context.Background()); err == nil {
 		t.Fatal("Ready on an unmigrated database must fail")
+	}
+}
+
+// The insert statement formats case numbers itself; past 99,999 cases a day they must still
+// read as store.Options.CaseNo writes them (a longer number, never a truncated one).
+func TestCaseNumbersPastFiveDigits(t *testing.T) {
+	s := openStore(t, storetest.Options())
+	received := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	if _, err := s.CreateCase(ctx, storetest.NewCase("rest:crm", "first", received)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `SELECT setval('case_no_seq_20261127', 99998)`); err != nil {
+		t.Fatal(err)
+	}
+	opts := storetest.Options()
+	for i, seq := range []int64{99999, 100000} {
+		res, err := s.CreateCase(ctx, storetest.NewCase("rest:crm", fmt.Sprintf("n-%d", i), received))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := opts.CaseNo("20261127", seq); res.Case.CaseNo != want {
+			t.Fatalf("case number %s, want %s", res.Case.CaseNo, want)
+		}
+		got, err := s.GetCase(ctx, res.Case.CaseNo)
+		if err != nil || got.ID != res.Case.ID || got.CaseNo != res.Case.CaseNo {
+			t.Fatalf("GetCase(%s): %+v %v", res.Case.CaseNo, got, err)
+		}
 	}
 }

@@ -296,6 +296,15 @@ func testCaseNumbersUnique(t *testing.T, h Harness) {
 	received := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 	cases := createMany(t, s, "rest:crm", 200, received)
 	assertContiguousNumbers(t, cases, "WH20261127", 200)
+
+	// A retry of a stored key takes no number: the next new case is the 201st.
+	retry := mustCreate(t, s, NewCase("rest:crm", "m-5", received))
+	if retry.Created || retry.Case.CaseNo != cases[5].CaseNo {
+		t.Fatalf("retry: created=%v case_no %s, want %s", retry.Created, retry.Case.CaseNo, cases[5].CaseNo)
+	}
+	if next := mustCreate(t, s, NewCase("rest:crm", "m-new", received)); next.Case.CaseNo != "WH2026112700201" {
+		t.Fatalf("case after a retry numbered %s, want WH2026112700201", next.Case.CaseNo)
+	}
 }
 
 func testCaseNumberDays(t *testing.T, h Harness) {
