@@ -21,7 +21,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; psql "$ADMIN_URL" -qc "DROP DATABASE 
 export PATH="$PATH:$(go env GOPATH)/bin"
 command -v vegeta >/dev/null || GOFLAGS= go install github.com/tsenart/vegeta/v12@v12.13.0
 
-go build -o "$WORK/intake-gateway" ./cmd/intake-gateway
+# GATEWAY_BIN=path: measure that build instead (A/B comparisons in one session).
+if [ -n "${GATEWAY_BIN:-}" ]; then cp "$GATEWAY_BIN" "$WORK/intake-gateway"; else go build -o "$WORK/intake-gateway" ./cmd/intake-gateway; fi
 go build -o "$WORK/loadgen" ./scripts/loadgen
 DBURL=""
 if [ "$STORE" = postgres ]; then

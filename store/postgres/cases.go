@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -52,12 +52,80 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 	return (*Store)(d).insertFresh(ctx, reqs, idx)
 }
 
-// Fresh treats every key as new: on PostgreSQL the insert statement itself skips the keys
-// already stored and numbers the rest (see insertFresh), which saves a round trip and a
-// transaction per batch. Keys that turn out to be stored come back from InsertFresh as not
-// inserted and are read back by the caller.
-func (d *batchDriver) Fresh(_ context.Context, _ []intake.NewCase, leaders []int) ([]int, error) {
-	return slices.Sorted(slices.Values(leaders)), nil
+// Fresh checks which keys are new and reserves case numbers for them, in one round trip: one
+// statement finds the new keys, counts them per local day and takes that many numbers from the
+// day's sequence. It runs in its own short transaction, committed asynchronously: any case using
+// these numbers commits durably later, which flushes this record with it, and numbers no case
+// used are harmless (a gap).
+func (d *batchDriver) Fresh(ctx context.Context, reqs []intake.NewCase, leaders []int) ([]int, error) {
+	s := (*Store)(d)
+	n := len(leaders)
+	idxs, chIDs, extIDs, days := make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
+	for j, i := range leaders {
+		c := reqs[i].Case
+		idxs[j], chIDs[j], extIDs[j], days[j] = int32(i), c.ChannelID, c.ExternalID, s.opts.Day(c.ReceivedAt)
+	}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit TO OFF")
+	b.Queue(`
+		WITH k AS (
+			SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS k(idx, channel_id, external_id, day)
+		), fresh AS (
+			SELECT k.idx, k.day, row_number() OVER (PARTITION BY k.day ORDER BY k.idx) AS rn
+			FROM k
+			-- one index probe per key, never a hash join over a scan of all cases (see keyAccessOnly)
+			LEFT JOIN LATERAL (
+				SELECT true AS found FROM cases c WHERE c.channel_id = k.channel_id AND c.external_id = k.external_id LIMIT 1
+			) stored ON true
+			WHERE stored.found IS NULL
+		), reserved AS (
+			SELECT p.day, array_agg(v ORDER BY v) AS numbers
+			FROM (SELECT day, count(*)::int AS n FROM fresh GROUP BY day) p,
+			     LATERAL case_no_reserve(p.day, p.n) AS v
+			GROUP BY p.day
+		)
+		SELECT f.idx, f.day, r.numbers[f.rn]
+		FROM fresh f JOIN reserved r USING (day)`,
+		idxs, chIDs, extIDs, days)
+	b.Queue("COMMIT")
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("reserve case numbers: %w", err)
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("reserve case numbers: %w", err)
+	}
+	fresh := make([]int, 0, n)
+	for rows.Next() {
+		var (
+			idx int32
+			day string
+			seq int64
+		)
+		if err := rows.Scan(&idx, &day, &seq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan reserved number: %w", err)
+		}
+		reqs[idx].Case.CaseNo = s.opts.CaseNo(day, seq)
+		fresh = append(fresh, int(idx))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reserve case numbers: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("commit case numbers: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("reserve case numbers: %w", err)
+	}
+	sort.Ints(fresh)
+	return fresh, nil
 }
 
 // keyAccessOnly keeps a transaction's statements on their indexes. Until autovacuum first analyzes
@@ -76,7 +144,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	n := len(idx)
 	var (
-		ids, days, channels, channelIDs, externalIDs    = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ids, caseNos, channels, channelIDs, externalIDs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		statuses, priorities, hashes, records           = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		phones, openids, weiboUIDs                      = make([]*string, n), make([]*string, n), make([]*string, n)
 		receivedAts                                     = make([]time.Time, n)
@@ -97,7 +165,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			return nil, err
 		}
 		byID[c.ID] = i
-		ids[j], days[j], channels[j], channelIDs[j], externalIDs[j] = c.ID, s.opts.Day(c.ReceivedAt), string(c.Channel), c.ChannelID, c.ExternalID
+		ids[j], caseNos[j], channels[j], channelIDs[j], externalIDs[j] = c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID
 		statuses[j], priorities[j], hashes[j], records[j] = string(c.Status), string(c.Priority), reqs[i].PayloadHash, string(rec)
 		phones[j], openids[j], weiboUIDs[j] = nullable(c.Citizen.Phone), nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID)
 		receivedAts[j] = c.ReceivedAt
@@ -130,33 +198,15 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			                     $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
 			                     $14::text[], $15::bytea[], $16::uuid[], $17::text[])
-			    WITH ORDINALITY AS u(id, day, channel, channel_id, external_id, status, priority, received_at, payload_hash,
-			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target, ord)
-		), fresh AS (
-			-- Keys not stored yet, numbered in arrival order within their local day. One index
-			-- probe per key, never a hash join over a scan of all cases (see keyAccessOnly).
-			SELECT u.id, u.day, row_number() OVER (PARTITION BY u.day ORDER BY u.ord) AS rn
-			FROM u
-			LEFT JOIN LATERAL (
-				SELECT true AS found FROM cases c WHERE c.channel_id = u.channel_id AND c.external_id = u.external_id LIMIT 1
-			) stored ON true
-			WHERE stored.found IS NULL
-		), reserved AS (
-			SELECT p.day, array_agg(v ORDER BY v) AS numbers
-			FROM (SELECT day, count(*)::int AS n FROM fresh GROUP BY day) p,
-			     LATERAL case_no_reserve(p.day, p.n) AS v
-			GROUP BY p.day
-		), numbered AS (
-			-- As store.Options.CaseNo: prefix, day, the day's number at least five digits wide.
-			SELECT f.id, $25::text || f.day || lpad(r.numbers[f.rn]::text, greatest(5, length(r.numbers[f.rn]::text)), '0') AS case_no
-			FROM fresh f JOIN reserved r USING (day)
+			    AS u(id, case_no, channel, channel_id, external_id, status, priority, received_at, payload_hash,
+			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target)
 		), ins AS (
 			INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at,
 			                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
-			SELECT u.id, n.case_no, channel, channel_id, external_id, status, priority, received_at,
-			       payload_hash, phone, openid, weibo_uid, record::json, $18 FROM u JOIN numbered n USING (id)
+			SELECT id, case_no, channel, channel_id, external_id, status, priority, received_at,
+			       payload_hash, phone, openid, weibo_uid, record::json, $18 FROM u
 			ON CONFLICT (channel_id, external_id) DO NOTHING
-			RETURNING id, case_no
+			RETURNING id
 		), payloads AS (
 			INSERT INTO case_payloads (case_id, content_type, body, received_at)
 			SELECT u.id, u.content_type, u.body, u.received_at FROM u JOIN ins USING (id)
@@ -176,10 +226,10 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 			      WHERE d.dup_of IS NOT NULL GROUP BY d.dup_of) m
 			WHERE c.id = m.dup_of
 		)
-		SELECT id::text, case_no FROM ins`,
-		ids, days, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
+		SELECT id::text FROM ins`,
+		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
 		phones, openids, weiboUIDs, records, contentTypes, bodies, dIDs, dTargets, now,
-		hCaseIDs, hStatuses, hAts, hSources, dEvents, dupOf, s.opts.CaseNoPrefix)
+		hCaseIDs, hStatuses, hAts, hSources, dEvents, dupOf)
 	tx, br, err := beginPipelined(ctx, s.pool, b)
 	if err != nil {
 		return nil, err
@@ -196,12 +246,11 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 	inserted := map[store.Key]intake.Delivery{}
 	var jobParams []river.InsertManyParams
 	for rows.Next() {
-		var id, caseNo string
-		if err := rows.Scan(&id, &caseNo); err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan inserted case: %w", err)
 		}
-		reqs[byID[id]].Case.CaseNo = caseNo
 		inserted[store.KeyOf(reqs[byID[id]])] = deliveries[id]
 		jobParams = append(jobParams, jobsByCase[id]...)
 	}
@@ -240,7 +289,7 @@ type querier interface {
 
 // caseColumns reads a case with its status history in one row, so that reading a case is one
 // round trip.
-const caseColumns = `c.id::text, c.record, c.case_no, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count,
+const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count,
 	COALESCE((SELECT json_agg(json_build_object('status', h.status, 'event', h.event, 'at', h.at, 'source', h.source,
 		'event_id', COALESCE(h.event_id, ''), 'department', h.department, 'message', h.message) ORDER BY h.at, h.id)
 		FROM case_status_history h WHERE h.case_id = c.id), '[]')`
@@ -278,14 +327,14 @@ func scanCases(rows pgx.Rows) ([]store.Stored, error) {
 	var out []store.Stored
 	for rows.Next() {
 		var (
-			id, caseNo, status, ref, hash, chID, extID string
-			record, history                            []byte
-			merged                                     int
+			id, status, ref, hash, chID, extID string
+			record, history                    []byte
+			merged                             int
 		)
-		if err := rows.Scan(&id, &record, &caseNo, &status, &ref, &hash, &chID, &extID, &merged, &history); err != nil {
+		if err := rows.Scan(&id, &record, &status, &ref, &hash, &chID, &extID, &merged, &history); err != nil {
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
-		c, err := decodeCaseRow(record, caseNo, status, ref, merged, history)
+		c, err := decodeCaseRow(record, status, ref, merged, history)
 		if err != nil {
 			return nil, err
 		}
@@ -449,9 +498,7 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 }
 
 // decodeCaseRow rebuilds a case from the columns of caseColumns.
-// decodeCaseRow rebuilds a case from caseColumns. The case_no column is authoritative: the
-// number is given by the insert statement itself, after the record was encoded.
-func decodeCaseRow(record []byte, caseNo, status, ref string, merged int, history []byte) (*intake.Case, error) {
+func decodeCaseRow(record []byte, status, ref string, merged int, history []byte) (*intake.Case, error) {
 	var changes []intake.StatusChange
 	if err := json.Unmarshal(history, &changes); err != nil {
 		return nil, fmt.Errorf("decode status history: %w", err)
@@ -459,10 +506,5 @@ func decodeCaseRow(record []byte, caseNo, status, ref string, merged int, histor
 	for i := range changes {
 		changes[i].At = changes[i].At.UTC()
 	}
-	c, err := store.DecodeRecord(record, status, ref, merged, changes)
-	if err != nil {
-		return nil, err
-	}
-	c.CaseNo = caseNo
-	return c, nil
+	return store.DecodeRecord(record, status, ref, merged, changes)
 }
