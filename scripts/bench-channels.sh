@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Channel webhooks under load (issues 3 and 4), on PostgreSQL (STORE=sqlite for the embedded one):
 #   WeChat safe-mode text messages (signed and AES-encrypted like WeChat's) at a constant RATE,
-#   then as fast as MAX_WORKERS (32) concurrent senders can send them; Twilio SMS (signed like Twilio's) at RATE.
+#   then as fast as MAX_WORKERS concurrent senders can send them (default "32 128": 32 is bound by
+#   the latency of one group commit, 128 keeps the gateway busy); Twilio SMS (signed like
+#   Twilio's) at RATE.
 # Every request is a new citizen's new message, so each one stores a case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE="${RATE:-500}"
 DURATION="${DURATION:-20}"
 STORE="${STORE:-postgres}"
-MAX_WORKERS="${MAX_WORKERS:-32}"
+MAX_WORKERS="${MAX_WORKERS:-32 128}"
 # MAX_ONLY=1: only the warm-up and the maximum-rate WeChat run.
 # WRITERS=n: group-commit writers (database.writers).
 # PROFILE=dir: save the gateway's CPU profile of the maximum-rate WeChat run there.
@@ -49,7 +51,9 @@ n=$((RATE * DURATION))
 WARMUP="${WARMUP:-3}"
 "$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "w$RANDOM" -count $((RATE * WARMUP)) > "$WORK/warm.json"
 "$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "a$RANDOM" -count "$n" > "$WORK/wx.json"
-"$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "b$RANDOM" -count 200000 > "$WORK/wxmax.json"
+for w in $MAX_WORKERS; do
+  "$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "b$w$RANDOM" -count 200000 > "$WORK/wxmax-$w.json"
+done
 "$WORK/loadgen" -mode twilio -url "$BASE/hooks/twilio/sms-bench/sms" -prefix "$RANDOM" -count "$n" > "$WORK/sms.json"
 
 echo "== warm-up: WeChat safe-mode text, constant ${RATE}/s for ${WARMUP}s on the freshly started gateway"
@@ -59,14 +63,16 @@ if [ -z "${MAX_ONLY:-}" ]; then
 echo "== WeChat safe-mode text, constant ${RATE}/s for ${DURATION}s ($STORE)"
 vegeta attack -format=json -targets="$WORK/wx.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/wx.txt"
 fi
-echo "== WeChat safe-mode text, as fast as $MAX_WORKERS workers go, ${DURATION}s"
-if [ -n "$PROFILE" ]; then
-  mkdir -p "$PROFILE"
-  (sleep 2; curl -s "http://127.0.0.1:16060/debug/pprof/profile?seconds=$((DURATION - 4))" -o "$PROFILE/wechat-max.pprof") &
-  profiler=$!
-fi
-vegeta attack -format=json -targets="$WORK/wxmax.json" -rate=0 -max-workers="$MAX_WORKERS" -duration="${DURATION}s" | vegeta report | tee "$WORK/wxmax.txt"
-[ -z "$PROFILE" ] || wait "$profiler"
+for w in $MAX_WORKERS; do
+  echo "== WeChat safe-mode text, as fast as $w workers go, ${DURATION}s"
+  if [ -n "$PROFILE" ]; then
+    mkdir -p "$PROFILE"
+    (sleep 2; curl -s "http://127.0.0.1:16060/debug/pprof/profile?seconds=$((DURATION - 4))" -o "$PROFILE/wechat-max-$w.pprof") &
+    profiler=$!
+  fi
+  vegeta attack -format=json -targets="$WORK/wxmax-$w.json" -rate=0 -max-workers="$w" -duration="${DURATION}s" | vegeta report | tee "$WORK/wxmax-$w.txt"
+  [ -z "$PROFILE" ] || wait "$profiler"
+done
 fi
 if [ -z "${MAX_ONLY:-}" ]; then
 echo "== Twilio SMS, constant ${RATE}/s for ${DURATION}s"
@@ -77,7 +83,10 @@ echo
 echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), $STORE)"
 awk '/^Latencies/ {print "warm-up (first '"$WARMUP"' s after start) at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/warm.txt" | tr -d ,
 [ -f "$WORK/wx.txt" ] && awk '/^Latencies/ {print "wechat at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/wx.txt" | tr -d ,
-awk '/^Requests/ {print "wechat max: "$NF" replies/s"} /^Success/ {print "wechat max success: "$NF}' "$WORK/wxmax.txt" | tr -d ,
+for w in $MAX_WORKERS; do
+  [ -f "$WORK/wxmax-$w.txt" ] && awk '/^Requests/ {r=$NF} /^Latencies/ {p=$(NF-1)} /^Success/ {s=$NF}
+    END {print "wechat max ('"$w"' workers): "r" replies/s, p99 "p", success "s}' "$WORK/wxmax-$w.txt" | tr -d ,
+done
 [ -f "$WORK/sms.txt" ] && awk '/^Latencies/ {print "sms at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/sms.txt" | tr -d ,
 echo "cases stored: $(curl -s "$BASE/metrics" | awk '/^intake_cases_created_total/ {s+=$2} END {print s}')"
 curl -s "$BASE/metrics" | awk '/^intake_store_batch_size_sum/ {s=$2} /^intake_store_batch_size_count/ {n=$2}
