@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -28,11 +27,9 @@ func Validate(cfg config.Channel) error {
 
 // Adapter serves one configured webhook channel.
 type Adapter struct {
-	s       *spec
-	recv    channels.Receiver
-	log     *slog.Logger
-	clock   intake.Clock
-	metrics *channels.Metrics
+	s *spec
+	// Common is the receiver, logger, clock and request counters every adapter takes from Deps.
+	channels.Common
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -47,7 +44,7 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{s: s, recv: base.Receiver, log: base.Logger, clock: base.Clock, metrics: base.Metrics}, nil
+	return &Adapter{s: s, Common: base}, nil
 }
 
 // Path is the webhook path of the channel: /hooks/webhook/<id>.
@@ -110,15 +107,15 @@ func (a *Adapter) handle(c echo.Context) error {
 	sub.Raw = intake.RawPayload{ContentType: ctype, Body: body}
 	sum := sha256.Sum256(body)
 	sub.PayloadHash = hex.EncodeToString(sum[:])
-	a.metrics.Requests.WithLabelValues("message").Inc()
+	a.Metrics.Requests.WithLabelValues("message").Inc()
 
 	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
 	defer cancel()
-	reply, err := a.recv.Receive(ctx, channels.Message{Submission: *sub})
+	reply, err := a.Receiver.Receive(ctx, channels.Message{Submission: *sub})
 	if err != nil {
 		return a.receiverFailed(c, err)
 	}
-	a.log.Debug("webhook request handled", "citizen", logging.PseudoID(citizenID(sub)), "outcome", string(reply.Outcome))
+	a.Logger.Debug("webhook request handled", "citizen", logging.PseudoID(citizenID(sub)), "outcome", string(reply.Outcome))
 	out := a.s.reply.render(reply, sub.ExternalID, a.s.id)
 	return c.Blob(a.s.reply.status, a.s.reply.contentType, out)
 }
@@ -132,7 +129,7 @@ func (a *Adapter) checkTime(v any, present bool) (int, string, string) {
 	if err != nil {
 		return http.StatusBadRequest, "bad_timestamp", "invalid timestamp: " + err.Error()
 	}
-	if d := a.clock.Now().Sub(t); d > a.s.ts.window || -d > a.s.ts.window {
+	if d := a.Clock.Now().Sub(t); d > a.s.ts.window || -d > a.s.ts.window {
 		return http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window"
 	}
 	return 0, "", ""
@@ -164,17 +161,17 @@ func (a *Adapter) receiverFailed(c echo.Context, err error) error {
 	case errors.Is(err, intake.ErrIdempotencyConflict):
 		return a.refuse(c, http.StatusConflict, "id_conflict", "external id already used for a different payload")
 	}
-	a.metrics.Failed.Inc()
+	a.Metrics.Failed.Inc()
 	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
 	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		status, reason = http.StatusInternalServerError, "internal error, retry"
 	}
-	a.log.Error("webhook request not acknowledged", "status", status, "error", err.Error())
+	a.Logger.Error("webhook request not acknowledged", "status", status, "error", err.Error())
 	return c.String(status, reason)
 }
 
 func (a *Adapter) refuse(c echo.Context, status int, label, reason string) error {
-	a.metrics.Rejected.WithLabelValues(label).Inc()
-	a.log.Info("webhook request refused", "status", status, "reason", label)
+	a.Metrics.Rejected.WithLabelValues(label).Inc()
+	a.Logger.Info("webhook request refused", "status", status, "reason", label)
 	return c.String(status, reason)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -18,11 +17,9 @@ import (
 
 // Adapter serves one configured official account.
 type Adapter struct {
-	s       *settings
-	recv    channels.Receiver
-	log     *slog.Logger
-	clock   intake.Clock
-	metrics *channels.Metrics
+	s *settings
+	// Common is the receiver, logger, clock and request counters every adapter takes from Deps.
+	channels.Common
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -41,7 +38,7 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{s: s, recv: base.Receiver, log: base.Logger, clock: base.Clock, metrics: base.Metrics}, nil
+	return &Adapter{s: s, Common: base}, nil
 }
 
 // Path is the webhook path of the channel: /hooks/wechat/<id>.
@@ -113,10 +110,10 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	if rej != nil {
 		return a.refuse(c, rej)
 	}
-	a.metrics.Requests.WithLabelValues(a.metrics.TypeLabel(in.typeLabel)).Inc()
+	a.Metrics.Requests.WithLabelValues(a.Metrics.TypeLabel(in.typeLabel)).Inc()
 	if in.unknown {
-		a.metrics.Unknown.WithLabelValues(a.metrics.TypeLabel(in.typeLabel)).Inc()
-		a.log.Debug("wechat push of unknown type answered success", "type", a.metrics.TypeLabel(in.typeLabel))
+		a.Metrics.Unknown.WithLabelValues(a.Metrics.TypeLabel(in.typeLabel)).Inc()
+		a.Logger.Debug("wechat push of unknown type answered success", "type", a.Metrics.TypeLabel(in.typeLabel))
 		return success(c)
 	}
 	if in.msg == nil && in.ev == nil {
@@ -127,23 +124,23 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	defer cancel()
 	var reply channels.Reply
 	if in.msg != nil {
-		reply, err = a.recv.Receive(ctx, *in.msg)
+		reply, err = a.Receiver.Receive(ctx, *in.msg)
 	} else {
-		reply, err = a.recv.Event(ctx, *in.ev)
+		reply, err = a.Receiver.Event(ctx, *in.ev)
 	}
 	if err != nil {
 		return a.receiverFailed(c, err, in)
 	}
-	a.log.Debug("wechat push handled", "type", in.typeLabel, "citizen", logging.PseudoID(in.from), "outcome", string(reply.Outcome))
+	a.Logger.Debug("wechat push handled", "type", in.typeLabel, "citizen", logging.PseudoID(in.from), "outcome", string(reply.Outcome))
 	if reply.Text == "" {
 		return success(c)
 	}
-	out := textReply(in.from, in.to, a.clock.Now().Unix(), reply.Text)
+	out := textReply(in.from, in.to, a.Clock.Now().Unix(), reply.Text)
 	if encrypted {
-		if out, err = encryptedReply(a.s.cipher, a.s.token, out, a.clock.Now().Unix()); err != nil {
+		if out, err = encryptedReply(a.s.cipher, a.s.token, out, a.Clock.Now().Unix()); err != nil {
 			// The case is committed; WeChat's retry will get the same reply from the Receiver.
-			a.log.Error("encrypt wechat reply", "error", err.Error())
-			a.metrics.Failed.Inc()
+			a.Logger.Error("encrypt wechat reply", "error", err.Error())
+			a.Metrics.Failed.Inc()
 			return c.String(http.StatusInternalServerError, "internal error")
 		}
 	}
@@ -170,7 +167,7 @@ func (a *Adapter) authenticate(c echo.Context) (ts, nonce string, rej *rejection
 		return "", "", reject(http.StatusForbidden, "bad_signature", "invalid signature")
 	}
 	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
-	now := a.clock.Now().Unix()
+	now := a.Clock.Now().Unix()
 	if d := now - sec; d > int64(a.s.timestampWindow.Seconds()) || -d > int64(a.s.timestampWindow.Seconds()) {
 		return "", "", reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
 	}
@@ -231,18 +228,18 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, in inbound) error {
 		// The error text names the external id, which for events holds the openid.
 		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "MsgId already used for a different message"))
 	}
-	a.metrics.Failed.Inc()
+	a.Metrics.Failed.Inc()
 	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
 	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		status, reason = http.StatusInternalServerError, "internal error, retry"
 	}
-	a.log.Error("wechat push not acknowledged", "type", in.typeLabel, "status", status, "error", err.Error())
+	a.Logger.Error("wechat push not acknowledged", "type", in.typeLabel, "status", status, "error", err.Error())
 	return c.String(status, reason)
 }
 
 func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
-	a.metrics.Rejected.WithLabelValues(rej.label).Inc()
-	a.log.Info("wechat request refused", "status", rej.status, "reason", rej.label)
+	a.Metrics.Rejected.WithLabelValues(rej.label).Inc()
+	a.Logger.Info("wechat request refused", "status", rej.status, "reason", rej.label)
 	return c.String(rej.status, rej.reason)
 }
 

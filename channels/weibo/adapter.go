@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -18,11 +17,9 @@ import (
 
 // Adapter serves one configured Weibo account.
 type Adapter struct {
-	s       *settings
-	recv    channels.Receiver
-	log     *slog.Logger
-	clock   intake.Clock
-	metrics *channels.Metrics
+	s *settings
+	// Common is the receiver, logger, clock and request counters every adapter takes from Deps.
+	channels.Common
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -38,7 +35,7 @@ func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{s: s, recv: base.Receiver, log: base.Logger, clock: base.Clock, metrics: base.Metrics}, nil
+	return &Adapter{s: s, Common: base}, nil
 }
 
 // Path is the webhook path of the channel: /hooks/weibo/<id>.
@@ -106,11 +103,11 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	if rej != nil {
 		return a.refuse(c, rej)
 	}
-	label := a.metrics.TypeLabel(in.typeLabel)
-	a.metrics.Requests.WithLabelValues(label).Inc()
+	label := a.Metrics.TypeLabel(in.typeLabel)
+	a.Metrics.Requests.WithLabelValues(label).Inc()
 	if in.unknown {
-		a.metrics.Unknown.WithLabelValues(label).Inc()
-		a.log.Debug("weibo push of unknown type acknowledged", "type", label)
+		a.Metrics.Unknown.WithLabelValues(label).Inc()
+		a.Logger.Debug("weibo push of unknown type acknowledged", "type", label)
 		return c.NoContent(http.StatusOK)
 	}
 	if in.msg == nil && in.ev == nil {
@@ -121,15 +118,15 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	defer cancel()
 	var reply channels.Reply
 	if in.msg != nil {
-		reply, err = a.recv.Receive(ctx, *in.msg)
+		reply, err = a.Receiver.Receive(ctx, *in.msg)
 	} else {
-		reply, err = a.recv.Event(ctx, *in.ev)
+		reply, err = a.Receiver.Event(ctx, *in.ev)
 	}
 	sender := strconv.FormatInt(in.sender, 10)
 	if err != nil {
 		return a.receiverFailed(c, err, label)
 	}
-	a.log.Debug("weibo push handled", "type", label, "citizen", logging.PseudoID(sender), "outcome", string(reply.Outcome))
+	a.Logger.Debug("weibo push handled", "type", label, "citizen", logging.PseudoID(sender), "outcome", string(reply.Outcome))
 	if reply.Text == "" {
 		// An empty body is Weibo's "received, nothing to say"; it stops the retries.
 		return c.NoContent(http.StatusOK)
@@ -159,7 +156,7 @@ func (a *Adapter) authenticate(c echo.Context) *rejection {
 	}
 	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
 	// The signature does not cover the body, so this window is all that bounds a replay.
-	d := a.clock.Now().UnixMilli() - ms
+	d := a.Clock.Now().UnixMilli() - ms
 	if w := a.s.timestampWindow.Milliseconds(); d > w || -d > w {
 		return reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
 	}
@@ -182,17 +179,17 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, label string) error 
 		// The error's own text names the external id, which holds the citizen's uid.
 		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "push already received with a different body"))
 	}
-	a.metrics.Failed.Inc()
+	a.Metrics.Failed.Inc()
 	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
 	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		status, reason = http.StatusInternalServerError, "internal error, retry"
 	}
-	a.log.Error("weibo push not acknowledged", "type", label, "status", status, "error", err.Error())
+	a.Logger.Error("weibo push not acknowledged", "type", label, "status", status, "error", err.Error())
 	return c.String(status, reason)
 }
 
 func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
-	a.metrics.Rejected.WithLabelValues(rej.label).Inc()
-	a.log.Info("weibo request refused", "status", rej.status, "reason", rej.label)
+	a.Metrics.Rejected.WithLabelValues(rej.label).Inc()
+	a.Logger.Info("weibo request refused", "status", rej.status, "reason", rej.label)
 	return c.String(rej.status, rej.reason)
 }
