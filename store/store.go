@@ -30,7 +30,7 @@ type Options struct {
 	// writer by nature). One by default: where the machine's cores are the limit, every writer
 	// beyond the first splits the waiting cases into smaller batches whose fixed cost (round
 	// trips, statements, a commit each) eats the CPU the cases need. Measured on 2 cores, one
-	// writer carried ~10 cases per commit and 35-60% more WeChat messages per second than four
+	// writer carried ~10 cases per commit and 33-61% more WeChat messages per second than four
 	// (~3.5 per commit). More writers pay off when commit latency, not CPU, dominates (a remote
 	// database, slow disks).
 	Writers int
