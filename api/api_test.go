@@ -39,11 +39,12 @@ func sha(s string) string {
 }
 
 type env struct {
-	t     *testing.T
-	url   string
-	store intake.Store
-	db    *sqlite.Store
-	blobs media.DirStore
+	t        *testing.T
+	url      string
+	store    intake.Store
+	db       *sqlite.Store
+	blobs    media.DirStore
+	registry *prometheus.Registry
 }
 
 func limits() config.Limits {
@@ -51,7 +52,7 @@ func limits() config.Limits {
 		MaxFutureSkew: 5 * time.Minute, IdempotencyKey: 255}
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, changes ...func(*api.Deps)) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "api.db"),
 		Options: store.Options{CaseNoPrefix: "WH"}})
@@ -62,18 +63,19 @@ func newEnv(t *testing.T) *env {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e := serverOn(t, st)
+	e := serverOn(t, st, changes...)
 	e.db = st
 	return e
 }
 
-func serverOn(t *testing.T, st intake.Store) *env {
+// serverOn serves the API over st; each change adjusts the dependencies first.
+func serverOn(t *testing.T, st intake.Store, changes ...func(*api.Deps)) *env {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	blobs := media.DirStore{Dir: t.TempDir()}
 	svc := accept.New(st, nil, accept.Options{MaxTextChars: 100, MaxFutureSkew: 5 * time.Minute}, m)
-	e, err := api.New(api.Deps{
+	deps := api.Deps{
 		Store: st, Submitter: svc, Limits: limits(), Registry: reg, Attachments: blobs,
 		Server: config.Server{RequestTimeout: 3 * time.Second},
 		APIKeys: []config.APIKey{
@@ -82,13 +84,17 @@ func serverOn(t *testing.T, st intake.Store) *env {
 			{Name: "case-system", SHA256: sha(eventsKey), Scopes: []string{"events", "read"}},
 			{Name: "ops", SHA256: sha(adminKey), Scopes: []string{"admin"}},
 		},
-	})
+	}
+	for _, change := range changes {
+		change(&deps)
+	}
+	e, err := api.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, blobs: blobs}
+	return &env{t: t, url: srv.URL, store: st, blobs: blobs, registry: reg}
 }
 
 type resp struct {
@@ -527,7 +533,13 @@ func TestOperationsEndpoints(t *testing.T) {
 	if r := e.do("GET", "/readyz", "", "", nil, nil); r.status != 200 || r.json(t)["status"] != "ok" {
 		t.Fatalf("readyz %d %s", r.status, r.body)
 	}
-	m := e.do("GET", "/metrics", "", "", nil, nil)
+	// Metrics are for operators, on the admin listener only: the public server does not have them.
+	if r := e.do("GET", "/metrics", "", "", nil, nil); r.status != 404 {
+		t.Fatalf("public /metrics: %d", r.status)
+	}
+	admin := httptest.NewServer(api.MetricsHandler(e.registry))
+	defer admin.Close()
+	m := e.doAt(admin.URL, "GET", "/metrics")
 	for _, want := range []string{`intake_cases_created_total{channel="sms"} 1`, `intake_http_requests_total{code="201",host="",method="POST",url="/v1/submissions"} 1`, "intake_http_request_duration_seconds_bucket"} {
 		if !strings.Contains(string(m.body), want) {
 			t.Fatalf("metrics lack %q", want)

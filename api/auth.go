@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 )
 
 // Scopes an API key can hold.
@@ -49,6 +50,15 @@ type keyEntry struct {
 // Authenticator checks bearer keys against the configured SHA-256 hashes.
 type Authenticator struct {
 	keys []keyEntry
+	// perKey, when set, limits each key's request rate.
+	perKey *ratelimit.Keyed
+}
+
+// WithRateLimit limits each key to its own token bucket in perKey: past it, requests are 429
+// with Retry-After. One Authenticator (and so one set of buckets) should serve every route.
+func (a *Authenticator) WithRateLimit(perKey *ratelimit.Keyed) *Authenticator {
+	a.perKey = perKey
+	return a
 }
 
 // NewAuthenticator indexes the configured keys. Hashes were validated as hex by config.
@@ -105,6 +115,9 @@ func (a *Authenticator) Middleware() echo.MiddlewareFunc {
 				return writeProblem(c, unauthorized("Unknown API key."))
 			}
 			c.Set("principal", p.Name)
+			if ok, retry := a.perKey.Allow(p.Name); !ok {
+				return tooManyRequests(c, retry, "The API key "+p.Name+" exceeds its request rate.")
+			}
 			req := c.Request()
 			c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
 			return next(c)

@@ -91,6 +91,10 @@ func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponse
 
 // Readyz answers 200 when the store is reachable and migrated.
 func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzResponseObject, error) {
+	if s.deps.Draining != nil && s.deps.Draining() {
+		checks := map[string]string{"process": "shutting down"}
+		return Readyz503JSONResponse(Health{Status: HealthStatusUnavailable, Checks: &checks}), nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.deps.Store.Ready(ctx); err != nil {

@@ -16,9 +16,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/media"
 )
 
@@ -36,13 +38,25 @@ type Deps struct {
 	Limits    config.Limits
 	Server    config.Server
 	Logger    *slog.Logger
-	// Registry receives the HTTP metrics and is served at /metrics.
+	// Registry receives the HTTP metrics; MetricsHandler serves it on the admin listener, never
+	// on this public server.
 	Registry *prometheus.Registry
 	// Notifier, when set, tells citizens about case events reported with notify.
 	Notifier Notifier
 	// Attachments serves fetched media at /v1/attachments/{id}; nil leaves the route out.
 	Attachments media.Store
 	Clock       intake.Clock
+	// Auth checks API keys (and limits their rate); nil: one built from APIKeys, unlimited.
+	// Routes added outside New (the call-centre transcripts) should use the same one.
+	Auth *Authenticator
+	// ReadDeadlines bound reading a request's body, by route (zero: the server's ReadTimeout).
+	ReadDeadlines ReadDeadlines
+	// AuthFailures, when set, refuses (429) client addresses whose requests keep failing
+	// authentication, on every route including the channels' webhooks.
+	AuthFailures *ratelimit.Keyed
+	// Draining, when it reports true, makes /readyz fail so that a balancer stops sending
+	// requests while the process shuts down.
+	Draining func() bool
 }
 
 // Server implements the generated StrictServerInterface.
@@ -83,7 +97,6 @@ func New(deps Deps) (*echo.Echo, error) {
 		Namespace:  "intake",
 		Subsystem:  "http",
 		Registerer: deps.Registry,
-		Skipper:    func(c echo.Context) bool { return c.Path() == "/metrics" },
 		// Label by route template, never by raw URL: paths carry case numbers and query strings
 		// carry platform user ids.
 		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
@@ -92,10 +105,18 @@ func New(deps Deps) (*echo.Echo, error) {
 		},
 		DoNotUseRequestPathFor404: true,
 	}))
+	e.Use(readDeadline(deps.ReadDeadlines))
+	e.Use(closeAfterEarlyRefusal())
+	if deps.AuthFailures != nil {
+		e.Use(authFailureLimit(deps.AuthFailures))
+	}
 	e.Use(requestTimeout(deps.Server.RequestTimeout))
 
 	srv := &Server{deps: deps}
-	auth := NewAuthenticator(deps.APIKeys).Middleware()
+	if deps.Auth == nil {
+		deps.Auth = NewAuthenticator(deps.APIKeys)
+	}
+	auth := deps.Auth.Middleware()
 	jsonBody := ReadBody(deps.Limits.MaxBodyBytes, "application/json")
 	ndjsonBody := ReadBody(deps.Limits.MaxBatchBytes, "application/x-ndjson", "application/jsonl", "application/json-lines")
 	RegisterHandlersWithOptions(e, NewStrictHandler(srv, nil), RegisterHandlersOptions{
@@ -113,7 +134,6 @@ func New(deps Deps) (*echo.Echo, error) {
 	if deps.Attachments != nil {
 		e.GET("/v1/attachments/:id", AttachmentHandler(deps.Attachments), auth, RequireScope(ScopeRead))
 	}
-	e.GET("/metrics", echoprometheus.NewHandlerWithConfig(echoprometheus.HandlerConfig{Gatherer: deps.Registry}))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
 	docs, err := renderDocs(specYAML)
 	if err != nil {
@@ -124,6 +144,11 @@ func New(deps Deps) (*echo.Echo, error) {
 }
 
 func (s *Server) now() time.Time { return s.deps.Clock.Now() }
+
+// MetricsHandler serves the registry in the Prometheus text format, for the admin listener.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
 
 // ipExtractor trusts X-Forwarded-For only from the configured proxies.
 func ipExtractor(trusted []string) (echo.IPExtractor, error) {

@@ -31,6 +31,7 @@ type Config struct {
 	CaseNo        CaseNo        `koanf:"case_no"`
 	Limits        Limits        `koanf:"limits"`
 	Log           Log           `koanf:"log"`
+	RateLimits    RateLimits    `koanf:"rate_limits"`
 	Conversation  Conversation  `koanf:"conversation"`
 	Rules         Rules         `koanf:"rules"`
 	Duplicates    Duplicates    `koanf:"duplicates"`
@@ -49,8 +50,31 @@ type Server struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" validate:"gte=0"`
 	// RequestTimeout bounds a request's work, so a slow store answers 5xx instead of hanging.
 	RequestTimeout time.Duration `koanf:"request_timeout" validate:"gt=0"`
-	// DebugListen, when set, serves Go's pprof profiles on this (private) address.
+	// AdminListen, when set, serves /metrics and Go's pprof profiles on this private address;
+	// they are never served on the public listener.
+	AdminListen string `koanf:"admin_listen" validate:"omitempty,hostname_port"`
+	// DebugListen is the former name of AdminListen, still read when AdminListen is empty.
 	DebugListen string `koanf:"debug_listen" validate:"omitempty,hostname_port"`
+	// MaxConnections caps the connections open at once on the public listener; further clients
+	// wait in the kernel's accept queue.
+	MaxConnections int `koanf:"max_connections" validate:"gt=0"`
+	// WebhookReadTimeout, BodyReadTimeout and BatchReadTimeout bound how long reading one
+	// request may take after its headers: platform webhooks (small bodies; the platforms give
+	// up after 5 s), REST requests, and NDJSON batches.
+	WebhookReadTimeout time.Duration `koanf:"webhook_read_timeout" validate:"gt=0"`
+	BodyReadTimeout    time.Duration `koanf:"body_read_timeout" validate:"gt=0"`
+	BatchReadTimeout   time.Duration `koanf:"batch_read_timeout" validate:"gt=0"`
+	// DrainDelay: on SIGTERM, /readyz fails at once, and requests are still served for this
+	// long (so a balancer polling /readyz moves traffic away) before the listener closes.
+	DrainDelay time.Duration `koanf:"drain_delay" validate:"gte=0"`
+}
+
+// AdminAddress is where /metrics and pprof are served, "" for nowhere.
+func (s Server) AdminAddress() string {
+	if s.AdminListen != "" {
+		return s.AdminListen
+	}
+	return s.DebugListen
 }
 
 // Database selects the store: PostgreSQL when URL is set, else embedded SQLite at SQLitePath.
@@ -154,6 +178,32 @@ type Conversation struct {
 type Log struct {
 	Level  string `koanf:"level" validate:"oneof=debug info warn error"`
 	Format string `koanf:"format" validate:"oneof=json text"`
+	// PseudonymKey keys the pseudonyms that stand for citizens' platform ids in log lines
+	// (HMAC-SHA256), so that they cannot be reversed by hashing candidate ids. Empty: a random
+	// key per process (lines correlate only within one run). At least 16 characters.
+	PseudonymKey string `koanf:"pseudonym_key" validate:"omitempty,min=16"`
+}
+
+// RateLimits bound how fast one client may call. Each replica keeps its own buckets: with N
+// replicas behind a balancer, a client may reach up to N times these rates in total.
+type RateLimits struct {
+	// APIKey applies to each REST API key.
+	APIKey RateLimit `koanf:"api_key"`
+	// AuthFailures counts requests from one client address that fail authentication (a wrong
+	// API key, a bad webhook signature); once the bucket is empty the address is answered 429
+	// until it refills.
+	AuthFailures RateLimit `koanf:"auth_failures"`
+	// Sender applies to each citizen (platform user id or phone number) on WeChat, SMS, Weibo
+	// and webhook channels.
+	Sender RateLimit `koanf:"sender"`
+	// MaxKeys bounds the buckets each limit remembers.
+	MaxKeys int `koanf:"max_keys" validate:"gte=0"`
+}
+
+// RateLimit is a token bucket: Rate per second on average, Burst at once. Rate 0: unlimited.
+type RateLimit struct {
+	Rate  float64 `koanf:"rate" validate:"gte=0"`
+	Burst int     `koanf:"burst" validate:"gte=0"`
 }
 
 // APIKey is one client of the REST API. Only the key's SHA-256 is stored.
@@ -237,6 +287,18 @@ func Defaults() map[string]any {
 		"server.listen":                        "127.0.0.1:8080",
 		"server.shutdown_timeout":              "15s",
 		"server.request_timeout":               "4s",
+		"server.max_connections":               4096,
+		"server.webhook_read_timeout":          "5s",
+		"server.body_read_timeout":             "15s",
+		"server.batch_read_timeout":            "120s",
+		"server.drain_delay":                   "0s",
+		"rate_limits.api_key.rate":             500,
+		"rate_limits.api_key.burst":            1000,
+		"rate_limits.auth_failures.rate":       1,
+		"rate_limits.auth_failures.burst":      30,
+		"rate_limits.sender.rate":              0.5,
+		"rate_limits.sender.burst":             20,
+		"rate_limits.max_keys":                 100000,
 		"database.url":                         "",
 		"database.sqlite_path":                 "data/intake.db",
 		"database.attachments_dir":             "data/attachments",

@@ -1,10 +1,12 @@
 // Package logging builds the gateway's slog logger and owns the one place where personal data is
-// made safe to log. Phone numbers are masked (138****0000), platform user ids are reduced to a
-// short stable hash, and message text is never passed to a logger at info level.
+// made safe to log. Phone numbers are masked (138****0000), platform user ids are replaced by a
+// keyed pseudonym, and message text is never passed to a logger at info level.
 package logging
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -13,8 +15,34 @@ import (
 	"unicode/utf8"
 )
 
+// Option changes how New builds the logger.
+type Option func(*options)
+
+type options struct {
+	pseudonymKey []byte
+}
+
+// WithPseudonymKey keys the pseudonyms of PseudoID values with a per-deployment secret, so that
+// every replica writes the same pseudonym for a citizen. Without it each logger draws a random
+// key: pseudonyms then correlate within one process only.
+func WithPseudonymKey(key string) Option {
+	return func(o *options) {
+		if key != "" {
+			o.pseudonymKey = []byte(key)
+		}
+	}
+}
+
 // New returns a logger writing to w in format ("json" or "text") at level.
-func New(w io.Writer, level, format string) *slog.Logger {
+func New(w io.Writer, level, format string, opts ...Option) *slog.Logger {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.pseudonymKey == nil {
+		o.pseudonymKey = make([]byte, 32)
+		_, _ = rand.Read(o.pseudonymKey) // crypto/rand.Read never fails on supported platforms
+	}
 	var lvl slog.Level
 	switch strings.ToLower(level) {
 	case "debug":
@@ -26,11 +54,11 @@ func New(w io.Writer, level, format string) *slog.Logger {
 	default:
 		lvl = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	hopts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: pseudonymizer(o.pseudonymKey)}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(slog.NewTextHandler(w, hopts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(slog.NewJSONHandler(w, hopts))
 }
 
 // MaskPhone keeps the first three and last four digits of a number and masks the rest:
@@ -53,14 +81,40 @@ func MaskPhone(phone string) string {
 	return prefix + string(r[:3]) + strings.Repeat("*", n-7) + string(r[n-4:])
 }
 
-// PseudoID replaces a platform user id (openid, Weibo uid) with a short hash, so that log lines
-// of one citizen can be correlated without the id itself appearing.
-func PseudoID(id string) string {
-	if id == "" {
-		return ""
+// PseudoID stands for a citizen's identifier (openid, Weibo uid, phone number) in a log line: a
+// logger built by New writes it as "u_" and a short HMAC of the id under the deployment's key, so
+// that lines of one citizen correlate while the id can be recovered neither from the line nor by
+// hashing candidate ids (phone numbers are few enough to enumerate). Any other handler sees only
+// "u_unkeyed".
+func PseudoID(id string) Pseudonym { return Pseudonym{id: id} }
+
+// Pseudonym is a citizen identifier waiting to be replaced by its keyed pseudonym.
+type Pseudonym struct{ id string }
+
+// String never reveals the identifier; only New's handlers know the key.
+func (Pseudonym) String() string { return "u_unkeyed" }
+
+// MarshalJSON never reveals the identifier.
+func (p Pseudonym) MarshalJSON() ([]byte, error) { return []byte(`"` + p.String() + `"`), nil }
+
+// pseudonymizer replaces Pseudonym values by HMAC-SHA256(key, id), truncated to 48 bits: enough
+// to tell a few million citizens' lines apart, too short to be an identifier of its own.
+func pseudonymizer(key []byte) func(groups []string, a slog.Attr) slog.Attr {
+	return func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() != slog.KindAny {
+			return a
+		}
+		p, ok := a.Value.Any().(Pseudonym)
+		if !ok {
+			return a
+		}
+		if p.id == "" {
+			return slog.String(a.Key, "")
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(p.id))
+		return slog.String(a.Key, "u_"+hex.EncodeToString(mac.Sum(nil)[:6]))
 	}
-	sum := sha256.Sum256([]byte("intake-gateway:" + id))
-	return "u_" + hex.EncodeToString(sum[:6])
 }
 
 // AtLeast returns a logger that drops records below min: for libraries that narrate routine work

@@ -36,7 +36,7 @@ if [ "$STORE" = postgres ]; then
 fi
 BASE="http://127.0.0.1:$PORT"
 cat > "$WORK/g.yaml" <<YAML
-server: { listen: "127.0.0.1:$PORT", public_base_url: "$BASE", request_timeout: 10s, debug_listen: "${PROFILE:+127.0.0.1:16060}" }
+server: { listen: "127.0.0.1:$PORT", public_base_url: "$BASE", request_timeout: 10s, admin_listen: "127.0.0.1:16060" }
 database: { url: "$DBURL", sqlite_path: "$WORK/ch.db"${WRITERS:+, writers: $WRITERS} }
 log: { level: warn }
 channels:
@@ -91,6 +91,6 @@ for w in $MAX_WORKERS; do
     END {print "wechat max ('"$w"' workers): "r" replies/s, p99 "p", success "s}' "$WORK/wxmax-$w.txt" | tr -d ,
 done
 [ -f "$WORK/sms.txt" ] && awk '/^Latencies/ {print "sms at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/sms.txt" | tr -d ,
-echo "cases stored: $(curl -s "$BASE/metrics" | awk '/^intake_cases_created_total/ {s+=$2} END {print s}')"
-curl -s "$BASE/metrics" | awk '/^intake_store_batch_size_sum/ {s=$2} /^intake_store_batch_size_count/ {n=$2}
+echo "cases stored: $(curl -s "http://127.0.0.1:16060/metrics" | awk '/^intake_cases_created_total/ {s+=$2} END {print s}')"
+curl -s "http://127.0.0.1:16060/metrics" | awk '/^intake_store_batch_size_sum/ {s=$2} /^intake_store_batch_size_count/ {n=$2}
   /^intake_store_commit_seconds_sum/ {t+=$2} END {if (n) printf "group commits: %d, mean %.1f cases and %.1f ms each\n", n, s/n, 1000*t/n}'

@@ -31,7 +31,8 @@ q() { psql "$DBURL" -Atc "$1"; }
 
 "$WORK/fakecs" -listen "127.0.0.1:$CS_PORT" -down > "$WORK/fakecs.log" 2>&1 &
 cat > "$WORK/g.yaml" <<YAML
-server: { listen: "127.0.0.1:$PORT", request_timeout: 10s, debug_listen: "127.0.0.1:6061" }
+server: { listen: "127.0.0.1:$PORT", request_timeout: 10s, admin_listen: "127.0.0.1:6061" }
+rate_limits: { api_key: { rate: 0 } }
 database: { url: "$DBURL", max_conns: ${MAX_CONNS:-0} }
 log: { level: warn }
 api_keys: [{ name: bench, sha256: "$KEY_SHA", scopes: [submit, read] }]

@@ -58,6 +58,7 @@ run_store() {
 server: { listen: "127.0.0.1:$PORT", request_timeout: 10s }
 database: { url: "$dburl", sqlite_path: "$WORK/$store.db"${WRITERS:+, writers: $WRITERS} }
 log: { level: info, format: json }
+rate_limits: { api_key: { rate: 0 } }
 api_keys: [{ name: bench, sha256: "$KEY_SHA", scopes: [submit, read] }]
 YAML
   "$WORK/intake-gateway" serve --config "$WORK/$store.yaml" > "$WORK/$store.log" 2>&1 &

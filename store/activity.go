@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,7 @@ func (a *IntakeActivity) Busy(quiet time.Duration) bool {
 // JobWorkers starts a store's River workers and stops them before the store closes.
 type JobWorkers[TTx any] struct {
 	client  *river.Client[TTx]
+	mu      sync.Mutex
 	started bool
 }
 
@@ -43,6 +45,8 @@ func NewJobWorkers[TTx any](client *river.Client[TTx]) JobWorkers[TTx] {
 
 // Start starts the workers.
 func (w *JobWorkers[TTx]) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err := w.client.Start(ctx); err != nil {
 		return fmt.Errorf("start job workers: %w", err)
 	}
@@ -50,15 +54,19 @@ func (w *JobWorkers[TTx]) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop lets running jobs finish, up to a grace period, then cancels what is left. It does
-// nothing when the workers never started.
-func (w *JobWorkers[TTx]) Stop() {
+// Stop stops fetching jobs at once and lets running jobs finish until ctx ends; then it cancels
+// what is left (a cancelled job is retried later, by this or another process). It does nothing
+// when the workers are not running.
+func (w *JobWorkers[TTx]) Stop(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if !w.started {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	w.started = false
 	if err := w.client.Stop(ctx); err != nil {
-		_ = w.client.StopAndCancel(context.Background())
+		cancelCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = w.client.StopAndCancel(cancelCtx)
 	}
 }

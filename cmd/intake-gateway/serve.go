@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/netutil"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/accept"
@@ -28,6 +30,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/media"
@@ -67,21 +70,18 @@ func serve(ctx context.Context, path string) error {
 	}
 	defer a.Close()
 
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	ln, err := listen(cfg.Server)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
+		return err
 	}
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(cfg.Server, a.handler)
 	logger.Info("gateway started", "listen", ln.Addr().String(), "store", a.storeKind, "config", describePath(resolved), "version", version)
 
-	if cfg.Server.DebugListen != "" {
-		go serveDebug(cfg.Server.DebugListen, logger)
+	var admin *http.Server
+	if addr := cfg.Server.AdminAddress(); addr != "" {
+		if admin, err = serveAdmin(addr, a.registry, logger); err != nil {
+			return err
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -103,13 +103,76 @@ wait:
 			break wait
 		}
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
-	defer cancelShutdown()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("graceful shutdown incomplete", "error", err.Error())
-	}
+	a.shutdown(srv, admin)
 	return nil
+}
+
+// shutdown stops the gateway within server.shutdown_timeout, in an order that refuses nobody
+// while there is still work in hand:
+//
+//  1. /readyz fails at once, so a balancer moves new traffic to other replicas;
+//  2. no new background job is fetched, and the jobs running (deliveries, notifications) get
+//     time to finish while the listener keeps answering — the process is still whole, and a
+//     request that arrives now is served, not refused;
+//  3. after at least server.drain_delay, the listener closes and requests in flight finish;
+//  4. the store closes (group commit flushed).
+//
+// Jobs still running at their deadline are cancelled and retried later by whichever replica
+// runs next; nothing acknowledged depends on them.
+func (a *app) shutdown(srv, admin *http.Server) {
+	cfg := a.cfg.Server
+	a.log.Info("shutting down: draining")
+	a.draining.Store(true)
+	deadline := time.Now().Add(cfg.ShutdownTimeout)
+	// Requests in flight need up to request_timeout after the listener closes; jobs get the rest.
+	httpReserve := min(cfg.RequestTimeout+time.Second, cfg.ShutdownTimeout/2)
+	jobsCtx, cancelJobs := context.WithDeadline(context.Background(), deadline.Add(-httpReserve))
+	defer cancelJobs()
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		a.store.StopWorkers(jobsCtx)
+	}()
+	drain := time.NewTimer(cfg.DrainDelay)
+	<-drain.C
+	<-jobsDone
+	a.log.Info("shutting down: background jobs stopped; closing the listener")
+
+	httpCtx, cancelHTTP := context.WithDeadline(context.Background(), deadline)
+	defer cancelHTTP()
+	if err := srv.Shutdown(httpCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Warn("graceful shutdown incomplete", "error", err.Error())
+	}
+	if admin != nil {
+		_ = admin.Shutdown(httpCtx)
+	}
+}
+
+// listen opens the public listener, capped at server.max_connections open connections: past the
+// cap, new clients wait in the kernel's accept queue instead of each taking a goroutine and
+// buffers.
+func listen(cfg config.Server) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	if cfg.MaxConnections > 0 {
+		ln = netutil.LimitListener(ln, cfg.MaxConnections)
+	}
+	return ln, nil
+}
+
+// newHTTPServer bounds every phase of a connection. Reading a body is bounded per route by the
+// API's read deadlines; ReadTimeout is only the backstop for the longest of them.
+func newHTTPServer(cfg config.Server, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       max(cfg.BatchReadTimeout, cfg.BodyReadTimeout, cfg.WebhookReadTimeout),
+		WriteTimeout:      max(cfg.BatchReadTimeout, 60*time.Second),
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // app is an assembled gateway: everything serve runs, without the listener.
@@ -123,6 +186,8 @@ type app struct {
 	storeKind string
 	registry  *prometheus.Registry
 	closers   []func()
+	// draining is set when shutdown begins: /readyz fails from then on.
+	draining atomic.Bool
 }
 
 // Reload re-reads the rule files and the reply texts (SIGHUP). A file that does not load leaves
@@ -221,9 +286,18 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	notifier.SetRoutes(routes, smsChannel)
 	fetch.SetFetchers(fetchers)
 
+	rl := cfg.RateLimits
+	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
+		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
 		Logger: logger, Registry: a.registry, Notifier: notifier, Attachments: blobs,
+		Auth: auth,
+		ReadDeadlines: api.ReadDeadlines{
+			Webhook: cfg.Server.WebhookReadTimeout, Body: cfg.Server.BodyReadTimeout, Batch: cfg.Server.BatchReadTimeout,
+		},
+		AuthFailures: ratelimit.New(ratelimit.Limit{Rate: rl.AuthFailures.Rate, Burst: rl.AuthFailures.Burst}, rl.MaxKeys, nil),
+		Draining:     a.draining.Load,
 	})
 	if err != nil {
 		return fail(err)
@@ -233,7 +307,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	e.POST("/v1/transcripts", phonehttp.TranscriptsHandler(svc, phonehttp.WithDeliveries(st), phonehttp.WithLogger(logger),
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
-		api.NewAuthenticator(cfg.APIKeys).Middleware(), api.RequireScope(api.ScopeSubmit),
+		auth.Middleware(), api.RequireScope(api.ScopeSubmit),
 		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
 	a.handler = e
 
@@ -249,15 +323,32 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	return a, nil
 }
 
-// serveDebug exposes pprof on a separate, private listener, never on the public one.
-func serveDebug(addr string, logger *slog.Logger) {
+// adminHandler serves what only operators may see: Prometheus metrics and Go's pprof profiles.
+// It is served on server.admin_listen, a private address, never on the public listener.
+func adminHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", api.MetricsHandler(reg))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	logger.Info("debug listener", "listen", addr)
-	if err := srv.ListenAndServe(); err != nil {
-		logger.Warn("debug listener stopped", "error", err.Error())
+	return mux
+}
+
+// serveAdmin starts the admin listener. A port that cannot be opened stops the start: an
+// operator who configured metrics expects them.
+func serveAdmin(addr string, reg *prometheus.Registry, logger *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server.admin_listen %s: %w", addr, err)
 	}
+	srv := &http.Server{Handler: adminHandler(reg), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	logger.Info("admin listener (metrics, pprof)", "listen", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("admin listener stopped", "error", err.Error())
+		}
+	}()
+	return srv, nil
 }

@@ -22,6 +22,7 @@ type migratingStore interface {
 	intake.Store
 	Migrate(ctx context.Context) error
 	StartWorkers(ctx context.Context) error
+	StopWorkers(ctx context.Context)
 }
 
 func loadConfig(path string) (*config.Config, string, error) {
@@ -34,7 +35,7 @@ func loadConfig(path string) (*config.Config, string, error) {
 }
 
 func newLogger(cfg *config.Config) *slog.Logger {
-	return logging.New(os.Stderr, cfg.Log.Level, cfg.Log.Format)
+	return logging.New(os.Stderr, cfg.Log.Level, cfg.Log.Format, logging.WithPseudonymKey(cfg.Log.PseudonymKey))
 }
 
 func storeOptions(cfg *config.Config, m *metrics.Metrics) store.Options {

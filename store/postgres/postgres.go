@@ -147,9 +147,16 @@ func (s *Store) StartWorkers(ctx context.Context) error {
 	return s.workers.Start(ctx)
 }
 
+// StopWorkers stops fetching jobs and waits for running ones until ctx ends, then cancels them.
+func (s *Store) StopWorkers(ctx context.Context) {
+	s.workers.Stop(ctx)
+}
+
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
-	s.workers.Stop()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.workers.Stop(stopCtx)
 	s.batcher.Close()
 	s.outcomes.Close()
 	s.contexts.Close()
