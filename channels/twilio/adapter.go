@@ -284,27 +284,28 @@ func (a *Adapter) refuse(c echo.Context, route string, rerr *requestError) error
 	return c.String(rerr.status, rerr.reason)
 }
 
-// fail answers a Receiver error. Validation and conflicts are the request's fault (4xx); anything
-// else means nothing was acknowledged, and the 5xx sends Twilio to its fallback URL or retry.
+// fail answers a Receiver error as every channel does (channels.FailureOf): 4xx for what
+// retrying cannot fix; 5xx — nothing acknowledged — sends Twilio to its fallback URL or retry.
 func (a *Adapter) fail(c echo.Context, route string, sub intake.Submission, err error) error {
 	ctx := c.Request().Context()
-	status, result, body := http.StatusInternalServerError, "error", "not stored; retry later"
-	switch {
-	case errors.Is(err, intake.ErrInvalid):
-		status, result, body = http.StatusBadRequest, "rejected", "submission rejected: "+err.Error()
-	case errors.Is(err, intake.ErrIdempotencyConflict):
-		status, result, body = http.StatusConflict, "conflict", "this sid was already used for a different request"
-	case errors.Is(err, intake.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		status, result = http.StatusServiceUnavailable, "unavailable"
-	}
-	level := slog.LevelError
-	if status < 500 {
+	f := channels.FailureOf(err, "this sid was already used for a different request")
+	f.SetRetryAfter(c)
+	level, result := slog.LevelError, f.Label
+	if f.Acknowledged() {
 		level = slog.LevelWarn
 	}
+	switch f.Status {
+	case http.StatusBadRequest:
+		result = "rejected"
+	case http.StatusConflict:
+		result = "conflict"
+	case http.StatusInternalServerError:
+		result = "error"
+	}
 	a.log.Log(ctx, level, "twilio submission not accepted", "route", route, "external_id", sub.ExternalID,
-		"from", logging.MaskPhone(sub.Citizen.Phone), "status", status, "error", err.Error())
+		"from", logging.MaskPhone(sub.Citizen.Phone), "status", f.Status, "error", err.Error())
 	a.requests.WithLabelValues(a.cfg.ID, route, result).Inc()
-	return c.String(status, body)
+	return c.String(f.Status, f.Reason)
 }
 
 func (a *Adapter) logReceived(c echo.Context, route string, sub intake.Submission, reply channels.Reply) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 
@@ -147,27 +146,17 @@ func citizenID(sub *intake.Submission) string {
 	return sub.Metadata[MetadataSenderID]
 }
 
-// receiverFailed answers a Receiver error: store trouble and deadlines are 5xx so the platform
-// retries; input the core refuses is 400, an id reused for a different payload 409.
+// receiverFailed answers a Receiver error as every channel does (channels.FailureOf): 4xx for
+// what retrying cannot fix, 5xx — nothing acknowledged — so the platform retries.
 func (a *Adapter) receiverFailed(c echo.Context, err error) error {
-	switch {
-	case errors.Is(err, intake.ErrInvalid):
-		var ve *intake.ValidationError
-		reason := "invalid submission"
-		if errors.As(err, &ve) {
-			reason = ve.Error()
-		}
-		return a.refuse(c, http.StatusBadRequest, "invalid_submission", reason)
-	case errors.Is(err, intake.ErrIdempotencyConflict):
-		return a.refuse(c, http.StatusConflict, "id_conflict", "external id already used for a different payload")
+	f := channels.FailureOf(err, "external id already used for a different payload")
+	f.SetRetryAfter(c)
+	if f.Acknowledged() {
+		return a.refuse(c, f.Status, f.Label, f.Reason)
 	}
 	a.Metrics.Failed.Inc()
-	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
-	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		status, reason = http.StatusInternalServerError, "internal error, retry"
-	}
-	a.Logger.Error("webhook request not acknowledged", "status", status, "error", err.Error())
-	return c.String(status, reason)
+	a.Logger.Error("webhook request not acknowledged", "status", f.Status, "error", err.Error())
+	return c.String(f.Status, f.Reason)
 }
 
 func (a *Adapter) refuse(c echo.Context, status int, label, reason string) error {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
 	"github.com/hotline12345/intake-gateway/config"
@@ -212,29 +211,17 @@ func parse(doc []byte) (fields, *rejection) {
 	return f, nil
 }
 
-// receiverFailed answers a Receiver error. Nothing was acknowledged, so store trouble and
-// deadlines are 5xx and WeChat retries; input the core refuses as invalid is 400, and a MsgId
-// reused for a different message is 409 — retrying those would fail the same way.
+// receiverFailed answers a Receiver error as every channel does (channels.FailureOf): 4xx for
+// what retrying cannot fix, 5xx — nothing acknowledged — so WeChat retries.
 func (a *Adapter) receiverFailed(c echo.Context, err error, in inbound) error {
-	switch {
-	case errors.Is(err, intake.ErrInvalid):
-		var ve *intake.ValidationError
-		reason := "invalid submission"
-		if errors.As(err, &ve) {
-			reason = ve.Error()
-		}
-		return a.refuse(c, reject(http.StatusBadRequest, "invalid_submission", reason))
-	case errors.Is(err, intake.ErrIdempotencyConflict):
-		// The error text names the external id, which for events holds the openid.
-		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "MsgId already used for a different message"))
+	f := channels.FailureOf(err, "MsgId already used for a different message")
+	f.SetRetryAfter(c)
+	if f.Acknowledged() {
+		return a.refuse(c, reject(f.Status, f.Label, f.Reason))
 	}
 	a.Metrics.Failed.Inc()
-	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
-	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		status, reason = http.StatusInternalServerError, "internal error, retry"
-	}
-	a.Logger.Error("wechat push not acknowledged", "type", in.typeLabel, "status", status, "error", err.Error())
-	return c.String(status, reason)
+	a.Logger.Error("wechat push not acknowledged", "type", in.typeLabel, "status", f.Status, "error", err.Error())
+	return c.String(f.Status, f.Reason)
 }
 
 func (a *Adapter) refuse(c echo.Context, rej *rejection) error {

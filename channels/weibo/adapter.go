@@ -2,14 +2,12 @@ package weibo
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
-	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
@@ -163,29 +161,17 @@ func (a *Adapter) authenticate(c echo.Context) *rejection {
 	return nil
 }
 
-// receiverFailed answers a Receiver error. Nothing was acknowledged, so store trouble and
-// deadlines are 5xx and Weibo retries; input the core refuses as invalid is 400, and an id reused
-// for a different body is 409 — retrying those would fail the same way.
+// receiverFailed answers a Receiver error as every channel does (channels.FailureOf): 4xx for
+// what retrying cannot fix, 5xx — nothing acknowledged — so Weibo retries.
 func (a *Adapter) receiverFailed(c echo.Context, err error, label string) error {
-	switch {
-	case errors.Is(err, intake.ErrInvalid):
-		var ve *intake.ValidationError
-		reason := "invalid submission"
-		if errors.As(err, &ve) {
-			reason = ve.Error()
-		}
-		return a.refuse(c, reject(http.StatusBadRequest, "invalid_submission", reason))
-	case errors.Is(err, intake.ErrIdempotencyConflict):
-		// The error's own text names the external id, which holds the citizen's uid.
-		return a.refuse(c, reject(http.StatusConflict, "id_conflict", "push already received with a different body"))
+	f := channels.FailureOf(err, "push already received with a different body")
+	f.SetRetryAfter(c)
+	if f.Acknowledged() {
+		return a.refuse(c, reject(f.Status, f.Label, f.Reason))
 	}
 	a.Metrics.Failed.Inc()
-	status, reason := http.StatusServiceUnavailable, "temporarily unavailable, retry"
-	if !errors.Is(err, intake.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		status, reason = http.StatusInternalServerError, "internal error, retry"
-	}
-	a.Logger.Error("weibo push not acknowledged", "type", label, "status", status, "error", err.Error())
-	return c.String(status, reason)
+	a.Logger.Error("weibo push not acknowledged", "type", label, "status", f.Status, "error", err.Error())
+	return c.String(f.Status, f.Reason)
 }
 
 func (a *Adapter) refuse(c echo.Context, rej *rejection) error {

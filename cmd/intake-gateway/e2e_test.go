@@ -32,7 +32,9 @@ var e2eAccount = wxtest.Account{
 
 const e2eKey = "e2e-key"
 
-func assembleForTest(t *testing.T, dbURL string) *httptest.Server {
+// assembleForTest builds the gateway on dbURL (empty: SQLite) with a safe-mode WeChat channel;
+// extra YAML is appended to the config.
+func assembleForTest(t *testing.T, dbURL string, extra ...string) *httptest.Server {
 	t.Helper()
 	dir := t.TempDir()
 	yaml := fmt.Sprintf(`database: { url: %q, sqlite_path: %q }
@@ -49,6 +51,7 @@ channels:
     account_id: %s
     menu: { HOW: how_to_submit }
 `, dbURL, filepath.Join(dir, "e2e.db"), sha(e2eKey), e2eAccount.AppID, e2eAccount.Token, e2eAccount.EncodingAESKey, e2eAccount.GhID)
+	yaml += strings.Join(extra, "\n")
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -206,4 +209,55 @@ func TestEndToEndWeChatSQLite(t *testing.T) {
 
 func TestEndToEndWeChatPostgres(t *testing.T) {
 	runE2E(t, assembleForTest(t, pgtest.NewDatabase(t, "", nil)))
+}
+
+// A citizen who floods a channel is answered 429 (in the channel's format, with Retry-After)
+// past rate_limits.sender, and nothing of the flood is stored; other citizens are served.
+func TestSenderRateLimitOnWeChat(t *testing.T) {
+	srv := assembleForTest(t, "", "rate_limits: { sender: { rate: 0.001, burst: 2 } }")
+	count := func() int {
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/cases?channel=wechat&limit=100", nil)
+		req.Header.Set("Authorization", "Bearer "+e2eKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var page struct {
+			Cases []json.RawMessage `json:"cases"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Cases)
+	}
+	for i, text := range []string{"新问题 小区路灯坏了", "新问题 楼道垃圾没人清"} {
+		if status, _ := push(t, srv, textMsg("oFlooder0000000000000000001", fmt.Sprint(7100+i), text)); status != 200 {
+			t.Fatalf("message %d within the burst: %d", i+1, status)
+		}
+	}
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, err := e2eAccount.Build(srv.URL+"/hooks/wechat/wechat-main", wxtest.Request{Timestamp: ts, Nonce: "7102",
+		Body: textMsg("oFlooder0000000000000000001", "7102", "新问题 第三条"), Safe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || strings.Contains(res.Header.Get("Content-Type"), "json") {
+		t.Fatalf("past the burst: %d %v %s", res.StatusCode, res.Header, body)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d cases, want the 2 within the burst", n)
+	}
+	if status, _ := push(t, srv, textMsg("oOtherCitizen00000000000001", "7200", "新问题 另一位市民反映噪音")); status != 200 {
+		t.Fatalf("another citizen: %d", status)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d cases after another citizen's message, want 3", n)
+	}
 }

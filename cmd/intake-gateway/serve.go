@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/accept"
@@ -30,6 +29,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/internal/connlimit"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/logging"
@@ -74,7 +74,7 @@ func serve(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(cfg.Server, a.handler)
+	srv := newHTTPServer(cfg.Server, a.handler, ln)
 	logger.Info("gateway started", "listen", ln.Addr().String(), "store", a.storeKind, "config", describePath(resolved), "version", version)
 
 	var admin *http.Server
@@ -149,24 +149,22 @@ func (a *app) shutdown(srv, admin *http.Server) {
 }
 
 // listen opens the public listener, capped at server.max_connections open connections: past the
-// cap, new clients wait in the kernel's accept queue instead of each taking a goroutine and
-// buffers.
-func listen(cfg config.Server) (net.Listener, error) {
+// cap, idle keep-alive connections are closed to make room, and new clients wait in the
+// kernel's accept queue instead of each taking a goroutine and buffers.
+func listen(cfg config.Server) (*connlimit.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	if cfg.MaxConnections > 0 {
-		ln = netutil.LimitListener(ln, cfg.MaxConnections)
-	}
-	return ln, nil
+	return connlimit.New(ln, max(cfg.MaxConnections, 1)), nil
 }
 
 // newHTTPServer bounds every phase of a connection. Reading a body is bounded per route by the
 // API's read deadlines; ReadTimeout is only the backstop for the longest of them.
-func newHTTPServer(cfg config.Server, h http.Handler) *http.Server {
+func newHTTPServer(cfg config.Server, h http.Handler, ln *connlimit.Listener) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ConnState:         ln.ConnState,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       max(cfg.BatchReadTimeout, cfg.BodyReadTimeout, cfg.WebhookReadTimeout),
 		WriteTimeout:      max(cfg.BatchReadTimeout, 60*time.Second),
@@ -277,7 +275,8 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	if err != nil {
 		return fail(err)
 	}
-	chDeps.Receiver = receiver
+	rl := cfg.RateLimits
+	chDeps.Receiver = channels.Throttle(receiver, ratelimit.New(ratelimit.Limit{Rate: rl.Sender.Rate, Burst: rl.Sender.Burst}, rl.MaxKeys, nil))
 	a.receiver = receiver
 	routes, smsChannel, fetchers, err := platformClients(cfg, st, logger)
 	if err != nil {
@@ -286,7 +285,6 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	notifier.SetRoutes(routes, smsChannel)
 	fetch.SetFetchers(fetchers)
 
-	rl := cfg.RateLimits
 	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
 		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
 	e, err := api.New(api.Deps{
