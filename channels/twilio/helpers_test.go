@@ -94,7 +94,7 @@ func (v vector) values() url.Values {
 // skipped when the file is not there.
 func loadVectors(t testing.TB) map[string]vector {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "reference", "vectors.json")
+	path := filepath.Join("..", "..", "internal", "testvectors", "vectors.json")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Skipf("reference vectors not available: %v", err)

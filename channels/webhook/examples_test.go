@@ -382,7 +382,7 @@ func TestSortedSHA1BadInput(t *testing.T) {
 // published (secret, millisecond timestamp, nonce → signature), and the test's own signer
 // reproduces it.
 func TestSortedSHA1WikiVector(t *testing.T) {
-	b, err := os.ReadFile("../../../shared/reference/vectors.json")
+	b, err := os.ReadFile("../../internal/testvectors/vectors.json")
 	if os.IsNotExist(err) {
 		t.Skip("vectors.json not found: vector checks need the project checkout")
 	}

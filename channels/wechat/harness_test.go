@@ -24,7 +24,7 @@ import (
 	"github.com/hotline12345/intake-gateway/config"
 )
 
-// The account of shared/reference/vectors.json. The helper that signs and encrypts with it is
+// The account of internal/testvectors/vectors.json. The helper that signs and encrypts with it is
 // checked against the vectors in package wxtest.
 var acct = wxtest.Account{
 	Token:          "hotlinetoken2026",
@@ -34,7 +34,7 @@ var acct = wxtest.Account{
 }
 
 const (
-	vectorsPath = "../../../shared/reference/vectors.json"
+	vectorsPath = "../../internal/testvectors/vectors.json"
 	openID      = "oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z"
 	// requestTS is the timestamp WeChat puts in the query; the test clock is 10 s later.
 	requestTS = "1764230400"

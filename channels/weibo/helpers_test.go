@@ -28,7 +28,7 @@ import (
 )
 
 const (
-	vectorsPath = "../../../shared/reference/vectors.json"
+	vectorsPath = "../../internal/testvectors/vectors.json"
 
 	channelID  = "weibo-main"
 	appSecret  = "9f3c2a7b5e1d4c8a"

@@ -13,7 +13,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 )
 
-const vectorsPath = "../../../../shared/reference/vectors.json"
+const vectorsPath = "../../../internal/testvectors/vectors.json"
 
 func loadVectors(t testing.TB) *wxtest.Vectors {
 	t.Helper()

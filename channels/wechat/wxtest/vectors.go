@@ -5,7 +5,7 @@ import (
 	"os"
 )
 
-// Vectors are the WeChat entries of shared/reference/vectors.json, computed with the npm
+// Vectors are the WeChat entries of internal/testvectors/vectors.json, computed with the npm
 // packages @wecom/crypto and wechat-crypto.
 type Vectors struct {
 	URLCheck struct {

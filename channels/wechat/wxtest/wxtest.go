@@ -4,7 +4,7 @@
 // The signing and AES code here is a second implementation, deliberately independent of
 // channels/wechat/wxcrypto (the code under test): written separately, in a different shape
 // (explicit block-by-block CBC, string sorting with package sort), and checked on its own against
-// ../shared/reference/vectors.json, which was computed with the npm packages @wecom/crypto and
+// internal/testvectors/vectors.json, which was computed with the npm packages @wecom/crypto and
 // wechat-crypto. A mistake shared by both implementations would have to agree with those too.
 package wxtest
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// vectorsPath is shared/reference/vectors.json seen from this package's directory.
-const vectorsPath = "../../../../shared/reference/vectors.json"
+// vectorsPath is internal/testvectors/vectors.json seen from this package's directory.
+const vectorsPath = "../../../internal/testvectors/vectors.json"
 
 func loadVectors(t *testing.T) *Vectors {
 	t.Helper()
