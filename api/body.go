@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
 type rawBodyKey struct{}
@@ -92,6 +93,12 @@ func (StrictJSONBinder) Bind(i any, c echo.Context) error {
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return problem(http.StatusBadRequest, "invalid-json", "Invalid JSON", "The request body is empty.")
+	}
+	var dup *jsonstrict.DuplicateKeyError
+	if err := jsonstrict.CheckDuplicateKeys(body); errors.As(err, &dup) {
+		p := problem(http.StatusBadRequest, "invalid-json", "Invalid JSON", "A member name appears twice in one object.")
+		p.Fields = []intake.FieldError{{Field: dup.Path, Reason: "appears more than once"}}
+		return p
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

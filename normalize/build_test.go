@@ -25,7 +25,7 @@ func TestCleanText(t *testing.T) {
 }
 
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{"", "路灯", "\r\n\t", "\xff\xfe", "ａｂｃ１２３", "e\u0301"} {
+	for _, s := range []string{"", "路灯", "\r\n\t", "\xff\xfe", "ａｂｃ１２３", "e\u0301", "A\x1b\u0301", " \u0301", "A\u200b\u0301"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -10,14 +10,18 @@ import (
 )
 
 // CleanText returns s in NFC with line endings unified to \n, control and format characters
-// removed (they carry no meaning for a reader and break templates), and surrounding white space,
-// including the ideographic space U+3000, trimmed. Invalid UTF-8 bytes become U+FFFD so that the
-// result is always valid.
+// other than newline and tab removed (they carry no meaning for a reader and break templates),
+// and surrounding white space, including the ideographic space U+3000, trimmed. Invalid UTF-8
+// bytes become U+FFFD so that the result is always valid. The surfaces refuse invalid UTF-8
+// before it gets here; this keeps the function total.
+//
+// Characters are removed before normalizing: a control character between a letter and a
+// combining mark ("A\x1b\u0301") would otherwise keep them apart through NFC, and the second
+// cleaning of the result would compose them — CleanText must be idempotent.
 func CleanText(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	s = norm.NFC.String(s)
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -33,7 +37,7 @@ func CleanText(s string) string {
 		}
 		return r
 	}, s)
-	return strings.TrimFunc(s, unicode.IsSpace)
+	return strings.TrimFunc(norm.NFC.String(s), unicode.IsSpace)
 }
 
 // FoldForMatching returns the copy of s that matchers compare against: cleaned, full-width forms

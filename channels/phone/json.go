@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
 // jsonCall is the JSON request body (see openapi-fragment.yaml, TranscriptRequest).
@@ -139,6 +140,10 @@ func truncate(s string, n int) string {
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return intake.Invalid("body", "is empty")
+	}
+	var dup *jsonstrict.DuplicateKeyError
+	if err := jsonstrict.CheckDuplicateKeys(body); errors.As(err, &dup) {
+		return intake.Invalid(dup.Path, "appears more than once")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
