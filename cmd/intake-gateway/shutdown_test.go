@@ -210,4 +210,3 @@ func TestMetricsOnlyOnTheAdminListener(t *testing.T) {
 		t.Fatalf("admin pprof: %d", status)
 	}
 }
-

@@ -20,7 +20,7 @@ func TestCheckDuplicateKeys(t *testing.T) {
 		{`{"a":[1,{"b":2,"b":3}]}`, "a[1].b"},
 		{`{"":1,"":2}`, ""},
 		{`{"a":"{\"b\":1,\"b\":2}"}`, ""}, // a string holding JSON is not JSON here
-		{`{"a":1}{"a":2}`, ""},              // two documents in a stream (NDJSON lines)
+		{`{"a":1}{"a":2}`, ""},            // two documents in a stream (NDJSON lines)
 		{`{"a":1}{"b":2,"b":3}`, "b"},
 		{`{"\u0061":1,"a":2}`, "a"}, // the same name written with an escape
 	} {
