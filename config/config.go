@@ -369,7 +369,18 @@ func Load(path string, environ []string) (*Config, error) {
 	if err := k.Load(overrides, nil); err != nil {
 		return nil, fmt.Errorf("read %s environment overrides: %w", EnvPrefix, err)
 	}
+	envOnly := koanf.New(".")
+	if err := envOnly.Load(overrides, nil); err != nil {
+		return nil, fmt.Errorf("read %s environment overrides: %w", EnvPrefix, err)
+	}
+	fromEnv := map[string]bool{}
+	for _, key := range envOnly.Keys() {
+		fromEnv[key] = true
+	}
 	tree := k.Raw()
+	if errs := unknownKeys(tree, fromEnv); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	if err := expandSecrets(tree, lookupIn(environ)); err != nil {
 		return nil, err
 	}

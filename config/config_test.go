@@ -143,3 +143,55 @@ channels:
 		t.Fatal("known keys must not be repeated in Settings")
 	}
 }
+
+// A misspelt key is an error that names it and suggests the key meant, wherever it is written:
+// before, config check called such a file valid and the gateway ran on the default.
+func TestUnknownKeysAreErrorsWithSuggestions(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		env        []string
+		want       []string
+	}{
+		{"nested typo", "server: { request_timout: 3s }", nil,
+			[]string{"server.request_timout: unknown key; did you mean server.request_timeout?"}},
+		{"top-level typo", "forwardng: { workers: 5 }", nil,
+			[]string{"forwardng: unknown key; did you mean forwarding?"}},
+		{"typo inside a list", `case_systems: [{ name: default, url: "http://x/c", secrt: s }]`, nil,
+			[]string{"case_systems[0].secrt: unknown key; did you mean case_systems[0].secret?"}},
+		{"typo two levels down", "rate_limits: { api_key: { rtae: 5 } }", nil,
+			[]string{"rate_limits.api_key.rtae: unknown key; did you mean rate_limits.api_key.rate?"}},
+		{"nothing near", "server: { colour: blue }", nil, []string{"server.colour: unknown key"}},
+		{"environment override", "", []string{"INTAKE_SERVER__REQUEST_TIMOUT=3s"},
+			[]string{"server.request_timout (from INTAKE_SERVER__REQUEST_TIMOUT): unknown key; did you mean server.request_timeout?"}},
+		{"several at once", "server: { listn: x }\ndatabse: {}", nil,
+			[]string{"server.listn: unknown key; did you mean server.listen?", "databse: unknown key; did you mean database?"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := tc.env
+			if env == nil {
+				env = []string{}
+			}
+			_, err := Load(writeFile(t, tc.yaml), env)
+			if err == nil {
+				t.Fatal("config with an unknown key accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not contain %q", err, w)
+				}
+			}
+			if tc.name == "nothing near" && strings.Contains(err.Error(), "did you mean") {
+				t.Fatalf("a far-fetched suggestion: %v", err)
+			}
+		})
+	}
+}
+
+// Keys a channel type reads for itself are the channel package's to check, not config's.
+func TestChannelSpecificKeysAreLeftToTheChannel(t *testing.T) {
+	_, err := Load(writeFile(t, "channels: [{ id: hook, type: webhook, scheme: sorted_sha1, menu: { A: b } }]"), []string{})
+	if err != nil && strings.Contains(err.Error(), "unknown key") {
+		t.Fatalf("channel-specific keys flagged by config: %v", err)
+	}
+}
