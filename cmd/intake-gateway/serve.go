@@ -205,6 +205,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		Normalize:     rules,
 		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
 		Duplicates:    cfg.Duplicates,
+		Fetchable:     fetch.Admits,
 	}, m)
 	a.service = svc
 	chDeps := channels.Deps{Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
@@ -219,7 +220,11 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		return fail(err)
 	}
 	notifier.SetRoutes(routes, smsChannel)
-	fetch.SetFetchers(fetchers)
+	rest, err := restFetcher(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	fetch.SetFetchers(fetchers, rest)
 
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,

@@ -230,3 +230,13 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// HostOf is the allow-list entry for rawURL's host: the host with the port the URL names, or
+// any port when it names none.
+func HostOf(rawURL string) (Hosts, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return Hosts{}, fmt.Errorf("%q is not an absolute URL", rawURL)
+	}
+	return ParseHosts([]string{u.Host})
+}
