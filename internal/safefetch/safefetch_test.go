@@ -57,7 +57,9 @@ func newServer(t *testing.T, tlsServer bool, h http.HandlerFunc) *server {
 	return s
 }
 
-func (s *server) hostPort() string { return strings.TrimPrefix(strings.TrimPrefix(s.URL, "http://"), "https://") }
+func (s *server) hostPort() string {
+	return strings.TrimPrefix(strings.TrimPrefix(s.URL, "http://"), "https://")
+}
 
 func (s *server) port() string {
 	_, p, _ := net.SplitHostPort(s.hostPort())
