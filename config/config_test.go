@@ -181,6 +181,14 @@ channels:
 		t.Errorf("a good entry was refused:\n%v", err)
 	}
 
+	wx := writeFile(t, `
+channels:
+  - { id: wx, type: wechat, app_id: wx1, app_secret: s, token: t, credential_hosts: ["api.weixin.qq.com"] }
+`)
+	if _, err := Load(wx, []string{}); err == nil || !strings.Contains(err.Error(), "channels[0].credential_hosts") {
+		t.Fatalf("credential_hosts on a wechat channel: %v", err)
+	}
+
 	ok := writeFile(t, `
 media: { rest_hosts: ["recordings.callcentre.example:8443"], allow_http: true }
 channels:

@@ -100,6 +100,10 @@ func checkUnique(cfg *Config) []error {
 		if ch.Type == "wechat" && ch.Mode != "" && ch.Mode != "plain" && ch.EncodingAESKey == "" {
 			errs = append(errs, fmt.Errorf("channels[%d].encoding_aes_key: is required in %s mode", i, ch.Mode))
 		}
+		if len(ch.CredentialHosts) > 0 && ch.Type != "twilio" {
+			// WeChat and Weibo tokens go to their configured API base only; nothing to list.
+			errs = append(errs, fmt.Errorf("channels[%d].credential_hosts: only twilio channels send credentials with media requests", i))
+		}
 	}
 	names := map[string]int{}
 	for i, k := range cfg.APIKeys {

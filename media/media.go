@@ -3,6 +3,10 @@
 // WeChat deletes temporary media after three days, and Twilio recordings and MMS need the
 // account's credentials. A job per attachment fetches it after the channel has been answered;
 // the case record then points to /v1/attachments/{id}.
+//
+// The URLs come from outside (platform messages, REST clients), so every fetch goes through
+// internal/safefetch: allowed hosts only, public addresses only, bounded redirects, size and
+// time. An attachment the policy refuses is never fetched and stays on the case as it came.
 package media
 
 import (
