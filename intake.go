@@ -172,6 +172,54 @@ func (e *ValidationError) Error() string {
 // Unwrap makes errors.Is(err, ErrInvalid) hold.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
+// HasReason reports whether some field failed for reason.
+func (e *ValidationError) HasReason(reason string) bool {
+	for _, f := range e.Fields {
+		if f.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// ReasonURLScheme is the reason of a FieldError for an attachment or recording URL whose
+// scheme is not http or https. The gateway neither fetches nor keeps such a link (a case system
+// showing it could open a local file or run a script); the REST API answers 422 for it.
+const ReasonURLScheme = "must be an http or https URL; other schemes (file:, ftp:, gopher:, data:, javascript: …) are not accepted"
+
+// ForeignScheme reports whether raw starts with a URL scheme other than http and https. It
+// reads the scheme the way browsers do — leading spaces and control characters dropped, tabs
+// and line breaks ignored, case folded — so " JaVa\tscript:" counts as javascript:. A string
+// without a scheme is not foreign; whether it is a usable URL is ordinary validation's call.
+func ForeignScheme(raw string) bool {
+	var scheme []byte
+	started := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\t' || c == '\n' || c == '\r':
+			continue
+		case !started && c <= ' ':
+			continue
+		case c == ':':
+			if len(scheme) == 0 {
+				return false
+			}
+			s := string(scheme)
+			return s != "http" && s != "https"
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z':
+		case len(scheme) > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+		started = true
+		scheme = append(scheme, c)
+	}
+	return false
+}
+
 // Invalid is a ValidationError for one field.
 func Invalid(field, reason string) *ValidationError {
 	return &ValidationError{Fields: []FieldError{{Field: field, Reason: reason}}}

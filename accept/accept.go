@@ -34,6 +34,10 @@ type Options struct {
 	Route func(*intake.Case) string
 	// Duplicates links repeated requests of one citizen to the original case.
 	Duplicates config.Duplicates
+	// Fetchable says whether an attachment of a channel would be fetched (media.Worker.Admits);
+	// the others get no fetch job and stay on the case as they came. Nil: every attachment
+	// media.ToFetch names gets a job.
+	Fetchable func(channelID string, att intake.Attachment) bool
 }
 
 // maxCandidates bounds how many of a citizen's recent cases are compared with a new one.
@@ -154,6 +158,25 @@ func inRange(fl validator.FieldLevel, limit float64) bool {
 
 var _ intake.Submitter = (*Service)(nil)
 
+// toFetch lists the attachments that get a fetch job: those media.ToFetch names, less those
+// the fetch policy would refuse anyway.
+func (s *Service) toFetch(c *intake.Case) []int {
+	idx := media.ToFetch(c.Channel, c.Attachments)
+	if s.opts.Fetchable == nil {
+		return idx
+	}
+	out := idx[:0]
+	for _, i := range idx {
+		if s.opts.Fetchable(c.ChannelID, c.Attachments[i]) {
+			out = append(out, i)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // Submit stores the submission as a case, or returns the case an earlier delivery of the same
 // submission created. It returns *intake.ValidationError for bad input, *intake.ConflictError
 // when the external id was used for a different payload, and wraps intake.ErrUnavailable when
@@ -177,7 +200,7 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	}
 	c.CaseNo = ""
 
-	nc := intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash, Fetch: media.ToFetch(c.Channel, c.Attachments)}
+	nc := intake.NewCase{Case: &c, Raw: sub.Raw, PayloadHash: sub.PayloadHash, Fetch: s.toFetch(&c)}
 	if s.opts.Route != nil {
 		nc.ForwardTo = s.opts.Route(&c)
 	}

@@ -284,6 +284,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"latitude out of range", submitKey, "application/json", `{"text":"a","location":{"lat":200,"lng":1}}`, nil, 400, "validation", "location.lat"},
 		{"lat without lng", submitKey, "application/json", `{"text":"a","location":{"lat":20}}`, nil, 400, "validation", "location"},
 		{"attachment URL not a URL", submitKey, "application/json", `{"text":"a","attachments":[{"kind":"image","url":"not a url"}]}`, nil, 400, "validation", "attachments[0].url"},
+		{"attachment file: URL", submitKey, "application/json", `{"channel":"phone","text":"x","attachments":[{"kind":"file","url":"file:///etc/passwd"}]}`, nil, 422, "unsupported-url-scheme", "attachments[0].url"},
+		{"attachment gopher: URL", submitKey, "application/json", `{"text":"x","attachments":[{"kind":"link","url":"https://ok.example/a"},{"kind":"file","url":"gopher://127.0.0.1:6379/_FLUSHALL"}]}`, nil, 422, "unsupported-url-scheme", "attachments[1].url"},
+		{"attachment ftp: URL", submitKey, "application/json", `{"text":"x","attachments":[{"kind":"audio","url":"FTP://10.0.0.1/rec.wav"}]}`, nil, 422, "unsupported-url-scheme", "attachments[0].url"},
+		{"attachment data: URL", submitKey, "application/json", `{"text":"x","attachments":[{"kind":"image","url":"data:image/png;base64,iVBORw0KGgo="}]}`, nil, 422, "unsupported-url-scheme", "attachments[0].url"},
+		{"attachment javascript: link", submitKey, "application/json", `{"text":"x","attachments":[{"kind":"link","url":" javascript:alert(1)"}]}`, nil, 422, "unsupported-url-scheme", "attachments[0].url"},
 		{"attachment kind unknown", submitKey, "application/json", `{"text":"a","attachments":[{"kind":"hologram","url":"https://x.y/z"}]}`, nil, 400, "validation", "attachments[0].kind"},
 		{"over-long Idempotency-Key", submitKey, "application/json", `{"text":"a"}`, map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, 400, "validation", "Idempotency-Key"},
 		{"empty Idempotency-Key", submitKey, "application/json", `{"text":"a"}`, map[string]string{"Idempotency-Key": ""}, 400, "validation", "Idempotency-Key"},
@@ -386,6 +391,43 @@ func TestConcurrentIdenticalSubmissionsMakeOneCase(t *testing.T) {
 	}
 	if created != 1 || e.countCases() != 1 || e.countJobs() != 1 {
 		t.Fatalf("created %d, cases %d, jobs %d", created, e.countCases(), e.countJobs())
+	}
+}
+
+// A batch line with an attachment URL of another scheme fails alone, with the problem a single
+// submission would get (422), and stores nothing; the good line beside it is stored.
+func TestBatchLineWithForeignURLScheme(t *testing.T) {
+	e := newEnv(t)
+	body := `{"channel":"phone","text":"录音","attachments":[{"kind":"audio","url":"file:///var/lib/secret.wav"}]}` + "\n" +
+		`{"text":"第二行：路灯不亮"}`
+	r := e.do("POST", "/v1/submissions:batch", submitKey, "application/x-ndjson", []byte(body), nil)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var out struct {
+		Created, Failed int
+		Results         []struct {
+			Status string
+			Error  *struct {
+				Type   string
+				Status int
+				Errors []struct{ Field, Reason string }
+			}
+		}
+	}
+	if err := json.Unmarshal(r.body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Created != 1 || out.Failed != 1 || out.Results[0].Error == nil {
+		t.Fatalf("batch result %s", r.body)
+	}
+	pe := out.Results[0].Error
+	if pe.Status != 422 || !strings.HasSuffix(pe.Type, "#unsupported-url-scheme") || len(pe.Errors) != 1 ||
+		pe.Errors[0].Field != "attachments[0].url" || pe.Errors[0].Reason != intake.ReasonURLScheme {
+		t.Fatalf("line 1 problem: %s", r.body)
+	}
+	if e.countCases() != 1 || e.countJobs() != 1 {
+		t.Fatalf("cases %d jobs %d, want the good line only", e.countCases(), e.countJobs())
 	}
 }
 

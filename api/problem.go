@@ -73,6 +73,12 @@ func toProblem(err error) *ProblemError {
 		return p
 	}
 	var ve *intake.ValidationError
+	if errors.As(err, &ve) && ve.HasReason(intake.ReasonURLScheme) {
+		// Well-formed, but a kind of link the gateway will not take at all: 422, so a client
+		// can tell it from a malformed request. Every field problem is listed.
+		return &ProblemError{Status: http.StatusUnprocessableEntity, Kind: "unsupported-url-scheme", Title: "URL scheme not accepted",
+			Detail: "Attachment and recording URLs must be http or https URLs; see errors. Nothing was stored.", Fields: ve.Fields}
+	}
 	if errors.As(err, &ve) {
 		return &ProblemError{Status: http.StatusBadRequest, Kind: "validation", Title: "Invalid submission",
 			Detail: "The request failed validation; see errors.", Fields: ve.Fields}

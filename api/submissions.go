@@ -130,8 +130,11 @@ func (s *Server) submission(p Principal, body SubmissionRequest, key string, raw
 			fields = append(fields, intake.FieldError{Field: "attachments", Reason: fmt.Sprintf("at most %d attachments", maxAttachments)})
 		}
 		for i, a := range *body.Attachments {
-			if deref(a.Url) == "" {
+			switch u := deref(a.Url); {
+			case u == "":
 				fields = append(fields, intake.FieldError{Field: fmt.Sprintf("attachments[%d].url", i), Reason: "is required"})
+			case intake.ForeignScheme(u):
+				fields = append(fields, intake.FieldError{Field: fmt.Sprintf("attachments[%d].url", i), Reason: intake.ReasonURLScheme})
 			}
 			sub.Attachments = append(sub.Attachments, intake.Attachment{
 				Kind: intake.AttachmentKind(a.Kind), URL: deref(a.Url), ContentType: deref(a.ContentType), Title: deref(a.Title),

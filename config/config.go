@@ -39,6 +39,7 @@ type Config struct {
 	APIKeys       []APIKey      `koanf:"api_keys" validate:"dive"`
 	CaseSystems   []CaseSystem  `koanf:"case_systems" validate:"dive"`
 	Forwarding    Forwarding    `koanf:"forwarding"`
+	Media         Media         `koanf:"media"`
 	Channels      []Channel     `koanf:"channels" validate:"dive"`
 }
 
@@ -254,6 +255,26 @@ type Route struct {
 	Channels   []string `koanf:"channels" validate:"dive,oneof=phone wechat sms weibo rest open311"`
 }
 
+// Media configures how the gateway copies media into its attachment store (media/,
+// internal/safefetch). Platform channels fetch only from their platform's hosts
+// (channels[].media_hosts); attachment and recording URLs sent through the REST API only from
+// RestHosts.
+type Media struct {
+	// RestHosts may serve the attachments of POST /v1/submissions and the recordings of POST
+	// /v1/transcripts (host, host:port, IP or *.domain). Empty: none is fetched; the case keeps
+	// the URL as the client sent it.
+	RestHosts []string `koanf:"rest_hosts" validate:"dive,hostpattern"`
+	// AllowHTTP allows plain http URLs (never a redirect from https to http).
+	AllowHTTP bool `koanf:"allow_http"`
+	// AllowPrivateNetworks lets fetches connect to loopback, private, link-local and other
+	// non-public addresses: for tests and labs whose fake platforms run on 127.0.0.1 only.
+	AllowPrivateNetworks bool `koanf:"allow_private_networks"`
+	// FetchTimeout bounds one fetch, redirects and body included.
+	FetchTimeout time.Duration `koanf:"fetch_timeout" validate:"gt=0"`
+	// MaxRedirects one fetch may follow (0: none).
+	MaxRedirects int `koanf:"max_redirects" validate:"gte=0,lte=10"`
+}
+
 // Channel is one configured channel instance. Fields beyond id and type belong to one type each.
 type Channel struct {
 	ID   string `koanf:"id" validate:"required,max=64,excludesall=/: "`
@@ -275,6 +296,15 @@ type Channel struct {
 	// weibo
 	AppKey     string `koanf:"app_key" validate:"required_if=Type weibo"`
 	AccountUID string `koanf:"account_uid" validate:"required_if=Type weibo"`
+
+	// MediaHosts are the hosts the channel's media may be fetched from, redirects included
+	// (host, host:port, IP or *.domain). Empty: the platform's own media hosts, which each
+	// channel package defines (none for webhook channels).
+	MediaHosts []string `koanf:"media_hosts" validate:"dive,hostpattern"`
+	// CredentialHosts are the hosts that get the channel's credentials with a media request
+	// (twilio: the account SID and auth token), named one by one, each also allowed by
+	// MediaHosts. Empty: the platform's API host.
+	CredentialHosts []string `koanf:"credential_hosts" validate:"dive,exacthost"`
 
 	// Settings holds every other key of the channel's entry; each channel package decodes and
 	// validates its own (menus, reply switches, signature schemes, …).
@@ -338,6 +368,11 @@ func Defaults() map[string]any {
 		"notifications.survey":                 true,
 		"notifications.survey_window":          "168h",
 		"notifications.reopen_on_dissatisfied": true,
+		"media.rest_hosts":                     []string{},
+		"media.allow_http":                     false,
+		"media.allow_private_networks":         false,
+		"media.fetch_timeout":                  "60s",
+		"media.max_redirects":                  3,
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

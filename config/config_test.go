@@ -195,3 +195,65 @@ func TestChannelSpecificKeysAreLeftToTheChannel(t *testing.T) {
 		t.Fatalf("channel-specific keys flagged by config: %v", err)
 	}
 }
+
+func TestMediaFetchDefaultsAreStrict(t *testing.T) {
+	cfg, err := Load("", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.Media
+	if len(m.RestHosts) != 0 || m.AllowHTTP || m.AllowPrivateNetworks || m.FetchTimeout != time.Minute || m.MaxRedirects != 3 {
+		t.Fatalf("media defaults: %+v", m)
+	}
+}
+
+func TestMediaHostListsAreChecked(t *testing.T) {
+	p := writeFile(t, `
+media:
+  rest_hosts: ["recordings.callcentre.example", "http://bad.example/x"]
+  max_redirects: 11
+channels:
+  - id: sms
+    type: twilio
+    account_sid: AC1
+    auth_token: tok
+    media_hosts: ["api.twilio.com", "*.twiliocdn.com", "*.com"]
+    credential_hosts: ["*.twilio.com"]
+`)
+	_, err := Load(p, []string{})
+	if err == nil {
+		t.Fatal("bad host lists accepted")
+	}
+	for _, want := range []string{"media.rest_hosts[1]", "media.max_redirects", "channels[0].media_hosts[2]", "channels[0].credential_hosts[0]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "media_hosts[0]") || strings.Contains(err.Error(), "media_hosts[1]") || strings.Contains(err.Error(), "rest_hosts[0]") {
+		t.Errorf("a good entry was refused:\n%v", err)
+	}
+
+	wx := writeFile(t, `
+channels:
+  - { id: wx, type: wechat, app_id: wx1, app_secret: s, token: t, credential_hosts: ["api.weixin.qq.com"] }
+`)
+	if _, err := Load(wx, []string{}); err == nil || !strings.Contains(err.Error(), "channels[0].credential_hosts") {
+		t.Fatalf("credential_hosts on a wechat channel: %v", err)
+	}
+
+	ok := writeFile(t, `
+media: { rest_hosts: ["recordings.callcentre.example:8443"], allow_http: true }
+channels:
+  - { id: sms, type: twilio, account_sid: AC1, auth_token: tok, media_hosts: ["127.0.0.1:9000"], credential_hosts: ["127.0.0.1:9000"] }
+`)
+	cfg, err := Load(ok, []string{"INTAKE_MEDIA__ALLOW_PRIVATE_NETWORKS=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Media.AllowHTTP || !cfg.Media.AllowPrivateNetworks || cfg.Channels[0].MediaHosts[0] != "127.0.0.1:9000" || cfg.Channels[0].CredentialHosts[0] != "127.0.0.1:9000" {
+		t.Fatalf("%+v %+v", cfg.Media, cfg.Channels[0])
+	}
+	if _, ok := cfg.Channels[0].Settings["media_hosts"]; ok {
+		t.Fatal("media_hosts also left among the channel package's settings")
+	}
+}

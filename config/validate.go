@@ -8,11 +8,17 @@ import (
 	"strings"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	_ = v.RegisterValidation("queuename", func(fl validator.FieldLevel) bool { return queueName.MatchString(fl.Field().String()) })
+	_ = v.RegisterValidation("hostpattern", func(fl validator.FieldLevel) bool {
+		return safefetch.CheckHostPattern(fl.Field().String()) == nil
+	})
+	_ = v.RegisterValidation("exacthost", func(fl validator.FieldLevel) bool { return safefetch.IsExactHost(fl.Field().String()) })
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
 		name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
 		if name == "" || name == "-" {
@@ -75,6 +81,10 @@ func describe(fe validator.FieldError) string {
 		return "must be lower-case letters and digits, joined by - or _"
 	case "excludesall":
 		return "must not contain '/', ':' or spaces"
+	case "hostpattern":
+		return fmt.Sprintf("must be a host name, an IP address or *.domain, optionally with :port (no scheme or path), got %q", fe.Value())
+	case "exacthost":
+		return fmt.Sprintf("must be one host name or IP address, optionally with :port (no wildcard), got %q", fe.Value())
 	}
 	return fmt.Sprintf("fails %q", fe.Tag())
 }
@@ -89,6 +99,10 @@ func checkUnique(cfg *Config) []error {
 		seen[ch.ID] = i
 		if ch.Type == "wechat" && ch.Mode != "" && ch.Mode != "plain" && ch.EncodingAESKey == "" {
 			errs = append(errs, fmt.Errorf("channels[%d].encoding_aes_key: is required in %s mode", i, ch.Mode))
+		}
+		if len(ch.CredentialHosts) > 0 && ch.Type != "twilio" {
+			// WeChat and Weibo tokens go to their configured API base only; nothing to list.
+			errs = append(errs, fmt.Errorf("channels[%d].credential_hosts: only twilio channels send credentials with media requests", i))
 		}
 	}
 	names := map[string]int{}

@@ -3,6 +3,10 @@
 // WeChat deletes temporary media after three days, and Twilio recordings and MMS need the
 // account's credentials. A job per attachment fetches it after the channel has been answered;
 // the case record then points to /v1/attachments/{id}.
+//
+// The URLs come from outside (platform messages, REST clients), so every fetch goes through
+// internal/safefetch: allowed hosts only, public addresses only, bounded redirects, size and
+// time. An attachment the policy refuses is never fetched and stays on the case as it came.
 package media
 
 import (
@@ -17,11 +21,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/safefetch"
 	"github.com/hotline12345/intake-gateway/jobs"
 )
 
@@ -86,6 +90,7 @@ type Worker struct {
 	cases    CaseStore
 	blobs    Store
 	fetchers map[string]Fetcher // by channel id
+	fallback Fetcher            // for channel ids without a fetcher: REST and call-centre uploads
 	newID    func() string
 	log      *slog.Logger
 }
@@ -101,8 +106,33 @@ func NewWorker(blobs Store, newID func() string, logger *slog.Logger) *Worker {
 // SetCaseStore gives the worker the case store.
 func (w *Worker) SetCaseStore(cs CaseStore) { w.cases = cs }
 
-// SetFetchers gives the worker a fetcher per channel id.
-func (w *Worker) SetFetchers(f map[string]Fetcher) { w.fetchers = f }
+// SetFetchers gives the worker a fetcher per channel id, and the fetcher for every other
+// channel id (REST submissions and call-centre transcripts name their media by URL); a nil
+// fallback fetches nothing for them.
+func (w *Worker) SetFetchers(f map[string]Fetcher, fallback Fetcher) {
+	w.fetchers, w.fallback = f, fallback
+}
+
+func (w *Worker) fetcher(channelID string) Fetcher {
+	if f, ok := w.fetchers[channelID]; ok {
+		return f
+	}
+	return w.fallback
+}
+
+// Admits reports whether an attachment of channelID would be fetched: there is a fetcher for
+// the channel, and it allows the attachment's URL. Intake asks before it queues a job, so an
+// attachment whose URL the policy refuses never gets one and stays on the case as it came.
+func (w *Worker) Admits(channelID string, att intake.Attachment) bool {
+	f := w.fetcher(channelID)
+	if f == nil {
+		return false
+	}
+	if a, ok := f.(Admitter); ok {
+		return a.Admits(att)
+	}
+	return true
+}
 
 // Work fetches one attachment and points the case record at the stored copy.
 func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.FetchMedia]) error {
@@ -121,12 +151,18 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.FetchMedia]) erro
 	if strings.HasPrefix(att.URL, PathPrefix) {
 		return nil // fetched by an earlier run
 	}
-	f, ok := w.fetchers[a.ChannelID]
-	if !ok {
-		// REST and call-centre uploads name recordings by plain URL.
-		f = HTTPFetcher(nil)
+	f := w.fetcher(a.ChannelID)
+	if f == nil {
+		w.log.WarnContext(ctx, "no media fetcher for the channel; the attachment stays a link", "case_id", a.CaseID, "index", a.Index, "channel_id", a.ChannelID)
+		return river.JobCancel(fmt.Errorf("no media fetcher for channel %s", a.ChannelID))
 	}
 	blob, err := f.Fetch(ctx, att)
+	if errors.Is(err, safefetch.ErrRefused) {
+		// The URL, a redirect or the address behind them is not allowed; the case keeps the
+		// attachment as it came. The error names scheme and host only.
+		w.log.WarnContext(ctx, "attachment not fetched: refused by the media fetch policy", "case_id", a.CaseID, "index", a.Index, "error", err.Error())
+		return river.JobCancel(err)
+	}
 	if errors.Is(err, ErrGone) {
 		w.log.WarnContext(ctx, "attachment media is gone at the platform", "case_id", a.CaseID, "index", a.Index, "error", err.Error())
 		return river.JobCancel(err)
@@ -208,42 +244,80 @@ func (d DirStore) Open(_ context.Context, id string) (io.ReadCloser, string, err
 	return f, string(ct), nil
 }
 
-// maxBytes bounds one fetched attachment.
-const maxBytes = 50 << 20
+// MaxBytes bounds one fetched attachment.
+const MaxBytes = 50 << 20
 
-// HTTPFetcher downloads an attachment's URL without credentials (recordings a call-centre
-// system links to).
-func HTTPFetcher(hc *http.Client) Fetcher {
-	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
+// Admitter is a Fetcher that can tell, before any network traffic, whether it would fetch an
+// attachment at all (its URL's scheme and host are allowed).
+type Admitter interface {
+	Admits(att intake.Attachment) bool
+}
+
+// URLFetcher downloads an attachment's URL under policy (see internal/safefetch): the MMS
+// media and recordings a platform links to, and the files REST clients link to. creds, when
+// not nil, are added to a request only for the hosts they name, and never follow a redirect to
+// another host.
+func URLFetcher(policy safefetch.Policy, creds *safefetch.Credentials) Fetcher {
+	return &urlFetcher{policy: policy, client: policy.Client(), creds: creds}
+}
+
+type urlFetcher struct {
+	policy safefetch.Policy
+	client *http.Client
+	creds  *safefetch.Credentials
+}
+
+// Admits reports whether the policy allows the attachment's URL.
+func (f *urlFetcher) Admits(att intake.Attachment) bool {
+	u, err := url.Parse(att.URL)
+	return err == nil && f.policy.CheckURL(u) == nil
+}
+
+func (f *urlFetcher) Fetch(ctx context.Context, att intake.Attachment) (Blob, error) {
+	u, err := url.Parse(att.URL)
+	if err != nil {
+		return Blob{}, fmt.Errorf("%w: attachment URL does not parse", safefetch.ErrRefused)
 	}
-	return FetchFunc(func(ctx context.Context, att intake.Attachment) (Blob, error) {
-		u, err := url.Parse(att.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return Blob{}, fmt.Errorf("%w: %q is not an http(s) URL", ErrGone, att.URL)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return Blob{}, fmt.Errorf("%w: %v", ErrGone, err)
-		}
-		res, err := hc.Do(req)
-		if err != nil {
-			return Blob{}, fmt.Errorf("fetch attachment: %w", err)
-		}
-		defer res.Body.Close()
-		switch {
-		case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusGone:
-			return Blob{}, fmt.Errorf("%w: %d", ErrGone, res.StatusCode)
-		case res.StatusCode >= 300:
-			return Blob{}, fmt.Errorf("fetch attachment: status %d", res.StatusCode)
-		}
-		body, err := io.ReadAll(io.LimitReader(res.Body, maxBytes+1))
-		if err != nil {
-			return Blob{}, fmt.Errorf("fetch attachment: %w", err)
-		}
-		if len(body) > maxBytes {
-			return Blob{}, fmt.Errorf("%w: larger than %d bytes", ErrGone, maxBytes)
-		}
-		return Blob{Body: body, ContentType: res.Header.Get("Content-Type")}, nil
-	})
+	if err := f.policy.CheckURL(u); err != nil {
+		return Blob{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return Blob{}, fmt.Errorf("%w: %v", safefetch.ErrRefused, err)
+	}
+	if f.creds != nil {
+		f.creds.Attach(req)
+	}
+	res, err := f.client.Do(req)
+	if err != nil {
+		return Blob{}, fmt.Errorf("fetch attachment: %w", scrubURL(err))
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusNotFound || res.StatusCode == http.StatusGone:
+		return Blob{}, fmt.Errorf("%w: %d", ErrGone, res.StatusCode)
+	case res.StatusCode >= 300:
+		return Blob{}, fmt.Errorf("fetch attachment: status %d", res.StatusCode)
+	}
+	if res.ContentLength > MaxBytes {
+		return Blob{}, fmt.Errorf("%w: larger than %d bytes", ErrGone, MaxBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, MaxBytes+1))
+	if err != nil {
+		return Blob{}, fmt.Errorf("fetch attachment: %w", scrubURL(err))
+	}
+	if len(body) > MaxBytes {
+		return Blob{}, fmt.Errorf("%w: larger than %d bytes", ErrGone, MaxBytes)
+	}
+	return Blob{Body: body, ContentType: res.Header.Get("Content-Type")}, nil
+}
+
+// scrubURL drops the request URL from a transport error: media URLs carry signatures and
+// tokens, and these errors end up in job records and logs.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), ue.Err)
+	}
+	return err
 }

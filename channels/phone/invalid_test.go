@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels/phone"
 )
 
@@ -29,7 +30,8 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"end before start", strings.Replace(seg(ok), `"started_at"`, `"ended_at":"2026-11-27T09:29:00+08:00","started_at"`, 1), "ended_at", "before started_at"},
 		{"call over four hours", strings.Replace(seg(ok), `"started_at"`, `"ended_at":"2026-11-27T13:30:01+08:00","started_at"`, 1), "ended_at", "longer than 4h0m0s"},
 		{"bad request type", strings.Replace(seg(ok), `"started_at"`, `"request_type":"rant","started_at"`, 1), "request_type", "must be one of"},
-		{"recording not a URL", strings.Replace(seg(ok), `"started_at"`, `"recording_url":"ftp://x/y.wav","started_at"`, 1), "recording_url", "http(s)"},
+		{"recording not http", strings.Replace(seg(ok), `"started_at"`, `"recording_url":"ftp://x/y.wav","started_at"`, 1), "recording_url", intake.ReasonURLScheme},
+		{"recording without host", strings.Replace(seg(ok), `"started_at"`, `"recording_url":"https:///y.wav","started_at"`, 1), "recording_url", "http(s)"},
 		{"no transcript", `{"call_id":"c1","caller_number":"1","started_at":"2026-11-27T09:30:00+08:00"}`, "segments", "exactly one of"},
 		{"two transcripts", strings.Replace(seg(ok), `"segments"`, `"transcript_text":"市民：x","segments"`, 1), "segments", "exactly one of"},
 		{"no segments", seg(``), "segments", "has no segments"},

@@ -230,7 +230,9 @@ func applyMeta(c *Call, m Meta, e *errs) {
 	}
 	if u := strings.TrimSpace(m.RecordingURL); u != "" {
 		pu, err := url.Parse(u)
-		if err != nil || !utf8.ValidString(u) || hasControl(u) || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" || len(u) > 2048 {
+		if intake.ForeignScheme(u) {
+			e.add("recording_url", "%s", intake.ReasonURLScheme)
+		} else if err != nil || !utf8.ValidString(u) || hasControl(u) || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" || len(u) > 2048 {
 			e.add("recording_url", "must be an absolute http(s) URL of at most 2048 characters")
 		}
 		c.RecordingURL = u

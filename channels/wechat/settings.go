@@ -12,6 +12,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
 // Setting keys this package reads from config.Channel.Settings. Other keys are left alone: the
@@ -218,4 +219,32 @@ func NewClient(cfg config.Channel, tokens wxapi.TokenStore, hc *http.Client) (*w
 		return nil, fmt.Errorf("channels[%s].app_secret: is required to call the WeChat API: %w", cfg.ID, channels.ErrSendingNotConfigured)
 	}
 	return wxapi.New(wxapi.Config{AppID: cfg.AppID, AppSecret: cfg.AppSecret, BaseURL: s.apiBaseURL, Tokens: tokens, HTTPClient: hc})
+}
+
+// NewMediaClient is the API client the media job downloads with: like NewClient, but every
+// request (the token call, media/get and the video_url WeChat answers for video) goes through
+// base's rules to the channel's media_hosts only. Without media_hosts that is the API host
+// (api_base_url, by default api.weixin.qq.com), where the access_token goes and media/get
+// lives. A video's video_url names another host — WeChat's video CDN, and over plain http —
+// so video is copied only when that host is added to media_hosts and media.allow_http is on;
+// otherwise the attachment keeps its media_id.
+func NewMediaClient(cfg config.Channel, tokens wxapi.TokenStore, base safefetch.Policy) (*wxapi.Client, error) {
+	s, err := parseSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	apiHost, err := safefetch.HostOf(s.apiBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("channels[%s].%s: %w", cfg.ID, keyAPIBaseURL, err)
+	}
+	hosts := apiHost
+	if len(cfg.MediaHosts) > 0 {
+		if hosts, err = safefetch.ParseHosts(cfg.MediaHosts); err != nil {
+			return nil, fmt.Errorf("channels[%s].media_hosts: %w", cfg.ID, err)
+		}
+		if !hosts.Contains(apiHost) {
+			return nil, fmt.Errorf("channels[%s].media_hosts: must allow the API host %s (media is downloaded from it)", cfg.ID, apiHost)
+		}
+	}
+	return NewClient(cfg, tokens, base.WithHosts(hosts).Client())
 }

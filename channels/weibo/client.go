@@ -15,6 +15,7 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
 // ReplyWindow is how long after a citizen's last action (a private message, follow, subscribe,
@@ -78,6 +79,31 @@ func NewClient(cfg config.Channel, hc *http.Client) (*Client, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return c, nil
+}
+
+// NewMediaClient is the client the media job downloads with: like NewClient, but its requests
+// go through base's rules to the channel's media_hosts only — without media_hosts, the host of
+// upload_base_url (by default upload.api.weibo.com), the one host the access_token is sent to
+// for a download.
+func NewMediaClient(cfg config.Channel, base safefetch.Policy) (*Client, error) {
+	s, err := parseSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	uploadHost, err := safefetch.HostOf(s.uploadBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("channels[%s].%s: %w", cfg.ID, SettingUploadBaseURL, err)
+	}
+	hosts := uploadHost
+	if len(cfg.MediaHosts) > 0 {
+		if hosts, err = safefetch.ParseHosts(cfg.MediaHosts); err != nil {
+			return nil, fmt.Errorf("channels[%s].media_hosts: %w", cfg.ID, err)
+		}
+		if !hosts.Contains(uploadHost) {
+			return nil, fmt.Errorf("channels[%s].media_hosts: must allow the upload host %s (media is downloaded from it)", cfg.ID, uploadHost)
+		}
+	}
+	return NewClient(cfg, base.WithHosts(hosts).Client())
 }
 
 // APIError is an error answer from the Weibo API: the HTTP status and Weibo's error_code and

@@ -19,6 +19,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/internal/safefetch"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 )
@@ -119,14 +120,36 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 	return conversation.New(st, sub, texts, opts)
 }
 
+// mediaPolicy is the network policy every media fetch starts from (media.*); each channel adds
+// the hosts its platform serves media from.
+func mediaPolicy(m config.Media) safefetch.Policy {
+	redirects := m.MaxRedirects
+	if redirects == 0 {
+		redirects = -1 // safefetch reads 0 as its default; the config's 0 means none
+	}
+	return safefetch.Policy{AllowHTTP: m.AllowHTTP, AllowPrivateNetworks: m.AllowPrivateNetworks, MaxRedirects: redirects, Timeout: m.FetchTimeout}
+}
+
+// restFetcher fetches the attachment and recording URLs REST clients send, from
+// media.rest_hosts only (none by default: such attachments stay links).
+func restFetcher(cfg *config.Config) (media.Fetcher, error) {
+	hosts, err := safefetch.ParseHosts(cfg.Media.RestHosts)
+	if err != nil {
+		return nil, fmt.Errorf("media.rest_hosts: %w", err)
+	}
+	return media.URLFetcher(mediaPolicy(cfg.Media).WithHosts(hosts), nil), nil
+}
+
 // platformClients builds, for each channel, the clients of its platform's API: the notifier's
 // sender and the media fetcher. It also picks the SMS channel (notifications.sms_channel, else
 // the first twilio channel that can send). A channel without sending credentials still serves
-// its webhook; it only gets no sender and no fetcher, and the log says so once at start.
+// its webhook; it only gets no sender and no fetcher, and the log says so once at start. Media
+// fetchers reach only the channel's media_hosts, under the media.* rules.
 func platformClients(cfg *config.Config, st intake.Store, logger *slog.Logger) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
 	routes := map[string]notify.Route{}
 	fetchers := map[string]media.Fetcher{}
 	receiveOnly := map[string]bool{}
+	base := mediaPolicy(cfg.Media)
 	skip := func(id string, err error) error {
 		if !errors.Is(err, channels.ErrSendingNotConfigured) {
 			return err
@@ -150,11 +173,19 @@ func platformClients(cfg *config.Config, st intake.Store, logger *slog.Logger) (
 				return nil, "", nil, err
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeChat, Sender: sender}
-			fetchers[ch.ID] = wechat.MediaFetcher(client)
+			mediaClient, err := wechat.NewMediaClient(ch, wechat.StoreTokens{Tokens: st}, base)
+			if err != nil {
+				return nil, "", nil, err
+			}
+			fetchers[ch.ID] = wechat.MediaFetcher(mediaClient)
 		case "twilio":
 			// Twilio's media URLs need only the account credentials, so the fetcher does not
 			// depend on a from number.
-			fetchers[ch.ID] = twilio.MediaFetcher(ch, nil)
+			f, err := twilio.MediaFetcher(ch, base)
+			if err != nil {
+				return nil, "", nil, err
+			}
+			fetchers[ch.ID] = f
 			sender, err := twilio.NewSender(ch, cfg.Server)
 			if err != nil {
 				if err := skip(ch.ID, err); err != nil {
@@ -172,7 +203,20 @@ func platformClients(cfg *config.Config, st intake.Store, logger *slog.Logger) (
 				continue
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelWeibo, Sender: weibo.Sender{Client: client}}
-			fetchers[ch.ID] = weibo.MediaFetcher(client)
+			mediaClient, err := weibo.NewMediaClient(ch, base)
+			if err != nil {
+				return nil, "", nil, err
+			}
+			fetchers[ch.ID] = weibo.MediaFetcher(mediaClient)
+		case "webhook":
+			// A generic platform's media come as plain URLs; with no media_hosts none is fetched.
+			if len(ch.MediaHosts) > 0 {
+				hosts, err := safefetch.ParseHosts(ch.MediaHosts)
+				if err != nil {
+					return nil, "", nil, fmt.Errorf("channels[%s].media_hosts: %w", ch.ID, err)
+				}
+				fetchers[ch.ID] = media.URLFetcher(base.WithHosts(hosts), nil)
+			}
 		}
 	}
 	sms := cfg.Notifications.SMSChannel

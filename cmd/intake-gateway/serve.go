@@ -268,6 +268,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		Normalize:     rules,
 		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
 		Duplicates:    cfg.Duplicates,
+		Fetchable:     fetch.Admits,
 	}, m)
 	a.service = svc
 	chDeps := channels.Deps{Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
@@ -283,7 +284,11 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		return fail(err)
 	}
 	notifier.SetRoutes(routes, smsChannel)
-	fetch.SetFetchers(fetchers)
+	rest, err := restFetcher(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	fetch.SetFetchers(fetchers, rest)
 
 	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
 		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))

@@ -190,6 +190,9 @@ func TestUploadRefusals(t *testing.T) {
 		{"metadata outside a JSON body", "/v1/transcripts?call_id=x", "application/json", jsonBody, nil, "", 400, "call_id"},
 		{"no caller turn", "/v1/transcripts", "application/json", strings.Replace(jsonBody, `"speaker":"caller"`, `"speaker":"agent"`, 1), nil, "", 400, "segments"},
 		{"overlap", "/v1/transcripts", "application/json", strings.Replace(jsonBody, `"start_ms":3200`, `"start_ms":2000`, 1), nil, "", 400, "segments[1]"},
+		{"recording file: URL", "/v1/transcripts", "application/json", strings.Replace(jsonBody, "https://cc.example.gov.cn/rec/1.wav", "file:///etc/passwd", 1), nil, "", 422, "recording_url"},
+		{"recording gopher: URL in the query", "/v1/transcripts" + metaQuery + "&recording_url=gopher%3A%2F%2F127.0.0.1%3A6379%2F_INFO", "text/plain", textBody, nil, "", 422, "recording_url"},
+		{"recording data: URL in a header", "/v1/transcripts", "text/vtt", vttBody, mergeHeaders(metaHeaders, map[string]string{"X-Recording-Url": "data:audio/wav;base64,UklGRg=="}), "", 422, "recording_url"},
 		{"too large", "/v1/transcripts", "application/json", `{"x":"` + strings.Repeat("a", 1<<20) + `"}`, nil, "", 413, ""},
 	}
 	for _, c := range cases {
@@ -234,6 +237,17 @@ func TestUploadRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mergeHeaders(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }
 
 func TestUploadSubmitErrors(t *testing.T) {
