@@ -187,6 +187,16 @@ func (e *ValidationError) HasReason(reason string) bool {
 // showing it could open a local file or run a script); the REST API answers 422 for it.
 const ReasonURLScheme = "must be an http or https URL; other schemes (file:, ftp:, gopher:, data:, javascript: …) are not accepted"
 
+// ReasonTimestampRange is the reason of a FieldError for a channel timestamp (occurred_at,
+// CreateTime) that cannot be when the citizen wrote: before 2000, or later than now plus the
+// allowed clock skew. The REST API answers 422 for it.
+const ReasonTimestampRange = "must lie between 2000-01-01 and now (plus a few minutes of clock skew)"
+
+// EarliestTimestamp returns the earliest channel timestamp accepted: no platform the gateway serves
+// existed before it, so an earlier one is a client's bug (a zero or a seconds-for-milliseconds
+// mix-up), not a citizen's message.
+func EarliestTimestamp() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+
 // ForeignScheme reports whether raw starts with a URL scheme other than http and https. It
 // reads the scheme the way browsers do — leading spaces and control characters dropped, tabs
 // and line breaks ignored, case folded — so " JaVa\tscript:" counts as javascript:. A string

@@ -40,6 +40,9 @@ type Options struct {
 	Fetchable func(channelID string, att intake.Attachment) bool
 }
 
+// maxPhoneBytes is the longest phone number kept as given (intake.Citizen.PhoneRaw).
+const maxPhoneBytes = 64
+
 // maxCandidates bounds how many of a citizen's recent cases are compared with a new one.
 const maxCandidates = 20
 
@@ -243,8 +246,12 @@ func (s *Service) check(sub intake.Submission, now time.Time) error {
 	if n := normalize.RuneCount(text); n > s.opts.MaxTextChars {
 		add("text", fmt.Sprintf("is %d characters long; the limit is %d", n, s.opts.MaxTextChars))
 	}
-	if !sub.OccurredAt.IsZero() && sub.OccurredAt.After(now.Add(s.opts.MaxFutureSkew)) {
-		add("occurred_at", "lies in the future")
+	if !sub.OccurredAt.IsZero() && (sub.OccurredAt.Before(intake.EarliestTimestamp()) || sub.OccurredAt.After(now.Add(s.opts.MaxFutureSkew))) {
+		add("occurred_at", intake.ReasonTimestampRange)
+	}
+	if n := len(sub.Citizen.Phone); n > maxPhoneBytes {
+		// Named as the client wrote it; the record would call it phone_raw.
+		add("citizen.phone", fmt.Sprintf("is %d characters long; the limit is %d", n, maxPhoneBytes))
 	}
 	if sub.OperatorRequestType != "" && !sub.OperatorRequestType.Valid() {
 		add("request_type", fmt.Sprintf("unknown request type %q", sub.OperatorRequestType))

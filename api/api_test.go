@@ -249,6 +249,15 @@ func TestInvalidPhoneKeepsTheCase(t *testing.T) {
 	}
 }
 
+// manyKeys writes n members "k0":"v", "k1":"v", ….
+func manyKeys(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"k%d":"v"`, i)
+	}
+	return strings.Join(parts, ",")
+}
+
 func TestBadInputChangesNothing(t *testing.T) {
 	long := strings.Repeat("很", 101)
 	huge := `{"text":"` + strings.Repeat("a", 5000) + `"}`
@@ -278,7 +287,25 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"wrong type", submitKey, "application/json", `{"text":5}`, nil, 400, "validation", "text"},
 		{"timestamp does not parse", submitKey, "application/json", `{"text":"a","occurred_at":"yesterday"}`, nil, 400, "validation", "occurred_at"},
 		{"timestamp without zone", submitKey, "application/json", `{"text":"a","occurred_at":"2026-11-27T10:00:00"}`, nil, 400, "validation", "occurred_at"},
-		{"timestamp far in the future", submitKey, "application/json", `{"text":"a","occurred_at":"` + future + `"}`, nil, 400, "validation", "occurred_at"},
+		{"timestamp far in the future", submitKey, "application/json", `{"text":"a","occurred_at":"` + future + `"}`, nil, 422, "timestamp-out-of-range", "occurred_at"},
+		{"timestamp before 2000", submitKey, "application/json", `{"text":"a","occurred_at":"1999-12-31T23:59:59+08:00"}`, nil, 422, "timestamp-out-of-range", "occurred_at"},
+		{"timestamp at the Unix epoch", submitKey, "application/json", `{"text":"a","occurred_at":"1970-01-01T00:00:00Z"}`, nil, 422, "timestamp-out-of-range", "occurred_at"},
+		{"duplicate member", submitKey, "application/json", `{"text":"路灯坏了","text":"另一段文字"}`, nil, 400, "invalid-json", "text"},
+		{"duplicate nested member", submitKey, "application/json", `{"text":"a","citizen":{"phone":"13800138000","phone":"13900139000"}}`, nil, 400, "invalid-json", "citizen.phone"},
+		{"duplicate member in an attachment", submitKey, "application/json", `{"text":"a","attachments":[{"kind":"link","url":"https://a.example/","url":"https://b.example/"}]}`, nil, 400, "invalid-json", "attachments[0].url"},
+		{"only control characters", submitKey, "application/json", `{"text":"\u0000\u0007\u001b\u200b"}`, nil, 400, "validation", "text"},
+		{"JSON null", submitKey, "application/json", `null`, nil, 400, "validation", "text"},
+		{"a bare number", submitKey, "application/json", `5`, nil, 400, "validation", ""},
+		{"byte-order mark", submitKey, "application/json", "\ufeff{\"text\":\"a\"}", nil, 400, "invalid-json", ""},
+		{"deeply nested", submitKey, "application/json", `{"text":"a","metadata":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`, nil, 400, "validation", ""},
+		{"name over the limit", submitKey, "application/json", `{"text":"a","citizen":{"name":"` + strings.Repeat("王", 101) + `"}}`, nil, 400, "validation", "citizen.name"},
+		{"phone over the limit", submitKey, "application/json", `{"text":"a","citizen":{"phone":"` + strings.Repeat("1", 65) + `"}}`, nil, 400, "validation", "citizen.phone"},
+		{"too many attachments", submitKey, "application/json", `{"text":"a","attachments":[` + strings.TrimSuffix(strings.Repeat(`{"kind":"link","url":"https://a.example/"},`, 21), ",") + `]}`, nil, 400, "validation", "attachments"},
+		{"too many metadata keys", submitKey, "application/json", `{"text":"a","metadata":{` + manyKeys(51) + `}}`, nil, 400, "validation", "metadata"},
+		{"metadata value over the limit", submitKey, "application/json", `{"text":"a","metadata":{"k":"` + strings.Repeat("x", 1001) + `"}}`, nil, 400, "validation", "metadata.k"},
+		{"address over the limit", submitKey, "application/json", `{"text":"a","location":{"address":"` + strings.Repeat("路", 501) + `"}}`, nil, 400, "validation", "location.address"},
+		{"attachment URL over the limit", submitKey, "application/json", `{"text":"a","attachments":[{"kind":"link","url":"https://a.example/` + strings.Repeat("x", 2048) + `"}]}`, nil, 400, "validation", "attachments[0].url"},
+		{"JSON with a charset the API does not read", submitKey, "application/json; charset=gbk", "{\"text\":\"\xc2\xb7\xb5\xc6\"}", nil, 400, "invalid-utf8", ""},
 		{"unknown channel", submitKey, "application/json", `{"text":"a","channel":"fax"}`, nil, 400, "validation", "channel"},
 		{"unknown request type", submitKey, "application/json", `{"text":"a","request_type":"rant"}`, nil, 400, "validation", "request_type"},
 		{"latitude out of range", submitKey, "application/json", `{"text":"a","location":{"lat":200,"lng":1}}`, nil, 400, "validation", "location.lat"},

@@ -79,6 +79,10 @@ func toProblem(err error) *ProblemError {
 		return &ProblemError{Status: http.StatusUnprocessableEntity, Kind: "unsupported-url-scheme", Title: "URL scheme not accepted",
 			Detail: "Attachment and recording URLs must be http or https URLs; see errors. Nothing was stored.", Fields: ve.Fields}
 	}
+	if errors.As(err, &ve) && ve.HasReason(intake.ReasonTimestampRange) {
+		return &ProblemError{Status: http.StatusUnprocessableEntity, Kind: "timestamp-out-of-range", Title: "Timestamp out of range",
+			Detail: "occurred_at must lie between 2000-01-01 and now; see errors. Nothing was stored.", Fields: ve.Fields}
+	}
 	if errors.As(err, &ve) {
 		return &ProblemError{Status: http.StatusBadRequest, Kind: "validation", Title: "Invalid submission",
 			Detail: "The request failed validation; see errors.", Fields: ve.Fields}
