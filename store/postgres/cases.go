@@ -29,7 +29,7 @@ func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.Creat
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return res, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
 	}
-	return res, err
+	return res, unavailable(err)
 }
 
 // commitBatch is the group-commit transaction (see store.CommitBatch).
@@ -494,7 +494,7 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	return out, unavailable(rows.Err())
 }
 
 // decodeCaseRow rebuilds a case from the columns of caseColumns.

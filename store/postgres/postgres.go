@@ -14,11 +14,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -253,28 +251,8 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 // isolatable reports whether a failed batch could be the fault of one member (a constraint or
-// data error) rather than of the database as a whole.
-func isolatable(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// Class 08 (connection), 53 (resources), 57 (operator intervention) are outages.
-		switch pgErr.Code[:2] {
-		case "08", "53", "57", "58":
-			return false
-		}
-		return true
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err) {
-		return false
-	}
-	return true
-}
+// data error) rather than of the database as a whole; an outage is never retried member by member.
+func isolatable(err error) bool { return !store.IsOutage(err) }
 
-// unavailable wraps an error as intake.ErrUnavailable when it is an outage.
-func unavailable(err error) error {
-	if err == nil || isolatable(err) {
-		return err
-	}
-	return fmt.Errorf("%w: %v", intake.ErrUnavailable, err)
-}
+// unavailable wraps an error as intake.ErrUnavailable when it is an outage (see store.IsOutage).
+func unavailable(err error) error { return store.Unavailable(err) }
