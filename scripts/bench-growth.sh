@@ -7,6 +7,9 @@
 #   GATEWAY_BIN=path                           measure another build (A/B: before and after a fix)
 #   BIG_DB=intake_growth                       the filled database; it is kept, and a later run
 #                                              reuses it while it holds at least FILL cases
+#   STATS=missing                              delete the big store's planner statistics before each
+#                                              start, as after pg_restore or with autovacuum off
+#                                              (needs a superuser; default: analyzed)
 #
 # Filling goes through the gateway's own pipeline (POST /v1/submissions driven by wrk, unique
 # Idempotency-Keys and phones), so the rows are exactly those the gateway writes. The cases are
@@ -26,6 +29,7 @@ cd "$(dirname "$0")/.."
 
 FILL="${FILL:-1000000}"
 RUNS="${RUNS:-3}"
+STATS="${STATS:-analyzed}"
 DURATION="${DURATION:-20}"
 CONNECTIONS="${CONNECTIONS:-32}"
 FILL_ROUND="${FILL_ROUND:-60}"
@@ -132,8 +136,15 @@ echo "== CHECKPOINT and VACUUM ANALYZE on $BIG_DB"
 psql "$BIG_URL" -qc "CHECKPOINT" -qc "VACUUM ANALYZE"
 echo "   $(cases_in "$BIG_URL") cases, $(psql "$BIG_URL" -Atc "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 
+# forget_statistics leaves the intake tables as pg_restore does: rows, no planner statistics.
+forget_statistics() {
+  psql "$BIG_URL" -qc "DELETE FROM pg_statistic WHERE starelid IN ('cases'::regclass, 'case_status_history'::regclass,
+    'case_messages'::regclass, 'citizen_locations'::regclass, 'deliveries'::regclass)"
+}
+
 big=(); fresh=()
 for r in $(seq 1 "$RUNS"); do
+  [ "$STATS" = missing ] && forget_statistics
   start_gateway "$BIG_URL" "$WORK/big.log"
   big+=("$(drive "$DURATION")"); stop_gateway
   psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $FRESH_DB WITH (FORCE)" -qc "CREATE DATABASE $FRESH_DB"
@@ -145,7 +156,7 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mb=$(median "${big[@]}"); mf=$(median "${fresh[@]}")
 echo
-echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), wrk -c$CONNECTIONS -d${DURATION}s, $RUNS rounds)"
+echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), wrk -c$CONNECTIONS -d${DURATION}s, $RUNS rounds, big store statistics: $STATS)"
 echo "fresh gateway on $(cases_in "$BIG_URL") cases: median $mb req/s (${big[*]})"
 echo "fresh gateway on an empty store: median $mf req/s (${fresh[*]})"
 echo "ratio big/empty: $(awk -v a="$mb" -v b="$mf" 'BEGIN {printf "%.2f", a/b}')"

@@ -217,11 +217,14 @@ var intakeTables = []string{"cases", "case_status_history", "case_messages", "ci
 // that state when a gateway starts on it; analyzing samples a few tens of thousands of rows per
 // table (about a second on a million cases) and happens here, under the migration lock, once.
 func refreshStatistics(ctx context.Context, conn *pgx.Conn, logger *slog.Logger) error {
-	// autovacuum's own trigger: more rows changed since the last analyze than 50 plus
-	// autovacuum_analyze_scale_factor of the table. A table never analyzed counts all its rows.
+	// Stale by autovacuum's own trigger: more rows changed since the last analyze than 50 plus
+	// autovacuum_analyze_scale_factor of the table (a table never analyzed counts all its rows).
+	// Missing: a table with rows but no statistics at all, as pg_restore leaves it.
 	rows, err := conn.Query(ctx, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
 		WHERE s.schemaname = current_schema() AND s.relname = ANY($1)
-		  AND s.n_mod_since_analyze > 50 + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)`, intakeTables)
+		  AND (s.n_mod_since_analyze > 50 + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
+		       OR ((c.relpages > 0 OR s.n_live_tup > 0)
+		           AND NOT EXISTS (SELECT 1 FROM pg_stats p WHERE p.schemaname = s.schemaname AND p.tablename = s.relname)))`, intakeTables)
 	if err != nil {
 		return fmt.Errorf("check planner statistics: %w", err)
 	}
