@@ -107,6 +107,11 @@ type Forwarding interface {
 	// RetryDelivery puts a dead delivery back in the queue with a fresh job, in one transaction.
 	// ErrNotFound when it does not exist, ErrInvalid when it is not dead.
 	RetryDelivery(ctx context.Context, id string) (*Delivery, error)
+	// RequeueStranded gives a fresh job to every queued delivery whose job will not run: it is
+	// gone (finished, discarded or cancelled while the delivery still waits) or has been running
+	// for longer than stuckFor (its process died). The stuck job is cancelled, so River's rescuer
+	// does not run it as well. It returns the deliveries queued again, oldest first.
+	RequeueStranded(ctx context.Context, stuckFor time.Duration) ([]Delivery, error)
 	// OldestQueued returns the oldest queued delivery to target (the one to probe a case system
 	// with), or nil when none waits.
 	OldestQueued(ctx context.Context, target string) (*Delivery, error)

@@ -107,10 +107,20 @@ func NewWorker(cfg config.Forwarding, systems []config.CaseSystem, client *http.
 // SetStore gives the worker its store.
 func (w *Worker) SetStore(st Store) { w.store = st }
 
-// Timeout bounds one job: the request plus the bookkeeping around it.
-func (w *Worker) Timeout(*river.Job[jobs.ForwardCase]) time.Duration {
-	return w.cfg.Timeout + 30*time.Second
-}
+// Bookkeeping is the time a delivery job spends besides its request: reading the delivery and
+// its case, giving way to intake (at most maxYield), recording the outcome. Each is a
+// millisecond-scale statement; a job that runs out of time is simply tried again.
+const Bookkeeping = 5 * time.Second
+
+// JobBound is the longest one delivery job runs: the request plus the bookkeeping around it. A
+// job still "running" well past it was left behind by a process that died.
+func JobBound(cfg config.Forwarding) time.Duration { return cfg.Timeout + Bookkeeping }
+
+// Bound is JobBound of the worker's configuration.
+func (w *Worker) Bound() time.Duration { return JobBound(w.cfg) }
+
+// Timeout bounds one job (see Bound).
+func (w *Worker) Timeout(*river.Job[jobs.ForwardCase]) time.Duration { return w.Bound() }
 
 // step is what became of one try at a delivery.
 type step int

@@ -16,6 +16,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/store/sqlite"
 	"github.com/hotline12345/intake-gateway/store/storetest"
 )
 
@@ -31,7 +32,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestEverySubcommandHasHelp(t *testing.T) {
-	for _, args := range [][]string{{"serve"}, {"migrate"}, {"config", "check"}, {"apikey", "new"}, {"version"}} {
+	for _, args := range [][]string{{"serve"}, {"migrate"}, {"config", "check"}, {"apikey", "new"}, {"version"}, {"deliveries", "requeue"}} {
 		out, err := run(t, append(args, "--help")...)
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Fatalf("%v --help: %v\n%s", args, err, out)
@@ -142,6 +143,40 @@ func TestDeliveriesRetryAllDead(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A delivery whose job ended without delivering it waits for nothing; the operator's requeue
+// gives it a fresh job and leaves the others alone.
+func TestDeliveriesRequeue(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "g.yaml")
+	if err := os.WriteFile(cfgPath, []byte("database: { sqlite_path: "+filepath.Join(dir, "d.db")+" }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var lost string
+	err := withStore(context.Background(), cfgPath, func(ctx context.Context, st intake.Store) error {
+		for i := range 2 {
+			res, err := st.CreateCase(ctx, storetest.NewCase("rest:x", fmt.Sprintf("k%d", i), time.Now().UTC()))
+			if err != nil {
+				return err
+			}
+			lost = res.Deliveries[0].ID
+		}
+		_, err := st.(*sqlite.Store).DB().ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+			WHERE json_extract(args, '$.delivery_id') = ?`, lost)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "deliveries", "requeue", "--config", cfgPath)
+	if err != nil || !strings.Contains(out, lost) || !strings.Contains(out, "1 deliveries queued again") {
+		t.Fatalf("requeue: %v %s", err, out)
+	}
+	out, err = run(t, "deliveries", "requeue", "--stuck-for", "1m", "--config", cfgPath)
+	if err != nil || !strings.Contains(out, "0 deliveries queued again") {
+		t.Fatalf("second requeue: %v %s", err, out)
+	}
 }
 
 func TestClassifyCommand(t *testing.T) {

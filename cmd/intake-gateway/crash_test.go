@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +19,15 @@ import (
 	"testing"
 	"time"
 
+	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
 
-// These tests run the real binary, kill it while it is accepting submissions, start it again on
-// the same store and check the promise of DESIGN §5: every submission that was answered 2xx is
-// there with the number it was given, and resending any of them creates nothing new.
+// These tests run the real binary, kill it while it is accepting submissions and forwarding them
+// to a slow case system, start it again on the same store and check the promise of DESIGN §5:
+// every submission that was answered 2xx is there with the number it was given, resending any of
+// them creates nothing new, and every one of them reaches the case system within a minute of the
+// restart, including those whose delivery was in flight when the process died.
 
 const crashKey = "crash-test-key"
 
@@ -52,22 +58,75 @@ type gateway struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *bytes.Buffer
+	// cases is the case system the gateway forwards to.
+	cases *slowCaseSystem
+}
+
+// slowCaseSystem stands in for a case system that takes 1 to 3 seconds to accept a case, so
+// that many deliveries are in flight whenever the gateway dies. A case counts as received only
+// when its answer went out to a gateway that was still there to read it.
+type slowCaseSystem struct {
+	*httptest.Server
+	mu       sync.Mutex
+	received map[string]bool // Idempotency-Key of the case's first event → accepted
+}
+
+func newSlowCaseSystem(t *testing.T) *slowCaseSystem {
+	cs := &slowCaseSystem{received: map[string]bool{}}
+	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-time.After(time.Second + rand.N(2*time.Second)):
+		case <-r.Context().Done():
+			return // the gateway hung up (it was killed): nothing was accepted
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		if _, err := w.Write([]byte(`{"case_ref":"CS-1"}`)); err != nil {
+			return
+		}
+		// The event that opens a case: case.created, or case.duplicate for the repeated requests
+		// these near-identical submissions from one phone number are.
+		if intake.IsFirstEvent(r.Header.Get("X-Intake-Event")) {
+			cs.mu.Lock()
+			cs.received[r.Header.Get("Idempotency-Key")] = true
+			cs.mu.Unlock()
+		}
+	}))
+	t.Cleanup(cs.Close)
+	return cs
+}
+
+// missing returns the case ids of acked that the case system has not accepted.
+func (cs *slowCaseSystem) missing(acked map[string]ack) []string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var out []string
+	for _, a := range acked {
+		if !cs.received[a.id] {
+			out = append(out, a.id)
+		}
+	}
+	return out
 }
 
 func newGateway(t *testing.T, bin, dbURL string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	addr := freePort(t)
+	cs := newSlowCaseSystem(t)
 	cfg := filepath.Join(dir, "gateway.yaml")
 	yaml := fmt.Sprintf(`server: { listen: %q, request_timeout: 10s, shutdown_timeout: 10s }
 database: { url: %q, sqlite_path: %q }
 log: { level: warn }
 api_keys: [{ name: crash, sha256: "%x", scopes: [submit, read] }]
-`, addr, dbURL, filepath.Join(dir, "intake.db"), sha256.Sum256([]byte(crashKey)))
+case_systems: [{ name: default, url: %q, secret: crash-secret }]
+forwarding: { timeout: 4s, workers: 300 }
+`, addr, dbURL, filepath.Join(dir, "intake.db"), sha256.Sum256([]byte(crashKey)), cs.URL)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &gateway{t: t, bin: bin, cfg: cfg, addr: addr}
+	return &gateway{t: t, bin: bin, cfg: cfg, addr: addr, cases: cs}
 }
 
 func (g *gateway) start() {
@@ -162,6 +221,15 @@ func runCrash(t *testing.T, g *gateway, sig syscall.Signal) {
 
 	g.start()
 	defer g.stop(syscall.SIGTERM)
+	// Every acknowledged case reaches the case system, the ones in flight at the stop too.
+	deadline := time.Now().Add(time.Minute)
+	for missing := g.cases.missing(acked); len(missing) > 0; missing = g.cases.missing(acked) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged cases have not reached the case system a minute after the restart (e.g. %s)\n%s",
+				len(missing), len(acked), missing[0], g.log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	for key, a := range acked {
 		res, err := client.Do(authGet("http://" + g.addr + "/v1/cases/" + a.id))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/metrics"
 )
 
@@ -66,7 +67,41 @@ func deliveriesCommand() *cobra.Command {
 		},
 	}
 	retry.Flags().BoolVar(&allDead, "all-dead", false, "replay every dead delivery")
-	for _, c := range []*cobra.Command{list, retry} {
+	var stuckFor time.Duration
+	requeue := &cobra.Command{
+		Use:   "requeue [--stuck-for DURATION]",
+		Short: "Give a fresh job to queued deliveries whose job is gone or stuck",
+		Long: `Finds the deliveries that are queued but will not be worked: their job finished without
+delivering them (completed, discarded or cancelled), or it has been running for longer than
+--stuck-for, which means the process running it died (kill -9, a lost host). Each gets a fresh job,
+and a stuck job is cancelled. A running gateway then delivers them; the case system may see the
+same Idempotency-Key twice, which it treats as one case.
+
+The gateway rescues stuck jobs by itself after the same time; this is for an operator who does not
+want to wait, or for jobs lost some other way. --stuck-for defaults to that time: the forwarding
+timeout plus the job's bookkeeping and a margin. A shorter one can requeue deliveries that are
+still being worked, which only costs a duplicate request.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStoreConfig(cmd.Context(), path, func(ctx context.Context, cfg *config.Config, st intake.Store) error {
+				horizon := stuckFor
+				if horizon <= 0 {
+					horizon = rescueAfter(cfg)
+				}
+				ds, err := st.RequeueStranded(ctx, horizon)
+				if err != nil {
+					return fmt.Errorf("requeue: %w", err)
+				}
+				for _, d := range ds {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s  case %s  %s → %s  %d attempts\n", d.ID, d.CaseID, d.Event, d.Target, d.Attempts)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d deliveries queued again (jobs stuck for more than %s counted as lost)\n", len(ds), horizon)
+				return nil
+			})
+		},
+	}
+	requeue.Flags().DurationVar(&stuckFor, "stuck-for", 0, "a job running longer than this was left by a dead process (default: forwarding timeout + bookkeeping + margin)")
+	for _, c := range []*cobra.Command{list, retry, requeue} {
 		addConfigFlag(c, &path)
 		cmd.AddCommand(c)
 	}
@@ -95,6 +130,11 @@ func eachDead(ctx context.Context, st intake.Store, fn func(intake.Delivery) err
 
 // withStore opens the configured store (migrated) for an operator command.
 func withStore(parent context.Context, path string, fn func(context.Context, intake.Store) error) error {
+	return withStoreConfig(parent, path, func(ctx context.Context, _ *config.Config, st intake.Store) error { return fn(ctx, st) })
+}
+
+// withStoreConfig is withStore for a command that also needs the configuration.
+func withStoreConfig(parent context.Context, path string, fn func(context.Context, *config.Config, intake.Store) error) error {
 	cfg, _, err := loadConfig(path)
 	if err != nil {
 		return err
@@ -109,5 +149,5 @@ func withStore(parent context.Context, path string, fn func(context.Context, int
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	return fn(ctx, st)
+	return fn(ctx, cfg, st)
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -31,8 +30,6 @@ import (
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/connlimit"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
-	"github.com/hotline12345/intake-gateway/jobs"
-	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/notify"
@@ -223,21 +220,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	notifier := notify.New(nil, func() *replies.Replies { return a.receiver.Texts() }, cfg.Notifications, nil, "", cfg.CaseNo.Location(), logger)
 	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
 	fetch := media.NewWorker(blobs, store.NewID, logger)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, fw)
-	river.AddWorker(workers, notify.NewWorker(notifier))
-	river.AddWorker(workers, fetch)
-	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}, jobs.QueueMedia: {MaxWorkers: 10}}
-	for _, cs := range cfg.CaseSystems {
-		queues[jobs.ForwardQueue(cs.Name)] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
-	}
-	rc := &river.Config{
-		Workers:           workers,
-		Queues:            queues,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 250 * time.Millisecond,
-		Logger:            logging.AtLeast(logger, slog.LevelWarn),
-	}
+	rc := jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger)
 
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

@@ -17,16 +17,16 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
 
-// slowCaseSystem answers every delivery after delay (or, with delay < 0, only when the test
+// pacedCaseSystem answers every delivery after delay (or, with delay < 0, only when the test
 // ends), and reports each request as it arrives and as it is answered.
-type slowCaseSystem struct {
+type pacedCaseSystem struct {
 	*httptest.Server
 	arrived, answered chan string
 	release           chan struct{}
 }
 
-func newSlowCaseSystem(t *testing.T, delay time.Duration) *slowCaseSystem {
-	cs := &slowCaseSystem{arrived: make(chan string, 100), answered: make(chan string, 100), release: make(chan struct{})}
+func newPacedCaseSystem(t *testing.T, delay time.Duration) *pacedCaseSystem {
+	cs := &pacedCaseSystem{arrived: make(chan string, 100), answered: make(chan string, 100), release: make(chan struct{})}
 	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		key := r.Header.Get("Idempotency-Key")
@@ -95,7 +95,7 @@ func TestGracefulShutdownServesWhileDeliveriesFinish(t *testing.T) {
 			if store == "postgres" {
 				dbURL = pgtest.NewDatabase(t, "", nil)
 			}
-			cs := newSlowCaseSystem(t, 3*time.Second)
+			cs := newPacedCaseSystem(t, 3*time.Second)
 			g, _ := gatewayWithCaseSystem(t, bin, dbURL, cs.URL, ", shutdown_timeout: 20s")
 			g.start()
 			client := &http.Client{Timeout: 10 * time.Second}
@@ -163,7 +163,7 @@ func TestShutdownIsBoundedWhenTheCaseSystemHangs(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	cs := newSlowCaseSystem(t, -1)
+	cs := newPacedCaseSystem(t, -1)
 	g, _ := gatewayWithCaseSystem(t, bin, "", cs.URL, ", shutdown_timeout: 3s")
 	g.start()
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -184,7 +184,7 @@ func TestMetricsOnlyOnTheAdminListener(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	cs := newSlowCaseSystem(t, 0)
+	cs := newPacedCaseSystem(t, 0)
 	g, admin := gatewayWithCaseSystem(t, bin, "", cs.URL, "")
 	g.start()
 	defer g.stop(syscall.SIGTERM)

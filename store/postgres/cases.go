@@ -29,7 +29,7 @@ func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.Creat
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return res, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
 	}
-	return res, err
+	return res, unavailable(err)
 }
 
 // commitBatch is the group-commit transaction (see store.CommitBatch).
@@ -294,6 +294,11 @@ const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c
 		'event_id', COALESCE(h.event_id, ''), 'department', h.department, 'message', h.message) ORDER BY h.at, h.id)
 		FROM case_status_history h WHERE h.case_id = c.id), '[]')`
 
+// findByKeysSQL reads the cases of a batch of keys: one index probe per key (LATERAL), whatever
+// the planner believes about the table's size (see keyAccessOnly).
+const findByKeysSQL = `SELECT ` + caseColumns + ` FROM unnest($1::text[], $2::text[]) AS k(channel_id, external_id),
+	LATERAL (SELECT * FROM cases c WHERE c.channel_id = k.channel_id AND c.external_id = k.external_id) c`
+
 // findByKeys loads the stored cases for the given keys.
 func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
 	out := map[store.Key]store.Stored{}
@@ -304,10 +309,7 @@ func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (ma
 	for i, k := range keys {
 		chIDs[i], extIDs[i] = k.ChannelID, k.ExternalID
 	}
-	// One index probe per key (LATERAL), whatever the planner believes about the table's size
-	// (see keyAccessOnly).
-	rows, err := q.Query(ctx, `SELECT `+caseColumns+` FROM unnest($1::text[], $2::text[]) AS k(channel_id, external_id),
-		LATERAL (SELECT * FROM cases c WHERE c.channel_id = k.channel_id AND c.external_id = k.external_id) c`, chIDs, extIDs)
+	rows, err := q.Query(ctx, findByKeysSQL, chIDs, extIDs)
 	if err != nil {
 		return nil, fmt.Errorf("find cases by external id: %w", err)
 	}
@@ -494,7 +496,7 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	return out, unavailable(rows.Err())
 }
 
 // decodeCaseRow rebuilds a case from the columns of caseColumns.

@@ -228,7 +228,7 @@ func (s *Store) MessageContext(ctx context.Context, q intake.MessageQuery) (inta
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return out, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
 	}
-	return out, err
+	return out, unavailable(err)
 }
 
 // readContexts sends the look-ups of every waiting message in one pipeline: one write and one

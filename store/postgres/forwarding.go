@@ -306,3 +306,78 @@ func (s *Store) DeliveryWithCase(ctx context.Context, id string) (*intake.Delive
 	}
 	return &d, c, nil
 }
+
+// RequeueStranded gives a fresh job to every queued delivery whose job will not run.
+func (s *Store) RequeueStranded(ctx context.Context, stuckFor time.Duration) ([]intake.Delivery, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var out []intake.Delivery
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		stuck, err := store.FindStuckJobs(ctx, s.river, tx, now.Add(-stuckFor))
+		if err != nil {
+			return err
+		}
+		live := make([]string, len(store.LiveJobStates))
+		for i, st := range store.LiveJobStates {
+			live[i] = string(st)
+		}
+		// One pass over the jobs that will still run (River's state index), not a probe of the
+		// whole job table per delivery.
+		rows, err := tx.Query(ctx, `SELECT d.id::text, d.case_id::text, d.event, d.target, d.state, d.attempts, d.last_error,
+				d.created_at, d.updated_at, COALESCE(c.priority, 'normal')
+			FROM deliveries d LEFT JOIN cases c ON c.id = d.case_id
+			WHERE d.state = 'queued' AND NOT EXISTS (
+				SELECT 1 FROM river_job j
+				WHERE j.state::text = ANY($1::text[]) AND j.kind = $2 AND j.args->>'delivery_id' = d.id::text
+				  AND NOT (j.id = ANY($3::bigint[])))
+			ORDER BY d.created_at, d.id
+			FOR UPDATE OF d`, live, jobs.ForwardCase{}.Kind(), stuck.IDs)
+		if err != nil {
+			return fmt.Errorf("find stranded deliveries: %w", err)
+		}
+		var (
+			params   []river.InsertManyParams
+			ids      []string
+			toCancel []int64
+		)
+		for rows.Next() {
+			var (
+				d        intake.Delivery
+				priority string
+			)
+			if err := rows.Scan(&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &priority); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan stranded delivery: %w", err)
+			}
+			d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), now
+			out, ids = append(out, d), append(ids, d.ID)
+			toCancel = append(toCancel, stuck.ByDelivery[d.ID]...)
+			params = append(params, river.InsertManyParams{
+				Args:       jobs.ForwardCase{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Target: d.Target},
+				InsertOpts: &river.InsertOpts{Queue: jobs.ForwardQueue(d.Target), Priority: store.JobPriority(&intake.Case{Priority: intake.Priority(priority)})},
+			})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find stranded deliveries: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET updated_at = $2 WHERE id = ANY($1::uuid[])`, ids, now); err != nil {
+			return fmt.Errorf("touch stranded deliveries: %w", err)
+		}
+		if _, err := s.river.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("enqueue stranded deliveries: %w", err)
+		}
+		for _, id := range toCancel {
+			if _, err := s.river.JobCancelTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+				return fmt.Errorf("cancel stuck job %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return out, nil
+}

@@ -70,6 +70,15 @@ func TestContract(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
+		SetForwardJob: func(t *testing.T, s intake.Store, deliveryID, state string, ago time.Duration) {
+			_, err := s.(*postgres.Store).Pool().Exec(context.Background(), `UPDATE river_job SET state = $2::river_job_state, attempt = 1,
+					attempted_at = now() - $3::interval, attempted_by = ARRAY['storetest'],
+					finalized_at = CASE WHEN $2 IN ('completed', 'discarded', 'cancelled') THEN now() END
+				WHERE kind = 'forward_case' AND args->>'delivery_id' = $1`, deliveryID, state, ago)
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
 		JobsForCase: func(t *testing.T, s intake.Store, caseID string) int {
 			var n int
 			err := s.(*postgres.Store).Pool().QueryRow(context.Background(),

@@ -31,11 +31,12 @@ func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.Creat
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return res, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
 	}
-	return res, err
+	return res, unavailable(err)
 }
 
 func (s *Store) commitBatch(ctx context.Context, reqs []intake.NewCase) ([]groupcommit.Outcome[intake.CreateResult], error) {
-	return store.CommitBatch(ctx, (*batchDriver)(s), reqs)
+	outs, err := store.CommitBatch(ctx, (*batchDriver)(s), reqs)
+	return outs, unavailable(err)
 }
 
 // batchDriver gives the batch steps the names store.BatchDriver asks for without putting them on
@@ -330,11 +331,11 @@ func (s *Store) GetCase(ctx context.Context, ref string) (*intake.Case, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.`+col+` = ?`, ref)
 	if err != nil {
-		return nil, fmt.Errorf("get case: %w", err)
+		return nil, unavailable(fmt.Errorf("get case: %w", err))
 	}
 	cases, err := s.scanCases(ctx, s.db, rows)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	if len(cases) == 0 {
 		return nil, fmt.Errorf("case %q: %w", ref, intake.ErrNotFound)
@@ -376,11 +377,11 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.Case
 	args = append(args, limit+1)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return intake.CasePage{}, fmt.Errorf("list cases: %w", err)
+		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
 	}
 	cases, err := s.scanCases(ctx, s.db, rows)
 	if err != nil {
-		return intake.CasePage{}, err
+		return intake.CasePage{}, unavailable(err)
 	}
 	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
 	for i, sc := range cases {
@@ -396,6 +397,11 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.Case
 
 // AddStatus appends a status change; a repeated event id changes nothing.
 func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
+	applied, err := s.addStatus(ctx, caseID, ch)
+	return applied, unavailable(err)
+}
+
+func (s *Store) addStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
 	now := s.clock.Now().UTC()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -439,7 +445,7 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 	rows, err := s.db.QueryContext(ctx, `SELECT id, case_id, event, target, state, attempts, last_error, created_at, updated_at
 		FROM deliveries WHERE case_id = ? ORDER BY created_at, id`, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
+		return nil, unavailable(fmt.Errorf("list deliveries: %w", err))
 	}
 	defer rows.Close()
 	var out []intake.Delivery
@@ -454,5 +460,5 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 		d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	return out, unavailable(rows.Err())
 }

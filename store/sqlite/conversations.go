@@ -31,7 +31,7 @@ func (s *Store) lookupMessage(ctx context.Context, channelID, externalID string)
 		return "", "", false, nil
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("look up message: %w", err)
+		return "", "", false, unavailable(fmt.Errorf("look up message: %w", err))
 	}
 	return id, kind, true, nil
 }
@@ -50,11 +50,11 @@ func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID
 		WHERE c.`+col+` = ?1 AND (?2 = '' OR c.channel_id = ?2) AND c.received_at >= ?3
 		ORDER BY c.received_at DESC LIMIT 1`, who.Value, channelID, sinceUS)
 	if err != nil {
-		return nil, fmt.Errorf("latest case: %w", err)
+		return nil, unavailable(fmt.Errorf("latest case: %w", err))
 	}
 	cases, err := s.scanCases(ctx, s.db, rows)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	if len(cases) == 0 {
 		return nil, fmt.Errorf("latest case: %w", intake.ErrNotFound)
@@ -67,7 +67,7 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	applied, err := s.addSupplement(ctx, caseID, sup, now)
 	if err != nil {
-		return intake.SupplementResult{}, err
+		return intake.SupplementResult{}, unavailable(err)
 	}
 	c, err := s.GetCase(ctx, caseID)
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *Store) SetOptOut(ctx context.Context, channelID, address string, optOut
 		ON CONFLICT (channel_id, address) DO UPDATE SET opted_out = excluded.opted_out, updated_at = excluded.updated_at
 		WHERE opt_outs.updated_at <= excluded.updated_at`, channelID, address, optOut, micros(at))
 	if err != nil {
-		return fmt.Errorf("set opt-out: %w", err)
+		return unavailable(fmt.Errorf("set opt-out: %w", err))
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func (s *Store) OptedOut(ctx context.Context, channelID, address string) (bool, 
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read opt-out: %w", err)
+		return false, unavailable(fmt.Errorf("read opt-out: %w", err))
 	}
 	return out, nil
 }
@@ -176,7 +176,7 @@ func (s *Store) RememberLocation(ctx context.Context, who intake.CitizenKey, cha
 		ON CONFLICT (channel_id, key_kind, key_value) DO UPDATE SET location = excluded.location, at = excluded.at
 		WHERE citizen_locations.at <= excluded.at`, channelID, string(who.Kind), who.Value, string(b), micros(at))
 	if err != nil {
-		return fmt.Errorf("remember location: %w", err)
+		return unavailable(fmt.Errorf("remember location: %w", err))
 	}
 	return nil
 }
@@ -190,7 +190,7 @@ func (s *Store) recentLocation(ctx context.Context, who intake.CitizenKey, chann
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("recent location: %w", err)
+		return nil, unavailable(fmt.Errorf("recent location: %w", err))
 	}
 	var loc intake.Location
 	if err := json.Unmarshal(raw, &loc); err != nil {
@@ -221,11 +221,11 @@ func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since 
 	rows, err := s.db.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases c JOIN (`+strings.Join(parts, " UNION ")+`) r ON r.id = c.id
 		ORDER BY r.received_at DESC LIMIT ?`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("recent cases: %w", err)
+		return nil, unavailable(fmt.Errorf("recent cases: %w", err))
 	}
 	found, err := s.scanCases(ctx, s.db, rows)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	out := make([]*intake.Case, len(found))
 	for i, f := range found {
@@ -236,6 +236,11 @@ func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since 
 
 // RecordFeedback stores a satisfaction answer with its case.feedback delivery.
 func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Feedback) (bool, error) {
+	applied, err := s.recordFeedback(ctx, caseID, fb)
+	return applied, unavailable(err)
+}
+
+func (s *Store) recordFeedback(ctx context.Context, caseID string, fb intake.Feedback) (bool, error) {
 	now := s.clock.Now().UTC()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -3,9 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -263,4 +265,87 @@ func (s *Store) DeliveryWithCase(ctx context.Context, id string) (*intake.Delive
 		return nil, nil, err
 	}
 	return d, c, nil
+}
+
+// RequeueStranded gives a fresh job to every queued delivery whose job will not run.
+func (s *Store) RequeueStranded(ctx context.Context, stuckFor time.Duration) ([]intake.Delivery, error) {
+	out, err := s.requeueStranded(ctx, stuckFor)
+	return out, unavailable(err)
+}
+
+func (s *Store) requeueStranded(ctx context.Context, stuckFor time.Duration) ([]intake.Delivery, error) {
+	now := s.clock.Now().UTC()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stuck, err := store.FindStuckJobs(ctx, s.river, tx, now.Add(-stuckFor))
+	if err != nil {
+		return nil, err
+	}
+	live := make([]string, len(store.LiveJobStates))
+	for i, st := range store.LiveJobStates {
+		live[i] = string(st)
+	}
+	liveJSON, _ := json.Marshal(live)
+	stuckJSON, _ := json.Marshal(append([]int64{}, stuck.IDs...))
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.case_id, d.event, d.target, d.state, d.attempts, d.last_error, d.created_at, d.updated_at,
+			COALESCE(c.priority, 'normal')
+		FROM deliveries d LEFT JOIN cases c ON c.id = d.case_id
+		WHERE d.state = 'queued' AND NOT EXISTS (
+			SELECT 1 FROM river_job j
+			WHERE j.state IN (SELECT value FROM json_each(?1)) AND j.kind = ?2 AND json_extract(j.args, '$.delivery_id') = d.id
+			  AND j.id NOT IN (SELECT value FROM json_each(?3)))
+		ORDER BY d.created_at, d.id`, string(liveJSON), jobs.ForwardCase{}.Kind(), string(stuckJSON))
+	if err != nil {
+		return nil, fmt.Errorf("find stranded deliveries: %w", err)
+	}
+	var (
+		out      []intake.Delivery
+		params   []river.InsertManyParams
+		toCancel []int64
+	)
+	for rows.Next() {
+		var (
+			d                intake.Delivery
+			created, updated int64
+			priority         string
+		)
+		if err := rows.Scan(&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &created, &updated, &priority); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan stranded delivery: %w", err)
+		}
+		d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(micros(now))
+		out = append(out, d)
+		toCancel = append(toCancel, stuck.ByDelivery[d.ID]...)
+		params = append(params, river.InsertManyParams{
+			Args:       jobs.ForwardCase{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Target: d.Target},
+			InsertOpts: &river.InsertOpts{Queue: jobs.ForwardQueue(d.Target), Priority: store.JobPriority(&intake.Case{Priority: intake.Priority(priority)})},
+		})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find stranded deliveries: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	for _, d := range out {
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET updated_at = ? WHERE id = ?`, micros(now), d.ID); err != nil {
+			return nil, fmt.Errorf("touch stranded delivery: %w", err)
+		}
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx, params); err != nil {
+		return nil, fmt.Errorf("enqueue stranded deliveries: %w", err)
+	}
+	for _, id := range toCancel {
+		if _, err := s.river.JobCancelTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return nil, fmt.Errorf("cancel stuck job %d: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit requeue: %w", err)
+	}
+	return out, nil
 }

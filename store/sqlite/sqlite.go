@@ -116,8 +116,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		clock = intake.SystemClock
 	}
 	s := &Store{db: db, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
-	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Observe: s.opts.ObserveBatch})
-	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256})
+	// An outage (a busy timeout, a failing disk) fails a whole batch; asking again once per
+	// member would only make every caller wait out the timeout once more.
+	isolatable := func(err error) bool { return !store.IsOutage(err) }
+	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Isolate: isolatable, Observe: s.opts.ObserveBatch})
+	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256, Isolate: isolatable})
 	return s, nil
 }
 
@@ -193,6 +196,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// unavailable wraps an error as intake.ErrUnavailable when it is an outage (see store.IsOutage):
+// a busy timeout behind another writer, a disk that failed or filled up.
+func unavailable(err error) error { return store.Unavailable(err) }
 
 // Ready checks the database answers and no migration is pending.
 func (s *Store) Ready(ctx context.Context) error {

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/store"
@@ -30,6 +32,16 @@ func TestContract(t *testing.T) {
 		FailDeliveriesTo: func(t *testing.T, s intake.Store, target string) {
 			_, err := s.(*sqlite.Store).DB().Exec(`CREATE TRIGGER fail_delivery BEFORE INSERT ON deliveries
 				WHEN NEW.target = '` + target + `' BEGIN SELECT RAISE(ABORT, 'delivery refused by test'); END`)
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+		SetForwardJob: func(t *testing.T, s intake.Store, deliveryID, state string, ago time.Duration) {
+			_, err := s.(*sqlite.Store).DB().Exec(`UPDATE river_job SET state = ?2, attempt = 1,
+					attempted_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?3), attempted_by = json_array('storetest'),
+					finalized_at = CASE WHEN ?2 IN ('completed', 'discarded', 'cancelled') THEN strftime('%Y-%m-%d %H:%M:%f', 'now') END
+				WHERE kind = 'forward_case' AND json_extract(args, '$.delivery_id') = ?1`,
+				deliveryID, state, fmt.Sprintf("-%d seconds", int(ago.Seconds())))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -35,6 +35,9 @@ type Harness struct {
 	JobsForCase func(t *testing.T, s intake.Store, caseID string) int
 	// RawPayload reads back a case's stored raw payload.
 	RawPayload func(t *testing.T, s intake.Store, caseID string) intake.RawPayload
+	// SetForwardJob puts the forward_case jobs of a delivery into a River state as a worker
+	// would: "running" since attemptedAgo, or finished ("completed", "discarded", "cancelled").
+	SetForwardJob func(t *testing.T, s intake.Store, deliveryID, state string, attemptedAgo time.Duration)
 }
 
 // Shanghai is the zone the suite numbers cases in.
@@ -88,6 +91,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
 	t.Run("MessageContextAnswersLikeTheSeparateLookups", func(t *testing.T) { testMessageContext(t, h) })
 	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
+	t.Run("StrandedDeliveriesRequeued", func(t *testing.T) { testRequeueStranded(t, h) })
 	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
 	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
 	t.Run("SharedPlatformTokens", func(t *testing.T) { testTokens(t, h) })
@@ -998,6 +1002,60 @@ func testDeliveries(t *testing.T, h Harness) {
 		if d, _ := s.GetDelivery(ctx(t), id); d.State != intake.DeliveryDelivered {
 			t.Fatalf("delivery %s: %s", id, d.State)
 		}
+	}
+}
+
+// testRequeueStranded: a queued delivery whose job finished without delivering it, or whose job
+// has been running far longer than any job may (its process died), gets a fresh job; deliveries
+// whose jobs will still run, and settled ones, are left alone; a second pass finds nothing.
+func testRequeueStranded(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Now().UTC()
+	create := func(id string) intake.CreateResult {
+		return mustCreate(t, s, NewCase("rest", "stranded-"+id, t0))
+	}
+	gone, stuck, waiting, fresh, delivered := create("gone"), create("stuck"), create("waiting"), create("fresh"), create("delivered")
+	h.SetForwardJob(t, s, gone.Deliveries[0].ID, "completed", time.Hour)
+	h.SetForwardJob(t, s, stuck.Deliveries[0].ID, "running", time.Hour)
+	h.SetForwardJob(t, s, fresh.Deliveries[0].ID, "running", time.Second)
+	h.SetForwardJob(t, s, delivered.Deliveries[0].ID, "completed", time.Hour)
+	if err := s.RecordOutcome(ctx(t), intake.DeliveryOutcome{DeliveryID: delivered.Deliveries[0].ID, CaseID: delivered.Case.ID,
+		Event: intake.EventCaseCreated, Attempt: 1, At: t0, StatusCode: 201, State: intake.DeliveryDelivered}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string]int{}
+	for _, r := range []intake.CreateResult{gone, stuck, waiting, fresh, delivered} {
+		jobs[r.Case.ID] = h.JobsForCase(t, s, r.Case.ID)
+	}
+
+	got, err := s.RequeueStranded(ctx(t), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, d.ID)
+		if d.State != intake.DeliveryQueued {
+			t.Errorf("requeued delivery %s is %s", d.ID, d.State)
+		}
+	}
+	want := []string{gone.Deliveries[0].ID, stuck.Deliveries[0].ID}
+	sort.Strings(ids)
+	sort.Strings(want)
+	if !reflect.DeepEqual(ids, want) {
+		t.Fatalf("requeued %v, want the delivery whose job is gone and the one whose job is stuck %v", ids, want)
+	}
+	for _, r := range []intake.CreateResult{gone, stuck, waiting, fresh, delivered} {
+		n, wantNew := h.JobsForCase(t, s, r.Case.ID)-jobs[r.Case.ID], 0
+		if r.Case.ID == gone.Case.ID || r.Case.ID == stuck.Case.ID {
+			wantNew = 1
+		}
+		if n != wantNew {
+			t.Errorf("case %s got %d new jobs, want %d", r.Case.ExternalID, n, wantNew)
+		}
+	}
+	if again, err := s.RequeueStranded(ctx(t), time.Minute); err != nil || len(again) != 0 {
+		t.Fatalf("second pass requeued %d deliveries (%v), want none: each has a job that will run", len(again), err)
 	}
 }
 

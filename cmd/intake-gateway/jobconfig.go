@@ -1,0 +1,49 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/media"
+	"github.com/hotline12345/intake-gateway/notify"
+)
+
+// jobConfig is the job client of a serving gateway. Every worker runs under a bound (forwarding:
+// the configured request timeout plus its bookkeeping; notifications and media: their own), and
+// River rescues a job still "running" past its bound plus a margin: that is a job whose process
+// died, and its delivery, notification or fetch would otherwise wait for River's default hour.
+func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *media.Worker, logger *slog.Logger) *river.Config {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, jobs.Bound(fw, fw.Bound()))
+	river.AddWorker(workers, jobs.Bound(nw, jobs.NotifyBound))
+	river.AddWorker(workers, jobs.Bound(mw, jobs.MediaBound))
+	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}, jobs.QueueMedia: {MaxWorkers: 10}}
+	for _, cs := range cfg.CaseSystems {
+		queues[jobs.ForwardQueue(cs.Name)] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
+	}
+	rescue := rescueAfter(cfg)
+	return &river.Config{
+		Workers:           workers,
+		Queues:            queues,
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 250 * time.Millisecond,
+		// Every kind has its own timeout; this default only has to be no longer than the rescue
+		// horizon, which River requires.
+		JobTimeout:           rescue,
+		RescueStuckJobsAfter: rescue,
+		Logger:               logging.AtLeast(logger, slog.LevelWarn),
+	}
+}
+
+// rescueAfter is how long a job may run before it counts as left behind by a dead process: the
+// shortest job bound plus jobs.RescueMargin (longer-bound kinds wait for their own timeout).
+// It is also the default of `deliveries requeue --stuck-for`.
+func rescueAfter(cfg *config.Config) time.Duration {
+	return jobs.RescueAfter(forward.JobBound(cfg.Forwarding), jobs.NotifyBound, jobs.MediaBound)
+}
