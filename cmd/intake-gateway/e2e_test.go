@@ -63,13 +63,22 @@ channels:
 	if err := checkChannels(cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	a, err := assemble(context.Background(), cfg, logging.New(io.Discard, "error", "json"))
+	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return srv
+}
+
+// testLog writes the gateway's log lines to the test's log: shown when a test fails or runs
+// with -v, and never interleaved with another test's.
+type testLog struct{ t testing.TB }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func sha(s string) string {

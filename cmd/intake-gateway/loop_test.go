@@ -67,7 +67,7 @@ channels:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := assemble(context.Background(), cfg, logging.New(io.Discard, "error", "json"))
+	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,8 +169,10 @@ func (c *proxyConn) fromClient() {
 		}
 		if sql, ok := c.statement(msg); ok {
 			if cut, done := c.p.shouldCut(sql); cut {
-				c.cutMidReply()
+				// Announced before the cut, so that whoever sees the cut's effect also sees the
+				// announcement.
 				close(done)
+				c.cutMidReply()
 				// Read on until the client hangs up: closing a socket with unread data would
 				// reset the connection instead of ending it.
 				_, _ = io.Copy(io.Discard, c.client)
