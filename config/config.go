@@ -220,6 +220,11 @@ type CaseSystem struct {
 	Name   string `koanf:"name" validate:"required,max=50,queuename"`
 	URL    string `koanf:"url" validate:"required,url"`
 	Secret string `koanf:"secret" validate:"required"`
+	// Signature is how deliveries are signed: "intake" (X-Intake-Signature, the default) or
+	// "standard-webhooks" (webhook-id, webhook-timestamp and webhook-signature headers of the
+	// Standard Webhooks specification, which ready-made verifiers check; the secret is then
+	// whsec_ followed by base64).
+	Signature string `koanf:"signature" validate:"omitempty,oneof=intake standard-webhooks"`
 	// MaxRate caps deliveries per second to this system (0: no cap), so a backlog is caught up
 	// without flooding a case system that just came back.
 	MaxRate float64 `koanf:"max_rate" validate:"gte=0"`

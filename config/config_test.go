@@ -88,6 +88,12 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"safe mode without key", "channels: [{id: wx, type: wechat, app_id: a, app_secret: b, token: t, mode: safe}]", nil,
 			[]string{"channels[0].encoding_aes_key: is required in safe mode"}},
 		{"bad env override", "", []string{"INTAKE_LIMITS__MAX_TEXT_CHARS=-4"}, []string{"limits.max_text_chars: must be >"}},
+		{"standard-webhooks secret without prefix", `case_systems: [{name: default, url: "http://x/c", secret: plain, signature: standard-webhooks}]`, nil,
+			[]string{`case_systems[0].secret: a standard-webhooks secret starts with "whsec_"`}},
+		{"standard-webhooks secret too short", `case_systems: [{name: default, url: "http://x/c", secret: "whsec_c2hvcnQ=", signature: standard-webhooks}]`, nil,
+			[]string{"case_systems[0].secret: the key is 5 bytes"}},
+		{"unknown signature scheme", `case_systems: [{name: default, url: "http://x/c", secret: s, signature: jwt}]`, nil,
+			[]string{"case_systems[0].signature: must be one of"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -438,6 +439,24 @@ func Sign(secret string, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
+// StandardWebhookHeaders signs body as the Standard Webhooks specification does: webhook-id
+// (here the delivery's Idempotency-Key, the same on every retry), webhook-timestamp (Unix
+// seconds) and webhook-signature "v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>".
+func StandardWebhookHeaders(key []byte, id string, t time.Time, body []byte) map[string]string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id))
+	mac.Write([]byte("."))
+	mac.Write([]byte(ts))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return map[string]string{
+		"webhook-id":        id,
+		"webhook-timestamp": ts,
+		"webhook-signature": "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)),
+	}
+}
+
 // IdempotencyKey is what the case system deduplicates on: the case id for the event that opens
 // the case (case.created, or case.duplicate; DESIGN §8), and the case id with the delivery id for
 // every later event, so that an update is never mistaken for a repeat of the creation.
@@ -463,7 +482,17 @@ func (w *Worker) send(ctx context.Context, cs config.CaseSystem, d intake.Delive
 	req.Header.Set("Idempotency-Key", IdempotencyKey(d))
 	req.Header.Set("X-Intake-Event", d.Event)
 	req.Header.Set("X-Intake-Delivery", d.ID)
-	req.Header.Set("X-Intake-Signature", Sign(cs.Secret, w.clock.Now(), body))
+	if cs.Signature == "standard-webhooks" {
+		key, err := config.StandardWebhooksKey(cs.Secret)
+		if err != nil {
+			return result{err: fmt.Errorf("case system %s secret: %w", cs.Name, err)}
+		}
+		for k, v := range StandardWebhookHeaders(key, IdempotencyKey(d), w.clock.Now(), body) {
+			req.Header.Set(k, v)
+		}
+	} else {
+		req.Header.Set("X-Intake-Signature", Sign(cs.Secret, w.clock.Now(), body))
+	}
 	start := time.Now()
 	res, err := w.client.Do(req)
 	took := time.Since(start)
