@@ -46,7 +46,7 @@ func reportRate(b *testing.B, start time.Duration) {
 func defaultClassifier(b testing.TB) *normalize.Classifier {
 	c, err := normalize.NewClassifier(normalize.Sources{
 		Taxonomy: configs.Taxonomy, Emergency: configs.Emergency,
-		OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer,
+		OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer, Referrals: configs.Referrals,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -83,7 +83,7 @@ func BenchmarkMatchText(b *testing.B) {
 func generatedRules(b testing.TB, n int) normalize.Rules {
 	r, err := normalize.ParseRules(normalize.Sources{
 		Taxonomy: configs.Taxonomy, Emergency: configs.Emergency,
-		OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer,
+		OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer, Referrals: configs.Referrals,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -9,6 +9,23 @@ import (
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
+// rulesOnly is the classifier of the shipped rule files without the model.
+func rulesOnly(t testing.TB) *normalize.Classifier {
+	t.Helper()
+	c, err := normalize.NewClassifier(normalize.Sources{
+		Taxonomy:   configs.Taxonomy,
+		Emergency:  configs.Emergency,
+		OutOfScope: configs.OutOfScope,
+		Gazetteer:  configs.Gazetteer,
+		Referrals:  configs.Referrals,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// defaultClassifier is the classifier the gateway ships: the rule files and the embedded model.
 func defaultClassifier(t testing.TB) *normalize.Classifier {
 	t.Helper()
 	c, err := normalize.NewClassifier(normalize.Sources{
@@ -16,6 +33,8 @@ func defaultClassifier(t testing.TB) *normalize.Classifier {
 		Emergency:  configs.Emergency,
 		OutOfScope: configs.OutOfScope,
 		Gazetteer:  configs.Gazetteer,
+		Referrals:  configs.Referrals,
+		Model:      configs.Model,
 	})
 	if err != nil {
 		t.Fatal(err)

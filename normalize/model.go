@@ -1,0 +1,271 @@
+package normalize
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/normalize/learn"
+)
+
+// Settings tune how the rules and the learned model are combined. They are not a rule file: the
+// gateway configuration's classifier section sets them.
+type Settings struct {
+	// ReviewBelow marks a result NeedsReview when the confidence of its category or of its request
+	// type is below it (0: never).
+	ReviewBelow float64
+	// RuleCertain is the rule confidence from which a rule's category or request type stands
+	// against the model (default DefaultRuleCertain).
+	RuleCertain float64
+}
+
+// DefaultRuleCertain is the default of Settings.RuleCertain: chosen by cross-validation on the
+// project's corpus, where rules this confident were right more often than the model.
+const DefaultRuleCertain = 0.8
+
+// The heads of the model normalize trains and reads.
+const (
+	HeadCategory      = "category"
+	HeadRequestType   = "request_type"
+	HeadEmergency     = "emergency"      // none or emergency: one head for all kinds pools their examples
+	HeadEmergencyKind = "emergency_kind" // which kind, trained on emergencies only
+	HeadOutOfScope    = "out_of_scope"   // in_scope or out_of_scope
+	HeadReferral      = "referral"       // which referral kind, trained on out-of-scope matters only
+
+	noEmergency = "none"
+	isEmergency = "emergency"
+	inScope     = "in_scope"
+	outOfScope  = "out_of_scope"
+)
+
+// requestTypes are the request types of the case record, the classes of the request-type head.
+var requestTypes = []intake.RequestType{intake.RequestConsult, intake.RequestHelp, intake.RequestComplaint,
+	intake.RequestReport, intake.RequestSuggestion, intake.RequestPraise, intake.RequestOther}
+
+// checkModel refuses a model that predicts classes the rules do not know: a category, emergency
+// kind or referral kind missing from the files would reach a case with no name, number or reply.
+func (c *Classifier) checkModel(m *learn.Model) error {
+	known := map[string]func(string) bool{
+		HeadCategory: func(s string) bool { _, ok := c.catIndex[s]; return ok },
+		HeadRequestType: func(s string) bool {
+			return slices.Contains(requestTypes, intake.RequestType(s))
+		},
+		HeadEmergency: func(s string) bool { return s == noEmergency || s == isEmergency },
+		HeadEmergencyKind: func(s string) bool {
+			_, ok := c.kindRank[intake.EmergencyKind(s)]
+			return ok
+		},
+		HeadOutOfScope: func(s string) bool { return s == inScope || s == outOfScope },
+		HeadReferral: func(s string) bool {
+			_, ok := c.rules.Referrals.Kind(s)
+			return ok
+		},
+	}
+	for _, h := range m.Heads() {
+		ok, want := known[h.Name]
+		if !want {
+			return fmt.Errorf("model: unknown head %q", h.Name)
+		}
+		for _, class := range h.Classes {
+			if !ok(class) {
+				return fmt.Errorf("model: %s %q is not in the rule files (retrain the model with these rules)", h.Name, class)
+			}
+		}
+	}
+	for _, pair := range [][2]string{{HeadEmergency, HeadEmergencyKind}, {HeadOutOfScope, HeadReferral}} {
+		h, ok := m.Head(pair[0])
+		if !ok {
+			continue
+		}
+		if h.Threshold <= 0 {
+			return fmt.Errorf("model: head %s has no threshold", pair[0])
+		}
+		if _, ok := m.Head(pair[1]); !ok {
+			return fmt.Errorf("model: head %s without head %s", pair[0], pair[1])
+		}
+	}
+	return nil
+}
+
+// hints are the rule findings the model weighs as features: what the rules decided, and what
+// they found even where it did not decide (a guarded trigger, a guard, a referral cue).
+func (c *Classifier) hints(hits []hit, res *Result, f ruleFindings) []string {
+	out := make([]string, 0, 16)
+	if f.categoryScored {
+		out = append(out, "rule.category:"+res.Category)
+	}
+	if f.requestDecided {
+		out = append(out, "rule.request:"+string(f.requestType))
+	}
+	if f.noRequest {
+		out = append(out, "rule.no_request")
+	}
+	if f.emergencyKind != "" {
+		out = append(out, "rule.emergency:"+string(f.emergencyKind))
+	}
+	if f.outOfScope != "" {
+		out = append(out, "rule.out_of_scope:"+f.outOfScope)
+	}
+	if res.District != "" {
+		out = append(out, "rule.local")
+	}
+	for i := range hits {
+		h := &hits[i]
+		switch h.fam {
+		case famTrigger:
+			out = append(out, "rule.trigger:"+string(c.rules.Emergency.Triggers[h.target].Kind))
+		case famGuard:
+			out = append(out, "rule.guard:"+c.rules.Emergency.Guards[h.target].Name)
+		case famPresent:
+			if h.ignored == "" {
+				out = append(out, "rule.present")
+			}
+		case famOOS:
+			out = append(out, "rule.out_of_scope_phrase:"+c.rules.OutOfScope.Rules[h.target].Code)
+		case famReferralCue:
+			out = append(out, "referral.cue:"+c.rules.Referrals.Kinds[h.target].Code)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ruleFindings are the rules' decisions before the model is asked.
+type ruleFindings struct {
+	categoryScored bool // a category scored above the threshold
+	requestDecided bool // a request-type cue scored above the threshold
+	requestType    intake.RequestType
+	noRequest      bool
+	emergencyKind  intake.EmergencyKind
+	outOfScope     string // the kind (or rule code) the rules flagged
+}
+
+// TrainingExample is one labelled text for Train.
+type TrainingExample struct {
+	// Text is what the citizen wrote; a phone transcript is reduced to the caller's turns as
+	// Classify is given it (ClassifiableText).
+	Text        string
+	Category    string
+	RequestType intake.RequestType
+	Emergency   intake.EmergencyKind // "" for none
+	OutOfScope  bool
+	// Referral says where an out-of-scope matter belongs: a kind code of referrals.yaml or free
+	// text that its labels map to a kind.
+	Referral string
+}
+
+// Train fits a model to the examples with these rules: the rules' findings are features of the
+// model, so a model belongs to the rules it was trained with (retrain after changing them much).
+// Texts are folded and reduced to what Classify sees. The result is deterministic.
+func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) (*learn.Model, error) {
+	if len(examples) == 0 {
+		return nil, errors.New("train: no examples")
+	}
+	heads := []learn.Head{
+		{Name: HeadCategory}, {Name: HeadRequestType},
+		{Name: HeadEmergency, Classes: []string{noEmergency, isEmergency}}, {Name: HeadEmergencyKind},
+		{Name: HeadOutOfScope, Classes: []string{inScope, outOfScope}}, {Name: HeadReferral},
+	}
+	for _, cat := range c.rules.Taxonomy.Categories {
+		heads[0].Classes = append(heads[0].Classes, cat.Code)
+	}
+	for _, rt := range requestTypes {
+		heads[1].Classes = append(heads[1].Classes, string(rt))
+	}
+	for _, k := range c.rules.Emergency.Kinds {
+		heads[3].Classes = append(heads[3].Classes, string(k.Kind))
+	}
+	out := make([]learn.Example, len(examples))
+	used := map[string]bool{}
+	for i, e := range examples {
+		if _, ok := c.catIndex[e.Category]; !ok {
+			return nil, fmt.Errorf("train: example %d: category %q is not in the taxonomy", i+1, e.Category)
+		}
+		if !slices.Contains(requestTypes, e.RequestType) {
+			return nil, fmt.Errorf("train: example %d: request type %q is not one of %v", i+1, e.RequestType, requestTypes)
+		}
+		text := ClassifiableText(e.Text)
+		m := MatchText(text)
+		labels := map[string]string{
+			HeadCategory: e.Category, HeadRequestType: string(e.RequestType),
+			HeadEmergency: noEmergency, HeadOutOfScope: inScope,
+		}
+		if e.Emergency != "" {
+			if _, ok := c.kindRank[e.Emergency]; !ok {
+				return nil, fmt.Errorf("train: example %d: emergency kind %q is not in emergency.yaml", i+1, e.Emergency)
+			}
+			labels[HeadEmergency], labels[HeadEmergencyKind] = isEmergency, string(e.Emergency)
+		}
+		if e.OutOfScope {
+			kind := c.rules.Referrals.KindOfLabel(e.Referral)
+			if kind == "" {
+				return nil, fmt.Errorf("train: example %d: out of scope, but referrals.yaml has no kinds", i+1)
+			}
+			labels[HeadOutOfScope], labels[HeadReferral] = outOfScope, kind
+			used[kind] = true
+		}
+		out[i] = learn.Example{Text: m, Hints: c.classify(m, nil).hints, Labels: labels}
+	}
+	for _, k := range c.rules.Referrals.Kinds {
+		if used[k.Code] {
+			heads[5].Classes = append(heads[5].Classes, k.Code)
+		}
+	}
+	if len(heads[5].Classes) == 1 {
+		// One kind is all the corpus has: a head needs two, so add the kind it is most often
+		// confused with in practice, never to be predicted.
+		for _, k := range c.rules.Referrals.Kinds {
+			if !used[k.Code] {
+				heads[5].Classes = append(heads[5].Classes, k.Code)
+				break
+			}
+		}
+	}
+	if len(used) == 0 {
+		// Without out-of-scope examples the heads could learn nothing; leave them out.
+		heads = heads[:4]
+		for i := range out {
+			delete(out[i].Labels, HeadOutOfScope)
+		}
+	}
+	if opts.FalseAlarmRate == nil {
+		opts.FalseAlarmRate = map[string]float64{}
+		for _, h := range heads {
+			if rate, ok := DefaultFalseAlarmRates[h.Name]; ok {
+				opts.FalseAlarmRate[h.Name] = rate
+			}
+		}
+	}
+	m, err := learn.Train(heads, out, opts)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return m, nil
+}
+
+// DefaultFalseAlarmRates are the shares of negatives the model alone may flag in the
+// cross-validation that sets its thresholds: emergencies (the rules add their own, and the
+// guards take some away) and out-of-scope matters.
+var DefaultFalseAlarmRates = map[string]float64{HeadEmergency: 0.02, HeadOutOfScope: 0.03}
+
+// modelTerms turns contributions into the strings a case record carries.
+func modelTerms(head string, cs []learn.Contribution) []ModelEvidence {
+	out := make([]ModelEvidence, len(cs))
+	for i, c := range cs {
+		out[i] = ModelEvidence{Head: head, Feature: c.Feature, Weight: c.Weight}
+	}
+	return out
+}
+
+// ModelEvidence is one feature that weighed for the model's decision.
+type ModelEvidence struct {
+	Head    string // category, request_type, emergency or out_of_scope
+	Feature string // an n-gram ("请求:" in front when found in the request), or a rule hint
+	Weight  float64
+}
+
+func (e ModelEvidence) String() string {
+	return fmt.Sprintf("%s %s (%.2f)", e.Head, strings.TrimSpace(e.Feature), e.Weight)
+}
