@@ -106,11 +106,8 @@ func (c *Classifier) WithModel(m *learn.Model) (*Classifier, error) {
 	return &cp, nil
 }
 
-// WithSettings returns a copy of the classifier with other settings (zero values take defaults).
+// WithSettings returns a copy of the classifier with other settings.
 func (c *Classifier) WithSettings(s Settings) *Classifier {
-	if s.RuleCertain == 0 {
-		s.RuleCertain = DefaultRuleCertain
-	}
 	cp := *c
 	cp.settings = s
 	return &cp
@@ -127,7 +124,6 @@ func Compile(r Rules) (*Classifier, error) {
 		return nil, err
 	}
 	c := &Classifier{
-		settings: Settings{RuleCertain: DefaultRuleCertain},
 		rules:    r,
 		catIndex: make(map[string]int, len(r.Taxonomy.Categories)),
 		kindRank: make(map[intake.EmergencyKind]int, len(r.Emergency.Kinds)),
@@ -264,6 +260,11 @@ type Result struct {
 	NeedsReview bool
 	// ModelEvidence are the features that weighed most for what the model decided.
 	ModelEvidence []ModelEvidence
+	// ModelCategory and ModelRequestType are the model's own answers with their probabilities,
+	// also where a certain rule decided instead ("" without a model).
+	ModelCategory                                   string
+	ModelRequestType                                intake.RequestType
+	ModelCategoryConfidence, ModelRequestConfidence float64
 	// District is the gazetteer name of the first district or place mentioned, or "".
 	District string
 	// Evidence lists every rule phrase found in the text and whether it counted.
@@ -403,6 +404,7 @@ type hit struct {
 	start, end int
 	ref
 	ignored string
+	masked  bool // a trigger inside an idiom (a guard of scope mask)
 }
 
 // Classify classifies one text. For a call transcript pass ClassifiableText(text) (the caller's
@@ -411,8 +413,9 @@ type hit struct {
 // With a model, the rules' findings and the text's n-grams go to the model, and the two are
 // combined:
 //
-//   - category and request type: a rule at least Settings.RuleCertain confident stands (an
-//     operator's phrase is an explicit override); otherwise the model's most probable class;
+//   - category and request type: a rule at least as confident as taxonomy.yaml's override
+//     stands (an operator's phrase as an explicit override); otherwise the model's most probable
+//     class. An emergency is a request for help unless the model reads it as a report;
 //   - emergency (recall first): the rules or the model; the model's alarm is dropped when a guard
 //     that applies to the whole text is found (drill, resolved, fee question, accident
 //     aftermath), or a past/habitual/news guard without any present cue, and in a long letter
@@ -554,6 +557,10 @@ func (c *Classifier) classify(m string, model *learn.Model) outcome {
 		found.outOfScope = res.OutOfScopeCode
 	}
 
+	res.Evidence = make([]Evidence, len(hits), len(hits)+1)
+	for i, h := range hits {
+		res.Evidence[i] = Evidence{Rule: h.rule, Term: c.terms[h.term], Weight: h.weight, Pos: h.start, Ignored: h.ignored}
+	}
 	out := outcome{hints: c.hints(hits, &res, found)}
 	ruleCategory, ruleRequest := scored, cueDecided
 	if model != nil {
@@ -562,7 +569,7 @@ func (c *Classifier) classify(m string, model *learn.Model) outcome {
 	if ruleCategory {
 		categoryTerms()
 	}
-	if ruleRequest && res.RequestTypeSource == "rule" && !noRequest && cueDecided && res.RequestType == t.RequestTypes[rbest].Code {
+	if ruleRequest && cueDecided && res.RequestTypeSource == "rule" && res.RequestType == t.RequestTypes[rbest].Code {
 		requestTerms()
 	}
 	if res.OutOfScopeSource == "rule" {
@@ -580,10 +587,6 @@ func (c *Classifier) classify(m string, model *learn.Model) outcome {
 		if !slices.Contains(res.MatchedTerms, term) {
 			res.MatchedTerms = append(res.MatchedTerms, term)
 		}
-	}
-	res.Evidence = make([]Evidence, len(hits))
-	for i, h := range hits {
-		res.Evidence[i] = Evidence{Rule: h.rule, Term: c.terms[h.term], Weight: h.weight, Pos: h.start, Ignored: h.ignored}
 	}
 	out.res = res
 	return out
@@ -614,16 +617,17 @@ const evidenceTerms = 5
 func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Result, hints []string, found ruleFindings, catConf, reqConf float64) (ruleCategory, ruleRequest bool) {
 	p := model.Predict(m, hints)
 	t := &c.rules.Taxonomy
-	certain := c.settings.RuleCertain
+	class, prob, _ := p.Best(HeadCategory)
+	res.ModelCategory, res.ModelCategoryConfidence = class, round2(prob)
+	rclass, rprob, _ := p.Best(HeadRequestType)
+	res.ModelRequestType, res.ModelRequestConfidence = intake.RequestType(rclass), round2(rprob)
 
-	ruleCategory = found.noRequest || found.categoryScored && catConf >= certain
-	if !ruleCategory {
-		if class, prob, _ := p.Best(HeadCategory); class != "" {
-			i := c.catIndex[class]
-			res.Category, res.CategoryName, res.Confidence = class, t.Categories[i].Name, round2(prob)
-			res.CategorySource = "model"
-			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadCategory, p.Top(HeadCategory, class, evidenceTerms))...)
-		}
+	overrides := func(cr ConfidenceRule, conf float64) bool { return cr.Override > 0 && conf >= cr.Override }
+	ruleCategory = found.noRequest || found.categoryScored && overrides(t.Confidence, catConf)
+	if !ruleCategory && class != "" {
+		res.Category, res.CategoryName, res.Confidence = class, t.Categories[c.catIndex[class]].Name, round2(prob)
+		res.CategorySource = "model"
+		res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadCategory, p.Top(HeadCategory, class, evidenceTerms))...)
 	}
 
 	// Emergency: the rules' alarm stands; the model may add one.
@@ -641,21 +645,20 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 		}
 	}
 
-	ruleRequest = found.noRequest || found.requestDecided && reqConf >= certain
+	ruleRequest = found.noRequest || found.requestDecided && overrides(t.RequestConfidence, reqConf)
 	switch {
 	case found.noRequest:
-	case res.Emergency != nil && t.EmergencyRequestType != "" && (ruleRequest || res.EmergencySource == "rule"):
-		// A rule-found emergency keeps the emergency request type as before.
-		if res.EmergencySource == "rule" {
+	case ruleRequest:
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = found.requestType, round2(reqConf), "rule"
+	case rclass != "":
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestType(rclass), round2(rprob), "model"
+		res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadRequestType, p.Top(HeadRequestType, rclass, evidenceTerms))...)
+	}
+	if res.Emergency != nil && t.EmergencyRequestType != "" && !found.noRequest {
+		if res.ModelRequestType == intake.RequestReport {
+			res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestReport, round2(rprob), "model"
+		} else {
 			res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = t.EmergencyRequestType, 1, "rule"
-		}
-	case !ruleRequest:
-		if class, prob, _ := p.Best(HeadRequestType); class != "" {
-			res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestType(class), round2(prob), "model"
-			if res.Emergency != nil && t.EmergencyRequestType != "" && res.RequestType != intake.RequestReport {
-				res.RequestType = t.EmergencyRequestType
-			}
-			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadRequestType, p.Top(HeadRequestType, class, evidenceTerms))...)
 		}
 	}
 
@@ -956,6 +959,7 @@ func (c *Classifier) emergency(m string, hits []hit) int {
 			}
 			if applies {
 				tr.ignored = "guard " + gr.Name + ": " + c.terms[g.term]
+				tr.masked = gr.Scope == ScopeMask
 				break
 			}
 		}

@@ -68,6 +68,10 @@ type Taxonomy struct {
 type ConfidenceRule struct {
 	Threshold  float64 `yaml:"threshold"`
 	Saturation float64 `yaml:"saturation"`
+	// Override is the confidence from which the rules' answer stands against the learned model
+	// (an operator's phrase as an explicit override); 0: the model always decides, the rules'
+	// findings being among what it weighs.
+	Override float64 `yaml:"override"`
 }
 
 // DefaultRequestType is the request type used when no cue scores above the threshold.
@@ -305,6 +309,9 @@ func (r *Rules) Validate() error {
 		}
 		if !(c.Saturation > 0) {
 			bad(file, key+".saturation", "must be > 0")
+		}
+		if c.Override < 0 || c.Override > 1 {
+			bad(file, key+".override", "must be in [0,1]")
 		}
 	}
 

@@ -56,7 +56,7 @@ func (e Example) Long() bool { return utf8.RuneCountInString(e.Text) >= LongLett
 
 // Training returns the example as training data (no out-of-scope label counts as in scope).
 func (e Example) Training() normalize.TrainingExample {
-	t := normalize.TrainingExample{Text: e.Text, Category: e.Category, RequestType: e.RequestType, Emergency: e.Emergency}
+	t := normalize.TrainingExample{Text: e.Text, Category: e.Category, CategoryAlt: e.CategoryAlt, RequestType: e.RequestType, Emergency: e.Emergency}
 	if e.OutOfScope != nil && e.OutOfScope.Out {
 		t.OutOfScope, t.Referral = true, e.Referral
 		if t.Referral == "" {

@@ -19,6 +19,9 @@ type Example struct {
 	// Labels give the class of each head by head name; a head without a label is not trained
 	// on this example (a corpus that has no out-of-scope labels, for instance).
 	Labels map[string]string
+	// Alternatives are further acceptable classes of a head (a matter that belongs to two
+	// departments): they share TrainOptions.AlternativeWeight of the example's target.
+	Alternatives map[string][]string
 }
 
 // TrainOptions control training. The zero value of a field takes the default of DefaultOptions.
@@ -36,18 +39,21 @@ type TrainOptions struct {
 	CalibrationFolds int `json:"calibration_folds"`
 	// Prune drops features whose largest absolute weight is below this, after training.
 	Prune float64 `json:"prune"`
+	// AlternativeWeight is the share of an example's target given to its alternatives.
+	AlternativeWeight float64 `json:"alternative_weight"`
 }
 
 // DefaultOptions are the options the embedded model is trained with.
 func DefaultOptions() TrainOptions {
 	return TrainOptions{
-		Seed:             12345,
-		Epochs:           12,
-		LearningRate:     0.2,
-		L2:               1e-4,
-		MinCount:         3,
-		CalibrationFolds: 4,
-		Prune:            0.01,
+		Seed:              12345,
+		Epochs:            12,
+		LearningRate:      0.2,
+		L2:                1e-4,
+		MinCount:          3,
+		CalibrationFolds:  4,
+		Prune:             0.01,
+		AlternativeWeight: 0.5,
 	}
 }
 
@@ -73,6 +79,9 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	}
 	if o.Prune == 0 {
 		o.Prune = d.Prune
+	}
+	if o.AlternativeWeight == 0 {
+		o.AlternativeWeight = d.AlternativeWeight
 	}
 	return o
 }
@@ -136,17 +145,23 @@ func checkHeads(heads []Head, examples []Example) error {
 			if !slices.Contains(heads[j].Classes, class) {
 				return fmt.Errorf("example %d: %s %q is not one of %v", i, head, class, heads[j].Classes)
 			}
+			for _, alt := range e.Alternatives[head] {
+				if !slices.Contains(heads[j].Classes, alt) {
+					return fmt.Errorf("example %d: %s alternative %q is not one of %v", i, head, alt, heads[j].Classes)
+				}
+			}
 		}
 	}
 	return nil
 }
 
-// trainingRow is an example as sparse features (rows sorted, unique) and class indexes per head
-// (-1 for no label).
+// trainingRow is an example as sparse features (rows sorted, unique), class indexes per head
+// (-1 for no label), and per head the indexes of acceptable alternatives.
 type trainingRow struct {
 	rows   []int32
 	vals   []float64
 	labels []int
+	alts   [][]int
 }
 
 // fit trains the weights (no thresholds).
@@ -196,7 +211,15 @@ func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 					}
 				}
 				softmax64(s)
-				s[y] -= 1 // now the gradient of the loss by the score
+				// Now the gradient of the cross-entropy by the score: probability − target.
+				if alts := d.alts[hi]; len(alts) > 0 && opts.AlternativeWeight > 0 {
+					s[y] -= 1 - opts.AlternativeWeight
+					for _, a := range alts {
+						s[a] -= opts.AlternativeWeight / float64(len(alts))
+					}
+				} else {
+					s[y] -= 1
+				}
 				for c := range s {
 					g := s[c]
 					bg2[lo+c] += float64(g * g)
@@ -293,10 +316,18 @@ func (m *Model) trainingRow(e Example) trainingRow {
 		r.vals = append(r.vals, x)
 	}
 	r.labels = make([]int, len(m.heads))
+	r.alts = make([][]int, len(m.heads))
 	for i, h := range m.heads {
 		r.labels[i] = -1
-		if class, ok := e.Labels[h.Name]; ok {
-			r.labels[i] = slices.Index(h.Classes, class)
+		class, ok := e.Labels[h.Name]
+		if !ok {
+			continue
+		}
+		r.labels[i] = slices.Index(h.Classes, class)
+		for _, alt := range e.Alternatives[h.Name] {
+			if j := slices.Index(h.Classes, alt); j >= 0 && j != r.labels[i] && !slices.Contains(r.alts[i], j) {
+				r.alts[i] = append(r.alts[i], j)
+			}
 		}
 	}
 	return r
