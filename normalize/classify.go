@@ -634,6 +634,9 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 	if prob, _, yes := p.Positive(HeadEmergency); prob > 0 || yes {
 		res.EmergencyConfidence = round2(prob)
 		kind, _, _ := p.Best(HeadEmergencyKind)
+		if kind == "" && len(c.kindByRank) > 0 {
+			kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
+		}
 		if res.Emergency == nil && yes && kind != "" {
 			if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
 				res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})

@@ -67,17 +67,18 @@ func (c *Classifier) checkModel(m *learn.Model) error {
 			}
 		}
 	}
-	for _, pair := range [][2]string{{HeadEmergency, HeadEmergencyKind}, {HeadOutOfScope, HeadReferral}} {
-		h, ok := m.Head(pair[0])
-		if !ok {
-			continue
+	for _, name := range []string{HeadEmergency, HeadOutOfScope} {
+		if h, ok := m.Head(name); ok && h.Threshold <= 0 {
+			return fmt.Errorf("model: head %s has no threshold", name)
 		}
-		if h.Threshold <= 0 {
-			return fmt.Errorf("model: head %s has no threshold", pair[0])
+	}
+	if _, ok := m.Head(HeadOutOfScope); ok {
+		if _, ok := m.Head(HeadReferral); !ok {
+			return fmt.Errorf("model: head %s without head %s", HeadOutOfScope, HeadReferral)
 		}
-		if _, ok := m.Head(pair[1]); !ok {
-			return fmt.Errorf("model: head %s without head %s", pair[0], pair[1])
-		}
+	}
+	if _, ok := m.Head(HeadEmergency); ok && len(c.kindByRank) == 0 {
+		return errors.New("model: it raises emergencies, but emergency.yaml has no kinds")
 	}
 	return nil
 }
@@ -234,11 +235,23 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 			}
 		}
 	}
+	// Heads the corpus or the rules cannot train are left out: out of scope without out-of-scope
+	// examples, emergencies without emergencies, the emergency kind with a single kind (which
+	// then is the kind of every alarm).
+	drop := map[string]bool{}
 	if len(used) == 0 {
-		// Without out-of-scope examples the heads could learn nothing; leave them out.
-		heads = heads[:4]
-		for i := range out {
-			delete(out[i].Labels, HeadOutOfScope)
+		drop[HeadOutOfScope], drop[HeadReferral] = true, true
+	}
+	if !slices.ContainsFunc(examples, func(e TrainingExample) bool { return e.Emergency != "" }) {
+		drop[HeadEmergency], drop[HeadEmergencyKind] = true, true
+	}
+	if len(heads[3].Classes) < 2 {
+		drop[HeadEmergencyKind] = true
+	}
+	heads = slices.DeleteFunc(heads, func(h learn.Head) bool { return drop[h.Name] })
+	for i := range out {
+		for name := range drop {
+			delete(out[i].Labels, name)
 		}
 	}
 	if opts.FalseAlarmRate == nil {
@@ -260,7 +273,7 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 // cross-validation on its training corpus that sets its thresholds. The targets are 2 % false
 // alarms for emergencies and 3 % wrong out-of-scope flags for rules and model together; the
 // rules raise some of their own, so the model gets less than all of it.
-var DefaultFalseAlarmRates = map[string]float64{HeadEmergency: 0.012, HeadOutOfScope: 0.034}
+var DefaultFalseAlarmRates = map[string]float64{HeadEmergency: 0.013, HeadOutOfScope: 0.033}
 
 // modelTerms turns contributions into the strings a case record carries.
 func modelTerms(head string, cs []learn.Contribution) []ModelEvidence {

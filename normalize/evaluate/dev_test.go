@@ -42,18 +42,19 @@ func defaultClassifier(t testing.TB) *normalize.Classifier {
 	return c
 }
 
-// devCorpus is the development corpus of shared/, beside the repository.
-var devCorpus = filepath.Join("..", "..", "..", "shared", "corpus", "dev.jsonl")
+// devCorpus is the development corpus the rules were written from.
+var devCorpus = filepath.Join("..", "learn", "corpus", "dev.jsonl")
 
-// TestDevCorpusTargets runs the evaluation on shared/corpus/dev.jsonl and asserts the targets of
-// issue 7: category ≥ 90%, request type ≥ 85%, every emergency found, no false alarm on the hard
-// negatives (nor anywhere else).
+// TestDevCorpusTargets keeps the rules, on their own, at what they were written for on
+// dev.jsonl: category ≥ 90%, request type ≥ 85%, every emergency found, no false alarm on the
+// hard negatives (nor anywhere else). The combined classifier is not scored here: its model is
+// trained on this file.
 func TestDevCorpusTargets(t *testing.T) {
 	data, err := os.ReadFile(devCorpus)
 	if err != nil {
-		t.Skipf("development corpus not available (%v)", err)
+		t.Fatal(err)
 	}
-	rep, err := Evaluate(defaultClassifier(t), data)
+	rep, err := Evaluate(rulesOnly(t), data)
 	if err != nil {
 		t.Fatal(err)
 	}
