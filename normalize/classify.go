@@ -37,8 +37,9 @@ type Classifier struct {
 	patterns   int
 
 	// model, when set, decides where no rule is certain (see Classify).
-	model    *learn.Model
-	settings Settings
+	model     *learn.Model
+	settings  Settings
+	hintNames hintNames
 }
 
 type family uint8
@@ -70,6 +71,7 @@ type ref struct {
 	term   int32 // index into Classifier.terms
 	weight float64
 	rule   string // Evidence.Rule, computed once at compile time
+	hint   string // the model feature of the finding, computed once at compile time
 }
 
 // NewClassifier parses the rule files and compiles them, with the model when src has one.
@@ -158,6 +160,7 @@ func Compile(r Rules) (*Classifier, error) {
 		}
 		rf.term = int32(len(c.terms))
 		rf.rule = c.ruleName(rf)
+		rf.hint = c.hintOf(rf)
 		c.terms = append(c.terms, phrase)
 		c.refs[id] = append(c.refs[id], rf)
 	}
@@ -219,6 +222,7 @@ func Compile(r Rules) (*Classifier, error) {
 
 	c.patterns = len(c.refs)
 	c.trie = tb.Build()
+	c.makeHintNames()
 	return c, nil
 }
 
@@ -260,8 +264,9 @@ type Result struct {
 	NeedsReview bool
 	// ModelEvidence are the features that weighed most for what the model decided.
 	ModelEvidence []ModelEvidence
-	// ModelCategory and ModelRequestType are the model's own answers with their probabilities,
-	// also where a certain rule decided instead ("" without a model).
+	// ModelRequestType is the model's own answer with its probability, also where a certain rule
+	// decided instead; ModelCategory is set where the model decided the category ("" without a
+	// model: where a rule is certain the model's category is not computed).
 	ModelCategory                                   string
 	ModelRequestType                                intake.RequestType
 	ModelCategoryConfidence, ModelRequestConfidence float64
@@ -615,29 +620,33 @@ const evidenceTerms = 5
 // combine asks the model and merges its answer into res (see Classify). It reports whether the
 // rules' category and request type stood.
 func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Result, hints []string, found ruleFindings, catConf, reqConf float64) (ruleCategory, ruleRequest bool) {
-	p := model.Predict(m, hints)
+	p := model.Predict(m, hints, HeadEmergency, HeadOutOfScope, HeadRequestType)
+	defer p.Release()
 	t := &c.rules.Taxonomy
-	class, prob, _ := p.Best(HeadCategory)
-	res.ModelCategory, res.ModelCategoryConfidence = class, round2(prob)
 	rclass, rprob, _ := p.Best(HeadRequestType)
 	res.ModelRequestType, res.ModelRequestConfidence = intake.RequestType(rclass), round2(rprob)
 
 	overrides := func(cr ConfidenceRule, conf float64) bool { return cr.Override > 0 && conf >= cr.Override }
 	ruleCategory = found.noRequest || found.categoryScored && overrides(t.Confidence, catConf)
-	if !ruleCategory && class != "" {
-		res.Category, res.CategoryName, res.Confidence = class, t.Categories[c.catIndex[class]].Name, round2(prob)
-		res.CategorySource = "model"
-		res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadCategory, p.Top(HeadCategory, class, evidenceTerms))...)
+	if !ruleCategory {
+		if class, prob, _ := p.Best(HeadCategory); class != "" {
+			res.ModelCategory, res.ModelCategoryConfidence = class, round2(prob)
+			res.Category, res.CategoryName, res.Confidence = class, t.Categories[c.catIndex[class]].Name, round2(prob)
+			res.CategorySource = "model"
+			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadCategory, p.Top(HeadCategory, class, evidenceTerms))...)
+		}
 	}
 
 	// Emergency: the rules' alarm stands; the model may add one.
 	if prob, _, yes := p.Positive(HeadEmergency); prob > 0 || yes {
 		res.EmergencyConfidence = round2(prob)
-		kind, _, _ := p.Best(HeadEmergencyKind)
-		if kind == "" && len(c.kindByRank) > 0 {
-			kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
+		var kind string
+		if res.Emergency == nil && yes {
+			if kind, _, _ = p.Best(HeadEmergencyKind); kind == "" && len(c.kindByRank) > 0 {
+				kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
+			}
 		}
-		if res.Emergency == nil && yes && kind != "" {
+		if kind != "" {
 			if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
 				res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
 			} else {
@@ -655,7 +664,6 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = found.requestType, round2(reqConf), "rule"
 	case rclass != "":
 		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestType(rclass), round2(rprob), "model"
-		res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadRequestType, p.Top(HeadRequestType, rclass, evidenceTerms))...)
 	}
 	if res.Emergency != nil && t.EmergencyRequestType != "" && !found.noRequest {
 		if res.ModelRequestType == intake.RequestReport {
@@ -668,8 +676,11 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 	// Out of scope: the rules' flag stands; the model may add one, but not to an emergency.
 	if prob, _, yes := p.Positive(HeadOutOfScope); prob > 0 || yes {
 		res.OutOfScopeConfidence = round2(prob)
-		kind, _, _ := p.Best(HeadReferral)
-		if !res.OutOfScope && yes && res.Emergency == nil && kind != "" {
+		var kind string
+		if !res.OutOfScope && yes && res.Emergency == nil {
+			kind, _, _ = p.Best(HeadReferral)
+		}
+		if kind != "" {
 			c.setOutOfScope(res, kind, kind, "")
 			res.OutOfScopeSource = "model"
 			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadOutOfScope, p.Top(HeadOutOfScope, outOfScope, evidenceTerms))...)

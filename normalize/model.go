@@ -84,50 +84,94 @@ func (c *Classifier) checkModel(m *learn.Model) error {
 }
 
 // hints are the rule findings the model weighs as features: what the rules decided, and what
-// they found even where it did not decide (a guarded trigger, a guard, a referral cue).
+// they found even where it did not decide (a guarded trigger, a guard, a referral cue). Their
+// names are made once at compile time (hintNames), not per text.
 func (c *Classifier) hints(hits []hit, res *Result, f ruleFindings) []string {
 	out := make([]string, 0, 16)
+	n := &c.hintNames
 	if f.categoryScored {
-		out = append(out, "rule.category:"+res.Category)
+		out = append(out, n.category[c.catIndex[res.Category]])
 	}
 	if f.requestDecided {
-		out = append(out, "rule.request:"+string(f.requestType))
+		out = append(out, n.request[f.requestType])
 	}
 	if f.noRequest {
-		out = append(out, "rule.no_request")
+		out = append(out, hintNoRequest)
 	}
 	if f.emergencyKind != "" {
-		out = append(out, "rule.emergency:"+string(f.emergencyKind))
+		out = append(out, n.emergency[f.emergencyKind])
 	}
 	if f.outOfScope != "" {
-		out = append(out, "rule.out_of_scope:"+f.outOfScope)
+		out = append(out, n.outOfScope[f.outOfScope])
 	}
 	if res.District != "" {
-		out = append(out, "rule.local")
+		out = append(out, hintLocal)
 	}
 	for i := range hits {
 		h := &hits[i]
-		switch h.fam {
-		case famTrigger:
+		switch {
+		case h.hint == "":
+		case h.fam == famTrigger && h.masked:
 			// A trigger inside an idiom (火冒三丈, 点不着火) is not one; guarded by anything else
 			// (the past, a question) it still tells the model what the text is about.
-			if !h.masked {
-				out = append(out, "rule.trigger:"+string(c.rules.Emergency.Triggers[h.target].Kind))
-			}
-		case famGuard:
-			out = append(out, "rule.guard:"+c.rules.Emergency.Guards[h.target].Name)
-		case famPresent:
-			if h.ignored == "" {
-				out = append(out, "rule.present")
-			}
-		case famOOS:
-			out = append(out, "rule.out_of_scope_phrase:"+c.rules.OutOfScope.Rules[h.target].Code)
-		case famReferralCue:
-			out = append(out, "referral.cue:"+c.rules.Referrals.Kinds[h.target].Code)
+		case h.fam == famPresent && h.ignored != "":
+		default:
+			out = append(out, h.hint)
 		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+const (
+	hintNoRequest = "rule.no_request"
+	hintLocal     = "rule.local"
+)
+
+// hintNames are the names of the rules' decisions as model features.
+type hintNames struct {
+	category   []string
+	request    map[intake.RequestType]string
+	emergency  map[intake.EmergencyKind]string
+	outOfScope map[string]string // by referral kind or rule code
+}
+
+// hintOf is the feature name of a rule phrase's finding ("" for phrases the model does not
+// take as features).
+func (c *Classifier) hintOf(r ref) string {
+	switch r.fam {
+	case famTrigger:
+		return "rule.trigger:" + string(c.rules.Emergency.Triggers[r.target].Kind)
+	case famGuard:
+		return "rule.guard:" + c.rules.Emergency.Guards[r.target].Name
+	case famPresent:
+		return "rule.present"
+	case famOOS:
+		return "rule.out_of_scope_phrase:" + c.rules.OutOfScope.Rules[r.target].Code
+	case famReferralCue:
+		return "referral.cue:" + c.rules.Referrals.Kinds[r.target].Code
+	}
+	return ""
+}
+
+func (c *Classifier) makeHintNames() {
+	n := hintNames{request: map[intake.RequestType]string{}, emergency: map[intake.EmergencyKind]string{}, outOfScope: map[string]string{}}
+	for _, cat := range c.rules.Taxonomy.Categories {
+		n.category = append(n.category, "rule.category:"+cat.Code)
+	}
+	for _, rt := range c.rules.Taxonomy.RequestTypes {
+		n.request[rt.Code] = "rule.request:" + string(rt.Code)
+	}
+	for _, k := range c.rules.Emergency.Kinds {
+		n.emergency[k.Kind] = "rule.emergency:" + string(k.Kind)
+	}
+	for _, o := range c.rules.OutOfScope.Rules {
+		n.outOfScope[o.Code] = "rule.out_of_scope:" + o.Code
+	}
+	for _, k := range c.rules.Referrals.Kinds {
+		n.outOfScope[k.Code] = "rule.out_of_scope:" + k.Code
+	}
+	c.hintNames = n
 }
 
 // ruleFindings are the rules' decisions before the model is asked.
@@ -163,19 +207,24 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 	if len(examples) == 0 {
 		return nil, errors.New("train: no examples")
 	}
+	// The heads every text needs come first, adjacent, so that they are computed in one pass;
+	// the category (not needed where a rule is certain) and the kinds (only for emergencies and
+	// out-of-scope matters) after them.
+	const req, cat, emergencyKind, referral = 2, 3, 4, 5
 	heads := []learn.Head{
-		{Name: HeadCategory}, {Name: HeadRequestType},
-		{Name: HeadEmergency, Classes: []string{noEmergency, isEmergency}}, {Name: HeadEmergencyKind},
-		{Name: HeadOutOfScope, Classes: []string{inScope, outOfScope}}, {Name: HeadReferral},
+		{Name: HeadEmergency, Classes: []string{noEmergency, isEmergency}},
+		{Name: HeadOutOfScope, Classes: []string{inScope, outOfScope}},
+		{Name: HeadRequestType}, {Name: HeadCategory},
+		{Name: HeadEmergencyKind, Conditional: true}, {Name: HeadReferral, Conditional: true},
 	}
-	for _, cat := range c.rules.Taxonomy.Categories {
-		heads[0].Classes = append(heads[0].Classes, cat.Code)
+	for _, cr := range c.rules.Taxonomy.Categories {
+		heads[cat].Classes = append(heads[cat].Classes, cr.Code)
 	}
 	for _, rt := range requestTypes {
-		heads[1].Classes = append(heads[1].Classes, string(rt))
+		heads[req].Classes = append(heads[req].Classes, string(rt))
 	}
 	for _, k := range c.rules.Emergency.Kinds {
-		heads[3].Classes = append(heads[3].Classes, string(k.Kind))
+		heads[emergencyKind].Classes = append(heads[emergencyKind].Classes, string(k.Kind))
 	}
 	out := make([]learn.Example, len(examples))
 	used := map[string]bool{}
@@ -222,15 +271,15 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 	}
 	for _, k := range c.rules.Referrals.Kinds {
 		if used[k.Code] {
-			heads[5].Classes = append(heads[5].Classes, k.Code)
+			heads[referral].Classes = append(heads[referral].Classes, k.Code)
 		}
 	}
-	if len(heads[5].Classes) == 1 {
-		// One kind is all the corpus has: a head needs two, so add the kind it is most often
-		// confused with in practice, never to be predicted.
+	if len(heads[referral].Classes) == 1 {
+		// One kind is all the corpus has; a head needs two, so the first unused kind is added,
+		// never to be predicted.
 		for _, k := range c.rules.Referrals.Kinds {
 			if !used[k.Code] {
-				heads[5].Classes = append(heads[5].Classes, k.Code)
+				heads[referral].Classes = append(heads[referral].Classes, k.Code)
 				break
 			}
 		}
@@ -245,7 +294,7 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 	if !slices.ContainsFunc(examples, func(e TrainingExample) bool { return e.Emergency != "" }) {
 		drop[HeadEmergency], drop[HeadEmergencyKind] = true, true
 	}
-	if len(heads[3].Classes) < 2 {
+	if len(heads[emergencyKind].Classes) < 2 {
 		drop[HeadEmergencyKind] = true
 	}
 	heads = slices.DeleteFunc(heads, func(h learn.Head) bool { return drop[h.Name] })

@@ -77,7 +77,7 @@ func BenchmarkPredict(b *testing.B) {
 			b.Run(fmt.Sprintf("features=%d/%s", n, name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					_ = m.Predict(text, nil)
+					m.Predict(text, nil, "emergency", "out_of_scope", "request_type", "category").Release()
 				}
 			})
 		}

@@ -257,3 +257,31 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// Heads named to Predict are computed together, the others when asked for: with the same
+// result either way, and the Conditional flag of a head survives training and the file.
+func TestHeadsComputedTogetherOrWhenAsked(t *testing.T) {
+	heads, ex := toy()
+	heads[1].Conditional = true
+	m, err := learn.Train(heads, ex, smallOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := learn.Decode(m.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := d.Head("alarm"); !h.Conditional {
+		t.Fatal("Conditional lost in training or in the file")
+	}
+	for _, text := range []string{"中区仓库着火了", "中区停水了"} {
+		together, asked := d.Predict(text, nil, "topic", "alarm"), d.Predict(text, nil)
+		for _, head := range []string{"alarm", "topic"} {
+			if a, b := together.Probs(head), asked.Probs(head); !slices.Equal(a, b) || len(a) != 2 {
+				t.Errorf("%s %s: together %v, when asked %v", text, head, a, b)
+			}
+		}
+		together.Release()
+		asked.Release()
+	}
+}

@@ -10,10 +10,10 @@
 package learn
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // Head is one decision of the model: a set of classes of which exactly one applies.
@@ -26,6 +26,9 @@ type Head struct {
 	Threshold float64 `json:"threshold,omitempty"`
 	// Calibration records how the threshold was chosen.
 	Calibration *Calibration `json:"calibration,omitempty"`
+	// Conditional heads answer a question that only arises after another head's answer (which
+	// emergency kind, once there is an emergency) and are trained on those examples only.
+	Conditional bool `json:"conditional,omitempty"`
 
 	offset int // first column of this head in the weight rows
 }
@@ -45,7 +48,7 @@ type Model struct {
 	heads []Head
 	width int // total classes over all heads: the length of a weight row
 
-	grams map[uint64]int32 // n-gram key → row
+	grams keyTable         // n-gram key → row
 	hints map[string]int32 // hint → row
 	keys  []uint64         // row → key (grams first, in key order)
 	names []string         // hint rows, in name order, after the n-gram rows
@@ -87,8 +90,7 @@ func (m *Model) Features() int { return len(m.keys) + len(m.names) }
 
 // MemoryBytes estimates the model's footprint in memory: weights, keys, and the look-up maps.
 func (m *Model) MemoryBytes() int {
-	const mapEntry = 8 + 4 + 8 // key, value and the swiss table's control bytes and slack
-	n := 2*len(m.w) + 4*len(m.step) + 4*len(m.bias) + 8*len(m.keys) + len(m.grams)*mapEntry
+	n := 2*len(m.w) + 4*len(m.step) + 4*len(m.bias) + 8*len(m.keys) + m.grams.bytes()
 	for _, s := range m.names {
 		n += 16 + len(s) + 16 + 4 + 8
 	}
@@ -113,14 +115,34 @@ func (m *Model) featurize(text string, hints []string, v *vector) {
 	}
 }
 
-// block appends the n-grams of s that the model knows, each weighted 1/√(n-grams in s).
+// block appends the n-grams of s that the model knows, each weighted 1/√(n-grams in s). It
+// walks the n-grams as grams does, without a call per n-gram (this runs on every message).
 func (m *Model) block(s string, tag uint64, v *vector) {
 	start := len(v.rows)
-	n := grams(s, tag, func(k uint64) {
-		if row, ok := m.grams[k]; ok {
+	add := func(k uint64) {
+		if row, ok := m.grams.get(k); ok {
 			v.rows = append(v.rows, row)
 		}
-	})
+	}
+	var p1, p2 rune
+	n := 0
+	for _, r := range s {
+		if skipRune(r) {
+			p1, p2 = 0, 0
+			continue
+		}
+		add(tag | gramKey(0, 0, r))
+		n++
+		if p1 != 0 {
+			add(tag | gramKey(0, p1, r))
+			n++
+			if p2 != 0 {
+				add(tag | gramKey(p2, p1, r))
+				n++
+			}
+		}
+		p2, p1 = p1, r
+	}
 	if n == 0 {
 		return
 	}
@@ -133,41 +155,79 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 	}
 }
 
-// Prediction is the model's output for one text: a probability for every class of every head,
-// and the features it was computed from (for Top).
-type Prediction struct {
+// Prediction is the model's output for one text: the probabilities of the classes of each
+// head, computed when first asked for, and the features they are computed from. It is not safe
+// for concurrent use; Release hands its buffers back for the next prediction.
+type Prediction struct{ *prediction }
+
+type prediction struct {
 	m     *Model
 	probs []float32
+	done  []bool // per head: probabilities computed
 	v     vector
 }
 
-// Predict scores a folded text with its hints.
-func (m *Model) Predict(text string, hints []string) Prediction {
-	p := Prediction{m: m, probs: make([]float32, m.width)}
-	n := len(text)/2 + 8 // about three n-grams per rune, most of them known, in two blocks
-	p.v.rows, p.v.vals = make([]int32, 0, n), make([]float32, 0, n)
+var predictionPool = sync.Pool{New: func() any { return new(prediction) }}
+
+// Predict prepares the prediction of a folded text with its hints, computing the named heads
+// at once (in one pass over the features when they are adjacent in the model) and the others
+// when they are asked for.
+func (m *Model) Predict(text string, hints []string, heads ...string) Prediction {
+	p := predictionPool.Get().(*prediction)
+	p.m = m
+	p.probs = slices.Grow(p.probs[:0], m.width)[:m.width]
+	p.done = slices.Grow(p.done[:0], len(m.heads))[:len(m.heads)]
+	clear(p.done)
+	p.v.rows, p.v.vals = p.v.rows[:0], p.v.vals[:0]
 	m.featurize(text, hints, &p.v)
-	m.scores(&p.v, p.probs)
-	for _, h := range m.heads {
-		softmax(p.probs[h.offset : h.offset+len(h.Classes)])
+	lo, hi := m.width, 0
+	for i, h := range m.heads {
+		if slices.Contains(heads, h.Name) {
+			lo, hi = min(lo, h.offset), max(hi, h.offset+len(h.Classes))
+			p.done[i] = true
+		}
 	}
-	return p
+	if lo < hi {
+		m.scores(&p.v, p.probs, lo, hi)
+	}
+	for i, h := range m.heads {
+		switch {
+		case p.done[i]:
+			softmax(p.probs[h.offset : h.offset+len(h.Classes)])
+		case h.offset >= lo && h.offset+len(h.Classes) <= hi:
+			// Computed with the named heads because it lies between them.
+			softmax(p.probs[h.offset : h.offset+len(h.Classes)])
+			p.done[i] = true
+		}
+	}
+	return Prediction{p}
 }
 
-// scores writes bias + Σ w·x into out (length width). The explicit conversions keep the
-// compiler from fusing multiply and add, whose rounding would differ between CPUs.
-func (m *Model) scores(v *vector, out []float32) {
-	clear(out)
+// Release returns the prediction's buffers for reuse; the prediction must not be used after.
+func (p Prediction) Release() {
+	if p.prediction != nil {
+		p.m = nil
+		predictionPool.Put(p.prediction)
+	}
+}
+
+// scores writes bias + Σ w·x into out[lo:hi]. The explicit conversions keep the compiler from
+// fusing multiply and add, whose rounding would differ between CPUs.
+func (m *Model) scores(v *vector, out []float32, lo, hi int) {
+	o := out[lo:hi]
+	clear(o)
 	width := m.width
 	for i, row := range v.rows {
 		x := v.vals[i]
-		w := m.w[int(row)*width : int(row)*width+width]
-		for c := range out {
-			out[c] += float32(float32(w[c]) * x)
+		base := int(row) * width
+		w := m.w[base+lo : base+hi]
+		w = w[:len(o)]
+		for c := range o {
+			o[c] += float32(float32(w[c]) * x)
 		}
 	}
-	for c := range out {
-		out[c] = float32(out[c]*m.step[c]) + m.bias[c]
+	for c := range o {
+		o[c] = float32(o[c]*m.step[lo+c]) + m.bias[lo+c]
 	}
 }
 
@@ -190,13 +250,20 @@ func softmax(s []float32) {
 // Probs returns the probabilities of the classes of a head, in the head's class order, or nil
 // when the model has no such head.
 func (p Prediction) Probs(head string) []float32 {
-	if p.m == nil {
+	if p.prediction == nil {
 		return nil
 	}
-	for _, h := range p.m.heads {
-		if h.Name == head {
-			return p.probs[h.offset : h.offset+len(h.Classes)]
+	for i, h := range p.m.heads {
+		if h.Name != head {
+			continue
 		}
+		probs := p.probs[h.offset : h.offset+len(h.Classes)]
+		if !p.done[i] {
+			p.m.scores(&p.v, p.probs, h.offset, h.offset+len(h.Classes))
+			softmax(probs)
+			p.done[i] = true
+		}
+		return probs
 	}
 	return nil
 }
@@ -251,9 +318,11 @@ type Contribution struct {
 }
 
 // Top returns the n features that add most to class's score in head, largest first (features
-// that count against it are left out). A feature found several times counts with its sum.
+// that count against it are left out). A feature found several times counts with its sum; the
+// order is by its largest single occurrence, which for the n-grams of a text is nearly always
+// the same thing.
 func (p Prediction) Top(head, class string, n int) []Contribution {
-	if p.m == nil || n <= 0 {
+	if p.prediction == nil || n <= 0 {
 		return nil
 	}
 	h, ok := p.m.Head(head)
@@ -264,36 +333,31 @@ func (p Prediction) Top(head, class string, n int) []Contribution {
 	if c < 0 {
 		return nil
 	}
-	col := h.offset + c
-	type entry struct {
-		row int32
-		w   float64
-	}
-	sums := make([]entry, 0, 2*n)
+	col, width, step := h.offset+c, p.m.width, float64(p.m.step[h.offset+c])
+	w := make([]float64, len(p.v.rows))
 	for i, row := range p.v.rows {
-		w := float64(p.m.w[int(row)*p.m.width+col]) * float64(p.m.step[col]) * float64(p.v.vals[i])
-		if j := slices.IndexFunc(sums, func(e entry) bool { return e.row == row }); j >= 0 {
-			sums[j].w += w
-			continue
-		}
-		if w <= 0 {
-			continue
-		}
-		sums = append(sums, entry{row, w})
-		if len(sums) == cap(sums) {
-			// Keep the best n: a feature dropped here could only come back by repeating.
-			slices.SortFunc(sums, func(a, b entry) int { return cmp.Or(cmp.Compare(b.w, a.w), cmp.Compare(a.row, b.row)) })
-			sums = sums[:n]
-		}
+		w[i] = float64(p.m.w[int(row)*width+col]) * step * float64(p.v.vals[i])
 	}
-	slices.SortFunc(sums, func(a, b entry) int { return cmp.Or(cmp.Compare(b.w, a.w), cmp.Compare(a.row, b.row)) })
 	out := make([]Contribution, 0, n)
-	for _, e := range sums {
-		if len(out) == n {
+	for len(out) < n {
+		best := -1
+		for i, x := range w {
+			if x > 0 && (best < 0 || x > w[best] || x == w[best] && p.v.rows[i] < p.v.rows[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
 			break
 		}
-		if e.w > 0 {
-			out = append(out, Contribution{Feature: p.m.featureName(e.row), Weight: e.w})
+		row, sum := p.v.rows[best], 0.0
+		for i, r := range p.v.rows {
+			if r == row {
+				sum += w[i]
+				w[i] = math.Inf(-1)
+			}
+		}
+		if sum > 0 {
+			out = append(out, Contribution{Feature: p.m.featureName(row), Weight: sum})
 		}
 	}
 	return out
@@ -308,12 +372,11 @@ func (m *Model) featureName(row int32) string {
 
 // build fills the look-up maps from keys and names.
 func (m *Model) build() error {
-	m.grams = make(map[uint64]int32, len(m.keys))
+	m.grams = newKeyTable(len(m.keys))
 	for i, k := range m.keys {
-		if _, dup := m.grams[k]; dup {
-			return fmt.Errorf("duplicate n-gram %q", KeyText(k))
+		if k == 0 || !m.grams.put(k, int32(i)) {
+			return fmt.Errorf("duplicate or empty n-gram %q", KeyText(k))
 		}
-		m.grams[k] = int32(i)
 	}
 	m.hints = make(map[string]int32, len(m.names))
 	for i, s := range m.names {
@@ -323,9 +386,56 @@ func (m *Model) build() error {
 		m.hints[s] = int32(len(m.keys) + i)
 	}
 	m.width = 0
-	for i := range m.heads {
+	for i, h := range m.heads {
 		m.heads[i].offset = m.width
-		m.width += len(m.heads[i].Classes)
+		m.width += len(h.Classes)
 	}
 	return nil
 }
+
+// keyTable maps n-gram keys to rows: open addressing with linear probing at a load of at most
+// one half. It is faster than a Go map for the hundreds of look-ups of every prediction. Key 0
+// (no rune) marks an empty slot.
+type keyTable struct {
+	keys  []uint64
+	rows  []int32
+	shift uint
+}
+
+func newKeyTable(n int) keyTable {
+	size, shift := 2, uint(63)
+	for size < 2*n {
+		size, shift = size*2, shift-1
+	}
+	return keyTable{keys: make([]uint64, size), rows: make([]int32, size), shift: shift}
+}
+
+func (t *keyTable) slot(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> t.shift }
+
+// put adds k; false when it is there already.
+func (t *keyTable) put(k uint64, row int32) bool {
+	mask := uint64(len(t.keys) - 1)
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			return false
+		case 0:
+			t.keys[i], t.rows[i] = k, row
+			return true
+		}
+	}
+}
+
+func (t *keyTable) get(k uint64) (int32, bool) {
+	mask := uint64(len(t.keys) - 1)
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			return t.rows[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+func (t *keyTable) bytes() int { return 12 * len(t.keys) }

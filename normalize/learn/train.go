@@ -168,7 +168,7 @@ type trainingRow struct {
 func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 	m := &Model{heads: make([]Head, len(heads))}
 	for i, h := range heads {
-		m.heads[i] = Head{Name: h.Name, Classes: slices.Clone(h.Classes)}
+		m.heads[i] = Head{Name: h.Name, Classes: slices.Clone(h.Classes), Conditional: h.Conditional}
 	}
 	m.keys, m.names = vocabulary(examples, opts.MinCount)
 	if err := m.build(); err != nil {
