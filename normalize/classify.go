@@ -638,22 +638,19 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 	}
 
 	// Emergency: the rules' alarm stands; the model may add one.
-	if prob, _, yes := p.Positive(HeadEmergency); prob > 0 || yes {
-		res.EmergencyConfidence = round2(prob)
-		var kind string
-		if res.Emergency == nil && yes {
-			if kind, _, _ = p.Best(HeadEmergencyKind); kind == "" && len(c.kindByRank) > 0 {
-				kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
-			}
+	prob, _, yes := p.Positive(HeadEmergency)
+	res.EmergencyConfidence = round2(prob)
+	if res.Emergency == nil && yes && len(c.kindByRank) > 0 {
+		kind, _, _ := p.Best(HeadEmergencyKind)
+		if kind == "" {
+			kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
 		}
-		if kind != "" {
-			if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
-				res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
-			} else {
-				res.Emergency = c.emergencyOf(c.kindRank[intake.EmergencyKind(kind)])
-				res.EmergencySource = "model"
-				res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadEmergency, p.Top(HeadEmergency, isEmergency, evidenceTerms))...)
-			}
+		if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
+			res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
+		} else {
+			res.Emergency = c.emergencyOf(c.kindRank[intake.EmergencyKind(kind)])
+			res.EmergencySource = "model"
+			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadEmergency, p.Top(HeadEmergency, isEmergency, evidenceTerms))...)
 		}
 	}
 
@@ -674,13 +671,10 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 	}
 
 	// Out of scope: the rules' flag stands; the model may add one, but not to an emergency.
-	if prob, _, yes := p.Positive(HeadOutOfScope); prob > 0 || yes {
-		res.OutOfScopeConfidence = round2(prob)
-		var kind string
-		if !res.OutOfScope && yes && res.Emergency == nil {
-			kind, _, _ = p.Best(HeadReferral)
-		}
-		if kind != "" {
+	prob, _, yes = p.Positive(HeadOutOfScope)
+	res.OutOfScopeConfidence = round2(prob)
+	if !res.OutOfScope && yes && res.Emergency == nil {
+		if kind, _, _ := p.Best(HeadReferral); kind != "" {
 			c.setOutOfScope(res, kind, kind, "")
 			res.OutOfScopeSource = "model"
 			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadOutOfScope, p.Top(HeadOutOfScope, outOfScope, evidenceTerms))...)

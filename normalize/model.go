@@ -306,8 +306,11 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 	if opts.FalseAlarmRate == nil {
 		opts.FalseAlarmRate = map[string]float64{}
 		for _, h := range heads {
-			if rate, ok := DefaultFalseAlarmRates[h.Name]; ok {
-				opts.FalseAlarmRate[h.Name] = rate
+			switch h.Name {
+			case HeadEmergency:
+				opts.FalseAlarmRate[h.Name] = DefaultEmergencyFalseAlarmRate
+			case HeadOutOfScope:
+				opts.FalseAlarmRate[h.Name] = DefaultOutOfScopeFalseAlarmRate
 			}
 		}
 	}
@@ -318,11 +321,14 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 	return m, nil
 }
 
-// DefaultFalseAlarmRates are the shares of negatives the model alone may flag in the
-// cross-validation on its training corpus that sets its thresholds. The targets are 2 % false
-// alarms for emergencies and 3 % wrong out-of-scope flags for rules and model together; the
-// rules raise some of their own, so the model gets less than all of it.
-var DefaultFalseAlarmRates = map[string]float64{HeadEmergency: 0.013, HeadOutOfScope: 0.033}
+// The shares of negatives the model alone may flag in the cross-validation on its training
+// corpus that sets its thresholds (TrainOptions.FalseAlarmRate, when not given). The targets are
+// 2 % false alarms for emergencies and 3 % wrong out-of-scope flags for rules and model together;
+// the rules raise some of their own, so the model gets less than all of it.
+const (
+	DefaultEmergencyFalseAlarmRate  = 0.013
+	DefaultOutOfScopeFalseAlarmRate = 0.033
+)
 
 // modelTerms turns contributions into the strings a case record carries.
 func modelTerms(head string, cs []learn.Contribution) []ModelEvidence {

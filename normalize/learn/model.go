@@ -63,10 +63,9 @@ type Model struct {
 
 // Info describes how a model was made, for `classify --eval` and the CLI.
 type Info struct {
-	Examples int            `json:"examples"`
-	Options  TrainOptions   `json:"options"`
-	Heads    []Head         `json:"heads"`
-	Extra    map[string]any `json:"extra,omitempty"`
+	Examples int          `json:"examples"`
+	Options  TrainOptions `json:"options"`
+	Heads    []Head       `json:"heads"`
 }
 
 // Heads returns the model's heads.
@@ -161,10 +160,11 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 type Prediction struct{ *prediction }
 
 type prediction struct {
-	m     *Model
-	probs []float32
-	done  []bool // per head: probabilities computed
-	v     vector
+	m       *Model
+	probs   []float32
+	done    []bool // per head: probabilities computed
+	v       vector
+	scratch []float64 // Top's contributions
 }
 
 var predictionPool = sync.Pool{New: func() any { return new(prediction) }}
@@ -334,7 +334,8 @@ func (p Prediction) Top(head, class string, n int) []Contribution {
 		return nil
 	}
 	col, width, step := h.offset+c, p.m.width, float64(p.m.step[h.offset+c])
-	w := make([]float64, len(p.v.rows))
+	p.scratch = slices.Grow(p.scratch[:0], len(p.v.rows))[:len(p.v.rows)]
+	w := p.scratch
 	for i, row := range p.v.rows {
 		w[i] = float64(p.m.w[int(row)*width+col]) * step * float64(p.v.vals[i])
 	}

@@ -442,6 +442,8 @@ func calibrate(heads []Head, examples []Example, opts TrainOptions, head string,
 	allowed := int(math.Floor(rate * float64(len(neg))))
 	// Just above the (allowed+1)-th highest negative score, so that at most allowed reach it.
 	threshold := math.Nextafter(neg[min(allowed, len(neg)-1)], 2)
+	// Never below 5 %: on a small corpus every negative may score near 0, and a threshold there
+	// would flag anything.
 	threshold = max(threshold, 0.05)
 	cal := &Calibration{Folds: k, TargetFalse: rate, Negatives: len(neg), Positives: len(pos)}
 	for _, p := range neg {
