@@ -33,8 +33,11 @@ bench: build
 fuzz:
 	./scripts/fuzz.sh
 
+# API code from api/openapi.yaml, and the classifier's model (configs/classifier.model) from the
+# corpus in normalize/learn/corpus with the rule files in configs/ (about a minute).
 generate:
 	cd api && $(GO) generate ./...
+	$(GO) generate ./configs
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -141,17 +141,24 @@ func (t RequestType) Valid() bool {
 // Classification is what the case is about. When an operator chose the category or request type,
 // Source is "operator" and the automatic guess is kept in AutoCategory/AutoRequestType.
 type Classification struct {
-	RequestType      RequestType `json:"request_type" validate:"required,oneof=consult help complaint report suggestion praise other"`
-	Category         string      `json:"category" validate:"required,max=64"`
-	CategoryName     string      `json:"category_name"`
-	Confidence       float64     `json:"confidence" validate:"gte=0,lte=1"`
-	MatchedTerms     []string    `json:"matched_terms"`
-	OutOfScope       bool        `json:"out_of_scope"`
-	OutOfScopeCode   string      `json:"out_of_scope_code,omitempty"`
-	OutOfScopeReason string      `json:"out_of_scope_reason,omitempty"`
-	Source           string      `json:"source" validate:"oneof=auto operator"`
-	AutoCategory     string      `json:"auto_category,omitempty"`
-	AutoRequestType  RequestType `json:"auto_request_type,omitempty"`
+	RequestType  RequestType `json:"request_type" validate:"required,oneof=consult help complaint report suggestion praise other"`
+	Category     string      `json:"category" validate:"required,max=64"`
+	CategoryName string      `json:"category_name"`
+	Confidence   float64     `json:"confidence" validate:"gte=0,lte=1"`
+	MatchedTerms []string    `json:"matched_terms"`
+	// ModelTerms are the features (character n-grams, rule findings) that weighed most for what
+	// the learned model decided; empty when the rules decided everything.
+	ModelTerms []string `json:"model_terms,omitempty"`
+	// NeedsReview asks an operator to check the classification: its confidence is low.
+	NeedsReview      bool   `json:"needs_review"`
+	OutOfScope       bool   `json:"out_of_scope"`
+	OutOfScopeCode   string `json:"out_of_scope_code,omitempty"`
+	OutOfScopeReason string `json:"out_of_scope_reason,omitempty"`
+	// Referral is where an out-of-scope matter belongs instead ("人民法院/12368").
+	Referral        string      `json:"referral,omitempty"`
+	Source          string      `json:"source" validate:"oneof=auto operator"`
+	AutoCategory    string      `json:"auto_category,omitempty"`
+	AutoRequestType RequestType `json:"auto_request_type,omitempty"`
 }
 
 // EmergencyKind names the emergency service a case belongs to.

@@ -12,7 +12,7 @@ import (
 
 func shippedRules(t *testing.T) normalize.Options {
 	t.Helper()
-	c, err := normalize.NewClassifier(normalize.Sources{Taxonomy: configs.Taxonomy, Emergency: configs.Emergency, OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer})
+	c, err := normalize.NewClassifier(normalize.Sources{Taxonomy: configs.Taxonomy, Emergency: configs.Emergency, OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer, Referrals: configs.Referrals})
 	if err != nil {
 		t.Fatal(err)
 	}

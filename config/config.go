@@ -34,6 +34,7 @@ type Config struct {
 	RateLimits    RateLimits    `koanf:"rate_limits"`
 	Conversation  Conversation  `koanf:"conversation"`
 	Rules         Rules         `koanf:"rules"`
+	Classifier    Classifier    `koanf:"classifier"`
 	Duplicates    Duplicates    `koanf:"duplicates"`
 	Notifications Notifications `koanf:"notifications"`
 	APIKeys       []APIKey      `koanf:"api_keys" validate:"dive"`
@@ -153,6 +154,19 @@ type Rules struct {
 	GazetteerFile  string `koanf:"gazetteer_file"`
 	HolidaysFile   string `koanf:"holidays_file"`
 	DeadlinesFile  string `koanf:"deadlines_file"`
+	ReferralsFile  string `koanf:"referrals_file"`
+}
+
+// Classifier is the learned half of classification. Its model is loaded with the rule files and
+// re-read with them on SIGHUP; a model file that does not load keeps the running one.
+type Classifier struct {
+	// ModelFile replaces the built-in model (trained from the project's corpus) with one trained
+	// by `intake-gateway classify train` on the hotline's own labelled cases. "none" classifies
+	// by the rules alone.
+	ModelFile string `koanf:"model_file"`
+	// ReviewBelow marks a case classification.needs_review when the confidence of its category or
+	// of its request type is below it (0: never).
+	ReviewBelow float64 `koanf:"review_below" validate:"gte=0,lte=1"`
 }
 
 // Conversation tunes how citizens' messages on WeChat, SMS and Weibo are understood.
@@ -378,6 +392,8 @@ func Defaults() map[string]any {
 		"media.allow_private_networks":         false,
 		"media.fetch_timeout":                  "60s",
 		"media.max_redirects":                  3,
+		"classifier.model_file":                "",
+		"classifier.review_below":              0.5,
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

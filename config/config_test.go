@@ -263,3 +263,26 @@ channels:
 		t.Fatal("media_hosts also left among the channel package's settings")
 	}
 }
+
+// The classifier section: the built-in model and a review threshold of 0.5 by default; a review
+// threshold outside [0,1] is refused with its key.
+func TestClassifierSection(t *testing.T) {
+	cfg, err := Load("", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Classifier.ModelFile != "" || cfg.Classifier.ReviewBelow != 0.5 || cfg.Rules.ReferralsFile != "" {
+		t.Fatalf("defaults: %+v %+v", cfg.Classifier, cfg.Rules)
+	}
+	cfg, err = Load(writeFile(t, "classifier: {model_file: /etc/hotline.model, review_below: 0.3}\nrules: {referrals_file: /etc/referrals.yaml}\n"), []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Classifier.ModelFile != "/etc/hotline.model" || cfg.Classifier.ReviewBelow != 0.3 || cfg.Rules.ReferralsFile != "/etc/referrals.yaml" {
+		t.Fatalf("from the file: %+v %+v", cfg.Classifier, cfg.Rules)
+	}
+	_, err = Load(writeFile(t, "classifier: {review_below: 1.5}\n"), []string{})
+	if err == nil || !strings.Contains(err.Error(), "classifier.review_below") {
+		t.Fatalf("review_below 1.5: %v", err)
+	}
+}

@@ -16,7 +16,18 @@ var (
 	OutOfScope []byte
 	//go:embed gazetteer.yaml
 	Gazetteer []byte
+	//go:embed referrals.yaml
+	Referrals []byte
 )
+
+// The learned model combined with the rules (normalize.Sources.Model). It is generated, not
+// edited: `go generate ./configs` (or `make generate`) trains it from the project's corpus in
+// normalize/learn/corpus with the rule files above, deterministically, so the same corpus and
+// rules give the same bytes. A hotline replaces it with its own (classifier.model_file).
+//
+//go:generate go run ../cmd/intake-gateway classify train --builtin-rules --corpus ../normalize/learn/corpus/train.jsonl --corpus ../normalize/learn/corpus/dev.jsonl --out classifier.model
+//go:embed classifier.model
+var Model []byte
 
 // Deadlines (normalize.LoadCalendar, normalize.ParseDeadlineRules).
 var (

@@ -14,6 +14,7 @@ import (
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/normalize/learn"
 )
 
 // Classifier classifies citizen texts with one Aho-Corasick automaton built from all rule files
@@ -34,6 +35,11 @@ type Classifier struct {
 	kindRank   map[intake.EmergencyKind]int
 	kindByRank []EmergencyKindRule
 	patterns   int
+
+	// model, when set, decides where no rule is certain (see Classify).
+	model     *learn.Model
+	settings  Settings
+	hintNames hintNames
 }
 
 type family uint8
@@ -54,6 +60,8 @@ const (
 	famCity
 	famPlace
 	famPlaceExclude
+	famReferralCue
+	famNear
 )
 
 // ref is one meaning of a pattern: a phrase of a category, a cue of a request type, and so on.
@@ -63,16 +71,52 @@ type ref struct {
 	term   int32 // index into Classifier.terms
 	weight float64
 	rule   string // Evidence.Rule, computed once at compile time
+	hint   string // the model feature of the finding, computed once at compile time
 }
 
-// NewClassifier parses the rule files and compiles them.
+// NewClassifier parses the rule files and compiles them, with the model when src has one.
 func NewClassifier(src Sources) (*Classifier, error) {
 	r, err := ParseRules(src)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(r)
+	c, err := Compile(r)
+	if err != nil {
+		return nil, err
+	}
+	c = c.WithSettings(src.Settings)
+	if len(src.Model) == 0 {
+		return c, nil
+	}
+	m, err := learn.Decode(src.Model)
+	if err != nil {
+		return nil, err
+	}
+	return c.WithModel(m)
 }
+
+// WithModel returns a copy of the classifier that combines its rules with m (nil: rules only).
+// The model must predict only classes the rules know.
+func (c *Classifier) WithModel(m *learn.Model) (*Classifier, error) {
+	if m != nil {
+		if err := c.checkModel(m); err != nil {
+			return nil, err
+		}
+	}
+	cp := *c
+	cp.model = m
+	return &cp, nil
+}
+
+// WithSettings returns a copy of the classifier with other settings.
+func (c *Classifier) WithSettings(s Settings) *Classifier {
+	cp := *c
+	cp.settings = s
+	return &cp
+}
+
+// Model returns the learned model, or nil when the classifier has rules only.
+func (c *Classifier) Model() *learn.Model { return c.model }
 
 // Compile builds a classifier from rules (validated again here, so rules built in code are
 // checked too).
@@ -116,6 +160,7 @@ func Compile(r Rules) (*Classifier, error) {
 		}
 		rf.term = int32(len(c.terms))
 		rf.rule = c.ruleName(rf)
+		rf.hint = c.hintOf(rf)
 		c.terms = append(c.terms, phrase)
 		c.refs[id] = append(c.refs[id], rf)
 	}
@@ -149,6 +194,10 @@ func Compile(r Rules) (*Classifier, error) {
 		addAll(tr.Phrases, famTrigger, i, 0)
 		addAll(tr.With, famWith, i, 0)
 	}
+	addAll(e.LongLetter.NearCues, famNear, 0, 0)
+	for i, k := range r.Referrals.Kinds {
+		addAll(k.Cues, famReferralCue, i, 0)
+	}
 
 	for i, o := range r.OutOfScope.Rules {
 		addAll(o.Phrases, famOOS, i, 0)
@@ -173,6 +222,7 @@ func Compile(r Rules) (*Classifier, error) {
 
 	c.patterns = len(c.refs)
 	c.trie = tb.Build()
+	c.makeHintNames()
 	return c, nil
 }
 
@@ -197,10 +247,29 @@ type Result struct {
 	// Emergency is set when the text describes immediate danger.
 	Emergency *intake.Emergency
 	// OutOfScope marks matters the hotline does not accept (court, arbitration, military, …):
-	// still forwarded, but answered with the channel that fits.
+	// still forwarded, but answered with the channel that fits. OutOfScopeCode is the referral
+	// kind (or the rule's code when the rule names none), OutOfScopeReason what the citizen is
+	// told, Referral where they should go instead.
 	OutOfScope       bool
 	OutOfScopeCode   string
 	OutOfScopeReason string
+	Referral         string
+	// Sources say what decided each part: "rule" or "model" ("" when nothing did).
+	CategorySource, RequestTypeSource, EmergencySource, OutOfScopeSource string
+	// EmergencyConfidence and OutOfScopeConfidence are the model's probabilities that the text
+	// is an emergency or out of scope (0 without a model).
+	EmergencyConfidence, OutOfScopeConfidence float64
+	// NeedsReview is set when the category's or the request type's confidence is below the
+	// configured review threshold: an operator should look at the case.
+	NeedsReview bool
+	// ModelEvidence are the features that weighed most for what the model decided.
+	ModelEvidence []ModelEvidence
+	// ModelRequestType is the model's own answer with its probability, also where a certain rule
+	// decided instead; ModelCategory is set where the model decided the category ("" without a
+	// model: where a rule is certain the model's category is not computed).
+	ModelCategory                                   string
+	ModelRequestType                                intake.RequestType
+	ModelCategoryConfidence, ModelRequestConfidence float64
 	// District is the gazetteer name of the first district or place mentioned, or "".
 	District string
 	// Evidence lists every rule phrase found in the text and whether it counted.
@@ -235,17 +304,25 @@ func (r Result) Priority() intake.Priority {
 
 // Classification returns the automatic part of the case record's classification (Source "auto").
 func (r Result) Classification() intake.Classification {
-	return intake.Classification{
+	cl := intake.Classification{
 		RequestType:      r.RequestType,
 		Category:         r.Category,
 		CategoryName:     r.CategoryName,
 		Confidence:       r.Confidence,
 		MatchedTerms:     slices.Clone(r.MatchedTerms),
+		NeedsReview:      r.NeedsReview,
 		OutOfScope:       r.OutOfScope,
 		OutOfScopeCode:   r.OutOfScopeCode,
 		OutOfScopeReason: r.OutOfScopeReason,
+		Referral:         r.Referral,
 		Source:           "auto",
 	}
+	for _, e := range r.ModelEvidence {
+		if !slices.Contains(cl.ModelTerms, e.Feature) {
+			cl.ModelTerms = append(cl.ModelTerms, e.Feature)
+		}
+	}
+	return cl
 }
 
 // String is a one-line summary for logs and the CLI (no citizen text).
@@ -257,6 +334,9 @@ func (r Result) String() string {
 	}
 	if r.OutOfScope {
 		fmt.Fprintf(&b, " out_of_scope=%s", r.OutOfScopeCode)
+	}
+	if r.NeedsReview {
+		b.WriteString(" needs_review")
 	}
 	if r.District != "" {
 		fmt.Fprintf(&b, " district=%s", r.District)
@@ -272,15 +352,26 @@ func (r Result) String() string {
 // not count.
 func (r Result) Explain(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "category      %s %s (confidence %.2f)\n", r.Category, r.CategoryName, r.Confidence)
-	fmt.Fprintf(&b, "request type  %s (confidence %.2f)\n", r.RequestType, r.RequestTypeConfidence)
+	by := func(source string) string {
+		if source == "" {
+			return ""
+		}
+		return ", by " + source
+	}
+	fmt.Fprintf(&b, "category      %s %s (confidence %.2f%s)\n", r.Category, r.CategoryName, r.Confidence, by(r.CategorySource))
+	fmt.Fprintf(&b, "request type  %s (confidence %.2f%s)\n", r.RequestType, r.RequestTypeConfidence, by(r.RequestTypeSource))
 	if r.Emergency != nil {
-		fmt.Fprintf(&b, "EMERGENCY     %s, call %s\n  advice: %s\n", r.Emergency.Kind, r.Emergency.Number, r.Emergency.Advice)
+		fmt.Fprintf(&b, "EMERGENCY     %s, call %s (model %.2f%s)\n  advice: %s\n", r.Emergency.Kind, r.Emergency.Number, r.EmergencyConfidence, by(r.EmergencySource), r.Emergency.Advice)
 	} else {
-		b.WriteString("emergency     none\n")
+		fmt.Fprintf(&b, "emergency     none (model %.2f)\n", r.EmergencyConfidence)
 	}
 	if r.OutOfScope {
-		fmt.Fprintf(&b, "out of scope  %s\n  reason: %s\n", r.OutOfScopeCode, r.OutOfScopeReason)
+		fmt.Fprintf(&b, "out of scope  %s → %s (model %.2f%s)\n  reply: %s\n", r.OutOfScopeCode, r.Referral, r.OutOfScopeConfidence, by(r.OutOfScopeSource), r.OutOfScopeReason)
+	} else {
+		fmt.Fprintf(&b, "out of scope  no (model %.2f)\n", r.OutOfScopeConfidence)
+	}
+	if r.NeedsReview {
+		b.WriteString("needs review  yes\n")
 	}
 	if r.District != "" {
 		fmt.Fprintf(&b, "district      %s\n", r.District)
@@ -303,6 +394,12 @@ func (r Result) Explain(w io.Writer) error {
 		}
 		b.WriteByte('\n')
 	}
+	if len(r.ModelEvidence) > 0 {
+		b.WriteString("model evidence (features that weighed most)\n")
+		for _, e := range r.ModelEvidence {
+			fmt.Fprintf(&b, "  %-14s %s (%.3f)\n", e.Head, e.Feature, e.Weight)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -312,12 +409,35 @@ type hit struct {
 	start, end int
 	ref
 	ignored string
+	masked  bool // a trigger inside an idiom (a guard of scope mask)
 }
 
 // Classify classifies one text. For a call transcript pass ClassifiableText(text) (the caller's
 // turns). Classify is deterministic and does no I/O.
+//
+// With a model, the rules' findings and the text's n-grams go to the model, and the two are
+// combined:
+//
+//   - category and request type: a rule at least as confident as taxonomy.yaml's override
+//     stands (an operator's phrase as an explicit override); otherwise the model's most probable
+//     class. An emergency is a request for help unless the model reads it as a report;
+//   - emergency (recall first): the rules or the model; the model's alarm is dropped when a guard
+//     that applies to the whole text is found (drill, resolved, fee question, accident
+//     aftermath), or a past/habitual/news guard without any present cue, and in a long letter
+//     when nothing is happening now near the writer (emergency.yaml long_letter);
+//   - out of scope: the rules or the model (not for an emergency), with the referral kind of
+//     whichever flagged it.
 func (c *Classifier) Classify(text string) Result {
-	m := MatchText(text)
+	return c.classify(MatchText(text), c.model).res
+}
+
+// outcome is Classify's result with the rule findings given to the model.
+type outcome struct {
+	res   Result
+	hints []string
+}
+
+func (c *Classifier) classify(m string, model *learn.Model) outcome {
 	hits := make([]hit, 0, 32)
 	c.trie.Walk([]byte(m), func(end, n, pattern int64) bool {
 		for _, rf := range c.refs[pattern] {
@@ -332,15 +452,16 @@ func (c *Classifier) Classify(text string) Result {
 
 	res := Result{}
 	var (
-		noRequest bool
-		decided   []int // indexes into hits that count for the result, for MatchedTerms
+		found   ruleFindings
+		decided []int // indexes into hits that count for the result, for MatchedTerms
 	)
 	for i := range hits {
 		if hits[i].fam == famNoRequest {
-			noRequest = true
+			found.noRequest = true
 			decided = append(decided, i)
 		}
 	}
+	noRequest := found.noRequest
 
 	// Places first: out-of-scope rules may depend on whether the text is local.
 	local := c.district(hits, &res)
@@ -354,10 +475,11 @@ func (c *Classifier) Classify(text string) Result {
 		}
 	}
 	if kind >= 0 {
-		k := c.kindByRank[kind]
-		res.Emergency = &intake.Emergency{Kind: k.Kind, Number: k.Number, Advice: strings.TrimSpace(k.Advice)}
+		res.Emergency = c.emergencyOf(kind)
+		res.EmergencySource = "rule"
+		found.emergencyKind = res.Emergency.Kind
 		for i := range hits {
-			if hits[i].fam == famTrigger && hits[i].ignored == "" && c.rules.Emergency.Triggers[hits[i].target].Kind == k.Kind {
+			if hits[i].fam == famTrigger && hits[i].ignored == "" && c.rules.Emergency.Triggers[hits[i].target].Kind == res.Emergency.Kind {
 				decided = append(decided, i)
 			}
 		}
@@ -382,6 +504,7 @@ func (c *Classifier) Classify(text string) Result {
 		}
 	}
 	scored := best >= 0 && conf >= t.Confidence.Threshold && !noRequest
+	found.categoryScored = scored
 	if !scored {
 		best, conf = c.fallback, 0
 		if noRequest {
@@ -389,7 +512,10 @@ func (c *Classifier) Classify(text string) Result {
 		}
 	}
 	res.Category, res.CategoryName, res.Confidence = t.Categories[best].Code, t.Categories[best].Name, round2(conf)
-	if scored {
+	if scored || noRequest {
+		res.CategorySource = "rule"
+	}
+	categoryTerms := func() {
 		for i := range hits {
 			if hits[i].fam == famCategory && hits[i].ignored == "" && int(hits[i].target) == best {
 				decided = append(decided, i)
@@ -403,18 +529,24 @@ func (c *Classifier) Classify(text string) Result {
 	rtScores := make([]float64, len(t.RequestTypes))
 	score(hits, famRequest, rtScores)
 	rbest, rconf := pick(rtScores, t.RequestConfidence)
-	switch {
-	case noRequest:
-		res.RequestType, res.RequestTypeConfidence = intake.RequestOther, 1
-	case res.Emergency != nil && t.EmergencyRequestType != "":
-		res.RequestType, res.RequestTypeConfidence = t.EmergencyRequestType, 1
-	case rbest >= 0 && rconf >= t.RequestConfidence.Threshold:
-		res.RequestType, res.RequestTypeConfidence = t.RequestTypes[rbest].Code, round2(rconf)
+	cueDecided := rbest >= 0 && rconf >= t.RequestConfidence.Threshold
+	if cueDecided {
+		found.requestDecided, found.requestType = true, t.RequestTypes[rbest].Code
+	}
+	requestTerms := func() {
 		for i := range hits {
 			if hits[i].fam == famRequest && hits[i].ignored == "" && int(hits[i].target) == rbest {
 				decided = append(decided, i)
 			}
 		}
+	}
+	switch {
+	case noRequest:
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestOther, 1, "rule"
+	case res.Emergency != nil && t.EmergencyRequestType != "":
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = t.EmergencyRequestType, 1, "rule"
+	case cueDecided:
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = t.RequestTypes[rbest].Code, round2(rconf), "rule"
 	case scored && best != c.fallback:
 		res.RequestType = t.DefaultRequestType.WithCategory
 	default:
@@ -422,10 +554,34 @@ func (c *Classifier) Classify(text string) Result {
 	}
 
 	// Out of scope.
-	if oi := c.outOfScope(hits, local); oi >= 0 {
+	oi := c.outOfScope(hits, local)
+	if oi >= 0 {
 		o := c.rules.OutOfScope.Rules[hits[oi].target]
-		res.OutOfScope, res.OutOfScopeCode, res.OutOfScopeReason = true, o.Code, strings.TrimSpace(o.Reason)
+		c.setOutOfScope(&res, o.Code, o.Referral, o.Reason)
+		res.OutOfScopeSource = "rule"
+		found.outOfScope = res.OutOfScopeCode
+	}
+
+	res.Evidence = make([]Evidence, len(hits), len(hits)+1)
+	for i, h := range hits {
+		res.Evidence[i] = Evidence{Rule: h.rule, Term: c.terms[h.term], Weight: h.weight, Pos: h.start, Ignored: h.ignored}
+	}
+	out := outcome{hints: c.hints(hits, &res, found)}
+	ruleCategory, ruleRequest := scored, cueDecided
+	if model != nil {
+		ruleCategory, ruleRequest = c.combine(m, model, hits, &res, out.hints, found, conf, rconf)
+	}
+	if ruleCategory {
+		categoryTerms()
+	}
+	if ruleRequest && cueDecided && res.RequestTypeSource == "rule" && res.RequestType == t.RequestTypes[rbest].Code {
+		requestTerms()
+	}
+	if res.OutOfScopeSource == "rule" {
 		decided = append(decided, oi)
+	}
+	if s := c.settings.ReviewBelow; s > 0 && !noRequest {
+		res.NeedsReview = res.Confidence < s || (res.RequestTypeSource != "" && res.RequestTypeConfidence < s) || res.RequestTypeSource == ""
 	}
 
 	slices.Sort(decided)
@@ -437,11 +593,166 @@ func (c *Classifier) Classify(text string) Result {
 			res.MatchedTerms = append(res.MatchedTerms, term)
 		}
 	}
-	res.Evidence = make([]Evidence, len(hits))
-	for i, h := range hits {
-		res.Evidence[i] = Evidence{Rule: h.rule, Term: c.terms[h.term], Weight: h.weight, Pos: h.start, Ignored: h.ignored}
+	out.res = res
+	return out
+}
+
+// emergencyOf is the emergency of the kind of that rank.
+func (c *Classifier) emergencyOf(rank int) *intake.Emergency {
+	k := c.kindByRank[rank]
+	return &intake.Emergency{Kind: k.Kind, Number: k.Number, Advice: strings.TrimSpace(k.Advice)}
+}
+
+// setOutOfScope flags res with a referral kind (and the rule's own reason when it has one).
+func (c *Classifier) setOutOfScope(res *Result, code, referral, reason string) {
+	res.OutOfScope, res.OutOfScopeCode, res.OutOfScopeReason = true, code, strings.TrimSpace(reason)
+	if k, ok := c.rules.Referrals.Kind(referral); ok {
+		res.OutOfScopeCode, res.Referral = k.Code, k.Referral
+		if res.OutOfScopeReason == "" {
+			res.OutOfScopeReason = strings.TrimSpace(k.Reply)
+		}
 	}
-	return res
+}
+
+// evidenceTerms is how many of the model's features a result carries per decision.
+const evidenceTerms = 5
+
+// combine asks the model and merges its answer into res (see Classify). It reports whether the
+// rules' category and request type stood.
+func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Result, hints []string, found ruleFindings, catConf, reqConf float64) (ruleCategory, ruleRequest bool) {
+	p := model.Predict(m, hints, HeadEmergency, HeadOutOfScope, HeadRequestType)
+	defer p.Release()
+	t := &c.rules.Taxonomy
+	rclass, rprob, _ := p.Best(HeadRequestType)
+	res.ModelRequestType, res.ModelRequestConfidence = intake.RequestType(rclass), round2(rprob)
+
+	overrides := func(cr ConfidenceRule, conf float64) bool { return cr.Override > 0 && conf >= cr.Override }
+	ruleCategory = found.noRequest || found.categoryScored && overrides(t.Confidence, catConf)
+	if !ruleCategory {
+		if class, prob, _ := p.Best(HeadCategory); class != "" {
+			res.ModelCategory, res.ModelCategoryConfidence = class, round2(prob)
+			res.Category, res.CategoryName, res.Confidence = class, t.Categories[c.catIndex[class]].Name, round2(prob)
+			res.CategorySource = "model"
+			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadCategory, p.Top(HeadCategory, class, evidenceTerms))...)
+		}
+	}
+
+	// Emergency: the rules' alarm stands; the model may add one.
+	prob, _, yes := p.Positive(HeadEmergency)
+	res.EmergencyConfidence = round2(prob)
+	if res.Emergency == nil && yes && len(c.kindByRank) > 0 {
+		kind, _, _ := p.Best(HeadEmergencyKind)
+		if kind == "" {
+			kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
+		}
+		if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
+			res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
+		} else {
+			res.Emergency = c.emergencyOf(c.kindRank[intake.EmergencyKind(kind)])
+			res.EmergencySource = "model"
+			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadEmergency, p.Top(HeadEmergency, isEmergency, evidenceTerms))...)
+		}
+	}
+
+	ruleRequest = found.noRequest || found.requestDecided && overrides(t.RequestConfidence, reqConf)
+	switch {
+	case found.noRequest:
+	case ruleRequest:
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = found.requestType, round2(reqConf), "rule"
+	case rclass != "":
+		res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestType(rclass), round2(rprob), "model"
+	}
+	if res.Emergency != nil && t.EmergencyRequestType != "" && !found.noRequest {
+		if res.ModelRequestType == intake.RequestReport {
+			res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = intake.RequestReport, round2(rprob), "model"
+		} else {
+			res.RequestType, res.RequestTypeConfidence, res.RequestTypeSource = t.EmergencyRequestType, 1, "rule"
+		}
+	}
+
+	// Out of scope: the rules' flag stands; the model may add one, but not to an emergency.
+	prob, _, yes = p.Positive(HeadOutOfScope)
+	res.OutOfScopeConfidence = round2(prob)
+	if !res.OutOfScope && yes && res.Emergency == nil {
+		if kind, _, _ := p.Best(HeadReferral); kind != "" {
+			c.setOutOfScope(res, kind, kind, "")
+			res.OutOfScopeSource = "model"
+			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadOutOfScope, p.Top(HeadOutOfScope, outOfScope, evidenceTerms))...)
+		}
+	}
+	return ruleCategory, ruleRequest
+}
+
+// modelEmergencyGuard returns why the model's alarm of kind does not count, or "".
+func (c *Classifier) modelEmergencyGuard(m string, hits []hit, kind intake.EmergencyKind) string {
+	e := &c.rules.Emergency
+	present := false
+	for i := range hits {
+		if hits[i].fam == famPresent && hits[i].ignored == "" {
+			present = true
+		}
+	}
+	for i := range hits {
+		g := &hits[i]
+		if g.fam != famGuard {
+			continue
+		}
+		gr := e.Guards[g.target]
+		if len(gr.Kinds) > 0 && !slices.Contains(gr.Kinds, kind) {
+			continue
+		}
+		switch {
+		case gr.Scope == ScopeText:
+			return "guard " + gr.Name + ": " + c.terms[g.term]
+		case gr.Scope == ScopeSentence && gr.Overridable && !present:
+			return "guard " + gr.Name + " and no present cue: " + c.terms[g.term]
+		}
+	}
+	if c.longLetter(m) {
+		sentences, clauses := boundaries(m)
+		if !c.nearNow(hits, sentences, clauses, -1) {
+			return "long letter: nothing happening now near the writer"
+		}
+	}
+	return ""
+}
+
+// longLetter reports whether m is long enough for the long-letter guard.
+func (c *Classifier) longLetter(m string) bool {
+	n := c.rules.Emergency.LongLetter.MinRunes
+	return n > 0 && len(m) >= n && utf8.RuneCountInString(m) >= n
+}
+
+// nearNow reports whether a long letter says that something is happening now near the writer
+// where it raises an emergency: the clause of byte offset pos has an unmasked present cue, its
+// sentence a near cue, and no past, habitual or news guard (in a long letter these are not
+// lifted by a present cue: "三年前…一辆正在充电的电动车起火" tells a story). With pos < 0 any
+// clause will do.
+func (c *Classifier) nearNow(hits []hit, sentences, clauses []int, pos int) bool {
+	segment := func(bounds []int, p int) int { return sort.SearchInts(bounds, p+1) }
+	near, told := map[int]bool{}, map[int]bool{}
+	for i := range hits {
+		h := &hits[i]
+		switch {
+		case h.fam == famNear:
+			near[segment(sentences, h.start)] = true
+		case h.fam == famGuard && c.rules.Emergency.Guards[h.target].Overridable:
+			told[segment(sentences, h.start)] = true
+		}
+	}
+	for i := range hits {
+		h := &hits[i]
+		if h.fam != famPresent || h.ignored != "" {
+			continue
+		}
+		if pos >= 0 && segment(clauses, h.start) != segment(clauses, pos) {
+			continue
+		}
+		if s := segment(sentences, h.start); near[s] && !told[s] {
+			return true
+		}
+	}
+	return false
 }
 
 // score adds the weights of the counting hits of fam to scores; a phrase found several times
@@ -618,6 +929,7 @@ func (c *Classifier) emergency(m string, hits []hit) int {
 		return len(list) == 0 || slices.Contains(list, k)
 	}
 
+	long := c.longLetter(m)
 	best := -1
 	for i := range hits {
 		tr := &hits[i]
@@ -655,6 +967,7 @@ func (c *Classifier) emergency(m string, hits []hit) int {
 			}
 			if applies {
 				tr.ignored = "guard " + gr.Name + ": " + c.terms[g.term]
+				tr.masked = gr.Scope == ScopeMask
 				break
 			}
 		}
@@ -662,6 +975,8 @@ func (c *Classifier) emergency(m string, hits []hit) int {
 		case tr.ignored != "":
 		case rule.NeedsPresent && !present:
 			tr.ignored = "no present cue"
+		case long && !c.nearNow(hits, sentences, clauses, tr.start):
+			tr.ignored = "long letter: nothing happening now near the writer"
 		case len(rule.With) > 0 && !withOK[tr.target]:
 			tr.ignored = "no companion phrase"
 		default:
@@ -728,6 +1043,10 @@ func (c *Classifier) ruleName(r ref) string {
 		return "place:" + c.rules.Gazetteer.Districts[r.target].Name
 	case famPlaceExclude:
 		return "place:exclude"
+	case famReferralCue:
+		return "referral:" + c.rules.Referrals.Kinds[r.target].Code
+	case famNear:
+		return "near"
 	}
 	return "?"
 }

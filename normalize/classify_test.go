@@ -209,30 +209,36 @@ func TestRequestTypes(t *testing.T) {
 }
 
 func TestOutOfScope(t *testing.T) {
-	tests := []struct{ text, code string }{
-		{"我已经起诉开发商了，法院已立案，想让12345催一下开庭", "litigation"},
-		{"劳动仲裁已经申请了，现在仲裁中，公司又停了我的社保", "litigation"},
-		{"我要投诉执行法官不作为", "judicial"},
-		{"附近部队营区晚上打靶，声音太大", "military"},
-		{"我们村党委书记把低保名额给了亲戚", "party_congress"},
-		{"我发现有人在网上卖国家机密文件", "secrets"},
-		{"我在烟台市买的房子开发商不给办证", "other_jurisdiction"},
+	// rule: the out_of_scope.yaml rule that decides; kind: the referrals.yaml kind it names.
+	tests := []struct{ text, rule, kind, referral string }{
+		{"我已经起诉开发商了，法院已立案，想让12345催一下开庭", "litigation", "in_proceedings", "法院/仲裁机构/信访部门"},
+		{"劳动仲裁已经申请了，现在仲裁中，公司又停了我的社保", "litigation", "in_proceedings", "法院/仲裁机构/信访部门"},
+		{"我要投诉执行法官不作为", "judicial", "court", "人民法院/12368"},
+		{"附近部队营区晚上打靶，声音太大", "military", "military", "部队/当地人武部"},
+		{"我们村党委书记把低保名额给了亲戚", "party_congress", "discipline", "纪检监察机关/12388"},
+		{"我发现有人在网上卖国家机密文件", "secrets", "state_security", "国家安全机关/12339"},
+		{"我在烟台市买的房子开发商不给办证", "other_jurisdiction", "other_city", "事发地12345"},
 		// in scope
-		{"想起诉拖欠工资的老板，需要什么材料", ""},
-		{"退役军人优待证在哪里办", ""},
-		{"我是烟台市户口，在这边上班，公积金怎么转过来", ""},
-		{"我在烟台市工作，现在住在经区，小区物业不给修电梯", ""},
-		{"还没起诉，想先找12345协调一下", ""},
+		{"想起诉拖欠工资的老板，需要什么材料", "", "", ""},
+		{"退役军人优待证在哪里办", "", "", ""},
+		{"我是烟台市户口，在这边上班，公积金怎么转过来", "", "", ""},
+		{"我在烟台市工作，现在住在经区，小区物业不给修电梯", "", "", ""},
+		{"还没起诉，想先找12345协调一下", "", "", ""},
 	}
 	c := classifier(t)
+	referrals := c.Rules().Referrals
 	for _, tt := range tests {
 		r := c.Classify(tt.text)
-		if r.OutOfScope != (tt.code != "") || r.OutOfScopeCode != tt.code {
-			t.Errorf("%s\n  want out-of-scope %q, got %s", tt.text, tt.code, explain(r))
+		if r.OutOfScope != (tt.kind != "") || r.OutOfScopeCode != tt.kind || r.Referral != tt.referral {
+			t.Errorf("%s\n  want out-of-scope %q (%s), got %s referral %q", tt.text, tt.kind, tt.referral, explain(r), r.Referral)
 			continue
 		}
-		if r.OutOfScope && (r.OutOfScopeReason == "" || !slices.Contains(r.MatchedTerms, firstTerm(r, "out_of_scope:"+tt.code))) {
-			t.Errorf("%s: reason %q, terms %v", tt.text, r.OutOfScopeReason, r.MatchedTerms)
+		if !r.OutOfScope {
+			continue
+		}
+		kind, _ := referrals.Kind(tt.kind)
+		if r.OutOfScopeReason != kind.Reply || r.OutOfScopeSource != "rule" || !slices.Contains(r.MatchedTerms, firstTerm(r, "out_of_scope:"+tt.rule)) {
+			t.Errorf("%s: reason %q (want the kind's reply), source %q, terms %v", tt.text, r.OutOfScopeReason, r.OutOfScopeSource, r.MatchedTerms)
 		}
 	}
 }

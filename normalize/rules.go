@@ -21,6 +21,12 @@ type Sources struct {
 	Emergency  []byte // configs/emergency.yaml: optional, nil disables emergency detection
 	OutOfScope []byte // configs/out_of_scope.yaml: optional
 	Gazetteer  []byte // configs/gazetteer.yaml: optional, nil leaves District empty
+	Referrals  []byte // configs/referrals.yaml: optional, required when out-of-scope rules name a referral
+	// Model is a model file written by `intake-gateway classify train` (learn.Model.Encode):
+	// optional, nil classifies by the rules alone.
+	Model []byte
+	// Settings are not a file: they come from the gateway configuration's classifier section.
+	Settings Settings
 }
 
 // Rules are the parsed rule files. They can also be built in code (tests, generated benchmarks)
@@ -30,6 +36,7 @@ type Rules struct {
 	Emergency  EmergencyRules
 	OutOfScope OutOfScopeRules
 	Gazetteer  Gazetteer
+	Referrals  ReferralRules
 }
 
 // Taxonomy is configs/taxonomy.yaml: categories and request types, each with weighted phrases.
@@ -61,6 +68,10 @@ type Taxonomy struct {
 type ConfidenceRule struct {
 	Threshold  float64 `yaml:"threshold"`
 	Saturation float64 `yaml:"saturation"`
+	// Override is the confidence from which the rules' answer stands against the learned model
+	// (an operator's phrase as an explicit override); 0: the model always decides, the rules'
+	// findings being among what it weighs.
+	Override float64 `yaml:"override"`
 }
 
 // DefaultRequestType is the request type used when no cue scores above the threshold.
@@ -103,6 +114,18 @@ type EmergencyRules struct {
 	PresentCues []string      `yaml:"present_cues"`
 	Guards      []GuardRule   `yaml:"guards"`
 	Triggers    []TriggerRule `yaml:"triggers"`
+	// LongLetter guards long texts: see LongLetterRule.
+	LongLetter LongLetterRule `yaml:"long_letter"`
+}
+
+// LongLetterRule keeps long letters (background first, several matters, formal style) from
+// raising emergencies about things that are not happening now to the writer: in a text of at
+// least MinRunes characters an emergency needs a present cue and a near cue (我, 楼下, 门口 …)
+// in the same sentence as what triggered it (a rule's trigger phrase, or for the model any
+// sentence).
+type LongLetterRule struct {
+	MinRunes int      `yaml:"min_runes"`
+	NearCues []string `yaml:"near_cues"`
 }
 
 // EmergencyKindRule describes one emergency service.
@@ -154,7 +177,11 @@ type OutOfScopeRules struct {
 
 // OutOfScopeRule flags a matter with a reason code and a reason for the citizen.
 type OutOfScopeRule struct {
-	Code    string   `yaml:"code"`
+	Code string `yaml:"code"`
+	// Referral names the kind in referrals.yaml: where the citizen is sent and what they are
+	// told.
+	Referral string `yaml:"referral"`
+	// Reason, when set, is told to the citizen instead of the referral kind's reply.
 	Reason  string   `yaml:"reason"`
 	Phrases []string `yaml:"phrases"`
 	// Exclude phrases cancel the rule's phrases that they overlap ("退役军人" for "军人").
@@ -201,6 +228,9 @@ func ParseRules(src Sources) (Rules, error) {
 		return r, err
 	}
 	if err := decodeStrict("gazetteer.yaml", src.Gazetteer, &r.Gazetteer); err != nil {
+		return r, err
+	}
+	if err := decodeStrict("referrals.yaml", src.Referrals, &r.Referrals); err != nil {
 		return r, err
 	}
 	r.applyDefaults()
@@ -279,6 +309,9 @@ func (r *Rules) Validate() error {
 		}
 		if !(c.Saturation > 0) {
 			bad(file, key+".saturation", "must be > 0")
+		}
+		if c.Override < 0 || c.Override > 1 {
+			bad(file, key+".override", "must be in [0,1]")
 		}
 	}
 
@@ -401,6 +434,15 @@ func (r *Rules) Validate() error {
 		phrases(ef, key+".phrases", tr.Phrases, true)
 		phrases(ef, key+".with", tr.With, false)
 	}
+	if e.LongLetter.MinRunes < 0 {
+		bad(ef, "long_letter.min_runes", "must be >= 0")
+	}
+	if e.LongLetter.MinRunes > 0 && len(e.LongLetter.NearCues) == 0 {
+		bad(ef, "long_letter.near_cues", "at least one phrase is required with min_runes")
+	}
+	phrases(ef, "long_letter.near_cues", e.LongLetter.NearCues, false)
+
+	r.Referrals.validate(bad)
 
 	const of = "out_of_scope.yaml"
 	codes := map[string]bool{}
@@ -412,8 +454,12 @@ func (r *Rules) Validate() error {
 			bad(of, key+".code", "duplicate code %q", o.Code)
 		}
 		codes[o.Code] = true
-		if strings.TrimSpace(o.Reason) == "" {
-			bad(of, key+".reason", "required")
+		if o.Referral != "" {
+			if _, ok := r.Referrals.Kind(o.Referral); !ok {
+				bad(of, key+".referral", "%q is not a kind of referrals.yaml", o.Referral)
+			}
+		} else if strings.TrimSpace(o.Reason) == "" {
+			bad(of, key+".reason", "required when no referral is named")
 		}
 		phrases(of, key+".phrases", o.Phrases, true)
 		phrases(of, key+".exclude", o.Exclude, false)

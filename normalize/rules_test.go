@@ -110,7 +110,7 @@ func TestRulesValidation(t *testing.T) {
 // TestShippedConfigsValid keeps every shipped rule file loadable, including the deadline files.
 func TestShippedConfigsValid(t *testing.T) {
 	if _, err := normalize.ParseRules(normalize.Sources{Taxonomy: configs.Taxonomy, Emergency: configs.Emergency,
-		OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer}); err != nil {
+		OutOfScope: configs.OutOfScope, Gazetteer: configs.Gazetteer, Referrals: configs.Referrals}); err != nil {
 		t.Error(err)
 	}
 	if _, err := normalize.LoadCalendar(configs.Holidays, nil); err != nil {

@@ -21,6 +21,25 @@ func readRuleFile(key, path string, builtin []byte) ([]byte, error) {
 	return b, nil
 }
 
+// noModel as classifier.model_file classifies by the rules alone.
+const noModel = "none"
+
+// readModelFile reads the configured model, the built-in one when none is configured, or nothing
+// for "none".
+func readModelFile(path string) ([]byte, error) {
+	if path == noModel {
+		return nil, nil
+	}
+	if path == "" {
+		return configs.Model, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("classifier.model_file: %w", err)
+	}
+	return b, nil
+}
+
 // loadRules builds the classifier, the holiday calendar and the deadline rules from the
 // configured files; any error names the file's key and leaves the caller's current rules alone.
 func loadRules(cfg *config.Config) (normalize.Options, error) {
@@ -36,12 +55,17 @@ func loadRules(cfg *config.Config) (normalize.Options, error) {
 		{"emergency_file", r.EmergencyFile, configs.Emergency, &src.Emergency},
 		{"out_of_scope_file", r.OutOfScopeFile, configs.OutOfScope, &src.OutOfScope},
 		{"gazetteer_file", r.GazetteerFile, configs.Gazetteer, &src.Gazetteer},
+		{"referrals_file", r.ReferralsFile, configs.Referrals, &src.Referrals},
 	}
 	for _, f := range files {
 		if *f.into, err = readRuleFile(f.key, f.path, f.builtin); err != nil {
 			return normalize.Options{}, err
 		}
 	}
+	if src.Model, err = readModelFile(cfg.Classifier.ModelFile); err != nil {
+		return normalize.Options{}, err
+	}
+	src.Settings = normalize.Settings{ReviewBelow: cfg.Classifier.ReviewBelow}
 	classifier, err := normalize.NewClassifier(src)
 	if err != nil {
 		return normalize.Options{}, fmt.Errorf("rules: %w", err)

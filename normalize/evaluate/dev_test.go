@@ -9,13 +9,15 @@ import (
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
-func defaultClassifier(t testing.TB) *normalize.Classifier {
+// rulesOnly is the classifier of the shipped rule files without the model.
+func rulesOnly(t testing.TB) *normalize.Classifier {
 	t.Helper()
 	c, err := normalize.NewClassifier(normalize.Sources{
 		Taxonomy:   configs.Taxonomy,
 		Emergency:  configs.Emergency,
 		OutOfScope: configs.OutOfScope,
 		Gazetteer:  configs.Gazetteer,
+		Referrals:  configs.Referrals,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -23,18 +25,36 @@ func defaultClassifier(t testing.TB) *normalize.Classifier {
 	return c
 }
 
-// devCorpus is the development corpus of shared/, beside the repository.
-var devCorpus = filepath.Join("..", "..", "..", "shared", "corpus", "dev.jsonl")
+// defaultClassifier is the classifier the gateway ships: the rule files and the embedded model.
+func defaultClassifier(t testing.TB) *normalize.Classifier {
+	t.Helper()
+	c, err := normalize.NewClassifier(normalize.Sources{
+		Taxonomy:   configs.Taxonomy,
+		Emergency:  configs.Emergency,
+		OutOfScope: configs.OutOfScope,
+		Gazetteer:  configs.Gazetteer,
+		Referrals:  configs.Referrals,
+		Model:      configs.Model,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
-// TestDevCorpusTargets runs the evaluation on shared/corpus/dev.jsonl and asserts the targets of
-// issue 7: category ≥ 90%, request type ≥ 85%, every emergency found, no false alarm on the hard
-// negatives (nor anywhere else).
+// devCorpus is the development corpus the rules were written from.
+var devCorpus = filepath.Join("..", "learn", "corpus", "dev.jsonl")
+
+// TestDevCorpusTargets keeps the rules, on their own, at what they were written for on
+// dev.jsonl: category ≥ 90%, request type ≥ 85%, every emergency found, no false alarm on the
+// hard negatives (nor anywhere else). The combined classifier is not scored here: its model is
+// trained on this file.
 func TestDevCorpusTargets(t *testing.T) {
 	data, err := os.ReadFile(devCorpus)
 	if err != nil {
-		t.Skipf("development corpus not available (%v)", err)
+		t.Fatal(err)
 	}
-	rep, err := Evaluate(defaultClassifier(t), data)
+	rep, err := Evaluate(rulesOnly(t), data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,38 @@
 // Package evaluate measures a classifier against a labelled corpus in the JSONL format of
-// shared/corpus/dev.jsonl, for `intake-gateway classify --eval FILE` (issue 7).
+// normalize/learn/corpus, for `intake-gateway classify --eval` (issue 7): accuracy, per-class
+// precision and recall, emergency and out-of-scope recall with their false alarms (overall and on
+// long letters), and k-fold cross-validation of the combined classifier (train the model on k−1
+// folds, score the fold left out).
 //
 // One JSON object per line:
 //
 //	{"id": "dev-001", "channel": "wechat", "text": "…", "category": "utilities",
-//	 "category_alt": [], "request_type": "consult", "emergency": null, "notes": "…"}
+//	 "category_alt": [], "request_type": "consult", "emergency": null, "notes": "…",
+//	 "out_of_scope": false, "referral": null}
 //
-// emergency is null or a kind (police, fire, medical, traffic). An optional "out_of_scope" (true,
-// false, or a reason code) is counted when present; dev.jsonl has none. Phone transcripts
-// ("坐席：…\n市民：…") are classified on the caller's turns only (normalize.ClassifiableText).
-// Like normalize, the package does no I/O: the caller reads the file and passes the bytes.
+// emergency is null or a kind (police, fire, medical, traffic). out_of_scope (true, false, or a
+// reason code) is counted when present; referral names where an out-of-scope matter belongs.
+// Phone transcripts ("坐席：…\n市民：…") are classified on the caller's turns only
+// (normalize.ClassifiableText). Like normalize, the package does no I/O: the caller reads the
+// files and passes the bytes.
 package evaluate
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/normalize"
+	"github.com/hotline12345/intake-gateway/normalize/learn"
 )
+
+// LongLetterRunes is the length from which an example counts as a long letter in the report
+// (the corpus's long formal letters are 250–1,000 characters).
+const LongLetterRunes = 250
 
 // Example is one labelled line of the corpus.
 type Example struct {
@@ -36,7 +46,24 @@ type Example struct {
 	Emergency intake.EmergencyKind `json:"emergency"`
 	// OutOfScope is nil when the line does not say; true or a reason code mean out of scope.
 	OutOfScope *OutOfScopeLabel `json:"out_of_scope,omitempty"`
-	Notes      string           `json:"notes"`
+	// Referral is where an out-of-scope matter belongs (free text or a referral kind).
+	Referral string `json:"referral"`
+	Notes    string `json:"notes"`
+}
+
+// Long reports whether the example is a long letter.
+func (e Example) Long() bool { return utf8.RuneCountInString(e.Text) >= LongLetterRunes }
+
+// Training returns the example as training data (no out-of-scope label counts as in scope).
+func (e Example) Training() normalize.TrainingExample {
+	t := normalize.TrainingExample{Text: e.Text, Category: e.Category, CategoryAlt: e.CategoryAlt, RequestType: e.RequestType, Emergency: e.Emergency}
+	if e.OutOfScope != nil && e.OutOfScope.Out {
+		t.OutOfScope, t.Referral = true, e.Referral
+		if t.Referral == "" {
+			t.Referral = e.OutOfScope.Code
+		}
+	}
+	return t
 }
 
 // OutOfScopeLabel accepts true/false or a reason code ("litigation"; "" means in scope).
@@ -74,7 +101,7 @@ func ParseJSONL(data []byte) ([]Example, error) {
 		}
 		var e Example
 		dec := json.NewDecoder(bytes.NewReader(line))
-		if err := dec.Decode(&e); err != nil {
+		if err := dec.Decode(&e); err != nil { // null leaves a string empty
 			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
 		if e.ID == "" {
@@ -100,20 +127,31 @@ type Outcome struct {
 	EmergencyFound  bool // an emergency was labelled and one was detected (any kind)
 	EmergencyKindOK bool
 	FalseAlarm      bool // an emergency was detected where none was labelled
+	// Fold is the cross-validation fold the example was scored in (-1 outside cross-validation).
+	Fold int
 }
 
 // Report is the evaluation of a corpus.
 type Report struct {
 	Outcomes []Outcome
+	// Folds is the number of cross-validation folds, 0 for a plain evaluation.
+	Folds int
 
 	Total, CategoryCorrect, RequestTypeCorrect int
 	// Emergencies labelled, found (any kind), found with the right kind; false alarms among
-	// the rest, and among the lines whose notes say "hard negative".
+	// the rest, among the lines whose notes say "hard negative", and among long letters.
 	Emergencies, EmergenciesFound, EmergencyKindCorrect int
 	FalseAlarms, HardNegatives, HardNegativeFalseAlarms int
-	// Out of scope: OutOfScopeLabelled is false when no line carries the label.
+	LongLetters, LongLetterFalseAlarms                  int
+	// Out of scope: OutOfScopeLabelled is false when no line carries the label. OutOfScopeKind
+	// counts the found ones whose referral kind is right (when the line names a referral).
 	OutOfScopeLabelled                                 bool
 	OutOfScopePositives, OutOfScopeFound, OutOfScopeFP int
+	OutOfScopeNegatives                                int
+	OutOfScopeKindCorrect, OutOfScopeKindLabelled      int
+	// NeedsReview counts results marked for review, and how many of them had a wrong category or
+	// request type.
+	NeedsReview, NeedsReviewWrong int
 
 	// Confusion counts gold category → predicted category (a prediction in category_alt counts
 	// as the gold category). RequestConfusion does the same for request types.
@@ -121,6 +159,8 @@ type Report struct {
 	RequestConfusion map[string]map[string]int
 	// Categories are the codes in taxonomy order, for printing.
 	Categories []string
+
+	referrals normalize.ReferralRules
 }
 
 // Evaluate parses a corpus and runs the classifier over it.
@@ -134,16 +174,65 @@ func Evaluate(c *normalize.Classifier, jsonl []byte) (*Report, error) {
 
 // Run classifies every example.
 func Run(c *normalize.Classifier, examples []Example) *Report {
+	results := make([]normalize.Result, len(examples))
+	folds := make([]int, len(examples))
+	for i, e := range examples {
+		results[i] = c.Classify(normalize.ClassifiableText(e.Text))
+		folds[i] = -1
+	}
+	return newReport(c, examples, results, folds, 0)
+}
+
+// CrossValidate scores the combined classifier by k-fold cross-validation: the examples are
+// split into k folds (shuffled with opts.Seed); for each fold a model is trained with c's rules on
+// the other k−1 and the fold is classified with the rules and that model. c's own model, if any,
+// is not used.
+func CrossValidate(c *normalize.Classifier, examples []Example, k int, opts learn.TrainOptions) (*Report, error) {
+	if k < 2 || k > len(examples) {
+		return nil, fmt.Errorf("cross-validation: need 2 ≤ folds ≤ %d examples, got %d", len(examples), k)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = learn.DefaultOptions().Seed
+	}
+	fold := learn.Folds(len(examples), k, opts.Seed)
+	results := make([]normalize.Result, len(examples))
+	for f := range k {
+		var train []normalize.TrainingExample
+		for i, e := range examples {
+			if fold[i] != f {
+				train = append(train, e.Training())
+			}
+		}
+		model, err := c.Train(train, opts)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", f+1, err)
+		}
+		cm, err := c.WithModel(model)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d: %w", f+1, err)
+		}
+		for i, e := range examples {
+			if fold[i] == f {
+				results[i] = cm.Classify(normalize.ClassifiableText(e.Text))
+			}
+		}
+	}
+	return newReport(c, examples, results, fold, k), nil
+}
+
+func newReport(c *normalize.Classifier, examples []Example, results []normalize.Result, folds []int, k int) *Report {
 	r := &Report{
+		Folds:            k,
 		Confusion:        map[string]map[string]int{},
 		RequestConfusion: map[string]map[string]int{},
+		referrals:        c.Rules().Referrals,
 	}
 	for _, cat := range c.Rules().Taxonomy.Categories {
 		r.Categories = append(r.Categories, cat.Code)
 	}
-	for _, e := range examples {
-		res := c.Classify(normalize.ClassifiableText(e.Text))
-		o := Outcome{Example: e, Result: res}
+	for i, e := range examples {
+		res := results[i]
+		o := Outcome{Example: e, Result: res, Fold: folds[i]}
 		o.CategoryOK = res.Category == e.Category || slices.Contains(e.CategoryAlt, res.Category)
 		o.RequestTypeOK = res.RequestType == e.RequestType
 		r.Total++
@@ -152,6 +241,12 @@ func Run(c *normalize.Classifier, examples []Example) *Report {
 		}
 		if o.RequestTypeOK {
 			r.RequestTypeCorrect++
+		}
+		if res.NeedsReview {
+			r.NeedsReview++
+			if !o.CategoryOK || !o.RequestTypeOK {
+				r.NeedsReviewWrong++
+			}
 		}
 		gold, pred := e.Category, res.Category
 		if o.CategoryOK {
@@ -175,6 +270,12 @@ func Run(c *normalize.Classifier, examples []Example) *Report {
 			o.FalseAlarm = true
 			r.FalseAlarms++
 		}
+		if e.Emergency == "" && e.Long() {
+			r.LongLetters++
+			if o.FalseAlarm {
+				r.LongLetterFalseAlarms++
+			}
+		}
 		if strings.Contains(strings.ToLower(e.Notes), "hard negative") {
 			r.HardNegatives++
 			if o.FalseAlarm {
@@ -188,14 +289,35 @@ func Run(c *normalize.Classifier, examples []Example) *Report {
 				r.OutOfScopePositives++
 				if res.OutOfScope {
 					r.OutOfScopeFound++
+					if want := r.goldKind(e); want != "" {
+						r.OutOfScopeKindLabelled++
+						if res.OutOfScopeCode == want {
+							r.OutOfScopeKindCorrect++
+						}
+					}
 				}
-			case res.OutOfScope:
-				r.OutOfScopeFP++
+			default:
+				r.OutOfScopeNegatives++
+				if res.OutOfScope {
+					r.OutOfScopeFP++
+				}
 			}
 		}
 		r.Outcomes = append(r.Outcomes, o)
 	}
 	return r
+}
+
+// goldKind is the referral kind an out-of-scope example is labelled with, or "".
+func (r *Report) goldKind(e Example) string {
+	label := e.Referral
+	if label == "" && e.OutOfScope != nil {
+		label = e.OutOfScope.Code
+	}
+	if label == "" {
+		return ""
+	}
+	return r.referrals.KindOfLabel(label)
 }
 
 func inc(m map[string]map[string]int, a, b string) {
@@ -226,6 +348,14 @@ func (r *Report) EmergencyRecall() float64 {
 	return ratio(r.EmergenciesFound, r.Emergencies)
 }
 
+// FalseAlarmRate is the share of examples without an emergency that raised one.
+func (r *Report) FalseAlarmRate() float64 { return ratio(r.FalseAlarms, r.Total-r.Emergencies) }
+
+// LongLetterFalseAlarmRate is FalseAlarmRate among long letters.
+func (r *Report) LongLetterFalseAlarmRate() float64 {
+	return ratio(r.LongLetterFalseAlarms, r.LongLetters)
+}
+
 // OutOfScopeRecall is the share of out-of-scope examples flagged; 1 when none are labelled.
 func (r *Report) OutOfScopeRecall() float64 {
 	if r.OutOfScopePositives == 0 {
@@ -234,111 +364,98 @@ func (r *Report) OutOfScopeRecall() float64 {
 	return ratio(r.OutOfScopeFound, r.OutOfScopePositives)
 }
 
-// Print writes the report for a person: the figures, the confusion table of categories, the
-// request-type confusion, and every miss with the terms that decided it.
-func (r *Report) Print(w io.Writer) error {
-	p := &printer{w: w}
-	p.f("examples                 %d\n", r.Total)
-	p.f("category accuracy        %5.1f%%  (%d/%d; a prediction in category_alt counts)\n", 100*r.CategoryAccuracy(), r.CategoryCorrect, r.Total)
-	p.f("request type accuracy    %5.1f%%  (%d/%d)\n", 100*r.RequestTypeAccuracy(), r.RequestTypeCorrect, r.Total)
-	p.f("emergency recall         %5.1f%%  (%d/%d found; right kind %d)\n", 100*r.EmergencyRecall(), r.EmergenciesFound, r.Emergencies, r.EmergencyKindCorrect)
-	p.f("emergency false alarms   %d of %d without emergency (hard negatives: %d of %d)\n", r.FalseAlarms, r.Total-r.Emergencies, r.HardNegativeFalseAlarms, r.HardNegatives)
-	if r.OutOfScopeLabelled {
-		p.f("out-of-scope recall      %5.1f%%  (%d/%d; %d flagged wrongly)\n", 100*r.OutOfScopeRecall(), r.OutOfScopeFound, r.OutOfScopePositives, r.OutOfScopeFP)
-	} else {
-		p.f("out-of-scope recall      n/a (the corpus has no out_of_scope labels)\n")
-	}
+// OutOfScopeFalseRate is the share of in-scope examples (labelled so) flagged out of scope.
+func (r *Report) OutOfScopeFalseRate() float64 { return ratio(r.OutOfScopeFP, r.OutOfScopeNegatives) }
 
-	codes := slices.Clone(r.Categories)
-	for gold, row := range r.Confusion {
-		for pred := range row {
-			for _, c := range []string{gold, pred} {
-				if !slices.Contains(codes, c) {
-					codes = append(codes, c)
+// ClassScore is precision and recall of one class.
+type ClassScore struct {
+	Class                  string
+	Gold, Predicted, Right int
+	Precision, Recall, F1  float64
+}
+
+// PerClass returns precision and recall per class of one decision: "category" (a prediction in
+// category_alt counts as the gold category), "request_type", "emergency" (kinds and "none"), or
+// "out_of_scope" (referral kinds and "in_scope", over the lines that carry the label).
+func (r *Report) PerClass(decision string) []ClassScore {
+	var classes []string
+	counts := map[string]*ClassScore{}
+	add := func(gold, pred string) {
+		for _, c := range []string{gold, pred} {
+			if counts[c] == nil {
+				counts[c] = &ClassScore{Class: c}
+				classes = append(classes, c)
+			}
+		}
+		counts[gold].Gold++
+		counts[pred].Predicted++
+		if gold == pred {
+			counts[gold].Right++
+		}
+	}
+	for _, o := range r.Outcomes {
+		switch decision {
+		case "category":
+			pred := o.Result.Category
+			if o.CategoryOK {
+				pred = o.Category
+			}
+			add(o.Category, pred)
+		case "request_type":
+			add(string(o.RequestType), string(o.Result.RequestType))
+		case "emergency":
+			gold, pred := "none", "none"
+			if o.Emergency != "" {
+				gold = string(o.Emergency)
+			}
+			if o.Result.Emergency != nil {
+				pred = string(o.Result.Emergency.Kind)
+			}
+			add(gold, pred)
+		case "out_of_scope":
+			if o.OutOfScope == nil {
+				continue
+			}
+			gold, pred := "in_scope", "in_scope"
+			if o.OutOfScope.Out {
+				if gold = r.goldKind(o.Example); gold == "" {
+					gold = "out_of_scope"
 				}
 			}
-		}
-	}
-	p.f("\ncategory confusion (rows: gold, columns: predicted; numbers are the row codes)\n")
-	p.f("%-22s", "")
-	for i := range codes {
-		p.f("%4d", i+1)
-	}
-	p.f("\n")
-	for i, gold := range codes {
-		row := r.Confusion[gold]
-		total := 0
-		for _, n := range row {
-			total += n
-		}
-		if total == 0 {
-			continue
-		}
-		p.f("%2d %-19s", i+1, gold)
-		for _, pred := range codes {
-			if n := row[pred]; n > 0 {
-				p.f("%4d", n)
-			} else {
-				p.f("%4s", ".")
+			if o.Result.OutOfScope {
+				pred = o.Result.OutOfScopeCode
+				if gold == "out_of_scope" {
+					pred = gold
+				}
 			}
+			add(gold, pred)
 		}
-		p.f("   %d/%d\n", row[gold], total)
 	}
-
-	rts := []string{"consult", "help", "complaint", "report", "suggestion", "praise", "other"}
-	p.f("\nrequest type confusion (rows: gold, columns: predicted)\n%-12s", "")
-	for _, c := range rts {
-		p.f("%6.6s", c)
+	order := map[string]int{}
+	for i, c := range r.Categories {
+		order[c] = i
 	}
-	p.f("\n")
-	for _, gold := range rts {
-		row := r.RequestConfusion[gold]
-		if len(row) == 0 {
-			continue
+	slices.SortStableFunc(classes, func(a, b string) int {
+		ia, oka := order[a]
+		ib, okb := order[b]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
 		}
-		p.f("%-12s", gold)
-		for _, pred := range rts {
-			if n := row[pred]; n > 0 {
-				p.f("%6d", n)
-			} else {
-				p.f("%6s", ".")
-			}
+		return strings.Compare(a, b)
+	})
+	out := make([]ClassScore, len(classes))
+	for i, c := range classes {
+		s := *counts[c]
+		s.Precision, s.Recall = ratio(s.Right, s.Predicted), ratio(s.Right, s.Gold)
+		if s.Precision+s.Recall > 0 {
+			s.F1 = 2 * s.Precision * s.Recall / (s.Precision + s.Recall)
 		}
-		p.f("\n")
+		out[i] = s
 	}
-
-	p.f("\nmisses\n")
-	for _, o := range r.Outcomes {
-		var what []string
-		if !o.CategoryOK {
-			what = append(what, fmt.Sprintf("category %s→%s", o.Category, o.Result.Category))
-		}
-		if !o.RequestTypeOK {
-			what = append(what, fmt.Sprintf("request %s→%s", o.RequestType, o.Result.RequestType))
-		}
-		if o.Emergency != "" && !o.EmergencyFound {
-			what = append(what, "emergency "+string(o.Emergency)+" missed")
-		} else if o.Emergency != "" && !o.EmergencyKindOK {
-			what = append(what, fmt.Sprintf("emergency %s→%s", o.Emergency, o.Result.Emergency.Kind))
-		}
-		if o.FalseAlarm {
-			what = append(what, "false alarm "+string(o.Result.Emergency.Kind))
-		}
-		if len(what) == 0 {
-			continue
-		}
-		p.f("  %-10s %s  [%s]\n", o.ID, strings.Join(what, "; "), strings.Join(o.Result.MatchedTerms, ","))
-	}
-	return p.err
-}
-
-type printer struct {
-	w   io.Writer
-	err error
-}
-
-func (p *printer) f(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
+	return out
 }

@@ -2,10 +2,12 @@ package evaluate
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/hotline12345/intake-gateway/normalize"
+	"github.com/hotline12345/intake-gateway/normalize/learn"
 )
 
 // A small taxonomy and corpus whose every figure can be worked out by hand.
@@ -94,10 +96,11 @@ func TestEvaluateFixture(t *testing.T) {
 		"category accuracy         83.3%  (5/6",
 		"request type accuracy     66.7%  (4/6)",
 		"emergency recall         100.0%  (1/1 found; right kind 1)",
-		"emergency false alarms   1 of 5 without emergency (hard negatives: 1 of 2)",
-		"out-of-scope recall      100.0%  (1/1; 0 flagged wrongly)",
+		"emergency false alarms    20.0%  (1 of 5 without emergency; hard negatives: 1 of 2; long letters: 0 of 0)",
+		"out-of-scope recall      100.0%  (1/1; referral kind right 0 of 0)",
+		"out-of-scope false flags   0.0%  (0 of 1 in scope)",
 		"category confusion",
-		"f4         request complaint→help; false alarm fire",
+		"f4         request complaint→help; false alarm fire by rule",
 		"f6         category property→utilities",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -128,5 +131,90 @@ func TestNoOutOfScopeLabels(t *testing.T) {
 	rep.Print(&out)
 	if rep.OutOfScopeLabelled || !strings.Contains(out.String(), "out-of-scope recall      n/a") {
 		t.Errorf("unlabelled corpus should say n/a:\n%s", out.String())
+	}
+}
+
+// Per-class precision and recall of the fixture, worked out by hand.
+func TestPerClass(t *testing.T) {
+	rep, err := Evaluate(fixtureClassifier(t), []byte(fixtureCorpus))
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(decision, class string) ClassScore {
+		for _, s := range rep.PerClass(decision) {
+			if s.Class == class {
+				return s
+			}
+		}
+		t.Fatalf("%s: no class %s in %+v", decision, class, rep.PerClass(decision))
+		return ClassScore{}
+	}
+	// Gold utilities f1 f2; property f3 f4 f5 f6. Predicted utilities f1 f2 f6 (f2 counts as
+	// utilities, its gold), property f3 f4 f5.
+	if s := find("category", "utilities"); s.Gold != 2 || s.Predicted != 3 || s.Right != 2 || s.Recall != 1 || s.Precision < 0.66 || s.Precision > 0.67 {
+		t.Errorf("utilities: %+v", s)
+	}
+	if s := find("category", "property"); s.Gold != 4 || s.Predicted != 3 || s.Right != 3 || s.Precision != 1 || s.Recall != 0.75 {
+		t.Errorf("property: %+v", s)
+	}
+	// Emergencies: f2 fire found, f4 a false fire alarm.
+	if s := find("emergency", "fire"); s.Gold != 1 || s.Predicted != 2 || s.Right != 1 || s.Precision != 0.5 || s.Recall != 1 {
+		t.Errorf("fire: %+v", s)
+	}
+	if s := find("emergency", "none"); s.Gold != 5 || s.Predicted != 4 || s.Right != 4 {
+		t.Errorf("none: %+v", s)
+	}
+	// Out of scope: only f5 (litigation, no referral kinds in the fixture) and f6 carry labels.
+	if s := find("out_of_scope", "in_scope"); s.Gold != 1 || s.Right != 1 {
+		t.Errorf("in scope: %+v", s)
+	}
+}
+
+// Cross-validation scores every example exactly once, by a model that did not see it: on a
+// corpus where each example's label is written in it but never repeated, a model could only be
+// right by memorising, so cross-validation must not be perfect while scoring on the training
+// data is.
+func TestCrossValidateFixture(t *testing.T) {
+	var lines []string
+	words := []string{"甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸", "子", "丑", "寅", "卯", "辰", "巳", "午", "未", "申", "酉"}
+	for i, w := range words {
+		cat := []string{"utilities", "property"}[i%2]
+		lines = append(lines, fmt.Sprintf(`{"id": "x%d", "text": "%s%s事", "category": %q, "request_type": "consult"}`, i, w, w, cat))
+	}
+	ex, err := ParseJSONL([]byte(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fixtureClassifier(t)
+	opts := learn.DefaultOptions()
+	opts.MinCount = 1
+	opts.CalibrationFolds = 2
+	rep, err := CrossValidate(c, ex, 4, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != len(ex) || rep.Folds != 4 {
+		t.Fatalf("total %d folds %d", rep.Total, rep.Folds)
+	}
+	seen := map[string]bool{}
+	folds := map[int]int{}
+	for _, o := range rep.Outcomes {
+		if seen[o.ID] || o.Fold < 0 || o.Fold >= 4 {
+			t.Errorf("%s scored twice or in fold %d", o.ID, o.Fold)
+		}
+		seen[o.ID] = true
+		folds[o.Fold]++
+	}
+	for f, n := range folds {
+		if n != len(ex)/4 {
+			t.Errorf("fold %d has %d examples", f, n)
+		}
+	}
+	// The labels alternate by position, which no n-gram of an unseen word reveals.
+	if rep.CategoryAccuracy() > 0.8 {
+		t.Errorf("cross-validated accuracy %.2f on labels a model cannot know: is the fold left out?", rep.CategoryAccuracy())
+	}
+	if _, err := CrossValidate(c, ex, 1, opts); err == nil {
+		t.Error("one fold accepted")
 	}
 }
