@@ -2,7 +2,7 @@ package intake
 
 import "time"
 
-// Case is the canonical case record, schema version 1 (DESIGN §3). It is what the gateway stores,
+// Case is the canonical case record, schema version 1. It is what the gateway stores,
 // returns over REST and forwards to the case system. JSON names are part of the contract.
 type Case struct {
 	ID            string      `json:"id" validate:"required,uuid"`

@@ -19,7 +19,7 @@ const SchemaVersion = 1
 // ChannelKind names how a submission reached the gateway.
 type ChannelKind string
 
-// The channel kinds of DESIGN §3.
+// The channel kinds a case can arrive by.
 const (
 	ChannelPhone   ChannelKind = "phone"
 	ChannelWeChat  ChannelKind = "wechat"

@@ -1,4 +1,4 @@
-// Package config loads and validates the gateway's configuration file (DESIGN §8): YAML, with any
+// Package config loads and validates the gateway's configuration file: YAML, with any
 // key overridable by an INTAKE_ environment variable (INTAKE_DATABASE__URL → database.url) and
 // any string value written as ${NAME} read from the environment (for secrets).
 package config

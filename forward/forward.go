@@ -1,4 +1,4 @@
-// Package forward delivers cases to the hotline's case system (DESIGN §8): a River worker POSTs
+// Package forward delivers cases to the hotline's case systems: a River worker POSTs
 // the case record, signed, once per queued delivery, and keeps the gateway's own delivery record
 // of every attempt.
 //
@@ -458,7 +458,7 @@ func StandardWebhookHeaders(key []byte, id string, t time.Time, body []byte) map
 }
 
 // IdempotencyKey is what the case system deduplicates on: the case id for the event that opens
-// the case (case.created, or case.duplicate; DESIGN §8), and the case id with the delivery id for
+// the case (case.created, or case.duplicate), and the case id with the delivery id for
 // every later event, so that an update is never mistaken for a repeat of the creation.
 func IdempotencyKey(d intake.Delivery) string {
 	if intake.IsFirstEvent(d.Event) {

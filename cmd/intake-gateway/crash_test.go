@@ -24,7 +24,7 @@ import (
 )
 
 // These tests run the real binary, kill it while it is accepting submissions and forwarding them
-// to a slow case system, start it again on the same store and check the promise of DESIGN §5:
+// to a slow case system, start it again on the same store and check the gateway's first promise:
 // every submission that was answered 2xx is there with the number it was given, resending any of
 // them creates nothing new, and every one of them reaches the case system within a minute of the
 // restart, including those whose delivery was in flight when the process died.

@@ -262,8 +262,8 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		return nil, fmt.Errorf("insert cases: %w", err)
 	}
 	// InsertManyTx is one cached INSERT statement; InsertManyFastTx's COPY costs about twice as
-	// much database time for the handful of jobs a batch carries (pg_stat_statements, see the
-	// closing note of issue 3).
+	// much database time for the handful of jobs a batch carries (measured with
+	// pg_stat_statements; docs/performance.md).
 	if len(jobParams) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobParams); err != nil {
 			return nil, fmt.Errorf("enqueue forwarding jobs: %w", err)
