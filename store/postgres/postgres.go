@@ -54,6 +54,8 @@ type Store struct {
 	workers store.JobWorkers[pgx.Tx]
 	// intake tells background work when new cases are being stored (IntakeBusy).
 	activity store.IntakeActivity
+	// janitor deletes expired request nonces and look-up counters.
+	janitor *store.Janitor
 }
 
 // Config opens a Store.
@@ -126,6 +128,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 2, MaxBatch: 256, Isolate: isolatable})
 	s.contexts = groupcommit.New(s.readContexts, groupcommit.Options{Writers: 2, MaxBatch: 64, Isolate: isolatable})
+	s.janitor = store.StartJanitor(store.PruneInterval, clock, logger, s.PruneExpired)
 	return s, nil
 }
 
@@ -149,6 +152,7 @@ func (s *Store) StartWorkers(ctx context.Context) error {
 
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
+	s.janitor.Stop()
 	s.workers.Stop()
 	s.batcher.Close()
 	s.outcomes.Close()

@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/store"
+)
+
+// ClaimNonce records a request's signature bound to its body hash (see intake.Nonces), on the
+// handle that commits without syncing (nonceDSN). An entry that has expired is taken over; one
+// that has not keeps the body hash it was first claimed with, which RETURNING gives back.
+func (s *Store) ClaimNonce(ctx context.Context, c intake.NonceClaim) (bool, error) {
+	var stored string
+	err := s.nonceDB.QueryRowContext(ctx, `INSERT INTO request_nonces AS n (channel_id, signature, nonce, body_hash, expires_at)
+		VALUES (?1, ?2, ?3, ?4, ?5)
+		ON CONFLICT (channel_id, signature) DO UPDATE SET
+			nonce      = CASE WHEN n.expires_at < ?6 THEN excluded.nonce ELSE n.nonce END,
+			body_hash  = CASE WHEN n.expires_at < ?6 THEN excluded.body_hash ELSE n.body_hash END,
+			expires_at = CASE WHEN n.expires_at < ?6 THEN excluded.expires_at ELSE n.expires_at END
+		RETURNING body_hash`,
+		c.ChannelID, c.Signature, c.Nonce, c.BodyHash, micros(c.ExpiresAt), micros(c.At)).Scan(&stored)
+	if err != nil {
+		return false, fmt.Errorf("claim request nonce: %w", err)
+	}
+	return stored == c.BodyHash, nil
+}
+
+// LookupLocked reports whether any of keys is locked out at at.
+func (s *Store) LookupLocked(ctx context.Context, keys []string, at time.Time) (bool, error) {
+	if len(keys) == 0 {
+		return false, nil
+	}
+	args := []any{micros(at)}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	var locked bool
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lookup_failures WHERE locked_until > ? AND key IN (?`+
+		strings.Repeat(", ?", len(keys)-1)+`))`, args...).Scan(&locked)
+	if err != nil {
+		return false, fmt.Errorf("read look-up lockouts: %w", err)
+	}
+	return locked, nil
+}
+
+// RecordLookupFailure counts a failed look-up against each key (see intake.LookupLimits). The
+// transaction takes SQLite's write lock up front, so counts move one failure at a time.
+func (s *Store) RecordLookupFailure(ctx context.Context, keys []string, at time.Time, p intake.LookupPolicy) ([]string, error) {
+	if err := store.CheckPolicy(p); err != nil {
+		return nil, err
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var locked []string
+	for _, key := range slices.Compact(slices.Sorted(slices.Values(keys))) {
+		var (
+			cur         store.LookupState
+			start       int64
+			lockedUntil sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT failures, window_start, locked_until FROM lookup_failures WHERE key = ?`, key).
+			Scan(&cur.Failures, &start, &lockedUntil)
+		switch {
+		case err == nil:
+			cur.WindowStart = fromMicros(start)
+			if lockedUntil.Valid {
+				cur.LockedUntil = fromMicros(lockedUntil.Int64)
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, fmt.Errorf("read look-up failures: %w", err)
+		}
+		next, lockedNow := store.NextLookupState(cur, at, p)
+		var until any
+		if !next.LockedUntil.IsZero() {
+			until = micros(next.LockedUntil)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lookup_failures (key, failures, window_start, locked_until, expires_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+				locked_until = excluded.locked_until, expires_at = excluded.expires_at`,
+			key, next.Failures, micros(next.WindowStart), until, micros(next.Expires(p))); err != nil {
+			return nil, fmt.Errorf("count look-up failure: %w", err)
+		}
+		if lockedNow {
+			locked = append(locked, key)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit look-up failure: %w", err)
+	}
+	return locked, nil
+}
+
+// PruneExpired deletes request nonces and look-up counters that expired before before.
+func (s *Store) PruneExpired(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	for _, q := range []string{`DELETE FROM request_nonces WHERE expires_at < ?`, `DELETE FROM lookup_failures WHERE expires_at < ?`} {
+		res, err := s.db.ExecContext(ctx, q, micros(before))
+		if err != nil {
+			return n, fmt.Errorf("prune expired rows: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}
