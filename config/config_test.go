@@ -88,6 +88,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"safe mode without key", "channels: [{id: wx, type: wechat, app_id: a, app_secret: b, token: t, mode: safe}]", nil,
 			[]string{"channels[0].encoding_aes_key: is required in safe mode"}},
 		{"bad env override", "", []string{"INTAKE_LIMITS__MAX_TEXT_CHARS=-4"}, []string{"limits.max_text_chars: must be >"}},
+		{"case smaller than one message", "limits: {max_text_chars: 5000, max_case_chars: 4000}", nil,
+			[]string{"limits.max_case_chars: must be at least limits.max_text_chars, got 4000"}},
+		{"no query lockout", "conversation: {query_lockout: 0s}", nil, []string{"conversation.query_lockout: must be >"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,15 +198,22 @@ func (h *harness) do(t testing.TB, req *http.Request) response {
 	return response{status: resp.StatusCode, body: string(b), contentType: resp.Header.Get("Content-Type")}
 }
 
-// send builds r for the channel with the helper and sends it. Timestamp and nonce default to
-// requestTS and nonce.
+// nonces numbers the pushes of a test run: WeChat gives every push its own nonce, and a
+// plaintext push's signature (over timestamp and nonce) is good for one body only.
+var nonces atomic.Int64
+
+// freshNonce is a nonce no other request of the test run has.
+func freshNonce() string { return strconv.FormatInt(2_000_000_000+nonces.Add(1), 10) }
+
+// send builds r for the channel with the helper and sends it. Timestamp defaults to requestTS,
+// the nonce to a fresh one.
 func (h *harness) send(t testing.TB, channel string, r wxtest.Request) response {
 	t.Helper()
 	if r.Timestamp == "" {
 		r.Timestamp = requestTS
 	}
 	if r.Nonce == "" {
-		r.Nonce = nonce
+		r.Nonce = freshNonce()
 	}
 	req, err := acct.Build(h.url(channel), r)
 	if err != nil {

@@ -207,7 +207,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		Duplicates:    cfg.Duplicates,
 	}, m)
 	a.service = svc
-	chDeps := channels.Deps{Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
+	chDeps := channels.Deps{Nonces: st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
 	receiver, err := newReceiver(cfg, st, svc, chDeps)
 	if err != nil {
 		return fail(err)
