@@ -138,7 +138,14 @@ func newHarness(t testing.TB, settings map[string]any) *harness {
 // serve is newHarness with any Receiver and logger.
 func serve(t testing.TB, recv channels.Receiver, settings map[string]any, logger *slog.Logger) *harness {
 	t.Helper()
+	return serveDeps(t, channels.Deps{Receiver: recv, Logger: logger, Clock: intake.ClockFunc(func() time.Time { return testNow })}, settings)
+}
+
+// serveDeps is serve with the adapters' dependencies given whole (a store's nonces, a clock).
+func serveDeps(t testing.TB, deps channels.Deps, settings map[string]any) *harness {
+	t.Helper()
 	h := &harness{reg: prometheus.NewRegistry()}
+	deps.Metrics = h.reg
 	e := echo.New()
 	e.HideBanner = true
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
@@ -152,7 +159,6 @@ func serve(t testing.TB, recv channels.Receiver, settings map[string]any, logger
 		h.mu.Unlock()
 		_ = c.String(http.StatusTeapot, "handler returned an error")
 	}
-	deps := channels.Deps{Receiver: recv, Logger: logger, Clock: intake.ClockFunc(func() time.Time { return testNow }), Metrics: h.reg}
 	for _, ch := range [][2]string{{chPlain, "plain"}, {chCompat, "compatible"}, {chSafe, "safe"}} {
 		s := map[string]any{"account_id": acct.GhID}
 		for k, v := range settings {
