@@ -270,7 +270,7 @@ type MessageContext struct {
 	Kind        MessageKind
 	PayloadHash string
 	Recent      []*Case
-	Location *Location
+	Location    *Location
 }
 
 // MessageKind says what a stored channel message became.

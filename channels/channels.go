@@ -101,11 +101,11 @@ type Deps struct {
 	// Nonces remembers the signatures of requests whose body the platform does not sign (see
 	// Common.CheckReplay): the store, shared by every replica. Nil: each adapter keeps its own
 	// in memory (MemoryNonces), which is only good for a single process.
-	Nonces intake.Nonces
-	Logger *slog.Logger
-	Clock    intake.Clock
-	Metrics  prometheus.Registerer
-	Server   config.Server
+	Nonces  intake.Nonces
+	Logger  *slog.Logger
+	Clock   intake.Clock
+	Metrics prometheus.Registerer
+	Server  config.Server
 }
 
 // Adapter is a configured channel instance that serves its webhook routes.

@@ -77,7 +77,7 @@ func TestReplayedQueryStringWithAnotherBodyIsRefused(t *testing.T) {
 		before := cases[0]
 
 		for _, body := range []string{
-			textPush(openID, "24312345678901302", "查询"),                 // the citizen's case status
+			textPush(openID, "24312345678901302", "查询"),              // the citizen's case status
 			textPush(openID, "24312345678901303", "另外楼道灯也坏了，请一起处理。"), // a supplement in their name
 			textPush("oAttacker0000000000000000000", "24312345678901304", "新问题 假投诉"),
 		} {
