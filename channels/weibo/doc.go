@@ -40,7 +40,9 @@
 //	            {channel_id,type} (unknown event subtypes as type event:<subtype>)
 //
 // Citizen.WeiboUID is sender_id in decimal. OccurredAt is created_at (time.RubyDate layout,
-// "Mon Jul 16 18:09:20 +0800 2012"). Raw is the body as received, PayloadHash its hex SHA-256.
+// "Mon Jul 16 18:09:20 +0800 2012"). Raw is the body as received; PayloadHash is the hex SHA-256
+// of its fields (Push.ContentHash), the data object in canonical JSON, so that a retry serialized
+// differently is still the same payload.
 // Whether coordinates are WGS84 or GCJ-02 is not documented; they are passed on as sent.
 //
 // Weibo sends no message id. ExternalID is "<sender_id>:<created_at as Unix seconds>:<16 hex
