@@ -163,6 +163,12 @@ func testNonces(t *testing.T, h Harness) {
 	if !claim(s, "wx", "sig1", "body-a", t0.Add(3*time.Second)) {
 		t.Fatal("after a refused replay, the genuine retry must still pass")
 	}
+	// The signature is the key: the same signature under another nonce (a sorted signature also
+	// verifies for another split of the same digits) is the same request.
+	if ok, err := s.ClaimNonce(ctx(t), intake.NonceClaim{ChannelID: "wx", Signature: "sig1", Nonce: "other-split", BodyHash: "body-b",
+		At: t0, ExpiresAt: t0.Add(5 * time.Minute)}); err != nil || ok {
+		t.Fatalf("the same signature under another nonce with another body: %v %v", ok, err)
+	}
 	if !claim(s, "weibo", "sig1", "body-b", t0) {
 		t.Fatal("the same signature on another channel is another request")
 	}
