@@ -355,8 +355,9 @@ const maxCaseNoKey = 40
 // counted in the store — per case number, whoever asks, and per sender, whatever they ask
 // for — and past the limit the number (or sender) is locked out for a while, every answer the
 // same neutral miss, so that neither the lockout nor anything else tells whether the case
-// exists. The case's own citizen, on the identity the case came from, is never locked out of it:
-// a stranger's guessing must not cost them their own case's status.
+// exists. The case's own citizen, writing from an identity the case records (its openid, Weibo
+// uid or phone), is never locked out of it: a stranger's guessing must not cost them their own
+// case's status.
 func (r *Receiver) lookUp(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (*intake.Case, error) {
 	now := r.opts.Clock.Now()
 	keys := []string{senderKey(sub.ChannelID, who)}

@@ -122,7 +122,7 @@ func (s *Store) RecordLookupFailure(ctx context.Context, keys []string, at time.
 	}
 	at = at.UTC().Truncate(time.Microsecond)
 	// Rows are locked in key order, so two failures naming the same keys cannot deadlock.
-	keys = slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(keys)))))
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	var locked []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		locked = locked[:0]
