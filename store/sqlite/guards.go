@@ -11,25 +11,52 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/store"
+	"github.com/hotline12345/intake-gateway/store/groupcommit"
 )
 
-// ClaimNonce records a request's signature bound to its body hash (see intake.Nonces), on the
-// handle that commits without syncing (nonceDSN). An entry that has expired is taken over; one
-// that has not keeps the body hash it was first claimed with, which RETURNING gives back.
+// ClaimNonce records a request's signature bound to its body hash (see intake.Nonces). Claims
+// of concurrent requests share one transaction (see claimNonces): SQLite has one writer, and a
+// write transaction per webhook request queued every request behind the lock.
 func (s *Store) ClaimNonce(ctx context.Context, c intake.NonceClaim) (bool, error) {
-	var stored string
-	err := s.nonceDB.QueryRowContext(ctx, `INSERT INTO request_nonces AS n (channel_id, signature, nonce, body_hash, expires_at)
+	ok, err := s.nonces.Do(ctx, c)
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return false, fmt.Errorf("%w: store closed", intake.ErrUnavailable)
+	}
+	return ok, err
+}
+
+// claimNonces claims a batch of signatures in one transaction, on the handle that commits without
+// syncing (nonceDSN). An entry that has expired is taken over; one that has not keeps the body
+// hash it was first claimed with, which RETURNING gives back.
+func (s *Store) claimNonces(ctx context.Context, claims []intake.NonceClaim) ([]groupcommit.Outcome[bool], error) {
+	tx, err := s.nonceDB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO request_nonces AS n (channel_id, signature, nonce, body_hash, expires_at)
 		VALUES (?1, ?2, ?3, ?4, ?5)
 		ON CONFLICT (channel_id, signature) DO UPDATE SET
 			nonce      = CASE WHEN n.expires_at < ?6 THEN excluded.nonce ELSE n.nonce END,
 			body_hash  = CASE WHEN n.expires_at < ?6 THEN excluded.body_hash ELSE n.body_hash END,
 			expires_at = CASE WHEN n.expires_at < ?6 THEN excluded.expires_at ELSE n.expires_at END
-		RETURNING body_hash`,
-		c.ChannelID, c.Signature, c.Nonce, c.BodyHash, micros(c.ExpiresAt), micros(c.At)).Scan(&stored)
+		RETURNING body_hash`)
 	if err != nil {
-		return false, fmt.Errorf("claim request nonce: %w", err)
+		return nil, fmt.Errorf("claim request nonces: %w", err)
 	}
-	return stored == c.BodyHash, nil
+	defer stmt.Close()
+	outs := make([]groupcommit.Outcome[bool], len(claims))
+	for i, c := range claims {
+		var stored string
+		if err := stmt.QueryRowContext(ctx, c.ChannelID, c.Signature, c.Nonce, c.BodyHash, micros(c.ExpiresAt), micros(c.At)).Scan(&stored); err != nil {
+			return nil, fmt.Errorf("claim request nonce: %w", err)
+		}
+		outs[i].Value = stored == c.BodyHash
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit request nonces: %w", err)
+	}
+	return outs, nil
 }
 
 // LookupLocked reports whether any of keys is locked out at at.

@@ -45,7 +45,9 @@ type Store struct {
 	clock    intake.Clock
 	batcher  *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
-	log      *slog.Logger
+	// nonces groups the replay guard's claims of concurrent webhook requests (ClaimNonce).
+	nonces *groupcommit.Batcher[intake.NonceClaim, bool]
+	log    *slog.Logger
 	// workers are the job client's workers, stopped by Close once StartWorkers ran.
 	workers store.JobWorkers[*sql.Tx]
 	// intake tells background work when new cases are being stored (IntakeBusy).
@@ -140,6 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{db: db, nonceDB: nonceDB, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Observe: s.opts.ObserveBatch})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256})
+	s.nonces = groupcommit.New(s.claimNonces, groupcommit.Options{Writers: 1, MaxBatch: 256})
 	s.janitor = store.StartJanitor(store.PruneInterval, clock, logger, s.PruneExpired)
 	return s, nil
 }
@@ -168,6 +171,7 @@ func (s *Store) Close() error {
 	s.workers.Stop()
 	s.batcher.Close()
 	s.outcomes.Close()
+	s.nonces.Close()
 	return errors.Join(s.nonceDB.Close(), s.db.Close())
 }
 
