@@ -1,10 +1,13 @@
 package wechat_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,12 +30,38 @@ func TestMain(m *testing.M) {
 // store of kind): the store's nonces guard the plaintext channel, as in the gateway.
 func coreHarness(t *testing.T, kind string) (*harness, *coretest.Core, *coretest.Clock) {
 	t.Helper()
+	h, core, clock, _ := coreHarnessLogged(t, kind)
+	return h, core, clock
+}
+
+// coreHarnessLogged is coreHarness with the adapters' log lines kept.
+func coreHarnessLogged(t *testing.T, kind string) (*harness, *coretest.Core, *coretest.Clock, *logBuffer) {
+	t.Helper()
 	clock := coretest.NewClock(testNow)
 	core := coretest.New(t, kind, clock, func(o *conversation.Options) {
 		o.Conversation = config.Conversation{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
 	})
-	h := serveDeps(t, channels.Deps{Receiver: core.Receiver, Nonces: core.Store, Clock: clock}, nil)
-	return h, core, clock
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h := serveDeps(t, channels.Deps{Receiver: core.Receiver, Nonces: core.Store, Clock: clock, Logger: logger}, nil)
+	return h, core, clock, logs
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // textPush is a WeChat text message as WeChat sends it.
@@ -66,7 +95,7 @@ func captured(t *testing.T, h *harness, ts, nonce, body string) (query string, s
 // status query in the citizen's name, nor for a message or supplement in it, on any replica.
 func TestReplayedQueryStringWithAnotherBodyIsRefused(t *testing.T) {
 	coretest.ForEachStore(t, func(t *testing.T, kind string) {
-		h, core, clock := coreHarness(t, kind)
+		h, core, clock, logs := coreHarnessLogged(t, kind)
 		first := textPush(openID, "24312345678901301", "小区门口路灯坏了一个星期，晚上很黑。")
 		_, send := captured(t, h, requestTS, "770001", first)
 		reply := readReply(t, send(first), false).Content
@@ -95,6 +124,16 @@ func TestReplayedQueryStringWithAnotherBodyIsRefused(t *testing.T) {
 		}
 		if got := h.counter(t, "intake_wechat_rejected_total", map[string]string{"channel_id": chPlain, "reason": "replayed"}); got != 3 {
 			t.Fatalf("rejected{replayed} = %v, want 3", got)
+		}
+		// Each refusal is logged at warn, with the channel and nothing of the request.
+		out := logs.String()
+		if n := strings.Count(out, `"level":"WARN","msg":"request refused: its signature was already used with another body (a replay)","channel":"`+chPlain+`"`); n != 3 {
+			t.Fatalf("%d replay warnings:\n%s", n, out)
+		}
+		for _, personal := range []string{openID, "oAttacker", "770001", "路灯", "查询"} {
+			if strings.Contains(out, personal) {
+				t.Fatalf("the log holds %q:\n%s", personal, out)
+			}
 		}
 
 		// The platform's own retry — the same query string with the same body — is answered as
