@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -78,11 +79,15 @@ const PruneInterval = time.Minute
 // Janitor runs a store's pruning every PruneInterval until Stop.
 type Janitor struct {
 	stop, done chan struct{}
+	once       sync.Once
 }
 
 // StartJanitor calls prune with the time now every interval. Failures are logged and tried again
 // at the next tick: a late prune only lets the tables hold a little more for a while.
 func StartJanitor(interval time.Duration, clock intake.Clock, logger *slog.Logger, prune func(ctx context.Context, before time.Time) (int64, error)) *Janitor {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	j := &Janitor{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(j.done)
@@ -104,8 +109,9 @@ func StartJanitor(interval time.Duration, clock intake.Clock, logger *slog.Logge
 	return j
 }
 
-// Stop ends the janitor and waits for a prune in progress.
+// Stop ends the janitor and waits for a prune in progress. Stopping twice is harmless: a store's
+// Close may be called again.
 func (j *Janitor) Stop() {
-	close(j.stop)
+	j.once.Do(func() { close(j.stop) })
 	<-j.done
 }

@@ -347,3 +347,16 @@ func testGuardsAcrossProcesses(t *testing.T, h Harness) {
 		t.Fatalf("lockout not shared: %v %v", l, err)
 	}
 }
+
+// testCloseTwice: a store may be closed again (a restart in a test, then its cleanup), and the
+// second Close neither panics nor fails.
+func testCloseTwice(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	mustCreate(t, s, NewCase("rest:crm", "close-1", time.Now().UTC()))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
