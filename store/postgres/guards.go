@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,25 +53,33 @@ func (s *Store) ClaimNonce(ctx context.Context, c intake.NonceClaim) (bool, erro
 
 // claimNonces claims a batch of signatures at once. A signature that comes twice in one batch is
 // sent once, with its first body; the later copies are answered from what the row then holds.
+// Rows go in key order, so that two batches sharing signatures lock them in the same order and
+// cannot deadlock.
 func (s *Store) claimNonces(ctx context.Context, claims []intake.NonceClaim) ([]groupcommit.Outcome[bool], error) {
 	type key struct{ channel, sig string }
 	var (
-		channelIDs, sigs, nonces, hashes []string
-		expires                          []time.Time
-		at                               time.Time
-		seen                             = make(map[key]bool, len(claims))
+		first = make(map[key]intake.NonceClaim, len(claims))
+		keys  = make([]key, 0, len(claims))
+		at    time.Time
 	)
 	for _, c := range claims {
 		if c.At.After(at) {
 			at = c.At
 		}
 		k := key{c.ChannelID, c.Signature}
-		if seen[k] {
-			continue
+		if _, ok := first[k]; !ok {
+			first[k] = c
+			keys = append(keys, k)
 		}
-		seen[k] = true
-		channelIDs, sigs, nonces, hashes = append(channelIDs, c.ChannelID), append(sigs, c.Signature), append(nonces, c.Nonce), append(hashes, c.BodyHash)
-		expires = append(expires, c.ExpiresAt.UTC())
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(strings.Compare(a.channel, b.channel), strings.Compare(a.sig, b.sig))
+	})
+	channelIDs, sigs, nonces, hashes := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	expires := make([]time.Time, len(keys))
+	for i, k := range keys {
+		c := first[k]
+		channelIDs[i], sigs[i], nonces[i], hashes[i], expires[i] = c.ChannelID, c.Signature, c.Nonce, c.BodyHash, c.ExpiresAt.UTC()
 	}
 	rows, err := s.pool.Query(ctx, claimNoncesSQL, channelIDs, sigs, nonces, hashes, expires, at.UTC())
 	if err != nil {
