@@ -128,6 +128,8 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrUnavailable: the store could not be reached or did not answer in time.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrCaseFull: a case has reached its limit of supplements or of text; nothing was added.
+	ErrCaseFull = errors.New("the case takes no more supplements")
 	// ErrCannotDeliver: a channel cannot reach the citizen now (reply window closed, quota used,
 	// unsubscribed); another channel may.
 	ErrCannotDeliver = errors.New("the channel cannot reach the citizen now")

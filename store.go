@@ -29,6 +29,61 @@ type Store interface {
 	Forwarding
 	Notifications
 	Tokens
+	Nonces
+	LookupLimits
+	// PruneExpired removes the request nonces and look-up counters that expired before before,
+	// and reports how many rows went. The stores also run it on their own every minute, so that
+	// neither table grows with the traffic.
+	PruneExpired(ctx context.Context, before time.Time) (removed int64, err error)
+}
+
+// Nonces remembers authenticated webhook requests whose signature does not cover the body
+// (WeChat plaintext pushes, Weibo, webhook channels that sign only a timestamp and a nonce).
+// Their signature stays valid for the platform's whole timestamp window, so whoever captured one
+// could otherwise send any body under it; remembering what each signature first came with, in
+// the store every replica shares, leaves a captured request good for nothing but a retry.
+type Nonces interface {
+	// ClaimNonce records the first use of a signature on a channel, bound to the hash of the body
+	// it came with, until ExpiresAt. It reports whether the request may go on: true for the first
+	// use and for a repeat with the same body hash (the platform's own retry), false for a repeat
+	// with another body. An entry whose ExpiresAt lies before c.At counts as gone.
+	ClaimNonce(ctx context.Context, c NonceClaim) (ok bool, err error)
+}
+
+// NonceClaim is one authenticated request as Nonces remembers it.
+type NonceClaim struct {
+	ChannelID string
+	// Signature is the request's signature in one canonical spelling; with ChannelID it is the
+	// key. The nonce is not part of it: a sorted-and-concatenated signature (WeChat, Weibo) also
+	// verifies for another split of the same digits into timestamp and nonce, which must not
+	// count as a new request.
+	Signature string
+	// Nonce is kept beside the signature for the record.
+	Nonce    string
+	BodyHash string
+	// At is when the request arrived; ExpiresAt is when its timestamp leaves the channel's window,
+	// after which the timestamp check refuses the request anyway.
+	At, ExpiresAt time.Time
+}
+
+// LookupLimits counts failed status look-ups ("查询 <工单编号> <查询码>" with a wrong code or an
+// unknown number) per key — a case number, a sender — in the store, so that every replica
+// enforces one limit and rotating replicas or sender ids does not multiply the guesses.
+type LookupLimits interface {
+	// LookupLocked reports whether any of keys is locked out at at.
+	LookupLocked(ctx context.Context, keys []string, at time.Time) (bool, error)
+	// RecordLookupFailure counts one failed look-up against each key at at. A key whose
+	// failures within p.Window reach p.Limit is locked out until at+p.Lockout. It returns the keys
+	// that this failure locked (each is returned by exactly one failure, however many race).
+	RecordLookupFailure(ctx context.Context, keys []string, at time.Time, p LookupPolicy) (locked []string, err error)
+}
+
+// LookupPolicy is how many failed look-ups a key may have within Window before it is locked out
+// for Lockout.
+type LookupPolicy struct {
+	Limit   int
+	Window  time.Duration
+	Lockout time.Duration
 }
 
 // Tokens keeps short-lived platform credentials (WeChat access tokens) in the database, so that
@@ -170,7 +225,11 @@ type Conversations interface {
 	LatestCase(ctx context.Context, who CitizenKey, channelID string, since time.Time) (*Case, error)
 	// AddSupplement joins a follow-up message to a case: text appended, attachments and location
 	// added, its raw payload kept, and a case.updated delivery queued, in one transaction.
-	// Idempotent by (ChannelID, ExternalID): a repeat returns Applied=false and the case.
+	// Idempotent by (ChannelID, ExternalID): a repeat returns Applied=false, the case and the
+	// payload hash the message was first stored with. sup.Limits are checked inside the
+	// transaction, so concurrent supplements cannot together overshoot them: a text over
+	// MaxTextChars is a *ValidationError, and a supplement that would take the case past
+	// MaxSupplements or MaxCaseChars is ErrCaseFull; either way nothing is stored.
 	AddSupplement(ctx context.Context, caseID string, sup Supplement) (SupplementResult, error)
 	// SetAttachment replaces the attachment at index (after its media was fetched).
 	SetAttachment(ctx context.Context, caseID string, index int, att Attachment) error
@@ -208,13 +267,15 @@ type MessageQuery struct {
 }
 
 // MessageContext answers a MessageQuery. Handled reports that the message was stored before, as
-// Kind of the case CaseID; Recent and Location are what was asked for (nil when not asked).
+// Kind of the case CaseID, with PayloadHash (empty for messages stored before hashes were kept);
+// Recent and Location are what was asked for (nil when not asked).
 type MessageContext struct {
-	Handled  bool
-	CaseID   string
-	Kind     MessageKind
-	Recent   []*Case
-	Location *Location
+	Handled     bool
+	CaseID      string
+	Kind        MessageKind
+	PayloadHash string
+	Recent      []*Case
+	Location    *Location
 }
 
 // MessageKind says what a stored channel message became.
@@ -231,6 +292,8 @@ const (
 type Feedback struct {
 	ChannelID  string
 	ExternalID string
+	// PayloadHash identifies the message's content (Submission.PayloadHash).
+	PayloadHash string
 	// Rating is satisfied, basically_satisfied or dissatisfied.
 	Rating     string
 	Text       string
@@ -281,12 +344,29 @@ type Supplement struct {
 	Location   *Location
 	ReceivedAt time.Time
 	Raw        RawPayload
+	// PayloadHash identifies the message's content (Submission.PayloadHash), so that a repeat
+	// of its external id with other content is not taken for a retry.
+	PayloadHash string
+	Limits      SupplementLimits
+}
+
+// SupplementLimits bound what supplements may make of a case; zero means no limit.
+type SupplementLimits struct {
+	// MaxTextChars bounds one supplement's text, as a new case's text is bounded.
+	MaxTextChars int
+	// MaxCaseChars bounds the case text with every supplement appended.
+	MaxCaseChars int
+	// MaxSupplements bounds how many supplements one case takes.
+	MaxSupplements int
 }
 
 // SupplementResult is the outcome of AddSupplement.
 type SupplementResult struct {
 	Case    *Case
 	Applied bool
+	// PayloadHash is the hash the message was stored with: sup's own when Applied, the first
+	// delivery's on a repeat.
+	PayloadHash string
 }
 
 // NewCase is a case ready to store: validated, with id and query code set; the store assigns

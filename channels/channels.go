@@ -69,6 +69,7 @@ const (
 	OutcomeCreated     Outcome = "created"      // a new case
 	OutcomeDuplicate   Outcome = "duplicate"    // a retry of a message already handled; same reply as the first time
 	OutcomeSupplement  Outcome = "supplement"   // joined the citizen's open case
+	OutcomeCaseFull    Outcome = "case_full"    // would have joined the open case, which is full; nothing added
 	OutcomeStatusQuery Outcome = "status_query" // answered a status query; no case
 	OutcomeOptOut      Outcome = "opt_out"      // notifications stopped or resumed
 	OutcomeFeedback    Outcome = "feedback"     // a satisfaction-survey answer
@@ -84,9 +85,11 @@ type Reply struct {
 }
 
 // Receiver is the shared conversation mechanism channels hand messages and events to. Receive is
-// idempotent by (ChannelID, ExternalID): a platform's retry gets the same Reply as the first
-// delivery, also when copies race. An error means nothing was acknowledged: the channel answers
-// 5xx so the platform retries.
+// idempotent by (ChannelID, ExternalID): a platform's retry — the same sender, the same
+// PayloadHash — gets the same Reply as the first delivery, also when copies race; the same id
+// from another sender or with another payload is intake.ErrIdempotencyConflict (a 409 that says
+// nothing of the first message's case). An error means nothing was acknowledged: the channel
+// answers 5xx so the platform retries, 4xx for invalid input and conflicts.
 type Receiver interface {
 	Receive(ctx context.Context, msg Message) (Reply, error)
 	Event(ctx context.Context, ev Event) (Reply, error)
@@ -95,10 +98,14 @@ type Receiver interface {
 // Deps are what the gateway gives every channel adapter.
 type Deps struct {
 	Receiver Receiver
-	Logger   *slog.Logger
-	Clock    intake.Clock
-	Metrics  prometheus.Registerer
-	Server   config.Server
+	// Nonces remembers the signatures of requests whose body the platform does not sign (see
+	// Common.CheckReplay): the store, shared by every replica. Nil: each adapter keeps its own
+	// in memory (MemoryNonces), which is only good for a single process.
+	Nonces  intake.Nonces
+	Logger  *slog.Logger
+	Clock   intake.Clock
+	Metrics prometheus.Registerer
+	Server  config.Server
 }
 
 // Adapter is a configured channel instance that serves its webhook routes.
@@ -122,6 +129,7 @@ func RouteIDProblem(id string) string {
 // Common is what an adapter takes from Deps, with the defaults filled in.
 type Common struct {
 	Receiver Receiver
+	Nonces   intake.Nonces
 	// Logger carries the channel id on every line.
 	Logger  *slog.Logger
 	Clock   intake.Clock
@@ -129,13 +137,16 @@ type Common struct {
 }
 
 // Common checks that d has a Receiver and fills in the rest for one channel: a discarding
-// logger when none is given, the system clock, and the platform's request counters (platform
-// and name as for NewMetrics).
+// logger when none is given, the system clock, nonces in memory, and the platform's request
+// counters (platform and name as for NewMetrics).
 func (d Deps) Common(platform, name, channelID string) (Common, error) {
 	if d.Receiver == nil {
 		return Common{}, fmt.Errorf("%s: channel %s: deps.Receiver is required", platform, channelID)
 	}
-	c := Common{Receiver: d.Receiver, Logger: d.Logger, Clock: d.Clock}
+	c := Common{Receiver: d.Receiver, Nonces: d.Nonces, Logger: d.Logger, Clock: d.Clock}
+	if c.Nonces == nil {
+		c.Nonces = &MemoryNonces{}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -116,6 +116,11 @@ type Limits struct {
 	IdempotencyKey int           `koanf:"max_idempotency_key" validate:"gt=0,lte=255"`
 	// LowConfidence flags transcript segments whose ASR confidence is below it.
 	LowConfidence float64 `koanf:"low_confidence" validate:"gte=0,lte=1"`
+	// MaxCaseChars bounds a case's text with every supplement joined to it; a supplement that
+	// would take it further is refused (the citizen is asked to start a new matter).
+	MaxCaseChars int `koanf:"max_case_chars" validate:"gtefield=MaxTextChars"`
+	// MaxSupplements bounds how many follow-up messages join one case.
+	MaxSupplements int `koanf:"max_supplements" validate:"gt=0,lte=1000"`
 }
 
 // Notifications configures what citizens are told about their cases.
@@ -180,6 +185,12 @@ type Conversation struct {
 	// QueryLimit status queries per citizen per QueryPeriod.
 	QueryLimit  int           `koanf:"query_limit" validate:"gt=0"`
 	QueryPeriod time.Duration `koanf:"query_period" validate:"gt=0"`
+	// QueryFailLimit failed look-ups of one case number (by anyone), or by one sender (of any
+	// case number), within QueryFailWindow lock that case number or sender out of look-ups by
+	// number and query code for QueryLockout. Counted in the store, shared by every replica.
+	QueryFailLimit  int           `koanf:"query_fail_limit" validate:"gt=0"`
+	QueryFailWindow time.Duration `koanf:"query_fail_window" validate:"gt=0"`
+	QueryLockout    time.Duration `koanf:"query_lockout" validate:"gt=0"`
 	// OptOutWords and OptInWords stop and resume SMS notifications (the whole message, any case).
 	OptOutWords []string `koanf:"opt_out_words"`
 	OptInWords  []string `koanf:"opt_in_words"`
@@ -360,11 +371,16 @@ func Defaults() map[string]any {
 		"limits.max_future_skew":               "5m",
 		"limits.max_idempotency_key":           255,
 		"limits.low_confidence":                0.6,
+		"limits.max_case_chars":                20000,
+		"limits.max_supplements":               30,
 		"conversation.window":                  "10m",
 		"conversation.new_matter_prefixes":     []string{"新问题", "新诉求", "另一个问题", "另外反映"},
 		"conversation.query_keywords":          []string{"查询", "查进度", "进度查询"},
 		"conversation.query_limit":             5,
 		"conversation.query_period":            "10m",
+		"conversation.query_fail_limit":        5,
+		"conversation.query_fail_window":       "15m",
+		"conversation.query_lockout":           "15m",
 		"conversation.opt_out_words":           []string{"TD", "退订", "STOP", "UNSUBSCRIBE", "取消订阅"},
 		"conversation.opt_in_words":            []string{"START", "订阅", "UNSTOP"},
 		"conversation.location_ttl":            "30m",

@@ -94,6 +94,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 			[]string{"case_systems[0].secret: the key is 5 bytes"}},
 		{"unknown signature scheme", `case_systems: [{name: default, url: "http://x/c", secret: s, signature: jwt}]`, nil,
 			[]string{"case_systems[0].signature: must be one of"}},
+		{"case smaller than one message", "limits: {max_text_chars: 5000, max_case_chars: 4000}", nil,
+			[]string{"limits.max_case_chars: must be at least limits.max_text_chars, got 4000"}},
+		{"no query lockout", "conversation: {query_lockout: 0s}", nil, []string{"conversation.query_lockout: must be >"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

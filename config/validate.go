@@ -76,6 +76,8 @@ func describe(fe validator.FieldError) string {
 		return "must be a postgres:// URL (leave empty for the embedded SQLite store)"
 	case "gt", "gte", "lte", "max", "min":
 		return fmt.Sprintf("must be %s %s, got %v", map[string]string{"gt": ">", "gte": "≥", "lte": "≤", "max": "at most", "min": "at least"}[fe.Tag()], fe.Param(), fe.Value())
+	case "gtefield":
+		return fmt.Sprintf("must be at least %s, got %v", map[string]string{"MaxTextChars": "limits.max_text_chars"}[fe.Param()], fe.Value())
 	case "alphanum":
 		return "must contain only letters and digits"
 	case "queuename":

@@ -14,9 +14,14 @@ RATE="${RATE:-500}"
 DURATION="${DURATION:-20}"
 STORE="${STORE:-postgres}"
 MAX_WORKERS="${MAX_WORKERS:-32 128}"
+WECHAT_MODE="${WECHAT_MODE:-safe}"
+PLAIN_FLAG=""
+[ "$WECHAT_MODE" = plain ] && PLAIN_FLAG="-plain"
 # MAX_ONLY=1: only the warm-up and the maximum-rate WeChat run.
 # WRITERS=n: group-commit writers (database.writers).
 # PROFILE=dir: save the gateway's CPU profile of the maximum-rate WeChat run there.
+# WECHAT_MODE=plain: plaintext pushes instead of safe mode (each one's signature is then claimed
+#   in the database against replays; see README "Channels").
 PROFILE="${PROFILE:-}"
 PORT=18083
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
@@ -41,7 +46,7 @@ database: { url: "$DBURL", sqlite_path: "$WORK/ch.db"${WRITERS:+, writers: $WRIT
 log: { level: warn }
 channels:
   - { id: wechat-bench, type: wechat, app_id: wxbench0000000001, app_secret: s, token: benchtoken,
-      encoding_aes_key: jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C, mode: safe, account_id: gh_bench00000001 }
+      encoding_aes_key: jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C, mode: $WECHAT_MODE, account_id: gh_bench00000001 }
   - { id: sms-bench, type: twilio, account_sid: ACbench0000000000000000000000000000, auth_token: benchauthtoken0000000000000000aa, from: "+15005550006" }
 YAML
 "$WORK/intake-gateway" serve --config "$WORK/g.yaml" > "$WORK/gw.log" 2>&1 &
@@ -52,22 +57,22 @@ n=$((RATE * DURATION))
 # first requests (a ~100 ms stall in the first second); the warm-up takes that, at the same rate
 # with its own citizens, and is reported on its own line so the start-up cost stays visible.
 WARMUP="${WARMUP:-3}"
-"$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "w$RANDOM" -count $((RATE * WARMUP)) > "$WORK/warm.json"
-"$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "a$RANDOM" -count "$n" > "$WORK/wx.json"
+"$WORK/loadgen" -mode wechat $PLAIN_FLAG -url "$BASE/hooks/wechat/wechat-bench" -prefix "w$RANDOM" -count $((RATE * WARMUP)) > "$WORK/warm.json"
+"$WORK/loadgen" -mode wechat $PLAIN_FLAG -url "$BASE/hooks/wechat/wechat-bench" -prefix "a$RANDOM" -count "$n" > "$WORK/wx.json"
 for w in $MAX_WORKERS; do
-  "$WORK/loadgen" -mode wechat -url "$BASE/hooks/wechat/wechat-bench" -prefix "b$w$RANDOM" -count 200000 > "$WORK/wxmax-$w.json"
+  "$WORK/loadgen" -mode wechat $PLAIN_FLAG -url "$BASE/hooks/wechat/wechat-bench" -prefix "b$w$RANDOM" -count 200000 > "$WORK/wxmax-$w.json"
 done
 "$WORK/loadgen" -mode twilio -url "$BASE/hooks/twilio/sms-bench/sms" -prefix "$RANDOM" -count "$n" > "$WORK/sms.json"
 
-echo "== warm-up: WeChat safe-mode text, constant ${RATE}/s for ${WARMUP}s on the freshly started gateway"
+echo "== warm-up: WeChat $WECHAT_MODE-mode text, constant ${RATE}/s for ${WARMUP}s on the freshly started gateway"
 vegeta attack -format=json -targets="$WORK/warm.json" -rate="$RATE" -duration="${WARMUP}s" | vegeta report | tee "$WORK/warm.txt"
 if [ -z "${ONLY_SMS:-}" ]; then
 if [ -z "${MAX_ONLY:-}" ]; then
-echo "== WeChat safe-mode text, constant ${RATE}/s for ${DURATION}s ($STORE)"
+echo "== WeChat $WECHAT_MODE-mode text, constant ${RATE}/s for ${DURATION}s ($STORE)"
 vegeta attack -format=json -targets="$WORK/wx.json" -rate="$RATE" -duration="${DURATION}s" | vegeta report | tee "$WORK/wx.txt"
 fi
 for w in $MAX_WORKERS; do
-  echo "== WeChat safe-mode text, as fast as $w workers go, ${DURATION}s"
+  echo "== WeChat $WECHAT_MODE-mode text, as fast as $w workers go, ${DURATION}s"
   if [ -n "$PROFILE" ]; then
     mkdir -p "$PROFILE"
     (sleep 2; curl -s "http://127.0.0.1:16060/debug/pprof/profile?seconds=$((DURATION - 4))" -o "$PROFILE/wechat-max-$w.pprof") &
@@ -83,7 +88,7 @@ vegeta attack -format=json -targets="$WORK/sms.json" -rate="$RATE" -duration="${
 fi
 
 echo
-echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), $STORE)"
+echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), $STORE, WeChat $WECHAT_MODE mode)"
 awk '/^Latencies/ {print "warm-up (first '"$WARMUP"' s after start) at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/warm.txt" | tr -d ,
 [ -f "$WORK/wx.txt" ] && awk '/^Latencies/ {print "wechat at '"$RATE"'/s: p50="$(NF-4)" p99="$(NF-1)}' "$WORK/wx.txt" | tr -d ,
 for w in $MAX_WORKERS; do

@@ -2,11 +2,16 @@
 // conversational channel (WeChat, SMS, Weibo) means, so that every channel behaves alike:
 //
 //   - a platform's retry of a message already handled gets the same answer as the first time;
+//     the same message id from another sender or with other content is a conflict, answered
+//     with nothing of the case it belongs to;
 //   - "查询" answers with the status of the citizen's latest case, "查询 <工单编号> <查询码>" with
-//     that case's, rate limited per citizen, and with one neutral answer for every miss;
+//     that case's, rate limited per citizen, and with one neutral answer for every miss; failed
+//     look-ups are counted in the store per case number and per sender, and past the limit the
+//     case number (or sender) gets the neutral answer for a while, whoever asks, except the
+//     case's own citizen;
 //   - on SMS, opt-out and opt-in words stop and resume notifications;
 //   - a message within the conversation window of the citizen's open case joins it as a
-//     supplement, unless it says it is a new matter;
+//     supplement, unless it says it is a new matter or the case is full;
 //   - anything else becomes a new case, with the citizen's recently reported position attached.
 //
 // Replies are rendered from the operator-editable texts in configs/messages.yaml.
@@ -14,6 +19,8 @@ package conversation
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -39,6 +46,7 @@ import (
 // Store is what the conversation needs from the case store.
 type Store interface {
 	intake.Conversations
+	intake.LookupLimits
 	GetCase(ctx context.Context, ref string) (*intake.Case, error)
 	CaseNotifications(ctx context.Context, caseID string) ([]intake.Notification, error)
 }
@@ -58,6 +66,9 @@ type Options struct {
 	// RepeatWindow is the intake service's repeat-detection window: the citizen's cases are
 	// looked up once, over the longer of it and the conversation window, for both decisions.
 	RepeatWindow time.Duration
+	// Supplements bound what follow-up messages may make of a case (limits.max_text_chars,
+	// max_case_chars, max_supplements); zero values mean no limit.
+	Supplements intake.SupplementLimits
 }
 
 // locationChannels are the channels whose citizens report a position apart from their messages
@@ -72,7 +83,9 @@ type Receiver struct {
 	opts      Options
 	queryRe   *regexp.Regexp
 	limiters  *limiterSet
-	locks     [256]sync.Mutex
+	// lookups is how many failed look-ups lock a case number or a sender out.
+	lookups intake.LookupPolicy
+	locks   [256]sync.Mutex
 }
 
 var _ channels.Receiver = (*Receiver)(nil)
@@ -92,6 +105,9 @@ func New(st Store, submitter intake.Submitter, texts *replies.Replies, opts Opti
 	if cv.QueryLimit <= 0 || cv.QueryPeriod <= 0 {
 		cv.QueryLimit, cv.QueryPeriod = 5, 10*time.Minute
 	}
+	if cv.QueryFailLimit <= 0 || cv.QueryFailWindow <= 0 || cv.QueryLockout <= 0 {
+		cv.QueryFailLimit, cv.QueryFailWindow, cv.QueryLockout = 5, 15*time.Minute, 15*time.Minute
+	}
 	if len(cv.QueryKeywords) == 0 {
 		cv.QueryKeywords = []string{"查询"}
 	}
@@ -107,7 +123,8 @@ func New(st Store, submitter intake.Submitter, texts *replies.Replies, opts Opti
 		return nil, fmt.Errorf("query keywords: %w", err)
 	}
 	r := &Receiver{store: st, submitter: submitter, opts: opts, queryRe: queryRe,
-		limiters: newLimiterSet(rate.Every(cv.QueryPeriod/time.Duration(cv.QueryLimit)), cv.QueryLimit)}
+		limiters: newLimiterSet(rate.Every(cv.QueryPeriod/time.Duration(cv.QueryLimit)), cv.QueryLimit),
+		lookups:  intake.LookupPolicy{Limit: cv.QueryFailLimit, Window: cv.QueryFailWindow, Lockout: cv.QueryLockout}}
 	r.replies.Store(texts)
 	return r, nil
 }
@@ -156,7 +173,7 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	// A platform's retry (or a copy handled while we waited) gets the first answer, and must not
 	// become a supplement of the case it created itself.
 	if known.Handled {
-		return r.answerAgain(ctx, msg, known.CaseID, known.Kind)
+		return r.answerAgain(ctx, msg, known)
 	}
 	newMatter := false
 	sub.Text, newMatter = r.stripNewMatter(sub.Text)
@@ -173,13 +190,22 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 			res, err := r.store.AddSupplement(ctx, open.ID, intake.Supplement{
 				ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, Text: normalize.CleanText(sub.Text),
 				Attachments: sub.Attachments, Location: sub.Location, ReceivedAt: now, Raw: sub.Raw,
-				Fetch: media.ToFetch(sub.Channel, sub.Attachments),
+				Fetch: media.ToFetch(sub.Channel, sub.Attachments), PayloadHash: sub.PayloadHash, Limits: r.opts.Supplements,
 			})
+			if errors.Is(err, intake.ErrCaseFull) {
+				r.opts.Logger.InfoContext(ctx, "supplement refused: the case is full", "channel_id", sub.ChannelID, "case_no", open.CaseNo)
+				text, err := r.render(replies.CaseFull, r.caseData(open, false))
+				return channels.Reply{Text: text, Outcome: channels.OutcomeCaseFull, Case: open}, err
+			}
 			if err != nil {
 				return channels.Reply{}, err
 			}
 			outcome := channels.OutcomeSupplement
 			if !res.Applied {
+				// A copy that raced this one stored it first: a retry only if it carried the same.
+				if !samePayload(sub.PayloadHash, res.PayloadHash) {
+					return channels.Reply{}, r.conflict(ctx, sub)
+				}
 				outcome = channels.OutcomeDuplicate
 			}
 			return r.caseReply(ctx, res.Case, true, false, outcome)
@@ -201,18 +227,57 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 }
 
 // answerAgain answers a message that was already turned into a case, supplement or survey
-// answer exactly as the first time.
-func (r *Receiver) answerAgain(ctx context.Context, msg channels.Message, caseID string, kind intake.MessageKind) (channels.Reply, error) {
-	c, err := r.store.GetCase(ctx, caseID)
+// answer exactly as the first time — when it is the same message: from the citizen the case
+// belongs to, with the content first stored. A message id is the platform's, and another
+// sender (or a client choosing its own ids) may use it again; answering that with the first
+// case would hand its case number and query code to a stranger.
+func (r *Receiver) answerAgain(ctx context.Context, msg channels.Message, known intake.MessageContext) (channels.Reply, error) {
+	c, err := r.store.GetCase(ctx, known.CaseID)
 	if err != nil {
 		return channels.Reply{}, err
 	}
+	sub := msg.Submission
+	otherSender := false
+	if keys := citizenKeys(sub); len(keys) > 0 {
+		otherSender = !ownedBy(c, keys)
+	}
+	if otherSender || !samePayload(sub.PayloadHash, known.PayloadHash) {
+		return channels.Reply{}, r.conflict(ctx, sub)
+	}
+	kind := known.Kind
 	if kind == intake.MessageFeedback {
 		text, err := r.render(replies.SurveyThanks, r.caseData(c, false))
 		return channels.Reply{Text: text, Outcome: channels.OutcomeDuplicate, Case: c}, err
 	}
 	reply, err := r.caseReply(ctx, c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
 	return reply, err
+}
+
+// conflict is the error for a message whose id was already used by another sender or for other
+// content. It names neither the id (an event's holds an openid) nor the case: channels answer
+// it with a fixed 409 text.
+func (r *Receiver) conflict(ctx context.Context, sub intake.Submission) error {
+	r.opts.Logger.WarnContext(ctx, "message id already used by another sender or for other content: refused", "channel_id", sub.ChannelID)
+	return fmt.Errorf("channel message: %w", intake.ErrIdempotencyConflict)
+}
+
+// samePayload compares the payload hashes of two deliveries of a message id; a side without a
+// hash (a message stored before hashes were kept, a channel that gives none) cannot tell.
+func samePayload(a, b string) bool {
+	return a == "" || b == "" || a == b
+}
+
+// ownedBy reports whether one of the sender's identifiers is the case citizen's.
+func ownedBy(c *intake.Case, keys []intake.CitizenKey) bool {
+	for _, k := range keys {
+		switch {
+		case k.Kind == intake.KeyOpenID && k.Value == c.Citizen.WeChatOpenID,
+			k.Kind == intake.KeyWeiboUID && k.Value == c.Citizen.WeiboUID,
+			k.Kind == intake.KeyPhone && k.Value == c.Citizen.Phone:
+			return true
+		}
+	}
+	return false
 }
 
 // command answers status queries and SMS opt-out/opt-in words; ok=false when text is neither.
@@ -266,10 +331,7 @@ func (r *Receiver) statusQuery(ctx context.Context, sub intake.Submission, who i
 	case caseNo == "" && code == "":
 		c, err = r.store.LatestCase(ctx, who, "", time.Time{})
 	case caseNo != "" && code != "":
-		c, err = r.store.GetCase(ctx, caseNo)
-		if err == nil && !constantTimeEqual(c.QueryCode, code) {
-			c, err = nil, intake.ErrNotFound
-		}
+		c, err = r.lookUp(ctx, sub, who, caseNo, code)
 	default:
 		err = intake.ErrNotFound
 	}
@@ -282,6 +344,66 @@ func (r *Receiver) statusQuery(ctx context.Context, sub intake.Submission, who i
 	}
 	text, err := r.render(replies.Status, r.caseData(c, false))
 	return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery, Case: c}, err
+}
+
+// maxCaseNoKey bounds the case numbers whose failed look-ups are counted: real ones are about
+// 15 characters, and the pattern lets a sender write any number of digits.
+const maxCaseNoKey = 40
+
+// lookUp finds the case a "查询 <no> <code>" asks for, or ErrNotFound for every kind of miss.
+// A per-process rate limit alone is no defence against six-digit codes: failed look-ups are
+// counted in the store — per case number, whoever asks, and per sender, whatever they ask
+// for — and past the limit the number (or sender) is locked out for a while, every answer the
+// same neutral miss, so that neither the lockout nor anything else tells whether the case
+// exists. The case's own citizen, writing from an identity the case records (its openid, Weibo
+// uid or phone), is never locked out of it: a stranger's guessing must not cost them their own
+// case's status.
+func (r *Receiver) lookUp(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (*intake.Case, error) {
+	now := r.opts.Clock.Now()
+	keys := []string{senderKey(sub.ChannelID, who)}
+	if len(caseNo) <= maxCaseNoKey {
+		keys = append(keys, "case:"+caseNo)
+	}
+	c, err := r.store.GetCase(ctx, caseNo)
+	switch {
+	case errors.Is(err, intake.ErrNotFound):
+		c = nil
+	case err != nil:
+		return nil, err
+	}
+	if c == nil || !ownedBy(c, citizenKeys(sub)) {
+		locked, err := r.store.LookupLocked(ctx, keys, now)
+		if err != nil {
+			return nil, err
+		}
+		if locked {
+			return nil, fmt.Errorf("look-up locked out: %w", intake.ErrNotFound)
+		}
+	}
+	if c != nil && constantTimeEqual(c.QueryCode, code) {
+		return c, nil
+	}
+	lockedNow, err := r.store.RecordLookupFailure(ctx, keys, now, r.lookups)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range lockedNow {
+		if no, ok := strings.CutPrefix(k, "case:"); ok {
+			r.opts.Logger.WarnContext(ctx, "case number locked out of status look-ups after repeated failures",
+				"case_no", no, "failures", r.lookups.Limit, "lockout", r.lookups.Lockout.String())
+		} else {
+			r.opts.Logger.WarnContext(ctx, "sender locked out of status look-ups after repeated failures",
+				"channel_id", sub.ChannelID, "citizen", logging.PseudoID(who.Value), "failures", r.lookups.Limit, "lockout", r.lookups.Lockout.String())
+		}
+	}
+	return nil, fmt.Errorf("look-up missed: %w", intake.ErrNotFound)
+}
+
+// senderKey is a sender's key for failed look-ups: a hash, so that no identifier is stored
+// for it.
+func senderKey(channelID string, who intake.CitizenKey) string {
+	sum := sha256.Sum256([]byte(channelID + "|" + string(who.Kind) + "|" + who.Value))
+	return "sender:" + hex.EncodeToString(sum[:16])
 }
 
 // Event handles a platform event.

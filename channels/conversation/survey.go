@@ -63,7 +63,7 @@ func (r *Receiver) surveyAnswer(ctx context.Context, sub intake.Submission, text
 		return channels.Reply{}, false, err
 	}
 	reopen := rating == RatingDissatisfy && r.opts.ReopenOnDissatisfied
-	applied, err := r.store.RecordFeedback(ctx, c.ID, intake.Feedback{ChannelID: sub.ChannelID, ExternalID: sub.ExternalID,
+	applied, err := r.store.RecordFeedback(ctx, c.ID, intake.Feedback{ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, PayloadHash: sub.PayloadHash,
 		Rating: rating, Text: strings.TrimSpace(text + " " + comment), ReceivedAt: r.opts.Clock.Now(), Raw: sub.Raw, Reopen: reopen})
 	if err != nil {
 		return channels.Reply{}, true, err

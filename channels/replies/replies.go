@@ -18,6 +18,7 @@ const (
 	CaseCreatedPublic = "case_created_public"
 	CaseMerged        = "case_merged"
 	SupplementAdded   = "supplement_added"
+	CaseFull          = "case_full"
 	Status            = "status"
 	StatusNotFound    = "status_not_found"
 	StatusRateLimited = "status_rate_limited"
@@ -30,7 +31,7 @@ const (
 
 // Required lists the texts every messages file must define.
 func Required() []string {
-	return []string{CaseCreated, CaseCreatedPublic, CaseMerged, SupplementAdded, Status, StatusNotFound, StatusRateLimited, OptOut, OptIn, Welcome}
+	return []string{CaseCreated, CaseCreatedPublic, CaseMerged, SupplementAdded, CaseFull, Status, StatusNotFound, StatusRateLimited, OptOut, OptIn, Welcome}
 }
 
 // Replies is a parsed messages file. It is immutable, so a reload can swap it atomically.

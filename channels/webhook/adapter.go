@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -74,6 +75,7 @@ func (a *Adapter) handle(c echo.Context) error {
 		return a.refuse(c, f.status, f.label, f.reason)
 	}
 	// Header and query timestamps are checked before the body is parsed; a pointer needs it.
+	var sent time.Time
 	if a.s.ts.src.kind != refPointer {
 		var raw string
 		if a.s.ts.src.kind == refHeader {
@@ -81,8 +83,9 @@ func (a *Adapter) handle(c echo.Context) error {
 		} else {
 			raw = req.URL.Query().Get(a.s.ts.src.name)
 		}
-		if status, label, reason := a.checkTime(raw, raw != ""); status != 0 {
-			return a.refuse(c, status, label, reason)
+		var f *sigFailure
+		if sent, f = a.checkTime(raw, raw != ""); f != nil {
+			return a.refuse(c, f.status, f.label, f.reason)
 		}
 	}
 	doc, err := parseJSON(body)
@@ -91,8 +94,8 @@ func (a *Adapter) handle(c echo.Context) error {
 	}
 	if a.s.ts.src.kind == refPointer {
 		v, ok := a.s.ts.ptr.Get(doc)
-		if status, label, reason := a.checkTime(v, ok && v != nil); status != 0 {
-			return a.refuse(c, status, label, reason)
+		if _, f := a.checkTime(v, ok && v != nil); f != nil {
+			return a.refuse(c, f.status, f.label, f.reason)
 		}
 	}
 	sub, ferr := a.s.fields.extract(doc, a.s.id, a.s.kind)
@@ -110,6 +113,18 @@ func (a *Adapter) handle(c echo.Context) error {
 
 	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
 	defer cancel()
+	// A signature that does not cover the body (a pointer timestamp needs the body signed, so
+	// this one is in a header or the query) is bound to the body here.
+	if !a.s.sig.covers(ref{kind: refBody}) {
+		sig, nonce := a.s.sig.identity(req)
+		replayed, err := a.CheckReplay(ctx, a.s.id, sig, nonce, body, sent.Add(a.s.ts.window))
+		if err != nil {
+			return a.receiverFailed(c, err)
+		}
+		if replayed {
+			return a.refuse(c, http.StatusForbidden, "replayed", "request signature already used with another body")
+		}
+	}
 	reply, err := a.Receiver.Receive(ctx, channels.Message{Submission: *sub})
 	if err != nil {
 		return a.receiverFailed(c, err)
@@ -119,19 +134,19 @@ func (a *Adapter) handle(c echo.Context) error {
 	return c.Blob(a.s.reply.status, a.s.reply.contentType, out)
 }
 
-// checkTime checks the request time against the window; status 0 means it passed.
-func (a *Adapter) checkTime(v any, present bool) (int, string, string) {
+// checkTime checks the request time against the window and returns it; nil when it passed.
+func (a *Adapter) checkTime(v any, present bool) (time.Time, *sigFailure) {
 	if !present {
-		return http.StatusBadRequest, "bad_timestamp", "missing timestamp"
+		return time.Time{}, &sigFailure{http.StatusBadRequest, "bad_timestamp", "missing timestamp"}
 	}
 	t, err := parseTime(v, a.s.ts.format)
 	if err != nil {
-		return http.StatusBadRequest, "bad_timestamp", "invalid timestamp: " + err.Error()
+		return time.Time{}, &sigFailure{http.StatusBadRequest, "bad_timestamp", "invalid timestamp: " + err.Error()}
 	}
 	if d := a.Clock.Now().Sub(t); d > a.s.ts.window || -d > a.s.ts.window {
-		return http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window"
+		return time.Time{}, &sigFailure{http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window"}
 	}
-	return 0, "", ""
+	return t, nil
 }
 
 func citizenID(sub *intake.Submission) string {

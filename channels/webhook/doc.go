@@ -16,10 +16,14 @@
 //     pointer (after): missing or unparsable is 400, outside the window 403.
 //  4. The body: one JSON object (400 otherwise).
 //  5. Fields by pointer (400 naming the key and pointer, never the value).
-//  6. The Receiver (the shared conversation mechanism) with a deadline of reply_timeout;
+//  6. When the signature does not cover the body: the signature (its decoded bytes) is
+//     remembered in the store with the hash of the body it first came with, until the request
+//     time leaves the window. The same signature with another body is 403 ("replayed"); with
+//     the same body it is the platform's retry and goes on.
+//  7. The Receiver (the shared conversation mechanism) with a deadline of reply_timeout;
 //     intake.ErrInvalid → 400, intake.ErrIdempotencyConflict → 409, store trouble or the
 //     deadline → 503, anything else → 500; the platform should retry 5xx.
-//  7. The answer in the configured shape, with reply.status.
+//  8. The answer in the configured shape, with reply.status.
 //
 // Refusals are short plain text. Nothing of a payload's content is logged at info level.
 //
@@ -104,7 +108,8 @@
 // "{{case_no}}") stays inside the string it was put in. Keys come out in sorted order.
 //
 // Every request's Raw is the body as received and PayloadHash its hex SHA-256; a retry with the
-// same external id but another body is a conflict (409).
+// same external id but another body, or from another sender, is a conflict (409) whose answer
+// says nothing of the case the id belongs to.
 //
 // # Worked example
 //

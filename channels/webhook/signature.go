@@ -227,6 +227,29 @@ func (s sigSpec) verify(r *http.Request, body []byte) *sigFailure {
 	return nil
 }
 
+// identity returns a verified request's signature in one spelling — the decoded bytes in hex,
+// whatever case, alphabet or padding the request wrote them in — and, for the record, the
+// signed values that are neither the secret nor the body (the timestamp and nonce, typically).
+func (s sigSpec) identity(r *http.Request) (signature, nonce string) {
+	given := r.URL.Query().Get(s.query)
+	if s.header != "" {
+		given = r.Header.Get(s.header)
+	}
+	raw, _ := DecodeSignature(given, s.prefix, s.encoding)
+	var parts []string
+	for _, rf := range s.signed {
+		if rf.kind == refHeader || rf.kind == refQuery {
+			v, _ := s.value(rf, r, nil)
+			parts = append(parts, v)
+		}
+	}
+	nonce = strings.Join(parts, "&")
+	if len(nonce) > 256 {
+		nonce = nonce[:256]
+	}
+	return hex.EncodeToString(raw), nonce
+}
+
 func (s sigSpec) value(rf ref, r *http.Request, body []byte) (string, bool) {
 	switch rf.kind {
 	case refBody:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -121,6 +122,18 @@ func (a *Adapter) handlePost(c echo.Context) error {
 
 	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
 	defer cancel()
+	if !encrypted {
+		// A plaintext push is signed over token, timestamp and nonce only: its body is bound to
+		// the signature here. (msg_signature covers an encrypted push's ciphertext.)
+		sec, _ := parseUnixSeconds(ts)
+		replayed, err := a.CheckReplay(ctx, a.s.id, c.QueryParam("signature"), nonce, body, time.Unix(sec, 0).Add(a.s.timestampWindow))
+		if err != nil {
+			return a.receiverFailed(c, err, in)
+		}
+		if replayed {
+			return a.refuse(c, reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
+		}
+	}
 	var reply channels.Reply
 	if in.msg != nil {
 		reply, err = a.Receiver.Receive(ctx, *in.msg)

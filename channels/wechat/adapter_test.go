@@ -67,7 +67,7 @@ func TestConcurrentDuplicateDeliveries(t *testing.T) {
 				for i := range copies {
 					wg.Go(func() {
 						// Each retry is a new request: new nonce, same message.
-						resp := h.send(t, mode.channel, wxtest.Request{Body: body, Safe: mode.safe, Compatible: mode.compatible, Nonce: fmt.Sprint(1000 + i)})
+						resp := h.send(t, mode.channel, wxtest.Request{Body: body, Safe: mode.safe, Compatible: mode.compatible, Nonce: freshNonce()})
 						replies[i] = readReply(t, resp, mode.safe).Content
 					})
 				}

@@ -69,8 +69,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		// Authentication of every request.
 		{"missing signature", chPlain, wxtest.Request{Body: textBody, Delete: []string{"signature"}}, nil, 403, "missing signature"},
-		{"wrong signature", chPlain, wxtest.Request{Body: textBody, Query: map[string]string{"signature": wxtest.Sign("not-the-token", requestTS, nonce)}}, nil, 403, "invalid signature"},
-		{"signature in upper case", chPlain, wxtest.Request{Body: textBody, Query: map[string]string{"signature": strings.ToUpper(wxtest.Sign(acct.Token, requestTS, nonce))}}, nil, 403, "invalid signature"},
+		{"wrong signature", chPlain, wxtest.Request{Body: textBody, Nonce: nonce, Query: map[string]string{"signature": wxtest.Sign("not-the-token", requestTS, nonce)}}, nil, 403, "invalid signature"},
+		{"signature in upper case", chPlain, wxtest.Request{Body: textBody, Nonce: nonce, Query: map[string]string{"signature": strings.ToUpper(wxtest.Sign(acct.Token, requestTS, nonce))}}, nil, 403, "invalid signature"},
 		{"signature over another nonce", chPlain, wxtest.Request{Body: textBody, Query: map[string]string{"nonce": "999"}}, nil, 403, "invalid signature"},
 		{"GET with wrong signature", chPlain, wxtest.Request{Method: "GET", EchoStr: "1", Query: map[string]string{"signature": "0000"}}, nil, 403, "invalid signature"},
 		{"GET without echostr", chPlain, wxtest.Request{Method: "GET", Delete: []string{"echostr"}}, nil, 400, "echostr"},
@@ -86,7 +86,7 @@ func TestBadInput(t *testing.T) {
 		// Safe mode.
 		{"safe: plaintext push", chSafe, wxtest.Request{Body: textBody}, nil, 403, "safe mode"},
 		{"safe: missing msg_signature", chSafe, wxtest.Request{Body: textBody, Safe: true, Delete: []string{"msg_signature"}}, nil, 403, "missing msg_signature"},
-		{"safe: wrong msg_signature", chSafe, wxtest.Request{Body: textBody, Safe: true, Query: map[string]string{"msg_signature": wxtest.Sign(acct.Token, requestTS, nonce)}}, nil, 403, "invalid msg_signature"},
+		{"safe: wrong msg_signature", chSafe, wxtest.Request{Body: textBody, Nonce: nonce, Safe: true, Query: map[string]string{"msg_signature": wxtest.Sign(acct.Token, requestTS, nonce)}}, nil, 403, "invalid msg_signature"},
 		{"safe: valid msg_signature but wrong signature", chSafe, wxtest.Request{Body: textBody, Safe: true, Query: map[string]string{"signature": "x"}}, nil, 403, "invalid signature"},
 		{"safe: encrypt_type=aes without Encrypt", chSafe, wxtest.Request{Body: textBody, Query: map[string]string{"encrypt_type": "aes", "msg_signature": "x"}}, nil, 400, "missing Encrypt"},
 		{"safe: ciphertext not base64", chSafe, wxtest.Request{Safe: true, EncryptOverride: s("@@@@")}, nil, 400, "base64"},

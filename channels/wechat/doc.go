@@ -13,6 +13,13 @@
 // only the ciphertext is used. In safe mode plaintext-only pushes are refused. With account_id
 // configured, ToUserName must be that account.
 //
+// A plaintext push's signature covers token, timestamp and nonce but not the body, so within the
+// window a captured query string would carry any body. Before the Receiver is called, its
+// signature is therefore remembered in the store (shared by every replica) with the SHA-256 of
+// the body it first came with, until the timestamp leaves the window: the same signature with the
+// same body is WeChat's retry and goes on (and gets the first answer), with another body it is
+// refused 403. Encrypted pushes need none of this: msg_signature covers the ciphertext.
+//
 // Messages become a channels.Message (ExternalID = MsgId) and events a channels.Event (ExternalID
 // = FromUserName:CreateTime:event; WeChat advises FromUserName+CreateTime, and the event name
 // keeps a subscribe and the LOCATION report of the same second apart). The Receiver is called
@@ -46,9 +53,12 @@
 //	403 missing signature / invalid signature / timestamp outside the allowed window
 //	403 missing msg_signature / invalid msg_signature / message is for another AppID
 //	403 plaintext message refused: the account is in safe mode / ToUserName is not this account
+//	403 request signature already used with another body (a replayed plaintext push; logged at
+//	    warn, nothing of it reaches the Receiver)
 //	404 the channel id is not configured (echo's not-found; only configured ids are routed)
 //	405 other methods (echo)
-//	409 MsgId already used for a different message (intake.ErrIdempotencyConflict)
+//	409 MsgId already used for a different message (intake.ErrIdempotencyConflict): a stored
+//	    MsgId from another openid or with other content; the answer says nothing of its case
 //	413 request body too large (over 64 KiB)
 //	503 the Receiver failed with intake.ErrUnavailable or its deadline passed; 500 any other
 //	    Receiver error. Nothing was acknowledged and WeChat retries.

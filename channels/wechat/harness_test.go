@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,7 +138,14 @@ func newHarness(t testing.TB, settings map[string]any) *harness {
 // serve is newHarness with any Receiver and logger.
 func serve(t testing.TB, recv channels.Receiver, settings map[string]any, logger *slog.Logger) *harness {
 	t.Helper()
+	return serveDeps(t, channels.Deps{Receiver: recv, Logger: logger, Clock: intake.ClockFunc(func() time.Time { return testNow })}, settings)
+}
+
+// serveDeps is serve with the adapters' dependencies given whole (a store's nonces, a clock).
+func serveDeps(t testing.TB, deps channels.Deps, settings map[string]any) *harness {
+	t.Helper()
 	h := &harness{reg: prometheus.NewRegistry()}
+	deps.Metrics = h.reg
 	e := echo.New()
 	e.HideBanner = true
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
@@ -150,7 +159,6 @@ func serve(t testing.TB, recv channels.Receiver, settings map[string]any, logger
 		h.mu.Unlock()
 		_ = c.String(http.StatusTeapot, "handler returned an error")
 	}
-	deps := channels.Deps{Receiver: recv, Logger: logger, Clock: intake.ClockFunc(func() time.Time { return testNow }), Metrics: h.reg}
 	for _, ch := range [][2]string{{chPlain, "plain"}, {chCompat, "compatible"}, {chSafe, "safe"}} {
 		s := map[string]any{"account_id": acct.GhID}
 		for k, v := range settings {
@@ -196,15 +204,22 @@ func (h *harness) do(t testing.TB, req *http.Request) response {
 	return response{status: resp.StatusCode, body: string(b), contentType: resp.Header.Get("Content-Type")}
 }
 
-// send builds r for the channel with the helper and sends it. Timestamp and nonce default to
-// requestTS and nonce.
+// nonces numbers the pushes of a test run: WeChat gives every push its own nonce, and a
+// plaintext push's signature (over timestamp and nonce) is good for one body only.
+var nonces atomic.Int64
+
+// freshNonce is a nonce no other request of the test run has.
+func freshNonce() string { return strconv.FormatInt(2_000_000_000+nonces.Add(1), 10) }
+
+// send builds r for the channel with the helper and sends it. Timestamp defaults to requestTS,
+// the nonce to a fresh one.
 func (h *harness) send(t testing.TB, channel string, r wxtest.Request) response {
 	t.Helper()
 	if r.Timestamp == "" {
 		r.Timestamp = requestTS
 	}
 	if r.Nonce == "" {
-		r.Nonce = nonce
+		r.Nonce = freshNonce()
 	}
 	req, err := acct.Build(h.url(channel), r)
 	if err != nil {

@@ -202,7 +202,7 @@ func TestEveryMessageTypeInEveryMode(t *testing.T) {
 			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
 				h.recv.reset()
 				req, err := acct.Build(h.url(mode.channel), wxtest.Request{
-					Timestamp: requestTS, Nonce: nonce, Body: tc.body, Safe: mode.safe, Compatible: mode.compatible,
+					Timestamp: requestTS, Nonce: freshNonce(), Body: tc.body, Safe: mode.safe, Compatible: mode.compatible,
 					Random: []byte("a1b2c3d4e5f60718"),
 				})
 				if err != nil {

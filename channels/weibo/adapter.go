@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,7 +49,7 @@ func (a *Adapter) Register(e *echo.Echo) {
 
 // handleGet answers the URL check made when the server URL is saved in 开发模式.
 func (a *Adapter) handleGet(c echo.Context) error {
-	if rej := a.authenticate(c); rej != nil {
+	if _, rej := a.authenticate(c); rej != nil {
 		return a.refuse(c, rej)
 	}
 	echostr := c.QueryParam("echostr")
@@ -75,7 +76,8 @@ func validEchostr(s string) bool {
 // reply. Every way out writes the answer itself: errors returned to echo would be rendered by the
 // server's problem+json handler, which is not Weibo's format.
 func (a *Adapter) handlePost(c echo.Context) error {
-	if rej := a.authenticate(c); rej != nil {
+	expires, rej := a.authenticate(c)
+	if rej != nil {
 		return a.refuse(c, rej)
 	}
 	req := c.Request()
@@ -114,6 +116,14 @@ func (a *Adapter) handlePost(c echo.Context) error {
 
 	ctx, cancel := context.WithTimeout(req.Context(), a.s.replyTimeout)
 	defer cancel()
+	// The signature covers timestamp and nonce only: the body is bound to it here.
+	replayed, err := a.CheckReplay(ctx, a.s.id, c.QueryParam("signature"), c.QueryParam("nonce"), body, expires)
+	if err != nil {
+		return a.receiverFailed(c, err, label)
+	}
+	if replayed {
+		return a.refuse(c, reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
+	}
 	var reply channels.Reply
 	if in.msg != nil {
 		reply, err = a.Receiver.Receive(ctx, *in.msg)
@@ -134,31 +144,33 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json; charset=UTF-8", passiveTextReply(a.s.accountUIDStr, sender, reply.Text))
 }
 
-// authenticate checks signature, timestamp and nonce, present on every GET and POST.
-func (a *Adapter) authenticate(c echo.Context) *rejection {
+// authenticate checks signature, timestamp and nonce, present on every GET and POST, and
+// returns when the timestamp leaves the window.
+func (a *Adapter) authenticate(c echo.Context) (time.Time, *rejection) {
 	sig, ts, nonce := c.QueryParam("signature"), c.QueryParam("timestamp"), c.QueryParam("nonce")
 	switch {
 	case sig == "":
-		return reject(http.StatusForbidden, "missing_signature", "missing signature")
+		return time.Time{}, reject(http.StatusForbidden, "missing_signature", "missing signature")
 	case ts == "":
-		return reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
+		return time.Time{}, reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
 	case nonce == "":
-		return reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
+		return time.Time{}, reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
 	}
 	ms, ok := parseMillis(ts)
 	if !ok {
-		return reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp (want milliseconds since 1970)")
+		return time.Time{}, reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp (want milliseconds since 1970)")
 	}
 	if !VerifySignature(sig, a.s.appSecret, ts, nonce) {
-		return reject(http.StatusForbidden, "bad_signature", "invalid signature")
+		return time.Time{}, reject(http.StatusForbidden, "bad_signature", "invalid signature")
 	}
 	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
-	// The signature does not cover the body, so this window is all that bounds a replay.
+	// The signature does not cover the body: within this window a captured query string is
+	// good only for the body it came with (see CheckReplay in handlePost).
 	d := a.Clock.Now().UnixMilli() - ms
 	if w := a.s.timestampWindow.Milliseconds(); d > w || -d > w {
-		return reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
+		return time.Time{}, reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
 	}
-	return nil
+	return time.UnixMilli(ms).Add(a.s.timestampWindow), nil
 }
 
 // receiverFailed answers a Receiver error as every channel does (channels.FailureOf): 4xx for

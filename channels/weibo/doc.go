@@ -11,13 +11,16 @@
 // Every request, GET and POST, carries signature = sha1(sort(app_secret, timestamp, nonce)) in
 // its query. The key is the App Secret of the channel's app_key (not a separate token); it is
 // compared in constant time, and the timestamp — milliseconds — must lie within
-// timestamp_window of the gateway's clock. The signature covers neither the body nor the URL,
-// so that window is all that bounds a replay of a captured push; it is checked after the
-// signature so that unauthenticated callers learn nothing of the gateway's clock. A GET (the URL
-// check) then echoes echostr. A POST body is read (at most 64 KiB) and parsed as one JSON
-// object {"type","receiver_id","sender_id","created_at","text","data"}; receiver_id and
-// sender_id must be JSON integers (a string, fraction or exponent is refused), and receiver_id
-// must be the configured account_uid.
+// timestamp_window of the gateway's clock, checked after the signature so that unauthenticated
+// callers learn nothing of the gateway's clock. The signature covers neither the body nor the
+// URL: before a push reaches the Receiver its signature is remembered in the store (shared by
+// every replica) with the SHA-256 of the body it first came with, until the timestamp leaves the
+// window, so a captured query string carries the same push again (Weibo's retry, answered as the
+// first time) and nothing else (403). A GET (the URL check) then echoes echostr. A POST body is
+// read (at most 64 KiB) and parsed as one JSON object
+// {"type","receiver_id","sender_id","created_at","text","data"}; receiver_id and sender_id must
+// be JSON integers (a string, fraction or exponent is refused), and receiver_id must be the
+// configured account_uid.
 //
 // # Push types
 //
@@ -40,7 +43,9 @@
 //	            {channel_id,type} (unknown event subtypes as type event:<subtype>)
 //
 // Citizen.WeiboUID is sender_id in decimal. OccurredAt is created_at (time.RubyDate layout,
-// "Mon Jul 16 18:09:20 +0800 2012"). Raw is the body as received, PayloadHash its hex SHA-256.
+// "Mon Jul 16 18:09:20 +0800 2012"). Raw is the body as received; PayloadHash is the hex SHA-256
+// of its fields (Push.ContentHash), the data object in canonical JSON, so that a retry serialized
+// differently is still the same payload.
 // Whether coordinates are WGS84 or GCJ-02 is not documented; they are passed on as sent.
 //
 // Weibo sends no message id. ExternalID is "<sender_id>:<created_at as Unix seconds>:<16 hex
@@ -71,8 +76,11 @@
 //	400 invalid submission: … (the Receiver returned intake.ErrInvalid)
 //	403 missing signature / invalid signature / timestamp outside the allowed window
 //	403 receiver_id is not this account
+//	403 request signature already used with another body (a replayed push; logged at warn)
 //	404 the channel id is not configured (echo's not-found; only configured ids are routed)
-//	409 push already received with a different body (intake.ErrIdempotencyConflict)
+//	409 push already received with a different body (intake.ErrIdempotencyConflict). Weibo has
+//	    no message id: ExternalID and PayloadHash both follow the content, so in practice only a
+//	    push with the same content comes under one id, and it is a retry.
 //	413 request body too large (over 64 KiB)
 //	503 the Receiver failed with intake.ErrUnavailable or its deadline passed; 500 any other
 //	    Receiver error. Nothing was acknowledged and Weibo retries.

@@ -13,8 +13,10 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,6 +195,13 @@ func serveConfig(t testing.TB, recv *fakeReceiver, cfg config.Channel, now time.
 	return h
 }
 
+// nonces numbers the requests of a test run: Weibo gives every push its own nonce, and a
+// push's signature (over timestamp and nonce) is good for one body only.
+var nonces atomic.Int64
+
+// freshNonce is a nonce no other request of the test run has.
+func freshNonce() string { return strconv.FormatInt(60_000_000+nonces.Add(1), 10) }
+
 // request is one request as Weibo would send it. Query values override the signed defaults;
 // Delete removes query parameters.
 type request struct {
@@ -213,7 +222,7 @@ func (r request) build() *http.Request {
 		r.Timestamp = requestTS
 	}
 	if r.Nonce == "" {
-		r.Nonce = nonce
+		r.Nonce = freshNonce()
 	}
 	if r.Secret == "" {
 		r.Secret = appSecret

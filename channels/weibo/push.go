@@ -200,6 +200,21 @@ func (p *Push) ExternalID(created time.Time) string {
 	return strconv.FormatInt(p.SenderID, 10) + ":" + strconv.FormatInt(created.Unix(), 10) + ":" + hex.EncodeToString(sum[:8])
 }
 
+// ContentHash identifies the push's content whatever its serialization: the hex SHA-256 of every
+// field (created_at as the instant it names), the data object in canonical JSON. A retry
+// serialized differently is the same push, as for ExternalID, and must not be taken for another
+// message under the same id.
+func (p *Push) ContentHash(created time.Time) string {
+	h := sha256.New()
+	for _, part := range []string{p.Type, strconv.FormatInt(p.ReceiverID, 10), strconv.FormatInt(p.SenderID, 10),
+		strconv.FormatInt(created.Unix(), 10), p.Text} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(canonicalJSON(p.Data))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // canonicalJSON re-encodes a JSON value with sorted keys and no insignificant space; the input
 // as it is when it does not parse (it always does after ParsePush).
 func canonicalJSON(raw json.RawMessage) []byte {
@@ -289,8 +304,7 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 		Metadata:   map[string]string{"weibo_type": p.Type},
 		Raw:        intake.RawPayload{ContentType: ctype, Body: raw},
 	}
-	sum := sha256.Sum256(raw)
-	sub.PayloadHash = hex.EncodeToString(sum[:])
+	sub.PayloadHash = p.ContentHash(created)
 	text := strings.TrimSpace(p.Text)
 	public := false
 

@@ -2,7 +2,6 @@ package weibo_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
@@ -192,8 +191,7 @@ func checkMessage(t *testing.T, m channels.Message, want *wantMsg, body string) 
 	if string(sub.Raw.Body) != body || sub.Raw.ContentType != "application/json" {
 		t.Errorf("raw %q %q", sub.Raw.ContentType, sub.Raw.Body)
 	}
-	sum := sha256.Sum256([]byte(body))
-	if sub.PayloadHash != hex.EncodeToString(sum[:]) {
+	if _, err := hex.DecodeString(sub.PayloadHash); err != nil || len(sub.PayloadHash) != 64 {
 		t.Errorf("payload hash %q", sub.PayloadHash)
 	}
 	if want.location == nil {
@@ -280,6 +278,8 @@ func TestEmptyReplyIsEmptyBody(t *testing.T) {
 // the same second, or of another type, gets another.
 func TestDedupIdentity(t *testing.T) {
 	h := newHarness(t, nil)
+	// hashes are the payload hashes of the messages seen, by body.
+	hashes := map[string]string{}
 	id := func(b string) string {
 		t.Helper()
 		h.recv.reset()
@@ -287,6 +287,7 @@ func TestDedupIdentity(t *testing.T) {
 		msgs, evs := h.recv.calls()
 		switch {
 		case len(msgs) == 1:
+			hashes[b] = msgs[0].Submission.PayloadHash
 			return msgs[0].Submission.ExternalID
 		case len(evs) == 1:
 			return evs[0].ExternalID
@@ -319,6 +320,15 @@ func TestDedupIdentity(t *testing.T) {
 	sameInstant := id(strings.Replace(body("text", "第一条", "{}"), "Thu Nov 27 16:00:00 +0800 2025", "Thu Nov 27 08:00:00 +0000 2025", 1))
 	if sameInstant != a {
 		t.Fatalf("same instant, other zone: %s vs %s", sameInstant, a)
+	}
+	// The payload hash follows the content, not the bytes: the copies above that are the same
+	// push have one hash (the core takes a different hash under one id for another message).
+	byHash := map[string][]string{}
+	for b, h := range hashes {
+		byHash[h] = append(byHash[h], b)
+	}
+	if len(byHash) != 4 { // the image and its two copies; the other image; the two texts (one sent twice)
+		t.Fatalf("%d distinct payload hashes for 4 distinct pushes: %v", len(byHash), byHash)
 	}
 }
 

@@ -110,6 +110,8 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 	opts := conversation.Options{
 		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: deps.Logger, Clock: deps.Clock,
 		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
+		Supplements: intake.SupplementLimits{MaxTextChars: cfg.Limits.MaxTextChars, MaxCaseChars: cfg.Limits.MaxCaseChars,
+			MaxSupplements: cfg.Limits.MaxSupplements},
 	}
 	if cfg.Duplicates.Enabled {
 		opts.RepeatWindow = cfg.Duplicates.Window

@@ -254,7 +254,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		Fetchable:     fetch.Admits,
 	}, m)
 	a.service = svc
-	chDeps := channels.Deps{Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
+	chDeps := channels.Deps{Nonces: st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
 	receiver, err := newReceiver(cfg, st, svc, chDeps)
 	if err != nil {
 		return fail(err)

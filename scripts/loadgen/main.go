@@ -36,6 +36,7 @@ func main() {
 	url := flag.String("url", "http://127.0.0.1:18080/v1/submissions", "submission URL")
 	key := flag.String("key", "bench-key", "API key")
 	prefix := flag.String("prefix", "bench", "Idempotency-Key prefix (make it unique per run)")
+	plain := flag.Bool("plain", false, "wechat: plaintext pushes (明文模式) instead of safe mode")
 	flag.Parse()
 
 	texts := strings.Split(strings.TrimSpace(textsFile), "\n")
@@ -53,7 +54,7 @@ func main() {
 	}
 	switch *mode {
 	case "wechat":
-		writeWeChat(texts, *url, *prefix, *count)
+		writeWeChat(texts, *url, *prefix, *count, !*plain)
 	case "twilio":
 		writeTwilio(texts, *url, *prefix, *count)
 	case "wrk":
@@ -135,7 +136,7 @@ var benchWeChat = wxtest.Account{Token: "benchtoken", EncodingAESKey: "jWmYm7qr5
 
 const benchTwilioToken = "benchauthtoken0000000000000000aa"
 
-func writeWeChat(texts []string, base, prefix string, count int) {
+func writeWeChat(texts []string, base, prefix string, count int, safe bool) {
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
@@ -146,7 +147,9 @@ func writeWeChat(texts []string, base, prefix string, count int) {
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
 		msg := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[o%s%08d]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%d</MsgId></xml>`,
 			benchWeChat.GhID, prefix, i, ts, texts[rand.IntN(len(texts))], firstMsgID+int64(i))
-		req, err := benchWeChat.Build(base, wxtest.Request{Timestamp: ts, Nonce: strconv.Itoa(i), Body: msg, Safe: true})
+		// Every push has its own nonce, as WeChat's do: a plaintext push's signature is good for
+		// one body only.
+		req, err := benchWeChat.Build(base, wxtest.Request{Timestamp: ts, Nonce: prefix + strconv.Itoa(i), Body: msg, Safe: safe})
 		if err != nil {
 			panic(err)
 		}

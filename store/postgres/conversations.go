@@ -18,9 +18,9 @@ import (
 )
 
 const lookupMessageSQL = `
-	SELECT id::text, 'case' FROM cases WHERE channel_id = $1 AND external_id = $2
+	SELECT id::text, 'case', payload_hash FROM cases WHERE channel_id = $1 AND external_id = $2
 	UNION ALL
-	SELECT case_id::text, kind FROM case_messages WHERE channel_id = $1 AND external_id = $2
+	SELECT case_id::text, kind, payload_hash FROM case_messages WHERE channel_id = $1 AND external_id = $2
 	LIMIT 1`
 
 const recentLocationSQL = `SELECT location FROM citizen_locations
@@ -49,12 +49,17 @@ func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID
 }
 
 // AddSupplement joins a follow-up message to a case in one transaction with its case.updated job.
+// The case row is locked first, so the supplements of one case are counted and measured one at a
+// time and concurrent ones cannot together take it past its limits.
 func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Supplement) (intake.SupplementResult, error) {
 	if !store.IsUUID(caseID) {
 		return intake.SupplementResult{}, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
 	}
+	if err := store.SupplementTooLong(sup); err != nil {
+		return intake.SupplementResult{}, err
+	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	applied := false
+	applied, storedHash := false, sup.PayloadHash
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var record []byte
 		if err := tx.QueryRow(ctx, `SELECT record FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&record); err != nil {
@@ -71,14 +76,19 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 		if body == nil {
 			body = []byte{}
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
-			VALUES ($1, $2, $3, 'supplement', $4, $5, $6) ON CONFLICT DO NOTHING`,
-			sup.ChannelID, sup.ExternalID, caseID, sup.ReceivedAt.UTC(), ct, body)
+		tag, err := tx.Exec(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body, payload_hash)
+			VALUES ($1, $2, $3, 'supplement', $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			sup.ChannelID, sup.ExternalID, caseID, sup.ReceivedAt.UTC(), ct, body, sup.PayloadHash)
 		if err != nil {
 			return fmt.Errorf("record supplement: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return nil // a retry: already applied
+			// A retry: already applied (to this case or, for an id used again, another one).
+			if err := tx.QueryRow(ctx, `SELECT payload_hash FROM case_messages WHERE channel_id = $1 AND external_id = $2`,
+				sup.ChannelID, sup.ExternalID).Scan(&storedHash); err != nil {
+				return fmt.Errorf("read supplement: %w", err)
+			}
+			return nil
 		}
 		var c intake.Case
 		if err := json.Unmarshal(record, &c); err != nil {
@@ -86,6 +96,15 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 		}
 		offset := len(c.Attachments)
 		store.ApplySupplement(&c, sup, s.opts.Location)
+		if lim := sup.Limits; lim != (intake.SupplementLimits{}) {
+			var count int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM case_messages WHERE case_id = $1 AND kind = 'supplement'`, caseID).Scan(&count); err != nil {
+				return fmt.Errorf("count supplements: %w", err)
+			}
+			if store.CaseFull(c.Content.Text, count, lim) {
+				return fmt.Errorf("case %s: %w", c.CaseNo, intake.ErrCaseFull)
+			}
+		}
 		rec, err := store.EncodeRecord(&c)
 		if err != nil {
 			return err
@@ -120,7 +139,7 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 	if err != nil {
 		return intake.SupplementResult{}, err
 	}
-	return intake.SupplementResult{Case: c, Applied: applied}, nil
+	return intake.SupplementResult{Case: c, Applied: applied, PayloadHash: storedHash}, nil
 }
 
 // SetOptOut records an opt-out or opt-in.
@@ -284,7 +303,7 @@ func queueMessageContext(b *pgx.Batch, q intake.MessageQuery) (func(pgx.BatchRes
 	}
 	return func(br pgx.BatchResults) (intake.MessageContext, error) {
 		var out intake.MessageContext
-		switch err := br.QueryRow().Scan(&out.CaseID, &out.Kind); {
+		switch err := br.QueryRow().Scan(&out.CaseID, &out.Kind, &out.PayloadHash); {
 		case err == nil:
 			out.Handled = true
 		case !errors.Is(err, pgx.ErrNoRows):
@@ -335,8 +354,8 @@ func (s *Store) RecordFeedback(ctx context.Context, caseID string, fb intake.Fee
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
-			VALUES ($1, $2, $3, 'feedback', $4, $5, $6) ON CONFLICT DO NOTHING`, fb.ChannelID, fb.ExternalID, caseID, fb.ReceivedAt.UTC(), ct, body)
+		tag, err := tx.Exec(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body, payload_hash)
+			VALUES ($1, $2, $3, 'feedback', $4, $5, $6, $7) ON CONFLICT DO NOTHING`, fb.ChannelID, fb.ExternalID, caseID, fb.ReceivedAt.UTC(), ct, body, fb.PayloadHash)
 		if err != nil {
 			return fmt.Errorf("record feedback message: %w", err)
 		}

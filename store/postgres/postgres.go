@@ -48,11 +48,15 @@ type Store struct {
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
 	// contexts groups the look-ups of concurrent channel messages (MessageContext).
 	contexts *groupcommit.Batcher[intake.MessageQuery, intake.MessageContext]
-	log      *slog.Logger
+	// nonces groups the replay guard's claims of concurrent webhook requests (ClaimNonce).
+	nonces *groupcommit.Batcher[intake.NonceClaim, bool]
+	log    *slog.Logger
 	// workers are the job client's workers, stopped by Close once StartWorkers ran.
 	workers store.JobWorkers[pgx.Tx]
 	// intake tells background work when new cases are being stored (IntakeBusy).
 	activity store.IntakeActivity
+	// janitor deletes expired request nonces and look-up counters.
+	janitor *store.Janitor
 }
 
 // Config opens a Store.
@@ -139,6 +143,8 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 2, MaxBatch: 256, Isolate: isolatable})
 	s.contexts = groupcommit.New(s.readContexts, groupcommit.Options{Writers: 2, MaxBatch: 64, Isolate: isolatable})
+	s.nonces = groupcommit.New(s.claimNonces, groupcommit.Options{Writers: 2, MaxBatch: 64, Isolate: isolatable})
+	s.janitor = store.StartJanitor(store.PruneInterval, clock, logger, s.PruneExpired)
 	return s, nil
 }
 
@@ -167,12 +173,14 @@ func (s *Store) StopWorkers(ctx context.Context) {
 
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
+	s.janitor.Stop()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.workers.Stop(stopCtx)
 	s.batcher.Close()
 	s.outcomes.Close()
 	s.contexts.Close()
+	s.nonces.Close()
 	s.pool.Close()
 	return nil
 }

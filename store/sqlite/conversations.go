@@ -16,24 +16,20 @@ import (
 	"github.com/hotline12345/intake-gateway/store"
 )
 
-// lookupMessage finds what a channel message already became.
-func (s *Store) lookupMessage(ctx context.Context, channelID, externalID string) (string, intake.MessageKind, bool, error) {
-	var (
-		id   string
-		kind intake.MessageKind
-	)
-	err := s.db.QueryRowContext(ctx, `
-		SELECT id, 'case' FROM cases WHERE channel_id = ?1 AND external_id = ?2
+// lookupMessage finds what a channel message already became, and the payload hash it came with.
+func (s *Store) lookupMessage(ctx context.Context, channelID, externalID string) (id string, kind intake.MessageKind, hash string, found bool, err error) {
+	err = s.db.QueryRowContext(ctx, `
+		SELECT id, 'case', payload_hash FROM cases WHERE channel_id = ?1 AND external_id = ?2
 		UNION ALL
-		SELECT case_id, kind FROM case_messages WHERE channel_id = ?1 AND external_id = ?2
-		LIMIT 1`, channelID, externalID).Scan(&id, &kind)
+		SELECT case_id, kind, payload_hash FROM case_messages WHERE channel_id = ?1 AND external_id = ?2
+		LIMIT 1`, channelID, externalID).Scan(&id, &kind, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", false, nil
+		return "", "", "", false, nil
 	}
 	if err != nil {
-		return "", "", false, unavailable(fmt.Errorf("look up message: %w", err))
+		return "", "", "", false, unavailable(fmt.Errorf("look up message: %w", err))
 	}
-	return id, kind, true, nil
+	return id, kind, hash, true, nil
 }
 
 // LatestCase returns the citizen's newest case.
@@ -63,9 +59,14 @@ func (s *Store) LatestCase(ctx context.Context, who intake.CitizenKey, channelID
 }
 
 // AddSupplement joins a follow-up message to a case in one transaction with its case.updated job.
+// The transaction holds SQLite's write lock from its start, so the supplements of one case are
+// counted and measured one at a time and concurrent ones cannot together take it past its limits.
 func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Supplement) (intake.SupplementResult, error) {
+	if err := store.SupplementTooLong(sup); err != nil {
+		return intake.SupplementResult{}, err
+	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	applied, err := s.addSupplement(ctx, caseID, sup, now)
+	applied, hash, err := s.addSupplement(ctx, caseID, sup, now)
 	if err != nil {
 		return intake.SupplementResult{}, unavailable(err)
 	}
@@ -73,21 +74,23 @@ func (s *Store) AddSupplement(ctx context.Context, caseID string, sup intake.Sup
 	if err != nil {
 		return intake.SupplementResult{}, err
 	}
-	return intake.SupplementResult{Case: c, Applied: applied}, nil
+	return intake.SupplementResult{Case: c, Applied: applied, PayloadHash: hash}, nil
 }
 
-func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Supplement, now time.Time) (bool, error) {
+// addSupplement reports whether the supplement was applied, and the payload hash its message is
+// stored with (the first delivery's on a repeat).
+func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Supplement, now time.Time) (bool, string, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
+		return false, "", fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var record []byte
 	if err := tx.QueryRowContext(ctx, `SELECT record FROM cases WHERE id = ?`, caseID).Scan(&record); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+			return false, "", fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
 		}
-		return false, fmt.Errorf("read case: %w", err)
+		return false, "", fmt.Errorf("read case: %w", err)
 	}
 	ct := sup.Raw.ContentType
 	if ct == "" {
@@ -97,49 +100,64 @@ func (s *Store) addSupplement(ctx context.Context, caseID string, sup intake.Sup
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
-		VALUES (?, ?, ?, 'supplement', ?, ?, ?) ON CONFLICT DO NOTHING`,
-		sup.ChannelID, sup.ExternalID, caseID, micros(sup.ReceivedAt), ct, body)
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body, payload_hash)
+		VALUES (?, ?, ?, 'supplement', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		sup.ChannelID, sup.ExternalID, caseID, micros(sup.ReceivedAt), ct, body, sup.PayloadHash)
 	if err != nil {
-		return false, fmt.Errorf("record supplement: %w", err)
+		return false, "", fmt.Errorf("record supplement: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil // a retry: already applied
+		// A retry: already applied (to this case or, for an id used again, another one).
+		var storedHash string
+		if err := tx.QueryRowContext(ctx, `SELECT payload_hash FROM case_messages WHERE channel_id = ? AND external_id = ?`,
+			sup.ChannelID, sup.ExternalID).Scan(&storedHash); err != nil {
+			return false, "", fmt.Errorf("read supplement: %w", err)
+		}
+		return false, storedHash, nil
 	}
 	var c intake.Case
 	if err := json.Unmarshal(record, &c); err != nil {
-		return false, fmt.Errorf("decode case: %w", err)
+		return false, "", fmt.Errorf("decode case: %w", err)
 	}
 	offset := len(c.Attachments)
 	store.ApplySupplement(&c, sup, s.opts.Location)
+	if lim := sup.Limits; lim != (intake.SupplementLimits{}) {
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM case_messages WHERE case_id = ? AND kind = 'supplement'`, caseID).Scan(&count); err != nil {
+			return false, "", fmt.Errorf("count supplements: %w", err)
+		}
+		if store.CaseFull(c.Content.Text, count, lim) {
+			return false, "", fmt.Errorf("case %s: %w", c.CaseNo, intake.ErrCaseFull)
+		}
+	}
 	rec, err := store.EncodeRecord(&c)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	var target string
 	err = tx.QueryRowContext(ctx, `SELECT target FROM deliveries WHERE case_id = ? AND event = 'case.created' ORDER BY created_at LIMIT 1`, caseID).Scan(&target)
 	if errors.Is(err, sql.ErrNoRows) {
 		target = s.opts.DefaultTarget
 	} else if err != nil {
-		return false, fmt.Errorf("find case target: %w", err)
+		return false, "", fmt.Errorf("find case target: %w", err)
 	}
 	d, job := store.NewUpdateDelivery(&c, target, now)
 	if _, err := tx.ExecContext(ctx, `UPDATE cases SET record = ?, updated_at = ? WHERE id = ?`, string(rec), micros(now), caseID); err != nil {
-		return false, fmt.Errorf("update case: %w", err)
+		return false, "", fmt.Errorf("update case: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`,
 		d.ID, caseID, d.Event, d.Target, micros(now), micros(now)); err != nil {
-		return false, fmt.Errorf("insert delivery: %w", err)
+		return false, "", fmt.Errorf("insert delivery: %w", err)
 	}
 	if _, err := s.river.InsertManyFastTx(ctx, tx, append([]river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
 		Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(&c),
 	}}}, store.FetchJobs(&c, offset, sup.Fetch)...)); err != nil {
-		return false, fmt.Errorf("enqueue case.updated: %w", err)
+		return false, "", fmt.Errorf("enqueue case.updated: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("commit supplement: %w", err)
+		return false, "", fmt.Errorf("commit supplement: %w", err)
 	}
-	return true, nil
+	return true, sup.PayloadHash, nil
 }
 
 // SetOptOut records an opt-out or opt-in.
@@ -261,8 +279,8 @@ func (s *Store) recordFeedback(ctx context.Context, caseID string, fb intake.Fee
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body)
-		VALUES (?, ?, ?, 'feedback', ?, ?, ?) ON CONFLICT DO NOTHING`, fb.ChannelID, fb.ExternalID, caseID, micros(fb.ReceivedAt), ct, body)
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_messages (channel_id, external_id, case_id, kind, received_at, content_type, body, payload_hash)
+		VALUES (?, ?, ?, 'feedback', ?, ?, ?, ?) ON CONFLICT DO NOTHING`, fb.ChannelID, fb.ExternalID, caseID, micros(fb.ReceivedAt), ct, body, fb.PayloadHash)
 	if err != nil {
 		return false, fmt.Errorf("record feedback message: %w", err)
 	}
@@ -335,7 +353,7 @@ func (s *Store) MessageContext(ctx context.Context, q intake.MessageQuery) (inta
 		out intake.MessageContext
 		err error
 	)
-	if out.CaseID, out.Kind, out.Handled, err = s.lookupMessage(ctx, q.ChannelID, q.ExternalID); err != nil {
+	if out.CaseID, out.Kind, out.PayloadHash, out.Handled, err = s.lookupMessage(ctx, q.ChannelID, q.ExternalID); err != nil {
 		return out, err
 	}
 	if len(q.Citizen) > 0 {

@@ -36,13 +36,18 @@ var migrations embed.FS
 
 // Store is the SQLite case store.
 type Store struct {
-	db       *sql.DB
+	db *sql.DB
+	// nonceDB is a second handle on the same file whose commits do not wait for the disk: the
+	// request nonces are written for every webhook request (see ClaimNonce).
+	nonceDB  *sql.DB
 	river    *river.Client[*sql.Tx]
 	opts     store.Options
 	clock    intake.Clock
 	batcher  *groupcommit.Batcher[intake.NewCase, intake.CreateResult]
 	outcomes *groupcommit.Batcher[intake.DeliveryOutcome, struct{}]
-	log      *slog.Logger
+	// nonces groups the replay guard's claims of concurrent webhook requests (ClaimNonce).
+	nonces *groupcommit.Batcher[intake.NonceClaim, bool]
+	log    *slog.Logger
 	// workers are the job client's workers, stopped by Close once StartWorkers ran.
 	workers store.JobWorkers[*sql.Tx]
 	// intake tells background work when new cases are being stored (IntakeBusy).
@@ -51,6 +56,8 @@ type Store struct {
 	// in memory are enough.
 	tokenMu    sync.Mutex
 	tokenLocks map[string]chan struct{}
+	// janitor deletes expired request nonces and look-up counters.
+	janitor *store.Janitor
 }
 
 // Config opens a Store.
@@ -67,12 +74,21 @@ type Config struct {
 // synchronous=FULL because an acknowledged case must survive a power cut, not only a crash.
 // Transactions start IMMEDIATE so that a writer takes the lock up front instead of failing to
 // upgrade a read lock half-way.
-func DSN(path string) string {
+func DSN(path string) string { return dsn(path, "FULL") }
+
+// nonceDSN is DSN for the handle that writes request nonces: synchronous=NORMAL, which in WAL
+// mode commits without syncing the log (the next FULL commit of a case syncs it along). A power
+// cut can lose the last nonces written, which only reopens the replay of those captured requests
+// for the rest of their timestamp window; a sync per webhook request would instead serialise
+// every request behind the disk.
+func nonceDSN(path string) string { return dsn(path, "NORMAL") }
+
+func dsn(path, synchronous string) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
@@ -98,6 +114,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
+	nonceDB, err := sql.Open("sqlite", nonceDSN(cfg.Path))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	// SQLite has one writer at a time; a second nonce connection would only wait for the first.
+	nonceDB.SetMaxOpenConns(1)
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -109,18 +132,21 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	rc, err := river.NewClient(riversqlite.New(db), rcfg)
 	if err != nil {
 		db.Close()
+		nonceDB.Close()
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	clock := cfg.Clock
 	if clock == nil {
 		clock = intake.SystemClock
 	}
-	s := &Store{db: db, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s := &Store{db: db, nonceDB: nonceDB, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	// An outage (a busy timeout, a failing disk) fails a whole batch; asking again once per
 	// member would only make every caller wait out the timeout once more.
 	isolatable := func(err error) bool { return !store.IsOutage(err) }
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Isolate: isolatable, Observe: s.opts.ObserveBatch})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256, Isolate: isolatable})
+	s.nonces = groupcommit.New(s.claimNonces, groupcommit.Options{Writers: 1, MaxBatch: 256, Isolate: isolatable})
+	s.janitor = store.StartJanitor(store.PruneInterval, clock, logger, s.PruneExpired)
 	return s, nil
 }
 
@@ -149,12 +175,14 @@ func (s *Store) StopWorkers(ctx context.Context) {
 
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
+	s.janitor.Stop()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.workers.Stop(stopCtx)
 	s.batcher.Close()
 	s.outcomes.Close()
-	return s.db.Close()
+	s.nonces.Close()
+	return errors.Join(s.nonceDB.Close(), s.db.Close())
 }
 
 func (s *Store) goose() (*goose.Provider, error) {

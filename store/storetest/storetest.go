@@ -96,8 +96,13 @@ func Run(t *testing.T, h Harness) {
 	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
 	t.Run("SharedPlatformTokens", func(t *testing.T) { testTokens(t, h) })
 	t.Run("SatisfactionFeedback", func(t *testing.T) { testFeedback(t, h) })
+	t.Run("SupplementLimitsHoldUnderConcurrency", func(t *testing.T) { testSupplementLimits(t, h) })
+	t.Run("RequestNoncesBindASignatureToOneBody", func(t *testing.T) { testNonces(t, h) })
+	t.Run("FailedLookUpsLockAKeyOut", func(t *testing.T) { testLookupLimits(t, h) })
+	t.Run("ClosingTwiceIsHarmless", func(t *testing.T) { testCloseTwice(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })
+		t.Run("TwoProcessesShareNoncesAndLockouts", func(t *testing.T) { testGuardsAcrossProcesses(t, h) })
 	}
 }
 
