@@ -16,9 +16,12 @@ type Store interface {
 	GetCase(ctx context.Context, ref string) (*Case, error)
 	// ListCases returns cases newest first, filtered, one page at a time.
 	ListCases(ctx context.Context, f CaseFilter) (CasePage, error)
-	// AddStatus appends to a case's status history and moves its current status. It is
-	// idempotent by change.EventID when one is given: a repeated event returns applied=false.
-	AddStatus(ctx context.Context, caseID string, change StatusChange) (applied bool, err error)
+	// AddStatus appends to a case's status history and moves its current status, and stores
+	// notes (the citizen's notifications of the change) with their sending jobs, all in one
+	// transaction: an event and what the citizen is told of it are recorded together or not at
+	// all. It is idempotent by change.EventID when one is given: a repeated event returns
+	// applied=false and stores no notification.
+	AddStatus(ctx context.Context, caseID string, change StatusChange, notes []Notification) (applied bool, err error)
 	// Deliveries lists the outbound deliveries (forwarding jobs) of a case, oldest first.
 	Deliveries(ctx context.Context, caseID string) ([]Delivery, error)
 	// Ready reports whether the store is reachable and its schema is current.

@@ -10,10 +10,11 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 )
 
-// Notifier tells citizens about case events; nil when notifications are not configured.
+// Notifier says what a citizen is told of a case event; nil when notifications are not
+// configured.
 type Notifier interface {
-	// CaseEvent queues a notification of ch for the citizen of c.
-	CaseEvent(ctx context.Context, c *intake.Case, ch intake.StatusChange) error
+	// Plan renders the notifications of ch for the citizen of c (none when ch notifies nobody).
+	Plan(c *intake.Case, ch intake.StatusChange) ([]intake.Notification, error)
 }
 
 const maxEventMessage = 2000
@@ -50,20 +51,27 @@ func (s *Server) PostCaseEvent(ctx context.Context, req PostCaseEventRequestObje
 	p, _ := PrincipalFrom(ctx)
 	ch := intake.StatusChange{Status: status, Event: string(body.Type), At: body.At.UTC(), Source: p.Name,
 		EventID: body.EventId, Department: deref(body.Department), Message: deref(body.Message)}
-	applied, err := s.deps.Store.AddStatus(ctx, c.ID, ch)
+	var notes []intake.Notification
+	if derefBool(body.Notify) && s.deps.Notifier != nil {
+		// Planned on the case as the event leaves it, and stored in the event's transaction.
+		after := *c
+		if intake.ChangesStatus(ch.Event) {
+			after.Status = status
+		}
+		if notes, err = s.deps.Notifier.Plan(&after, ch); err != nil {
+			// A text that does not render is the operator's to fix; the event is still
+			// recorded, without the notification.
+			s.deps.Logger.ErrorContext(ctx, "render citizen notification", "case_id", c.ID, "error", err.Error())
+			notes = nil
+		}
+	}
+	applied, err := s.deps.Store.AddStatus(ctx, c.ID, ch, notes)
 	if err != nil {
 		return nil, err
 	}
 	updated, err := s.deps.Store.GetCase(ctx, c.ID)
 	if err != nil {
 		return nil, err
-	}
-	if applied && derefBool(body.Notify) && s.deps.Notifier != nil {
-		if err := s.deps.Notifier.CaseEvent(ctx, updated, ch); err != nil {
-			// The event is recorded; a notification that could not be queued is logged, not
-			// turned into a failure the case system would retry.
-			s.deps.Logger.ErrorContext(ctx, "queue citizen notification", "case_id", c.ID, "error", err.Error())
-		}
 	}
 	return PostCaseEvent200JSONResponse(CaseEventResult{Applied: applied, Status: Status(updated.Status)}), nil
 }

@@ -5,11 +5,15 @@ package config
 
 import (
 	"errors"
+
 	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/notify"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
@@ -26,22 +30,22 @@ const EnvPrefix = "INTAKE_"
 
 // Config is the whole configuration.
 type Config struct {
-	Server        Server        `koanf:"server"`
-	Database      Database      `koanf:"database"`
-	CaseNo        CaseNo        `koanf:"case_no"`
-	Limits        Limits        `koanf:"limits"`
-	Log           Log           `koanf:"log"`
-	RateLimits    RateLimits    `koanf:"rate_limits"`
-	Conversation  Conversation  `koanf:"conversation"`
-	Rules         Rules         `koanf:"rules"`
-	Classifier    Classifier    `koanf:"classifier"`
-	Duplicates    Duplicates    `koanf:"duplicates"`
-	Notifications Notifications `koanf:"notifications"`
-	APIKeys       []APIKey      `koanf:"api_keys" validate:"dive"`
-	CaseSystems   []CaseSystem  `koanf:"case_systems" validate:"dive"`
-	Forwarding    Forwarding    `koanf:"forwarding"`
-	Media         Media         `koanf:"media"`
-	Channels      []Channel     `koanf:"channels" validate:"dive"`
+	Server        Server               `koanf:"server"`
+	Database      Database             `koanf:"database"`
+	CaseNo        CaseNo               `koanf:"case_no"`
+	Limits        Limits               `koanf:"limits"`
+	Log           Log                  `koanf:"log"`
+	RateLimits    RateLimits           `koanf:"rate_limits"`
+	Conversation  Conversation         `koanf:"conversation"`
+	Rules         Rules                `koanf:"rules"`
+	Classifier    Classifier           `koanf:"classifier"`
+	Duplicates    Duplicates           `koanf:"duplicates"`
+	Notifications notify.Options       `koanf:"notifications"`
+	APIKeys       []APIKey             `koanf:"api_keys" validate:"dive"`
+	CaseSystems   []forward.CaseSystem `koanf:"case_systems" validate:"dive"`
+	Forwarding    forward.Options      `koanf:"forwarding"`
+	Media         Media                `koanf:"media"`
+	Channels      []Channel            `koanf:"channels" validate:"dive"`
 }
 
 // Server is the HTTP side.
@@ -121,21 +125,6 @@ type Limits struct {
 	MaxCaseChars int `koanf:"max_case_chars" validate:"gtefield=MaxTextChars"`
 	// MaxSupplements bounds how many follow-up messages join one case.
 	MaxSupplements int `koanf:"max_supplements" validate:"gt=0,lte=1000"`
-}
-
-// Notifications configures what citizens are told about their cases.
-type Notifications struct {
-	// Events of the case system that notify the citizen (when the event asks to notify).
-	Events []string `koanf:"events" validate:"dive,oneof=accepted assigned progress resolved closed rejected reopened"`
-	// SMSChannel is the twilio channel used for SMS and as the fallback when the citizen's own
-	// channel cannot deliver; empty: the first twilio channel.
-	SMSChannel string `koanf:"sms_channel"`
-	// Survey asks for satisfaction (回访) after a case is resolved, and recognises the answer
-	// within SurveyWindow on any of the citizen's channels.
-	Survey       bool          `koanf:"survey"`
-	SurveyWindow time.Duration `koanf:"survey_window" validate:"gt=0"`
-	// ReopenOnDissatisfied reopens a resolved case when the citizen answers 不满意.
-	ReopenOnDissatisfied bool `koanf:"reopen_on_dissatisfied"`
 }
 
 // Duplicates configures repeated-request linking (并单).
@@ -237,52 +226,6 @@ type APIKey struct {
 	Name   string   `koanf:"name" validate:"required,max=64,excludesall=/: "`
 	SHA256 string   `koanf:"sha256" validate:"required,len=64,hexadecimal"`
 	Scopes []string `koanf:"scopes" validate:"required,min=1,dive,oneof=submit read events admin"`
-}
-
-// CaseSystem is a target the gateway forwards cases to.
-type CaseSystem struct {
-	// Name: lower-case letters and digits, joined by - or _ (it names the system's job queue).
-	Name   string `koanf:"name" validate:"required,max=50,queuename"`
-	URL    string `koanf:"url" validate:"required,url"`
-	Secret string `koanf:"secret" validate:"required"`
-	// Signature is how deliveries are signed: "intake" (X-Intake-Signature, the default) or
-	// "standard-webhooks" (webhook-id, webhook-timestamp and webhook-signature headers of the
-	// Standard Webhooks specification, which ready-made verifiers check; the secret is then
-	// whsec_ followed by base64).
-	Signature string `koanf:"signature" validate:"omitempty,oneof=intake standard-webhooks"`
-	// MaxRate caps deliveries per second to this system (0: no cap), so a backlog is caught up
-	// without flooding a case system that just came back.
-	MaxRate float64 `koanf:"max_rate" validate:"gte=0"`
-}
-
-// Forwarding tunes delivery to the case systems.
-type Forwarding struct {
-	// Workers is how many deliveries may be in flight at once.
-	Workers int `koanf:"workers" validate:"gt=0,lte=5000"`
-	// Timeout bounds one delivery request.
-	Timeout time.Duration `koanf:"timeout" validate:"gt=0"`
-	// A delivery is dead after MaxAttempts tries or MaxAge since it was queued.
-	MaxAttempts int           `koanf:"max_attempts" validate:"gt=0"`
-	MaxAge      time.Duration `koanf:"max_age" validate:"gt=0"`
-	// RetryMin and RetryMax bound the exponential backoff (with jitter) between tries.
-	RetryMin time.Duration `koanf:"retry_min" validate:"gt=0"`
-	RetryMax time.Duration `koanf:"retry_max" validate:"gtefield=RetryMin"`
-	// After BreakerThreshold consecutive failures a case system counts as down: deliveries to
-	// it wait, and one probe at a time tests whether it is back, at most every BreakerMax.
-	BreakerThreshold int           `koanf:"breaker_threshold" validate:"gt=0"`
-	BreakerMin       time.Duration `koanf:"breaker_min" validate:"gt=0"`
-	BreakerMax       time.Duration `koanf:"breaker_max" validate:"gtefield=BreakerMin"`
-	// Routes send matching cases to another case system; the first match wins, and cases no
-	// route claims go to the case system named "default" (or the first one).
-	Routes []Route `koanf:"routes" validate:"dive"`
-}
-
-// Route matches cases by category, district and channel (each list empty: any).
-type Route struct {
-	Target     string   `koanf:"target" validate:"required"`
-	Categories []string `koanf:"categories"`
-	Districts  []string `koanf:"districts"`
-	Channels   []string `koanf:"channels" validate:"dive,oneof=phone wechat sms weibo rest open311"`
 }
 
 // Media configures how the gateway copies media into its attachment store (media/,

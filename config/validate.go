@@ -1,12 +1,14 @@
 package config
 
 import (
-	"encoding/base64"
 	"errors"
+
 	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/hotline12345/intake-gateway/forward"
 
 	"github.com/go-playground/validator/v10"
 
@@ -92,23 +94,6 @@ func describe(fe validator.FieldError) string {
 	return fmt.Sprintf("fails %q", fe.Tag())
 }
 
-// StandardWebhooksKey decodes a Standard Webhooks secret ("whsec_" + base64 of the key bytes),
-// as the specification's verifiers do.
-func StandardWebhooksKey(secret string) ([]byte, error) {
-	enc, ok := strings.CutPrefix(secret, "whsec_")
-	if !ok {
-		return nil, errors.New(`a standard-webhooks secret starts with "whsec_" followed by base64`)
-	}
-	key, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		return nil, errors.New("the part after whsec_ is not base64")
-	}
-	if len(key) < 24 || len(key) > 64 {
-		return nil, fmt.Errorf("the key is %d bytes; Standard Webhooks asks for 24 to 64", len(key))
-	}
-	return key, nil
-}
-
 func checkUnique(cfg *Config) []error {
 	var errs []error
 	seen := map[string]int{}
@@ -135,7 +120,7 @@ func checkUnique(cfg *Config) []error {
 	targets := map[string]int{}
 	for i, cs := range cfg.CaseSystems {
 		if cs.Signature == "standard-webhooks" {
-			if _, err := StandardWebhooksKey(cs.Secret); err != nil {
+			if _, err := forward.StandardWebhooksKey(cs.Secret); err != nil {
 				errs = append(errs, fmt.Errorf("case_systems[%d].secret: %v", i, err))
 			}
 		}

@@ -36,7 +36,6 @@ import (
 	"golang.org/x/time/rate"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/jobs"
 )
 
@@ -54,7 +53,7 @@ type Observer interface {
 
 // target is one case system with its breaker and rate limit.
 type target struct {
-	cfg     config.CaseSystem
+	cfg     CaseSystem
 	breaker *Breaker
 	limit   *rate.Limiter
 	probing bool // guarded by Worker.mu
@@ -64,7 +63,7 @@ type target struct {
 type Worker struct {
 	river.WorkerDefaults[jobs.ForwardCase]
 	store    Store
-	cfg      config.Forwarding
+	cfg      Options
 	targets  map[string]*target
 	client   *http.Client
 	clock    intake.Clock
@@ -79,9 +78,9 @@ type Worker struct {
 // its case have been delivered.
 const OrderWait = 2 * time.Second
 
-// NewWorker builds the worker. The store may be set later with SetStore (the store's job client
-// needs the worker first).
-func NewWorker(cfg config.Forwarding, systems []config.CaseSystem, client *http.Client, clock intake.Clock, logger *slog.Logger, obs Observer) *Worker {
+// NewWorker builds the worker on st. client, clock, logger and obs may be nil (defaults: a
+// pooling HTTP client, the wall clock, no logging, no metrics).
+func NewWorker(st Store, cfg Options, systems []CaseSystem, client *http.Client, clock intake.Clock, logger *slog.Logger, obs Observer) *Worker {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
@@ -94,7 +93,7 @@ func NewWorker(cfg config.Forwarding, systems []config.CaseSystem, client *http.
 			IdleConnTimeout: 90 * time.Second, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		}}
 	}
-	w := &Worker{cfg: cfg, targets: map[string]*target{}, client: client, clock: clock, log: logger, observer: obs}
+	w := &Worker{store: st, cfg: cfg, targets: map[string]*target{}, client: client, clock: clock, log: logger, observer: obs}
 	for _, cs := range systems {
 		lim := rate.NewLimiter(rate.Inf, 1)
 		if cs.MaxRate > 0 {
@@ -105,9 +104,6 @@ func NewWorker(cfg config.Forwarding, systems []config.CaseSystem, client *http.
 	return w
 }
 
-// SetStore gives the worker its store.
-func (w *Worker) SetStore(st Store) { w.store = st }
-
 // Bookkeeping is the time a delivery job spends besides its request: reading the delivery and
 // its case, giving way to intake (at most maxYield), recording the outcome. Each is a
 // millisecond-scale statement; a job that runs out of time is simply tried again.
@@ -115,7 +111,7 @@ const Bookkeeping = 5 * time.Second
 
 // JobBound is the longest one delivery job runs: the request plus the bookkeeping around it. A
 // job still "running" well past it was left behind by a process that died.
-func JobBound(cfg config.Forwarding) time.Duration { return cfg.Timeout + Bookkeeping }
+func JobBound(cfg Options) time.Duration { return cfg.Timeout + Bookkeeping }
 
 // Bound is JobBound of the worker's configuration.
 func (w *Worker) Bound() time.Duration { return JobBound(w.cfg) }
@@ -467,7 +463,7 @@ func IdempotencyKey(d intake.Delivery) string {
 	return d.CaseID + ":" + d.ID
 }
 
-func (w *Worker) send(ctx context.Context, cs config.CaseSystem, d intake.Delivery, c *intake.Case) result {
+func (w *Worker) send(ctx context.Context, cs CaseSystem, d intake.Delivery, c *intake.Case) result {
 	body, err := json.Marshal(c)
 	if err != nil {
 		return result{err: fmt.Errorf("encode case: %w", err)}
@@ -483,7 +479,7 @@ func (w *Worker) send(ctx context.Context, cs config.CaseSystem, d intake.Delive
 	req.Header.Set("X-Intake-Event", d.Event)
 	req.Header.Set("X-Intake-Delivery", d.ID)
 	if cs.Signature == "standard-webhooks" {
-		key, err := config.StandardWebhooksKey(cs.Secret)
+		key, err := StandardWebhooksKey(cs.Secret)
 		if err != nil {
 			return result{err: fmt.Errorf("case system %s secret: %w", cs.Name, err)}
 		}

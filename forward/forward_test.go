@@ -23,7 +23,6 @@ import (
 	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 	"github.com/hotline12345/intake-gateway/jobs"
@@ -118,21 +117,33 @@ func (cs *caseSystem) got() []received {
 	return append([]received(nil), cs.received...)
 }
 
-func fwConfig() config.Forwarding {
-	return config.Forwarding{Workers: 20, Timeout: 2 * time.Second, MaxAttempts: 4, MaxAge: time.Hour,
+func fwConfig() forward.Options {
+	return forward.Options{Workers: 20, Timeout: 2 * time.Second, MaxAttempts: 4, MaxAge: time.Hour,
 		RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond,
 		BreakerThreshold: 3, BreakerMin: 200 * time.Millisecond, BreakerMax: 400 * time.Millisecond}
 }
 
-type workingStore interface {
+// process is one gateway process in a test: its store and the job runner working that store's
+// jobs. Closing it stops the runner (jobs in flight are cancelled) and then the store, as a
+// process that shuts down does.
+type process struct {
 	intake.Store
-	StartWorkers(ctx context.Context) error
+	runner *jobs.Runner
+}
+
+func (p *process) Close() error {
+	if p.runner != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p.runner.Stop(ctx)
+	}
+	return p.Store.Close()
 }
 
 type harness struct {
 	t      *testing.T
-	open   func(rc *river.Config) workingStore
-	reopen func(rc *river.Config) workingStore // a second process on the same database
+	open   func() intake.Store
+	reopen func() intake.Store // a second process on the same database
 }
 
 func riverConfig(w *forward.Worker) *river.Config {
@@ -145,28 +156,41 @@ func riverConfig(w *forward.Worker) *river.Config {
 	}
 }
 
+// work starts a job runner with rc on st's database; the process it returns stops the runner
+// before the store when closed, and is closed when the test ends.
+func work(t *testing.T, st intake.Store, rc *river.Config) *process {
+	t.Helper()
+	runner, err := jobs.RunnerFor(st, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{Store: st, runner: runner}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
 // start opens a store whose forwarding workers deliver to cs.
-func (h harness) start(cs *caseSystem, cfg config.Forwarding, reopen bool) (workingStore, *forward.Worker) {
-	w := forward.NewWorker(cfg, []config.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret}}, nil, nil, nil, nil)
+func (h harness) start(cs *caseSystem, cfg forward.Options, reopen bool) (*process, *forward.Worker) {
 	open := h.open
 	if reopen {
 		open = h.reopen
 	}
-	st := open(riverConfig(w))
-	w.SetStore(st)
-	if err := st.StartWorkers(context.Background()); err != nil {
-		h.t.Fatal(err)
-	}
+	st := open()
+	w := forward.NewWorker(st, cfg, []forward.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret}}, nil, nil, nil, nil)
+	p := work(h.t, st, riverConfig(w))
 	ctx, cancel := context.WithCancel(context.Background())
 	h.t.Cleanup(cancel)
 	go w.Run(ctx)
-	return st, w
+	return p, w
 }
 
 func sqliteHarness(t *testing.T) harness {
 	path := filepath.Join(t.TempDir(), "fw.db")
-	open := func(rc *river.Config) workingStore {
-		st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Options: storetest.Options(), River: rc})
+	open := func() intake.Store {
+		st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Options: storetest.Options()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,8 +212,8 @@ func postgresHarness(t *testing.T) harness {
 		defer pool.Close()
 		return postgres.Migrate(ctx, pool, nil)
 	})
-	open := func(rc *river.Config) workingStore {
-		st, err := postgres.Open(context.Background(), postgres.Config{URL: url, Options: storetest.Options(), River: rc})
+	open := func() intake.Store {
+		st, err := postgres.Open(context.Background(), postgres.Config{URL: url, Options: storetest.Options()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +471,7 @@ func TestUrgentCasesGoFirst(t *testing.T) {
 	h := sqliteHarness(t)
 	cs := newCaseSystem(t)
 	// Create the backlog before any worker runs, then start workers one at a time.
-	st := h.open(nil)
+	st := h.open()
 	var urgentIDs []string
 	for i := range 30 {
 		nc := storetest.NewCase("rest:crm", fmt.Sprintf("u%d", i), time.Now().UTC())
@@ -460,14 +484,11 @@ func TestUrgentCasesGoFirst(t *testing.T) {
 		}
 	}
 	_ = st.Close()
-	w := forward.NewWorker(fwConfig(), []config.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret}}, nil, nil, nil, nil)
+	st2 := h.reopen()
+	w := forward.NewWorker(st2, fwConfig(), []forward.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret}}, nil, nil, nil, nil)
 	rc := riverConfig(w)
 	rc.Queues = map[string]river.QueueConfig{jobs.ForwardQueue("default"): {MaxWorkers: 1}}
-	st2 := h.reopen(rc)
-	w.SetStore(st2)
-	if err := st2.StartWorkers(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	work(t, st2, rc)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
@@ -484,10 +505,10 @@ func TestUrgentCasesGoFirst(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
-	r := forward.NewRouter(config.Forwarding{Routes: []config.Route{
+	r := forward.NewRouter(forward.Options{Routes: []forward.Route{
 		{Target: "east", Districts: []string{"环翠区"}},
 		{Target: "fund", Categories: []string{"housing_fund"}, Channels: []string{"wechat"}},
-	}}, []config.CaseSystem{{Name: "first"}, {Name: "default"}, {Name: "east"}, {Name: "fund"}})
+	}}, []forward.CaseSystem{{Name: "first"}, {Name: "default"}, {Name: "east"}, {Name: "fund"}})
 	c := &intake.Case{Channel: intake.ChannelWeChat, Classification: intake.Classification{Category: "housing_fund"}}
 	if got := r.Route(c); got != "fund" {
 		t.Fatalf("category+channel route: %s", got)
@@ -499,7 +520,7 @@ func TestRouting(t *testing.T) {
 	if got := r.Route(&intake.Case{Channel: intake.ChannelSMS}); got != "default" {
 		t.Fatalf("fallback: %s", got)
 	}
-	if got := forward.NewRouter(config.Forwarding{}, []config.CaseSystem{{Name: "only"}}).Route(&intake.Case{}); got != "only" {
+	if got := forward.NewRouter(forward.Options{}, []forward.CaseSystem{{Name: "only"}}).Route(&intake.Case{}); got != "only" {
 		t.Fatalf("fallback without a default: %s", got)
 	}
 }

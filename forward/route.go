@@ -4,18 +4,17 @@ import (
 	"slices"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // Router picks the case system a new case is forwarded to.
 type Router struct {
-	routes   []config.Route
+	routes   []Route
 	fallback string
 }
 
 // NewRouter uses the configured routes; cases no route claims go to the case system named
 // "default", or to the first one configured.
-func NewRouter(fw config.Forwarding, systems []config.CaseSystem) *Router {
+func NewRouter(fw Options, systems []CaseSystem) *Router {
 	r := &Router{routes: fw.Routes}
 	for _, cs := range systems {
 		if cs.Name == "default" {

@@ -12,7 +12,6 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/store/storetest"
 )
@@ -45,12 +44,9 @@ func TestStandardWebhooksSignatureVerifiesWithTheReferenceLibrary(t *testing.T) 
 	defer cs.Close()
 
 	h := sqliteHarness(t)
-	w := forward.NewWorker(fwConfig(), []config.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret, Signature: "standard-webhooks"}}, nil, nil, nil, nil)
-	st := h.open(riverConfig(w))
-	w.SetStore(st)
-	if err := st.StartWorkers(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := h.open()
+	w := forward.NewWorker(st, fwConfig(), []forward.CaseSystem{{Name: "default", URL: cs.URL, Secret: secret, Signature: "standard-webhooks"}}, nil, nil, nil, nil)
+	work(t, st, riverConfig(w))
 	nc := storetest.NewCase("rest:crm", "swh-1", time.Now().UTC())
 	if _, err := st.CreateCase(context.Background(), nc); err != nil {
 		t.Fatal(err)

@@ -95,22 +95,17 @@ type Worker struct {
 	log      *slog.Logger
 }
 
-// NewWorker builds the worker; SetCaseStore and SetFetchers complete it once the store is open.
-func NewWorker(blobs Store, newID func() string, logger *slog.Logger) *Worker {
+// NewWorker builds the worker over the case store and the attachment store. fetchers holds a
+// fetcher per channel id; fallback fetches for every other channel id (REST submissions and
+// call-centre transcripts name their media by URL) and may be nil: nothing is fetched for them.
+func NewWorker(cases CaseStore, blobs Store, fetchers map[string]Fetcher, fallback Fetcher, newID func() string, logger *slog.Logger) *Worker {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{blobs: blobs, newID: newID, log: logger, fetchers: map[string]Fetcher{}}
-}
-
-// SetCaseStore gives the worker the case store.
-func (w *Worker) SetCaseStore(cs CaseStore) { w.cases = cs }
-
-// SetFetchers gives the worker a fetcher per channel id, and the fetcher for every other
-// channel id (REST submissions and call-centre transcripts name their media by URL); a nil
-// fallback fetches nothing for them.
-func (w *Worker) SetFetchers(f map[string]Fetcher, fallback Fetcher) {
-	w.fetchers, w.fallback = f, fallback
+	if fetchers == nil {
+		fetchers = map[string]Fetcher{}
+	}
+	return &Worker{cases: cases, blobs: blobs, fetchers: fetchers, fallback: fallback, newID: newID, log: logger}
 }
 
 func (w *Worker) fetcher(channelID string) Fetcher {

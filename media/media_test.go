@@ -57,13 +57,7 @@ func TestWeChatMediaIsCopiedIntoTheStore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	blobs := media.DirStore{Dir: filepath.Join(dir, "attachments")}
-	w := media.NewWorker(blobs, store.NewID, nil)
-	w.SetFetchers(map[string]media.Fetcher{"wechat-main": wechat.MediaFetcher(client)}, nil)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, w)
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "m.db"), Options: storetest.Options(),
-		River: &river.Config{Workers: workers, Queues: map[string]river.QueueConfig{jobs.QueueMedia: {MaxWorkers: 2}},
-			FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler), SkipUnknownJobCheck: true}})
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, "m.db"), Options: storetest.Options()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +65,18 @@ func TestWeChatMediaIsCopiedIntoTheStore(t *testing.T) {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	w.SetCaseStore(st)
-	if err := st.StartWorkers(context.Background()); err != nil {
+	w := media.NewWorker(st, blobs, map[string]media.Fetcher{"wechat-main": wechat.MediaFetcher(client)}, nil, store.NewID, nil)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	runner, err := jobs.RunnerFor(st, &river.Config{Workers: workers, Queues: map[string]river.QueueConfig{jobs.QueueMedia: {MaxWorkers: 2}},
+		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler), SkipUnknownJobCheck: true})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := runner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer runner.Stop(context.Background())
 
 	nc := storetest.NewCase("wechat-main", "img-1", time.Now().UTC())
 	nc.Case.Channel = intake.ChannelWeChat
@@ -181,10 +183,9 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestWorkerAdmits(t *testing.T) {
-	w := media.NewWorker(media.DirStore{Dir: t.TempDir()}, store.NewID, nil)
 	rest := media.URLFetcher(safefetch.Policy{Hosts: safefetch.MustHosts("recordings.callcentre.example")}, nil)
 	byID := media.FetchFunc(func(context.Context, intake.Attachment) (media.Blob, error) { return media.Blob{}, nil })
-	w.SetFetchers(map[string]media.Fetcher{"wechat-main": byID}, rest)
+	w := media.NewWorker(nil, media.DirStore{Dir: t.TempDir()}, map[string]media.Fetcher{"wechat-main": byID}, rest, store.NewID, nil)
 	for _, tc := range []struct {
 		channel string
 		att     intake.Attachment
@@ -201,7 +202,7 @@ func TestWorkerAdmits(t *testing.T) {
 			t.Errorf("Admits(%s, %s) = %v, want %v", tc.channel, tc.att.URL, got, tc.want)
 		}
 	}
-	w.SetFetchers(map[string]media.Fetcher{}, nil)
+	w = media.NewWorker(nil, media.DirStore{Dir: t.TempDir()}, nil, nil, store.NewID, nil)
 	if w.Admits("rest:crm", intake.Attachment{URL: "https://recordings.callcentre.example/r.wav"}) {
 		t.Error("admitted without any fetcher")
 	}

@@ -18,7 +18,6 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels/replies"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/jobs"
 )
 
@@ -39,6 +38,22 @@ type Store interface {
 	OptedOut(ctx context.Context, channelID, address string) (bool, error)
 }
 
+// Options configure what citizens are told about their cases (the notifications section of the
+// configuration).
+type Options struct {
+	// Events of the case system that notify the citizen (when the event asks to notify).
+	Events []string `koanf:"events" validate:"dive,oneof=accepted assigned progress resolved closed rejected reopened"`
+	// SMSChannel is the twilio channel used for SMS and as the fallback when the citizen's own
+	// channel cannot deliver; empty: the first twilio channel.
+	SMSChannel string `koanf:"sms_channel"`
+	// Survey asks for satisfaction (回访) after a case is resolved, and recognises the answer
+	// within SurveyWindow on any of the citizen's channels.
+	Survey       bool          `koanf:"survey"`
+	SurveyWindow time.Duration `koanf:"survey_window" validate:"gt=0"`
+	// ReopenOnDissatisfied reopens a resolved case when the citizen answers 不满意.
+	ReopenOnDissatisfied bool `koanf:"reopen_on_dissatisfied"`
+}
+
 // Texts gives the current reply texts (they are reloaded on SIGHUP).
 type Texts func() *replies.Replies
 
@@ -52,7 +67,7 @@ type Route struct {
 type Notifier struct {
 	store    Store
 	texts    Texts
-	cfg      config.Notifications
+	cfg      Options
 	routes   map[string]Route // by channel id
 	smsID    string
 	location *time.Location
@@ -61,7 +76,7 @@ type Notifier struct {
 
 // New builds the notifier. routes maps channel ids to their senders; smsChannel names the
 // channel used for SMS and fallbacks ("" when there is none).
-func New(st Store, texts Texts, cfg config.Notifications, routes map[string]Route, smsChannel string, loc *time.Location, logger *slog.Logger) *Notifier {
+func New(st Store, texts Texts, cfg Options, routes map[string]Route, smsChannel string, loc *time.Location, logger *slog.Logger) *Notifier {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -71,15 +86,18 @@ func New(st Store, texts Texts, cfg config.Notifications, routes map[string]Rout
 	return &Notifier{store: st, texts: texts, cfg: cfg, routes: routes, smsID: smsChannel, location: loc, log: logger}
 }
 
-// CaseEvent queues a notification of a case event, when the event is one that notifies and a
-// text for it exists.
-func (n *Notifier) CaseEvent(ctx context.Context, c *intake.Case, ch intake.StatusChange) error {
+// Plan renders the notifications a case event gives the citizen of c: none when the event is
+// not one that notifies, no text exists for it, or no channel can reach the citizen; the
+// event's own message, and after "resolved" the satisfaction question. They are not stored:
+// the caller stores them in the same transaction as the event (intake.Cases.AddStatus), so that
+// an event and its notifications are recorded together or not at all.
+func (n *Notifier) Plan(c *intake.Case, ch intake.StatusChange) ([]intake.Notification, error) {
 	event := ch.Event
 	if event == "" {
 		event = string(ch.Status)
 	}
 	if !slices.Contains(n.cfg.Events, event) {
-		return nil
+		return nil, nil
 	}
 	name := "notify_" + event
 	if c.Citizen.Confidential {
@@ -87,36 +105,28 @@ func (n *Notifier) CaseEvent(ctx context.Context, c *intake.Case, ch intake.Stat
 	}
 	texts := n.texts()
 	if !texts.Has(name) {
-		return nil
+		return nil, nil
+	}
+	kind, channelID, address := n.target(c)
+	if channelID == "" {
+		n.log.Info("no channel can reach the citizen; notification not sent", "case_id", c.ID, "event", event)
+		return nil, nil
 	}
 	data := caseData(c, n.location)
 	data.Department, data.Message = ch.Department, ch.Message
 	text, err := texts.Render(name, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := n.Queue(ctx, c, event, text); err != nil {
-		return err
-	}
+	out := []intake.Notification{{CaseID: c.ID, Event: event, Channel: kind, ChannelID: channelID, Address: address, Text: text}}
 	if event == "resolved" && n.cfg.Survey && texts.Has("survey_question") {
 		q, err := texts.Render("survey_question", caseData(c, n.location))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return n.Queue(ctx, c, "survey", q)
+		out = append(out, intake.Notification{CaseID: c.ID, Event: "survey", Channel: kind, ChannelID: channelID, Address: address, Text: q})
 	}
-	return nil
-}
-
-// Queue stores a notification for the citizen of c on the best channel.
-func (n *Notifier) Queue(ctx context.Context, c *intake.Case, event, text string) error {
-	kind, channelID, address := n.target(c)
-	if channelID == "" {
-		n.log.InfoContext(ctx, "no channel can reach the citizen; notification not sent", "case_id", c.ID, "event", event)
-		return nil
-	}
-	_, err := n.store.QueueNotification(ctx, intake.Notification{CaseID: c.ID, Event: event, Channel: kind, ChannelID: channelID, Address: address, Text: text})
-	return err
+	return out, nil
 }
 
 // target is where a case's citizen is told first: the channel the case came from, or SMS for
@@ -155,15 +165,6 @@ type Worker struct {
 
 // NewWorker returns the River worker for n.
 func NewWorker(n *Notifier) *Worker { return &Worker{n: n} }
-
-// SetStore gives the notifier its store when the store could only be opened after the worker
-// was registered.
-func (n *Notifier) SetStore(st Store) { n.store = st }
-
-// SetRoutes gives the notifier its senders (they may need the store, e.g. for shared tokens).
-func (n *Notifier) SetRoutes(routes map[string]Route, smsChannel string) {
-	n.routes, n.smsID = routes, smsChannel
-}
 
 // Work sends one notification, falling back to SMS when the first channel cannot deliver.
 func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.NotifyCitizen]) error {

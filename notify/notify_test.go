@@ -71,18 +71,12 @@ func newFixture(t *testing.T, withTemplate bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Notifications{Events: []string{"accepted", "resolved", "progress"}, Survey: true, SurveyWindow: 7 * 24 * time.Hour}
+	cfg := notify.Options{Events: []string{"accepted", "resolved", "progress"}, Survey: true, SurveyWindow: 7 * 24 * time.Hour}
 	routes := map[string]notify.Route{
 		"wechat-main": {Kind: intake.ChannelWeChat, Sender: wxSender},
 		"sms-main":    {Kind: intake.ChannelSMS, Sender: f.sms},
 	}
-	f.n = notify.New(nil, func() *replies.Replies { return f.texts }, cfg, routes, "sms-main", nil, nil)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, notify.NewWorker(f.n))
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "n.db"), Options: storetest.Options(),
-		River: &river.Config{Workers: workers, Queues: map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 4}},
-			FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-			SkipUnknownJobCheck: true}})
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "n.db"), Options: storetest.Options()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +84,19 @@ func newFixture(t *testing.T, withTemplate bool) *fixture {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.n.SetStore(st)
-	if err := st.StartWorkers(context.Background()); err != nil {
+	f.n = notify.New(st, func() *replies.Replies { return f.texts }, cfg, routes, "sms-main", nil, nil)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, notify.NewWorker(f.n))
+	runner, err := jobs.RunnerFor(st, &river.Config{Workers: workers, Queues: map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 4}},
+		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		SkipUnknownJobCheck: true})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := runner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { runner.Stop(context.Background()) })
 	f.st = st
 	return f
 }
@@ -138,7 +141,12 @@ func (f *fixture) settled(caseID string, n int) []intake.Notification {
 func (f *fixture) event(c *intake.Case, event, msg string) {
 	f.t.Helper()
 	status, _ := intake.StatusForEvent(event)
-	if err := f.n.CaseEvent(context.Background(), c, intake.StatusChange{Status: status, Event: event, At: time.Now(), Department: "市城管局", Message: msg}); err != nil {
+	ch := intake.StatusChange{Status: status, Event: event, At: time.Now(), Source: "cs", EventID: event + c.ID, Department: "市城管局", Message: msg}
+	notes, err := f.n.Plan(c, ch)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.st.AddStatus(context.Background(), c.ID, ch, notes); err != nil {
 		f.t.Fatal(err)
 	}
 }

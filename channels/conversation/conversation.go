@@ -29,7 +29,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -79,7 +78,7 @@ var locationChannels = map[intake.ChannelKind]bool{intake.ChannelWeChat: true}
 type Receiver struct {
 	store     Store
 	submitter intake.Submitter
-	replies   atomic.Pointer[replies.Replies]
+	replies   *replies.Current
 	opts      Options
 	queryRe   *regexp.Regexp
 	limiters  *limiterSet
@@ -90,8 +89,9 @@ type Receiver struct {
 
 var _ channels.Receiver = (*Receiver)(nil)
 
-// New builds a Receiver. texts is the parsed messages file.
-func New(st Store, submitter intake.Submitter, texts *replies.Replies, opts Options) (*Receiver, error) {
+// New builds a Receiver. texts holds the parsed messages file (shared with the notifier, and
+// swapped on reload).
+func New(st Store, submitter intake.Submitter, texts *replies.Current, opts Options) (*Receiver, error) {
 	if opts.Clock == nil {
 		opts.Clock = intake.SystemClock
 	}
@@ -122,18 +122,11 @@ func New(st Store, submitter intake.Submitter, texts *replies.Replies, opts Opti
 	if err != nil {
 		return nil, fmt.Errorf("query keywords: %w", err)
 	}
-	r := &Receiver{store: st, submitter: submitter, opts: opts, queryRe: queryRe,
+	r := &Receiver{store: st, submitter: submitter, replies: texts, opts: opts, queryRe: queryRe,
 		limiters: newLimiterSet(rate.Every(cv.QueryPeriod/time.Duration(cv.QueryLimit)), cv.QueryLimit),
 		lookups:  intake.LookupPolicy{Limit: cv.QueryFailLimit, Window: cv.QueryFailWindow, Lockout: cv.QueryLockout}}
-	r.replies.Store(texts)
 	return r, nil
 }
-
-// SetReplies swaps the reply texts (config reload).
-func (r *Receiver) SetReplies(texts *replies.Replies) { r.replies.Store(texts) }
-
-// Texts returns the reply texts in use.
-func (r *Receiver) Texts() *replies.Replies { return r.replies.Load() }
 
 // Receive handles one citizen message (see the package documentation for the order of rules).
 func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {

@@ -56,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	svc := accept.New(st, clk, accept.Options{MaxTextChars: 2000, MaxFutureSkew: 5 * time.Minute}, nil)
-	r, err := conversation.New(st, svc, texts, conversation.Options{
+	r, err := conversation.New(st, svc, replies.NewCurrent(texts), conversation.Options{
 		Conversation: config.Conversation{
 			Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"},
 			QueryLimit: 3, QueryPeriod: 10 * time.Minute, OptOutWords: []string{"TD", "退订", "STOP"},
@@ -205,7 +205,7 @@ func TestFollowUpsJoinTheOpenCase(t *testing.T) {
 	}
 	// A resolved case is not open: a follow-up within the window makes a new case.
 	x := f.receive(wechat("b1", "oE", "咨询公积金提取"))
-	if _, err := f.st.AddStatus(context.Background(), x.Case.ID, intake.StatusChange{Status: intake.StatusResolved, At: f.clock.Now(), Source: "t"}); err != nil {
+	if _, err := f.st.AddStatus(context.Background(), x.Case.ID, intake.StatusChange{Status: intake.StatusResolved, At: f.clock.Now(), Source: "t"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if y := f.receive(wechat("b2", "oE", "还想问一下贷款")); y.Outcome != channels.OutcomeCreated {
@@ -217,7 +217,7 @@ func TestStatusQueries(t *testing.T) {
 	f := newFixture(t)
 	created := f.receive(wechat("q0", "oQ", "路面塌陷需要维修")).Case
 	if _, err := f.st.AddStatus(context.Background(), created.ID, intake.StatusChange{
-		Status: intake.StatusAssigned, At: f.clock.Now(), Source: "case-system", Department: "市住建局", Message: "已派人查看"}); err != nil {
+		Status: intake.StatusAssigned, At: f.clock.Now(), Source: "case-system", Department: "市住建局", Message: "已派人查看"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	own := f.receive(wechat("q1", "oQ", "查询"))
@@ -337,7 +337,7 @@ func TestSurveyAnswers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	c := f.receive(wechat("s1", "oS", "路灯坏了")).Case
-	if _, err := f.st.AddStatus(ctx, c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: f.clock.Now(), Source: "cs", EventID: "r"}); err != nil {
+	if _, err := f.st.AddStatus(ctx, c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: f.clock.Now(), Source: "cs", EventID: "r"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Before the question is asked, "3" is an ordinary message.

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"text/template"
 
 	"go.yaml.in/yaml/v3"
@@ -130,3 +131,20 @@ func Sample() Data {
 		Department: "市城管局", Message: "已派人现场查看", Emergency: &Emergency{Number: "119", Advice: "请立即拨打119。"},
 		OutOfScope: true, OutOfScopeReason: "该事项已进入诉讼程序，请通过法院反映。", Public: true}
 }
+
+// Current holds the texts in use. A reload (SIGHUP) swaps them whole: whoever renders sees the
+// old set or the new one, never a mix. The conversation and the notifier share one.
+type Current struct{ p atomic.Pointer[Replies] }
+
+// NewCurrent holds r.
+func NewCurrent(r *Replies) *Current {
+	c := &Current{}
+	c.p.Store(r)
+	return c
+}
+
+// Load returns the texts in use.
+func (c *Current) Load() *Replies { return c.p.Load() }
+
+// Swap puts r in use.
+func (c *Current) Swap(r *Replies) { c.p.Store(r) }

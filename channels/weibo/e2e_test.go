@@ -45,7 +45,7 @@ func core(t *testing.T) (*echo.Echo, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	clock := intake.ClockFunc(func() time.Time { return testNow })
-	recv, err := conversation.New(st, svc, texts, conversation.Options{Clock: clock,
+	recv, err := conversation.New(st, svc, replies.NewCurrent(texts), conversation.Options{Clock: clock,
 		Menus: map[string]map[string]string{channelID: {"how_to_submit": replies.Welcome}}})
 	if err != nil {
 		t.Fatal(err)

@@ -98,17 +98,13 @@ func registerChannels(e *echo.Echo, cfg *config.Config, deps channels.Deps, note
 }
 
 // newReceiver builds the shared conversation mechanism.
-func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter, deps channels.Deps) (*conversation.Receiver, error) {
-	texts, err := loadReplies(cfg)
-	if err != nil {
-		return nil, err
-	}
-	m, err := menus(cfg, texts)
+func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter, texts *replies.Current, logger *slog.Logger) (*conversation.Receiver, error) {
+	m, err := menus(cfg, texts.Load())
 	if err != nil {
 		return nil, err
 	}
 	opts := conversation.Options{
-		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: deps.Logger, Clock: deps.Clock,
+		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: logger, Clock: intake.SystemClock,
 		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
 		Supplements: intake.SupplementLimits{MaxTextChars: cfg.Limits.MaxTextChars, MaxCaseChars: cfg.Limits.MaxCaseChars,
 			MaxSupplements: cfg.Limits.MaxSupplements},

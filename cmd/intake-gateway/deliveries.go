@@ -141,7 +141,7 @@ func withStoreConfig(parent context.Context, path string, fn func(context.Contex
 	}
 	ctx, cancel := context.WithTimeout(parent, 10*time.Minute)
 	defer cancel()
-	st, _, err := openStore(ctx, cfg, newLogger(cfg), metrics.New(prometheus.NewRegistry()), nil)
+	st, _, err := openStore(ctx, cfg, newLogger(cfg), metrics.New(prometheus.NewRegistry()))
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/connlimit"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
+	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/notify"
@@ -128,7 +129,7 @@ func (a *app) shutdown(srv, admin *http.Server) {
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		a.store.StopWorkers(jobsCtx)
+		a.jobs.Stop(jobsCtx)
 	}()
 	drain := time.NewTimer(cfg.DrainDelay)
 	<-drain.C
@@ -176,8 +177,10 @@ type app struct {
 	log       *slog.Logger
 	service   *accept.Service
 	receiver  *conversation.Receiver
+	texts     *replies.Current
 	handler   http.Handler
 	store     migratingStore
+	jobs      *jobs.Runner
 	storeKind string
 	registry  *prometheus.Registry
 	closers   []func()
@@ -197,7 +200,7 @@ func (a *app) Reload() error {
 		return err
 	}
 	a.service.SetRules(rules)
-	a.receiver.SetReplies(texts)
+	a.texts.Swap(texts)
 	return nil
 }
 
@@ -208,23 +211,19 @@ func (a *app) Close() {
 	}
 }
 
-// assemble opens and migrates the store and builds the HTTP handler with every route.
+// assemble opens and migrates the store and builds the HTTP handler with every route. Each part
+// is built once what it needs exists, in the order data flows back from the store: the store
+// (which only inserts jobs), the platforms' clients, the workers that take the store, the job
+// runner that takes the workers, the application core, and the HTTP surfaces. Nothing is set
+// after it is built.
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 
-	// The job workers must be registered before the store opens its job client; they get the
-	// store (and the notifier its senders) once it is open.
-	fw := forward.NewWorker(cfg.Forwarding, cfg.CaseSystems, nil, nil, logger, m)
-	notifier := notify.New(nil, func() *replies.Replies { return a.receiver.Texts() }, cfg.Notifications, nil, "", cfg.CaseNo.Location(), logger)
-	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
-	fetch := media.NewWorker(blobs, store.NewID, logger)
-	rc := jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger)
-
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	st, kind, err := openStore(openCtx, cfg, logger, m, rc)
+	st, kind, err := openStore(openCtx, cfg, logger, m)
 	if err != nil {
 		return nil, err
 	}
@@ -237,14 +236,35 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	if err := st.Migrate(openCtx); err != nil {
 		return fail(err)
 	}
-	fw.SetStore(st)
-	notifier.SetStore(st)
-	fetch.SetCaseStore(st)
-
 	rules, err := loadRules(cfg)
 	if err != nil {
 		return fail(err)
 	}
+	texts, err := loadReplies(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	a.texts = replies.NewCurrent(texts)
+
+	// The platforms' clients (senders for notifications, media fetchers), then the workers.
+	routes, smsChannel, fetchers, err := platformClients(cfg, st, logger)
+	if err != nil {
+		return fail(err)
+	}
+	rest, err := restFetcher(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	fw := forward.NewWorker(st, cfg.Forwarding, cfg.CaseSystems, nil, nil, logger, m)
+	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
+	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
+	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
+	runner, err := jobs.RunnerFor(st, jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger))
+	if err != nil {
+		return fail(err)
+	}
+	a.jobs = runner
+
 	svc := accept.New(st, nil, accept.Options{
 		MaxTextChars:  cfg.Limits.MaxTextChars,
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
@@ -254,24 +274,16 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		Fetchable:     fetch.Admits,
 	}, m)
 	a.service = svc
-	chDeps := channels.Deps{Nonces: st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server}
-	receiver, err := newReceiver(cfg, st, svc, chDeps)
+	receiver, err := newReceiver(cfg, st, svc, a.texts, logger)
 	if err != nil {
 		return fail(err)
 	}
-	rl := cfg.RateLimits
-	chDeps.Receiver = channels.Throttle(receiver, ratelimit.New(ratelimit.Limit{Rate: rl.Sender.Rate, Burst: rl.Sender.Burst}, rl.MaxKeys, nil))
 	a.receiver = receiver
-	routes, smsChannel, fetchers, err := platformClients(cfg, st, logger)
-	if err != nil {
-		return fail(err)
+	rl := cfg.RateLimits
+	chDeps := channels.Deps{
+		Receiver: channels.Throttle(receiver, ratelimit.New(ratelimit.Limit{Rate: rl.Sender.Rate, Burst: rl.Sender.Burst}, rl.MaxKeys, nil)),
+		Nonces:   st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server,
 	}
-	notifier.SetRoutes(routes, smsChannel)
-	rest, err := restFetcher(cfg)
-	if err != nil {
-		return fail(err)
-	}
-	fetch.SetFetchers(fetchers, rest)
 
 	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
 		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
@@ -300,9 +312,16 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	if len(cfg.CaseSystems) == 0 {
 		logger.Warn("no case_systems configured: cases are stored and their deliveries wait in the queue")
 	}
-	if err := st.StartWorkers(context.WithoutCancel(ctx)); err != nil {
+	if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
 		return fail(err)
 	}
+	// Closers run in reverse: the runner stops (jobs in flight finish or are cancelled) before
+	// the store closes under it.
+	a.closers = append(a.closers, func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		runner.Stop(stopCtx)
+	})
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	go fw.Run(watchCtx)
 	a.closers = append(a.closers, stopWatch)

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/riverqueue/river"
 
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
@@ -21,8 +20,6 @@ import (
 type migratingStore interface {
 	intake.Store
 	Migrate(ctx context.Context) error
-	StartWorkers(ctx context.Context) error
-	StopWorkers(ctx context.Context)
 }
 
 func loadConfig(path string) (*config.Config, string, error) {
@@ -49,19 +46,19 @@ func storeOptions(cfg *config.Config, m *metrics.Metrics) store.Options {
 }
 
 // openStore opens PostgreSQL when a URL is configured, else the embedded SQLite file.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics, rc *river.Config) (migratingStore, string, error) {
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics) (migratingStore, string, error) {
 	// River and the migrators narrate routine work at info level; only their warnings matter.
 	logger = logging.AtLeast(logger, slog.LevelWarn)
 	if cfg.Database.URL != "" {
 		s, err := postgres.Open(ctx, postgres.Config{
-			URL: cfg.Database.URL, Options: storeOptions(cfg, m), Logger: logger, MaxConns: cfg.Database.MaxConns, River: rc,
+			URL: cfg.Database.URL, Options: storeOptions(cfg, m), Logger: logger, MaxConns: cfg.Database.MaxConns,
 		})
 		if err != nil {
 			return nil, "", err
 		}
 		return s, "postgres", nil
 	}
-	s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Database.SQLitePath, Options: storeOptions(cfg, m), Logger: logger, River: rc})
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Database.SQLitePath, Options: storeOptions(cfg, m), Logger: logger})
 	if err != nil {
 		return nil, "", err
 	}

@@ -142,7 +142,7 @@ func (c *Core) receiver(t *testing.T, st intake.Store) *conversation.Receiver {
 	t.Helper()
 	svc := accept.New(st, c.clock, accept.Options{MaxTextChars: 10000, MaxFutureSkew: 5 * time.Minute,
 		Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
-	r, err := conversation.New(st, svc, c.texts, c.opts)
+	r, err := conversation.New(st, svc, replies.NewCurrent(c.texts), c.opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -428,7 +428,7 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.Case
 }
 
 // AddStatus appends a status change; a repeated event id changes nothing.
-func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
+func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange, notes []intake.Notification) (bool, error) {
 	if !store.IsUUID(caseID) {
 		return false, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
 	}
@@ -468,7 +468,8 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 		if err != nil {
 			return fmt.Errorf("update case status: %w", err)
 		}
-		return nil
+		_, err = s.insertNotifications(ctx, tx, notes)
+		return err
 	})
 	if err != nil {
 		return false, unavailable(err)

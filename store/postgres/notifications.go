@@ -26,27 +26,44 @@ func scanNotification(row pgx.Row) (intake.Notification, error) {
 
 // QueueNotification stores a notification with its sending job.
 func (s *Store) QueueNotification(ctx context.Context, n intake.Notification) (intake.Notification, error) {
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	if n.ID == "" {
-		n.ID = store.NewID()
-	}
-	n.State, n.CreatedAt, n.UpdatedAt = intake.NotificationQueued, now, now
+	var out []intake.Notification
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, case_id, event, channel, channel_id, address, body, state, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, n.ID, n.CaseID, n.Event, string(n.Channel), n.ChannelID, n.Address, n.Text, string(n.State), now); err != nil {
-			return fmt.Errorf("insert notification: %w", err)
-		}
-		_, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: jobs.NotifyCitizen{NotificationID: n.ID, CaseID: n.CaseID},
-			InsertOpts: &river.InsertOpts{Queue: jobs.QueueNotify, MaxAttempts: 10}}})
-		if err != nil {
-			return fmt.Errorf("enqueue notification: %w", err)
-		}
-		return nil
+		var err error
+		out, err = s.insertNotifications(ctx, tx, []intake.Notification{n})
+		return err
 	})
 	if err != nil {
 		return intake.Notification{}, unavailable(err)
 	}
-	return n, nil
+	return out[0], nil
+}
+
+// insertNotifications stores notifications with their sending jobs in tx, and returns them as
+// stored (ids, state and times set).
+func (s *Store) insertNotifications(ctx context.Context, tx pgx.Tx, notes []intake.Notification) ([]intake.Notification, error) {
+	if len(notes) == 0 {
+		return nil, nil
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	out := make([]intake.Notification, len(notes))
+	params := make([]river.InsertManyParams, len(notes))
+	for i, n := range notes {
+		if n.ID == "" {
+			n.ID = store.NewID()
+		}
+		n.State, n.CreatedAt, n.UpdatedAt = intake.NotificationQueued, now, now
+		if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, case_id, event, channel, channel_id, address, body, state, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`, n.ID, n.CaseID, n.Event, string(n.Channel), n.ChannelID, n.Address, n.Text, string(n.State), now); err != nil {
+			return nil, fmt.Errorf("insert notification: %w", err)
+		}
+		params[i] = river.InsertManyParams{Args: jobs.NotifyCitizen{NotificationID: n.ID, CaseID: n.CaseID},
+			InsertOpts: &river.InsertOpts{Queue: jobs.QueueNotify, MaxAttempts: 10}}
+		out[i] = n
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx, params); err != nil {
+		return nil, fmt.Errorf("enqueue notification: %w", err)
+	}
+	return out, nil
 }
 
 // GetNotification reads one notification.

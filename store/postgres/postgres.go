@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -52,7 +53,6 @@ type Store struct {
 	nonces *groupcommit.Batcher[intake.NonceClaim, bool]
 	log    *slog.Logger
 	// workers are the job client's workers, stopped by Close once StartWorkers ran.
-	workers store.JobWorkers[pgx.Tx]
 	// intake tells background work when new cases are being stored (IntakeBusy).
 	activity store.IntakeActivity
 	// janitor deletes expired request nonces and look-up counters.
@@ -67,9 +67,6 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxConns sizes the pool; zero leaves pgx's default.
 	MaxConns int32
-	// River, when set, is used as the job client (e.g. one with workers); otherwise the store
-	// makes an insert-only client.
-	River *river.Config
 }
 
 // Open connects to PostgreSQL. It does not migrate; call Migrate.
@@ -122,11 +119,9 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rcfg := cfg.River
-	if rcfg == nil {
-		rcfg = &river.Config{Logger: logger}
-	}
-	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
+	// The store only inserts jobs (in the transactions that create what they refer to); the
+	// gateway's job runner (jobs.Runner), built on the same database, works them.
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
@@ -134,7 +129,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
-	s := &Store{pool: pool, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s := &Store{pool: pool, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{
 		Writers:  s.opts.Writers,
 		MaxBatch: s.opts.MaxBatch,
@@ -151,8 +146,9 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 // Pool exposes the pool to the gateway's wiring (River workers, readiness).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// River is the job client bound to this store's pool.
-func (s *Store) River() *river.Client[pgx.Tx] { return s.river }
+// JobDriver is River's driver over the store's pool, for the job runner that works the jobs
+// this store inserts (jobs.NewRunner).
+func (s *Store) JobDriver() riverdriver.Driver[pgx.Tx] { return riverpgxv5.New(s.pool) }
 
 // IntakeBusy reports whether a new case was being stored within the last quiet period:
 // background work yields while it is, so that citizens are answered first.
@@ -160,23 +156,9 @@ func (s *Store) IntakeBusy(quiet time.Duration) bool {
 	return s.activity.Busy(quiet)
 }
 
-// StartWorkers starts the job client's workers; the store must have been opened with a River
-// config that has Workers and Queues.
-func (s *Store) StartWorkers(ctx context.Context) error {
-	return s.workers.Start(ctx)
-}
-
-// StopWorkers stops fetching jobs and waits for running ones until ctx ends, then cancels them.
-func (s *Store) StopWorkers(ctx context.Context) {
-	s.workers.Stop(ctx)
-}
-
 // Close stops the writers and closes the pool.
 func (s *Store) Close() error {
 	s.janitor.Stop()
-	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s.workers.Stop(stopCtx)
 	s.batcher.Close()
 	s.outcomes.Close()
 	s.contexts.Close()

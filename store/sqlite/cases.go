@@ -396,12 +396,12 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.Case
 }
 
 // AddStatus appends a status change; a repeated event id changes nothing.
-func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
-	applied, err := s.addStatus(ctx, caseID, ch)
+func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusChange, notes []intake.Notification) (bool, error) {
+	applied, err := s.addStatus(ctx, caseID, ch, notes)
 	return applied, unavailable(err)
 }
 
-func (s *Store) addStatus(ctx context.Context, caseID string, ch intake.StatusChange) (bool, error) {
+func (s *Store) addStatus(ctx context.Context, caseID string, ch intake.StatusChange, notes []intake.Notification) (bool, error) {
 	now := s.clock.Now().UTC()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -433,6 +433,9 @@ func (s *Store) addStatus(ctx context.Context, caseID string, ch intake.StatusCh
 				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
 			updated_at = ?2 WHERE id = ?1`, caseID, micros(now)); err != nil {
 		return false, fmt.Errorf("update case status: %w", err)
+	}
+	if _, err := s.insertNotifications(ctx, tx, notes); err != nil {
+		return false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("commit status: %w", err)

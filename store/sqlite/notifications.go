@@ -28,28 +28,47 @@ func scanNotification(row scanner) (intake.Notification, error) {
 
 // QueueNotification stores a notification with its sending job.
 func (s *Store) QueueNotification(ctx context.Context, n intake.Notification) (intake.Notification, error) {
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	if n.ID == "" {
-		n.ID = store.NewID()
-	}
-	n.State, n.CreatedAt, n.UpdatedAt = intake.NotificationQueued, now, now
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return intake.Notification{}, fmt.Errorf("begin: %w", err)
+		return intake.Notification{}, unavailable(fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, case_id, event, channel, channel_id, address, body, state, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, n.ID, n.CaseID, n.Event, string(n.Channel), n.ChannelID, n.Address, n.Text, string(n.State), micros(now), micros(now)); err != nil {
-		return intake.Notification{}, fmt.Errorf("insert notification: %w", err)
-	}
-	if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: jobs.NotifyCitizen{NotificationID: n.ID, CaseID: n.CaseID},
-		InsertOpts: &river.InsertOpts{Queue: jobs.QueueNotify, MaxAttempts: 10}}}); err != nil {
-		return intake.Notification{}, fmt.Errorf("enqueue notification: %w", err)
+	out, err := s.insertNotifications(ctx, tx, []intake.Notification{n})
+	if err != nil {
+		return intake.Notification{}, unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return intake.Notification{}, fmt.Errorf("commit notification: %w", err)
+		return intake.Notification{}, unavailable(fmt.Errorf("commit notification: %w", err))
 	}
-	return n, nil
+	return out[0], nil
+}
+
+// insertNotifications stores notifications with their sending jobs in tx, and returns them as
+// stored (ids, state and times set).
+func (s *Store) insertNotifications(ctx context.Context, tx *sql.Tx, notes []intake.Notification) ([]intake.Notification, error) {
+	if len(notes) == 0 {
+		return nil, nil
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	out := make([]intake.Notification, len(notes))
+	params := make([]river.InsertManyParams, len(notes))
+	for i, n := range notes {
+		if n.ID == "" {
+			n.ID = store.NewID()
+		}
+		n.State, n.CreatedAt, n.UpdatedAt = intake.NotificationQueued, now, now
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, case_id, event, channel, channel_id, address, body, state, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, n.ID, n.CaseID, n.Event, string(n.Channel), n.ChannelID, n.Address, n.Text, string(n.State), micros(now), micros(now)); err != nil {
+			return nil, fmt.Errorf("insert notification: %w", err)
+		}
+		params[i] = river.InsertManyParams{Args: jobs.NotifyCitizen{NotificationID: n.ID, CaseID: n.CaseID},
+			InsertOpts: &river.InsertOpts{Queue: jobs.QueueNotify, MaxAttempts: 10}}
+		out[i] = n
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx, params); err != nil {
+		return nil, fmt.Errorf("enqueue notification: %w", err)
+	}
+	return out, nil
 }
 
 // GetNotification reads one notification.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -49,7 +50,6 @@ type Store struct {
 	nonces *groupcommit.Batcher[intake.NonceClaim, bool]
 	log    *slog.Logger
 	// workers are the job client's workers, stopped by Close once StartWorkers ran.
-	workers store.JobWorkers[*sql.Tx]
 	// intake tells background work when new cases are being stored (IntakeBusy).
 	activity store.IntakeActivity
 	// tokenLocks serialise platform-token refreshes; one process owns an SQLite file, so locks
@@ -125,11 +125,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rcfg := cfg.River
-	if rcfg == nil {
-		rcfg = &river.Config{Logger: logger}
-	}
-	rc, err := river.NewClient(riversqlite.New(db), rcfg)
+	// The store only inserts jobs (in the transactions that create what they refer to); the
+	// gateway's job runner (jobs.Runner), built on the same database, works them.
+	rc, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: logger})
 	if err != nil {
 		db.Close()
 		nonceDB.Close()
@@ -139,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
-	s := &Store{db: db, nonceDB: nonceDB, river: rc, workers: store.NewJobWorkers(rc), opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s := &Store{db: db, nonceDB: nonceDB, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
 	// An outage (a busy timeout, a failing disk) fails a whole batch; asking again once per
 	// member would only make every caller wait out the timeout once more.
 	isolatable := func(err error) bool { return !store.IsOutage(err) }
@@ -153,8 +151,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // DB exposes the handle to the gateway's wiring (River workers).
 func (s *Store) DB() *sql.DB { return s.db }
 
-// River is the job client bound to this database.
-func (s *Store) River() *river.Client[*sql.Tx] { return s.river }
+// JobDriver is River's driver over the store's database, for the job runner that works the jobs
+// this store inserts (jobs.NewRunner).
+func (s *Store) JobDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(s.db) }
 
 // IntakeBusy reports whether a new case was being stored within the last quiet period:
 // background work yields while it is, so that citizens are answered first.
@@ -162,23 +161,9 @@ func (s *Store) IntakeBusy(quiet time.Duration) bool {
 	return s.activity.Busy(quiet)
 }
 
-// StartWorkers starts the job client's workers; the store must have been opened with a River
-// config that has Workers and Queues.
-func (s *Store) StartWorkers(ctx context.Context) error {
-	return s.workers.Start(ctx)
-}
-
-// StopWorkers stops fetching jobs and waits for running ones until ctx ends, then cancels them.
-func (s *Store) StopWorkers(ctx context.Context) {
-	s.workers.Stop(ctx)
-}
-
 // Close stops the writer and closes the database.
 func (s *Store) Close() error {
 	s.janitor.Stop()
-	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s.workers.Stop(stopCtx)
 	s.batcher.Close()
 	s.outcomes.Close()
 	s.nonces.Close()

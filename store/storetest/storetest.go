@@ -84,6 +84,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CaseNumbersFollowTheLocalDay", func(t *testing.T) { testCaseNumberDays(t, h) })
 	t.Run("FailedTransactionLeavesNoCaseAndNoJob", func(t *testing.T) { testAtomicity(t, h) })
 	t.Run("StatusHistory", func(t *testing.T) { testStatusHistory(t, h) })
+	t.Run("StatusAndItsNotificationsCommitTogether", func(t *testing.T) { testStatusWithNotifications(t, h) })
 	t.Run("ListFiltersAndCursor", func(t *testing.T) { testList(t, h) })
 	t.Run("NotFoundAndBadCursor", func(t *testing.T) { testErrors(t, h) })
 	t.Run("SupplementsJoinACaseOnce", func(t *testing.T) { testSupplements(t, h) })
@@ -385,7 +386,7 @@ func testStatusHistory(t *testing.T, h Harness) {
 
 	add := func(ev string, st intake.Status, at time.Time) bool {
 		t.Helper()
-		ok, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: st, At: at, Source: "case-system", EventID: ev, Department: "市城管局", Message: "已处理"})
+		ok, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: st, At: at, Source: "case-system", EventID: ev, Department: "市城管局", Message: "已处理"}, nil)
 		if err != nil {
 			t.Fatalf("AddStatus %s: %v", ev, err)
 		}
@@ -416,13 +417,13 @@ func testStatusHistory(t *testing.T, h Harness) {
 		t.Fatalf("history %v, want %s", seq, want)
 	}
 	// A progress note is history, not a change: even the latest one leaves the status alone.
-	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Event: intake.EventProgress, At: t0.Add(4 * time.Hour), Source: "case-system", EventID: "e4", Message: "已回访"}); err != nil {
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Event: intake.EventProgress, At: t0.Add(4 * time.Hour), Source: "case-system", EventID: "e4", Message: "已回访"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetCase(ctx(t), c.ID); got.Status != intake.StatusResolved || got.StatusHistory[4].Event != intake.EventProgress || got.StatusHistory[4].Status != intake.StatusResolved {
 		t.Fatalf("after progress: %s %+v", got.Status, got.StatusHistory)
 	}
-	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusAssigned, Event: "reopened", At: t0.Add(5 * time.Hour), Source: "case-system", EventID: "e5"}); err != nil {
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusAssigned, Event: "reopened", At: t0.Add(5 * time.Hour), Source: "case-system", EventID: "e5"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.GetCase(ctx(t), c.ID); got.Status != intake.StatusAssigned || got.StatusHistory[5].Event != "reopened" {
@@ -431,8 +432,52 @@ func testStatusHistory(t *testing.T, h Harness) {
 	if got.StatusHistory[1].Department != "市城管局" || got.StatusHistory[1].EventID != "e1" {
 		t.Fatalf("history entry lost fields: %+v", got.StatusHistory[1])
 	}
-	if _, err := s.AddStatus(ctx(t), store.NewID(), intake.StatusChange{Status: intake.StatusClosed, At: t0}); !errors.Is(err, intake.ErrNotFound) {
+	if _, err := s.AddStatus(ctx(t), store.NewID(), intake.StatusChange{Status: intake.StatusClosed, At: t0}, nil); !errors.Is(err, intake.ErrNotFound) {
 		t.Fatalf("AddStatus on a missing case: %v", err)
+	}
+}
+
+// An event and the notifications it gives the citizen are one transaction: both are stored, or
+// (when the notifications cannot be) neither, and a repeated event stores no second notification.
+func testStatusWithNotifications(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	c := mustCreate(t, s, NewCase("wechat-main", "notes", t0)).Case
+	note := func(id, event, text string) intake.Notification {
+		return intake.Notification{ID: id, CaseID: c.ID, Event: event, Channel: intake.ChannelWeChat, ChannelID: "wechat-main", Address: "oCitizen", Text: text}
+	}
+	first := store.NewID()
+	applied, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Hour), Source: "cs", EventID: "r1"},
+		[]intake.Notification{note(first, "resolved", "您的工单已办结。"), note("", "survey", "请评价")})
+	if err != nil || !applied {
+		t.Fatalf("AddStatus with notifications: %v %v", applied, err)
+	}
+	notes, err := s.CaseNotifications(ctx(t), c.ID)
+	if err != nil || len(notes) != 2 || notes[0].ID != first || notes[0].State != intake.NotificationQueued || notes[1].Event != "survey" {
+		t.Fatalf("notifications after the event: %+v %v", notes, err)
+	}
+	// The same event again: not applied, and nobody is told twice.
+	if applied, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Hour), Source: "cs", EventID: "r1"},
+		[]intake.Notification{note("", "resolved", "again")}); err != nil || applied {
+		t.Fatalf("repeated event: applied=%v %v", applied, err)
+	}
+	// A notification that cannot be stored (its id is taken) fails the event with it.
+	_, err = s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusClosed, Event: "closed", At: t0.Add(2 * time.Hour), Source: "cs", EventID: "c1"},
+		[]intake.Notification{note(first, "closed", "已关闭")})
+	if err == nil {
+		t.Fatal("an event whose notification could not be stored was recorded")
+	}
+	got, _ := s.GetCase(ctx(t), c.ID)
+	for _, ch := range got.StatusHistory {
+		if ch.EventID == "c1" {
+			t.Fatalf("the event was recorded without its notification: %+v", got.StatusHistory)
+		}
+	}
+	if got.Status != intake.StatusResolved {
+		t.Fatalf("status %s after a failed event, want resolved", got.Status)
+	}
+	if notes, _ := s.CaseNotifications(ctx(t), c.ID); len(notes) != 2 {
+		t.Fatalf("%d notifications after the failed event, want 2", len(notes))
 	}
 }
 
@@ -450,7 +495,7 @@ func testList(t *testing.T, h Harness) {
 	// Two cases in the same microsecond must still page deterministically.
 	twin := NewCase("ch", "twin", base.Add(24*time.Hour))
 	all = append(all, mustCreate(t, s, twin).Case)
-	if _, err := s.AddStatus(ctx(t), all[5].ID, intake.StatusChange{Status: intake.StatusAccepted, At: base.Add(100 * time.Hour), Source: "t"}); err != nil {
+	if _, err := s.AddStatus(ctx(t), all[5].ID, intake.StatusChange{Status: intake.StatusAccepted, At: base.Add(100 * time.Hour), Source: "t"}, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -1222,7 +1267,7 @@ func testFeedback(t *testing.T, h Harness) {
 	s := h.Open(t, Options())
 	t0 := time.Now().UTC().Add(-time.Hour)
 	c := mustCreate(t, s, wechatCase("f1", "oFb", t0)).Case
-	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Minute), Source: "cs", EventID: "r1"}); err != nil {
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Minute), Source: "cs", EventID: "r1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	fb := intake.Feedback{ChannelID: "wechat-main", ExternalID: "f2", Rating: "dissatisfied", Text: "3", ReceivedAt: t0.Add(10 * time.Minute), Reopen: true}
@@ -1268,7 +1313,7 @@ func testFeedback(t *testing.T, h Harness) {
 	}
 	// A satisfied answer neither reopens nor changes the status.
 	c2 := mustCreate(t, s, wechatCase("f3", "oFb2", t0)).Case
-	_, _ = s.AddStatus(ctx(t), c2.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Minute), Source: "cs", EventID: "r2"})
+	_, _ = s.AddStatus(ctx(t), c2.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: t0.Add(time.Minute), Source: "cs", EventID: "r2"}, nil)
 	if ok, err := s.RecordFeedback(ctx(t), c2.ID, intake.Feedback{ChannelID: "wechat-main", ExternalID: "f4", Rating: "satisfied", Text: "1", ReceivedAt: t0.Add(20 * time.Minute)}); err != nil || !ok {
 		t.Fatal(err)
 	}
