@@ -6,7 +6,9 @@ import (
 )
 
 // Store keeps cases durably. Both drivers (PostgreSQL and embedded SQLite) satisfy it and pass
-// one contract test suite, so the rest of the gateway never knows which one runs.
+// one contract test suite, so the rest of the gateway never knows which one runs. It is the
+// sum of the roles below; every consumer declares the part it uses. (The stores also keep
+// WeChat's access tokens for the wechat channel, which declares that role itself.)
 type Store interface {
 	// CreateCase stores a new case, its raw payload, its first status entry and its forwarding
 	// job in one transaction, and assigns the case number. If (channel_id, external_id) is
@@ -31,7 +33,6 @@ type Store interface {
 	Conversations
 	Forwarding
 	Notifications
-	Tokens
 	Nonces
 	LookupLimits
 	// PruneExpired removes the request nonces and look-up counters that expired before before,
@@ -87,18 +88,6 @@ type LookupPolicy struct {
 	Limit   int
 	Window  time.Duration
 	Lockout time.Duration
-}
-
-// Tokens keeps short-lived platform credentials (WeChat access tokens) in the database, so that
-// every replica uses the same one instead of invalidating each other's.
-type Tokens interface {
-	// LoadToken returns the stored token; an empty value when there is none.
-	LoadToken(ctx context.Context, key string) (value string, expiresAt time.Time, err error)
-	SaveToken(ctx context.Context, key, value string, expiresAt time.Time) error
-	// InvalidateToken forgets the token only while it is still the stale one.
-	InvalidateToken(ctx context.Context, key, stale string) error
-	// WithTokenLock runs fn while no other caller, in any process, holds the lock for key.
-	WithTokenLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
 }
 
 // Notifications keeps the messages sent to citizens about their cases.

@@ -17,9 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/store"
@@ -74,7 +74,7 @@ func serverOn(t *testing.T, st intake.Store, changes ...func(*api.Deps)) *env {
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	blobs := media.DirStore{Dir: t.TempDir()}
-	svc := accept.New(st, nil, accept.Options{MaxTextChars: 100, MaxFutureSkew: 5 * time.Minute}, m)
+	svc := app.NewIntake(st, nil, app.IntakeOptions{MaxTextChars: 100, MaxFutureSkew: 5 * time.Minute}, m)
 	deps := api.Deps{
 		Store: st, Submitter: svc, Limits: limits(), Registry: reg, Attachments: blobs,
 		Server: config.Server{RequestTimeout: 3 * time.Second},

@@ -3,77 +3,24 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
-
-// Notifier says what a citizen is told of a case event; nil when notifications are not
-// configured.
-type Notifier interface {
-	// Plan renders the notifications of ch for the citizen of c (none when ch notifies nobody).
-	Plan(c *intake.Case, ch intake.StatusChange) ([]intake.Notification, error)
-}
-
-const maxEventMessage = 2000
 
 // PostCaseEvent records a status change or reply reported by the case system.
 func (s *Server) PostCaseEvent(ctx context.Context, req PostCaseEventRequestObject) (PostCaseEventResponseObject, error) {
 	body := req.Body
-	var fields []intake.FieldError
-	status, known := intake.StatusForEvent(string(body.Type))
-	if !known {
-		fields = append(fields, intake.FieldError{Field: "type", Reason: "must be one of accepted, assigned, progress, resolved, closed, rejected, reopened"})
-	}
-	if body.EventId == "" || utf8.RuneCountInString(body.EventId) > 200 {
-		fields = append(fields, intake.FieldError{Field: "event_id", Reason: "must be 1-200 characters"})
-	}
-	if body.At.IsZero() {
-		fields = append(fields, intake.FieldError{Field: "at", Reason: "is required"})
-	} else if body.At.After(s.now().Add(s.deps.Limits.MaxFutureSkew)) {
-		fields = append(fields, intake.FieldError{Field: "at", Reason: "lies in the future"})
-	}
-	if utf8.RuneCountInString(deref(body.Message)) > maxEventMessage {
-		fields = append(fields, intake.FieldError{Field: "message", Reason: fmt.Sprintf("longer than %d characters", maxEventMessage)})
-	}
-	if utf8.RuneCountInString(deref(body.Department)) > 200 {
-		fields = append(fields, intake.FieldError{Field: "department", Reason: "longer than 200 characters"})
-	}
-	if len(fields) > 0 {
-		return nil, &intake.ValidationError{Fields: fields}
-	}
-	c, err := s.deps.Store.GetCase(ctx, req.Ref)
-	if err != nil {
-		return nil, err
-	}
 	p, _ := PrincipalFrom(ctx)
-	ch := intake.StatusChange{Status: status, Event: string(body.Type), At: body.At.UTC(), Source: p.Name,
-		EventID: body.EventId, Department: deref(body.Department), Message: deref(body.Message)}
-	var notes []intake.Notification
-	if derefBool(body.Notify) && s.deps.Notifier != nil {
-		// Planned on the case as the event leaves it, and stored in the event's transaction.
-		after := *c
-		if intake.ChangesStatus(ch.Event) {
-			after.Status = status
-		}
-		if notes, err = s.deps.Notifier.Plan(&after, ch); err != nil {
-			// A text that does not render is the operator's to fix; the event is still
-			// recorded, without the notification.
-			s.deps.Logger.ErrorContext(ctx, "render citizen notification", "case_id", c.ID, "error", err.Error())
-			notes = nil
-		}
-	}
-	applied, err := s.deps.Store.AddStatus(ctx, c.ID, ch, notes)
+	res, err := s.deps.Events.Record(ctx, req.Ref, app.StatusReport{
+		EventID: body.EventId, Type: string(body.Type), At: body.At, Department: deref(body.Department),
+		Message: deref(body.Message), Notify: derefBool(body.Notify), Source: p.Name,
+	})
 	if err != nil {
 		return nil, err
 	}
-	updated, err := s.deps.Store.GetCase(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	return PostCaseEvent200JSONResponse(CaseEventResult{Applied: applied, Status: Status(updated.Status)}), nil
+	return PostCaseEvent200JSONResponse(CaseEventResult{Applied: res.Applied, Status: Status(res.Case.Status)}), nil
 }
 
 // ListDeliveries pages through the gateway's delivery records.

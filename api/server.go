@@ -20,6 +20,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/media"
 )
@@ -30,9 +31,23 @@ var specYAML []byte
 // Spec returns the OpenAPI document the server implements.
 func Spec() []byte { return specYAML }
 
+// Store is what the REST API reads from the case store, and the deliveries it replays.
+type Store interface {
+	GetCase(ctx context.Context, ref string) (*intake.Case, error)
+	ListCases(ctx context.Context, f intake.CaseFilter) (intake.CasePage, error)
+	Deliveries(ctx context.Context, caseID string) ([]intake.Delivery, error)
+	CaseNotifications(ctx context.Context, caseID string) ([]intake.Notification, error)
+	ListDeliveries(ctx context.Context, f intake.DeliveryFilter) (intake.DeliveryPage, error)
+	GetDelivery(ctx context.Context, id string) (*intake.Delivery, error)
+	DeliveryAttempts(ctx context.Context, deliveryID string) ([]intake.DeliveryAttempt, error)
+	RetryDelivery(ctx context.Context, id string) (*intake.Delivery, error)
+	// Ready reports whether the store is reachable and its schema current (/readyz).
+	Ready(ctx context.Context) error
+}
+
 // Deps are what the server needs.
 type Deps struct {
-	Store     intake.Store
+	Store     Store
 	Submitter intake.Submitter
 	APIKeys   []config.APIKey
 	Limits    config.Limits
@@ -41,8 +56,8 @@ type Deps struct {
 	// Registry receives the HTTP metrics; MetricsHandler serves it on the admin listener, never
 	// on this public server.
 	Registry *prometheus.Registry
-	// Notifier, when set, tells citizens about case events reported with notify.
-	Notifier Notifier
+	// Events records the case system's status events (and what citizens are told of them).
+	Events *app.StatusEvents
 	// Attachments serves fetched media at /v1/attachments/{id}; nil leaves the route out.
 	Attachments media.Store
 	Clock       intake.Clock
@@ -76,6 +91,10 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	if deps.Clock == nil {
 		deps.Clock = intake.SystemClock
+	}
+	if ss, ok := deps.Store.(app.StatusStore); ok && deps.Events == nil {
+		// Without a planner nobody is notified: the wiring passes its own for that.
+		deps.Events = app.NewStatusEvents(ss, nil, deps.Clock, deps.Logger, deps.Limits.MaxFutureSkew)
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -1,6 +1,6 @@
 // Package channels is the plumbing every conversational channel shares. A channel package
 // (channels/wechat, channels/twilio, channels/weibo, …) verifies and parses the platform's
-// request, turns it into a Message or an Event, hands it to a Receiver, and writes the Reply in
+// request, turns it into an app.Message or an app.Event, hands it to a Receiver, and writes the app.Reply in
 // the platform's own format. Everything a citizen-facing conversation needs beyond that — status
 // queries, joining follow-up messages to the open case, new cases, opt-outs, the texts of the
 // replies — is decided once, here, so every channel behaves the same.
@@ -18,6 +18,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 // ErrSendingNotConfigured marks a channel that can receive but lacks the credentials to call its
@@ -26,73 +27,15 @@ import (
 // notifications and media downloads that would need them.
 var ErrSendingNotConfigured = errors.New("sending is not configured")
 
-// Message is one inbound citizen message, already authenticated and parsed by its channel.
-// Submission carries channel kind, channel id, external id (the platform's message id, or the
-// channel's documented substitute), citizen identifiers, text, attachments, location and the raw
-// payload.
-type Message struct {
-	Submission intake.Submission
-	// Public marks a message that is publicly visible (a Weibo @mention): replies must carry no
-	// personal data of the case and invite the citizen to continue privately.
-	Public bool
-}
-
-// EventKind is a non-message event from a platform.
-type EventKind string
-
-// Events channels report.
-const (
-	EventSubscribe   EventKind = "subscribe"   // followed the account (WeChat subscribe, Weibo follow)
-	EventUnsubscribe EventKind = "unsubscribe" // unfollowed; recorded, never answered
-	EventMenuClick   EventKind = "click"       // a menu item with Key
-	EventScan        EventKind = "scan"        // scanned a QR code (Key = scene)
-	EventLocation    EventKind = "location"    // reported the citizen's position (Location)
-)
-
-// Event is a platform event that is not a citizen message.
-type Event struct {
-	Kind       EventKind
-	Channel    intake.ChannelKind
-	ChannelID  string
-	ExternalID string
-	Citizen    intake.CitizenInput
-	// Key is the menu key of a click or the scene of a scan.
-	Key      string
-	Location *intake.Location
-}
-
-// Outcome says what a Receiver did with a message.
-type Outcome string
-
-// Outcomes.
-const (
-	OutcomeCreated     Outcome = "created"      // a new case
-	OutcomeDuplicate   Outcome = "duplicate"    // a retry of a message already handled; same reply as the first time
-	OutcomeSupplement  Outcome = "supplement"   // joined the citizen's open case
-	OutcomeCaseFull    Outcome = "case_full"    // would have joined the open case, which is full; nothing added
-	OutcomeStatusQuery Outcome = "status_query" // answered a status query; no case
-	OutcomeOptOut      Outcome = "opt_out"      // notifications stopped or resumed
-	OutcomeFeedback    Outcome = "feedback"     // a satisfaction-survey answer
-	OutcomeIgnored     Outcome = "ignored"      // nothing to do (e.g. unsubscribe, VIEW)
-)
-
-// Reply is what to answer on the channel. Text may be empty: the channel then sends its "nothing
-// to say" answer (WeChat "success", an empty TwiML <Response/>, an empty Weibo body).
-type Reply struct {
-	Text    string
-	Outcome Outcome
-	Case    *intake.Case
-}
-
 // Receiver is the shared conversation mechanism channels hand messages and events to. Receive is
 // idempotent by (ChannelID, ExternalID): a platform's retry — the same sender, the same
-// PayloadHash — gets the same Reply as the first delivery, also when copies race; the same id
+// PayloadHash — gets the same app.Reply as the first delivery, also when copies race; the same id
 // from another sender or with another payload is intake.ErrIdempotencyConflict (a 409 that says
 // nothing of the first message's case). An error means nothing was acknowledged: the channel
 // answers 5xx so the platform retries, 4xx for invalid input and conflicts.
 type Receiver interface {
-	Receive(ctx context.Context, msg Message) (Reply, error)
-	Event(ctx context.Context, ev Event) (Reply, error)
+	Receive(ctx context.Context, msg app.Message) (app.Reply, error)
+	Event(ctx context.Context, ev app.Event) (app.Reply, error)
 }
 
 // Deps are what the gateway gives every channel adapter.

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 func TestRouteIDProblem(t *testing.T) {
@@ -27,11 +28,11 @@ func TestRouteIDProblem(t *testing.T) {
 
 type nobody struct{}
 
-func (nobody) Receive(context.Context, channels.Message) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (nobody) Receive(context.Context, app.Message) (app.Reply, error) {
+	return app.Reply{}, nil
 }
-func (nobody) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (nobody) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, nil
 }
 
 func TestCommonFillsDefaultsAndNeedsAReceiver(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 )
 
@@ -88,16 +89,18 @@ type throttled struct {
 	limits *ratelimit.Keyed
 }
 
-func (t throttled) Receive(ctx context.Context, msg Message) (Reply, error) {
+func (t throttled) Receive(ctx context.Context, msg app.Message) (app.Reply, error) {
 	if key := SenderKey(msg.Submission); key != "" {
 		if ok, retry := t.limits.Allow(msg.Submission.ChannelID + "\x00" + key); !ok {
-			return Reply{}, &ThrottledError{RetryAfter: retry}
+			return app.Reply{}, &ThrottledError{RetryAfter: retry}
 		}
 	}
 	return t.next.Receive(ctx, msg)
 }
 
-func (t throttled) Event(ctx context.Context, ev Event) (Reply, error) { return t.next.Event(ctx, ev) }
+func (t throttled) Event(ctx context.Context, ev app.Event) (app.Reply, error) {
+	return t.next.Event(ctx, ev)
+}
 
 // SenderKey is the identifier a channel's sender is known by: the platform user id, else the
 // phone number; "" when the message carries neither.

@@ -10,6 +10,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 )
 
@@ -42,20 +43,20 @@ func TestFailureOf(t *testing.T) {
 
 type countingReceiver struct{ messages, events int }
 
-func (r *countingReceiver) Receive(context.Context, channels.Message) (channels.Reply, error) {
+func (r *countingReceiver) Receive(context.Context, app.Message) (app.Reply, error) {
 	r.messages++
-	return channels.Reply{}, nil
+	return app.Reply{}, nil
 }
-func (r *countingReceiver) Event(context.Context, channels.Event) (channels.Reply, error) {
+func (r *countingReceiver) Event(context.Context, app.Event) (app.Reply, error) {
 	r.events++
-	return channels.Reply{}, nil
+	return app.Reply{}, nil
 }
 
 func TestThrottleLimitsEachSenderPerChannel(t *testing.T) {
 	inner := &countingReceiver{}
 	r := channels.Throttle(inner, ratelimit.New(ratelimit.Limit{Rate: 0.001, Burst: 2}, 0, nil))
-	msg := func(channel string, c intake.CitizenInput) channels.Message {
-		return channels.Message{Submission: intake.Submission{ChannelID: channel, Citizen: c}}
+	msg := func(channel string, c intake.CitizenInput) app.Message {
+		return app.Message{Submission: intake.Submission{ChannelID: channel, Citizen: c}}
 	}
 	a := intake.CitizenInput{WeChatOpenID: "oA"}
 	for range 2 {
@@ -68,14 +69,14 @@ func TestThrottleLimitsEachSenderPerChannel(t *testing.T) {
 		t.Fatalf("third message: %v", err)
 	}
 	// The same citizen on another channel, another citizen, and anonymous messages pass.
-	for _, m := range []channels.Message{msg("wx2", a), msg("wx", intake.CitizenInput{WeChatOpenID: "oB"}),
+	for _, m := range []app.Message{msg("wx2", a), msg("wx", intake.CitizenInput{WeChatOpenID: "oB"}),
 		msg("sms", intake.CitizenInput{Phone: "+8613800138000"}), msg("rest", intake.CitizenInput{})} {
 		if _, err := r.Receive(context.Background(), m); err != nil {
 			t.Fatalf("%+v: %v", m.Submission.Citizen, err)
 		}
 	}
 	for range 5 {
-		if _, err := r.Event(context.Background(), channels.Event{ChannelID: "wx", Citizen: a}); err != nil {
+		if _, err := r.Event(context.Background(), app.Event{ChannelID: "wx", Citizen: a}); err != nil {
 			t.Fatal("events are not limited")
 		}
 	}

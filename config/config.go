@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/notify"
 
 	"github.com/knadh/koanf/parsers/yaml"
@@ -30,22 +31,22 @@ const EnvPrefix = "INTAKE_"
 
 // Config is the whole configuration.
 type Config struct {
-	Server        Server               `koanf:"server"`
-	Database      Database             `koanf:"database"`
-	CaseNo        CaseNo               `koanf:"case_no"`
-	Limits        Limits               `koanf:"limits"`
-	Log           Log                  `koanf:"log"`
-	RateLimits    RateLimits           `koanf:"rate_limits"`
-	Conversation  Conversation         `koanf:"conversation"`
-	Rules         Rules                `koanf:"rules"`
-	Classifier    Classifier           `koanf:"classifier"`
-	Duplicates    Duplicates           `koanf:"duplicates"`
-	Notifications notify.Options       `koanf:"notifications"`
-	APIKeys       []APIKey             `koanf:"api_keys" validate:"dive"`
-	CaseSystems   []forward.CaseSystem `koanf:"case_systems" validate:"dive"`
-	Forwarding    forward.Options      `koanf:"forwarding"`
-	Media         Media                `koanf:"media"`
-	Channels      []Channel            `koanf:"channels" validate:"dive"`
+	Server        Server                `koanf:"server"`
+	Database      Database              `koanf:"database"`
+	CaseNo        CaseNo                `koanf:"case_no"`
+	Limits        Limits                `koanf:"limits"`
+	Log           Log                   `koanf:"log"`
+	RateLimits    RateLimits            `koanf:"rate_limits"`
+	Conversation  Conversation          `koanf:"conversation"`
+	Rules         Rules                 `koanf:"rules"`
+	Classifier    Classifier            `koanf:"classifier"`
+	Duplicates    app.DuplicateSettings `koanf:"duplicates"`
+	Notifications notify.Options        `koanf:"notifications"`
+	APIKeys       []APIKey              `koanf:"api_keys" validate:"dive"`
+	CaseSystems   []forward.CaseSystem  `koanf:"case_systems" validate:"dive"`
+	Forwarding    forward.Options       `koanf:"forwarding"`
+	Media         Media                 `koanf:"media"`
+	Channels      []Channel             `koanf:"channels" validate:"dive"`
 }
 
 // Server is the HTTP side.
@@ -127,18 +128,6 @@ type Limits struct {
 	MaxSupplements int `koanf:"max_supplements" validate:"gt=0,lte=1000"`
 }
 
-// Duplicates configures repeated-request linking (并单).
-type Duplicates struct {
-	Enabled bool `koanf:"enabled"`
-	// Window: an earlier case of the same citizen received within it can be the original.
-	Window time.Duration `koanf:"window" validate:"gt=0"`
-	// Threshold of character-bigram similarity (0..1) above which texts are the same request.
-	Threshold float64 `koanf:"threshold" validate:"gt=0,lte=1"`
-	// ForwardAs is the event the case system gets for a repeated request: case.duplicate (it is
-	// merged into the original) or case.created (forwarded as a case of its own, still linked).
-	ForwardAs string `koanf:"forward_as" validate:"oneof=case.duplicate case.created"`
-}
-
 // Rules names the operator-editable rule files; an empty path uses the built-in copy of the
 // file in configs/. They are re-read on SIGHUP.
 type Rules struct {
@@ -163,28 +152,10 @@ type Classifier struct {
 	ReviewBelow float64 `koanf:"review_below" validate:"gte=0,lte=1"`
 }
 
-// Conversation tunes how citizens' messages on WeChat, SMS and Weibo are understood.
+// Conversation is the conversation section: how citizens' messages are understood
+// (app.ConversationSettings), and where their texts come from.
 type Conversation struct {
-	// Window: a message within this time of the citizen's open case joins it as a supplement.
-	Window time.Duration `koanf:"window" validate:"gte=0"`
-	// NewMatterPrefixes start a message that is a new matter, never a supplement.
-	NewMatterPrefixes []string `koanf:"new_matter_prefixes"`
-	// QueryKeywords start a status query.
-	QueryKeywords []string `koanf:"query_keywords" validate:"min=1,dive,required"`
-	// QueryLimit status queries per citizen per QueryPeriod.
-	QueryLimit  int           `koanf:"query_limit" validate:"gt=0"`
-	QueryPeriod time.Duration `koanf:"query_period" validate:"gt=0"`
-	// QueryFailLimit failed look-ups of one case number (by anyone), or by one sender (of any
-	// case number), within QueryFailWindow lock that case number or sender out of look-ups by
-	// number and query code for QueryLockout. Counted in the store, shared by every replica.
-	QueryFailLimit  int           `koanf:"query_fail_limit" validate:"gt=0"`
-	QueryFailWindow time.Duration `koanf:"query_fail_window" validate:"gt=0"`
-	QueryLockout    time.Duration `koanf:"query_lockout" validate:"gt=0"`
-	// OptOutWords and OptInWords stop and resume SMS notifications (the whole message, any case).
-	OptOutWords []string `koanf:"opt_out_words"`
-	OptInWords  []string `koanf:"opt_in_words"`
-	// LocationTTL: how long a reported position (WeChat LOCATION event) is attached to new cases.
-	LocationTTL time.Duration `koanf:"location_ttl" validate:"gte=0"`
+	app.ConversationSettings `koanf:",squash"`
 	// MessagesFile holds the citizen-facing texts; empty: the built-in configs/messages.yaml.
 	MessagesFile string `koanf:"messages_file"`
 }

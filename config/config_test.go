@@ -170,6 +170,8 @@ func TestUnknownKeysAreErrorsWithSuggestions(t *testing.T) {
 		{"typo two levels down", "rate_limits: { api_key: { rtae: 5 } }", nil,
 			[]string{"rate_limits.api_key.rtae: unknown key; did you mean rate_limits.api_key.rate?"}},
 		{"nothing near", "server: { colour: blue }", nil, []string{"server.colour: unknown key"}},
+		{"typo in a section the application core defines", "conversation: { windw: 5m, messages_file: x.yaml }", nil,
+			[]string{"conversation.windw: unknown key; did you mean conversation.window?"}},
 		{"environment override", "", []string{"INTAKE_SERVER__REQUEST_TIMOUT=3s"},
 			[]string{"server.request_timout (from INTAKE_SERVER__REQUEST_TIMOUT): unknown key; did you mean server.request_timeout?"}},
 		{"several at once", "server: { listn: x }\ndatabse: {}", nil,

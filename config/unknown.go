@@ -48,17 +48,22 @@ func walkKnown(path string, value any, typ reflect.Type, report func(path, name 
 		}
 		fields := map[string]reflect.Type{}
 		remain := false
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("koanf"), ",")
-			if opts == "remain" {
-				remain = true
-				continue
-			}
-			if name != "" && name != "-" {
-				fields[name] = f.Type
+		var collect func(t reflect.Type)
+		collect = func(t reflect.Type) {
+			for i := range t.NumField() {
+				f := t.Field(i)
+				name, opts, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+				switch {
+				case opts == "remain":
+					remain = true
+				case opts == "squash" && f.Type.Kind() == reflect.Struct:
+					collect(f.Type) // an embedded section's keys sit at this level
+				case name != "" && name != "-":
+					fields[name] = f.Type
+				}
 			}
 		}
+		collect(typ)
 		known := make([]string, 0, len(fields))
 		for name := range fields {
 			known = append(known, name)

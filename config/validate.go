@@ -49,11 +49,26 @@ func Validate(cfg *Config) error {
 		for _, fe := range ves {
 			key := strings.TrimPrefix(fe.Namespace(), "Config.")
 			key = indexInPath.ReplaceAllString("."+key, ".$1[$2]")[1:]
+			key = withoutEmbedded(key)
 			errs = append(errs, fmt.Errorf("%s: %s", key, describe(fe)))
 		}
 	}
 	errs = append(errs, checkUnique(cfg)...)
 	return errors.Join(errs...)
+}
+
+// withoutEmbedded drops the names of embedded (squashed) structs from a key path: every key of the
+// file is lower-case, so a segment in Go's capitalised style can only be such a struct's name.
+func withoutEmbedded(key string) string {
+	parts := strings.Split(key, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && p[0] >= 'A' && p[0] <= 'Z' {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ".")
 }
 
 func describe(fe validator.FieldError) string {

@@ -71,7 +71,7 @@ func (m *Metrics) ObserveBatch(size int, took time.Duration, err error) {
 	m.CommitTime.WithLabelValues(outcome).Observe(took.Seconds())
 }
 
-// CaseCreated counts a new case (accept.Observer).
+// CaseCreated counts a new case (app.Observer).
 func (m *Metrics) CaseCreated(c *intake.Case) {
 	m.CasesCreated.WithLabelValues(string(c.Channel)).Inc()
 }

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -268,10 +270,10 @@ func (a *Adapter) handleStatus(c echo.Context) error {
 }
 
 // receive hands the submission to the shared Receiver under the channel's deadline.
-func (a *Adapter) receive(c echo.Context, sub intake.Submission) (channels.Reply, error) {
+func (a *Adapter) receive(c echo.Context, sub intake.Submission) (app.Reply, error) {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), a.settings.ReceiveTimeout)
 	defer cancel()
-	return a.deps.Receiver.Receive(ctx, channels.Message{Submission: sub})
+	return a.deps.Receiver.Receive(ctx, app.Message{Submission: sub})
 }
 
 // refuse answers a request the adapter will not pass on, in plain text (never a problem
@@ -308,7 +310,7 @@ func (a *Adapter) fail(c echo.Context, route string, sub intake.Submission, err 
 	return c.String(f.Status, f.Reason)
 }
 
-func (a *Adapter) logReceived(c echo.Context, route string, sub intake.Submission, reply channels.Reply) {
+func (a *Adapter) logReceived(c echo.Context, route string, sub intake.Submission, reply app.Reply) {
 	attrs := []any{"route", route, "external_id", sub.ExternalID, "from", logging.MaskPhone(sub.Citizen.Phone),
 		"outcome", string(reply.Outcome), "attachments", len(sub.Attachments)}
 	if reply.Case != nil {

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
 )
 
@@ -126,7 +127,7 @@ func TestTranscriptionCallback(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// The receiver has something to say, but nobody is on the line any more.
-			e, rcv := newServer(t, setup{receiver: &fakeReceiver{reply: channels.Reply{Text: "已受理", Outcome: channels.OutcomeCreated}}})
+			e, rcv := newServer(t, setup{receiver: &fakeReceiver{reply: app.Reply{Text: "已受理", Outcome: app.OutcomeCreated}}})
 			res := post(e, trPath, c.body, signBody(t, testToken, publicBase+trPath, c.body))
 			if res.Code != 200 || res.Body.String() != twilio.EmptyTwiML {
 				t.Fatalf("status %d body %s", res.Code, res.Body)

@@ -10,8 +10,7 @@ import (
 	"testing"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
-	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -26,21 +25,21 @@ type submitReceiver struct {
 	created atomic.Int32
 }
 
-func (r *submitReceiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {
+func (r *submitReceiver) Receive(ctx context.Context, msg app.Message) (app.Reply, error) {
 	rc, err := r.svc.Submit(ctx, msg.Submission)
 	if err != nil {
-		return channels.Reply{}, err
+		return app.Reply{}, err
 	}
-	out := channels.OutcomeDuplicate
+	out := app.OutcomeDuplicate
 	if rc.Created {
 		r.created.Add(1)
-		out = channels.OutcomeCreated
+		out = app.OutcomeCreated
 	}
-	return channels.Reply{Text: "已受理，工单编号" + rc.Case.CaseNo + "，查询码" + rc.Case.QueryCode, Outcome: out, Case: rc.Case}, nil
+	return app.Reply{Text: "已受理，工单编号" + rc.Case.CaseNo + "，查询码" + rc.Case.QueryCode, Outcome: out, Case: rc.Case}, nil
 }
 
-func (r *submitReceiver) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (r *submitReceiver) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, nil
 }
 
 func openCore(t *testing.T) (*sqlite.Store, *submitReceiver) {
@@ -54,7 +53,7 @@ func openCore(t *testing.T) (*sqlite.Store, *submitReceiver) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := accept.New(st, nil, accept.Options{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
+	svc := app.NewIntake(st, nil, app.IntakeOptions{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
 	return st, &submitReceiver{svc: svc}
 }
 

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline12345/intake-gateway/channels/conversation"
-	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
@@ -23,8 +22,8 @@ func TestMain(m *testing.M) {
 // nothing of the first message's case in the answer. Twilio's own retry is answered as before.
 func TestReusedMessageSidGetsNothingOfTheCase(t *testing.T) {
 	coretest.ForEachStore(t, func(t *testing.T, kind string) {
-		core := coretest.New(t, kind, coretest.NewClock(time.Now()), func(o *conversation.Options) {
-			o.Conversation = config.Conversation{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
+		core := coretest.New(t, kind, coretest.NewClock(time.Now()), func(o *app.ConversationOptions) {
+			o.Conversation = app.ConversationSettings{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
 		})
 		e, _ := newServer(t, setup{other: core.Receiver})
 		sig := func(body string) string { return signBody(t, testToken, publicBase+smsPath, body) }

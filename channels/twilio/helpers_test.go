@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -128,13 +130,13 @@ const (
 // fakeReceiver stands in for the shared conversation layer.
 type fakeReceiver struct {
 	mu    sync.Mutex
-	msgs  []channels.Message
-	reply channels.Reply
+	msgs  []app.Message
+	reply app.Reply
 	err   error
-	fn    func(ctx context.Context, msg channels.Message) (channels.Reply, error)
+	fn    func(ctx context.Context, msg app.Message) (app.Reply, error)
 }
 
-func (f *fakeReceiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {
+func (f *fakeReceiver) Receive(ctx context.Context, msg app.Message) (app.Reply, error) {
 	f.mu.Lock()
 	f.msgs = append(f.msgs, msg)
 	fn, reply, err := f.fn, f.reply, f.err
@@ -145,8 +147,8 @@ func (f *fakeReceiver) Receive(ctx context.Context, msg channels.Message) (chann
 	return reply, err
 }
 
-func (f *fakeReceiver) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (f *fakeReceiver) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, nil
 }
 
 func (f *fakeReceiver) reset() {
@@ -155,7 +157,7 @@ func (f *fakeReceiver) reset() {
 	f.msgs = nil
 }
 
-func (f *fakeReceiver) received() []channels.Message {
+func (f *fakeReceiver) received() []app.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.msgs)
@@ -209,7 +211,7 @@ func depsFor(s setup) channels.Deps {
 func newServer(t testing.TB, s setup) (*echo.Echo, *fakeReceiver) {
 	t.Helper()
 	if s.receiver == nil {
-		s.receiver = &fakeReceiver{reply: channels.Reply{Text: "已受理", Outcome: channels.OutcomeCreated}}
+		s.receiver = &fakeReceiver{reply: app.Reply{Text: "已受理", Outcome: app.OutcomeCreated}}
 	}
 	if s.server.PublicBaseURL == "" && s.server.TrustedProxies == nil && !s.noBase {
 		s.server.PublicBaseURL = publicBase
@@ -257,10 +259,10 @@ func newEcho(a *twilio.Adapter) *echo.Echo {
 // benchReceiver answers at once without keeping anything.
 type benchReceiver struct{}
 
-func (benchReceiver) Receive(context.Context, channels.Message) (channels.Reply, error) {
-	return channels.Reply{Text: "您的诉求已受理，工单编号WH2026112700042，查询码482913。", Outcome: channels.OutcomeCreated}, nil
+func (benchReceiver) Receive(context.Context, app.Message) (app.Reply, error) {
+	return app.Reply{Text: "您的诉求已受理，工单编号WH2026112700042，查询码482913。", Outcome: app.OutcomeCreated}, nil
 }
 
-func (benchReceiver) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (benchReceiver) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, nil
 }

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
 )
 
@@ -163,7 +164,7 @@ func TestSMSWebhookAnswers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rcv := &fakeReceiver{reply: channels.Reply{Text: c.reply, Outcome: channels.OutcomeCreated}}
+			rcv := &fakeReceiver{reply: app.Reply{Text: c.reply, Outcome: app.OutcomeCreated}}
 			e, _ := newServer(t, setup{receiver: rcv, settings: c.settings})
 			rec := post(e, smsPath, bodyPlain, signBody(t, testToken, publicBase+smsPath, bodyPlain))
 			if rec.Code != http.StatusOK {
@@ -310,13 +311,13 @@ func TestSMSReceiverErrors(t *testing.T) {
 // A Receiver that hangs is cut off at receive_timeout and Twilio gets a 503 in time to use its
 // fallback URL.
 func TestSMSReceiverDeadline(t *testing.T) {
-	rcv := &fakeReceiver{fn: func(ctx context.Context, _ channels.Message) (channels.Reply, error) {
+	rcv := &fakeReceiver{fn: func(ctx context.Context, _ app.Message) (app.Reply, error) {
 		dl, ok := ctx.Deadline()
 		if !ok || time.Until(dl) > 200*time.Millisecond {
-			return channels.Reply{}, errors.New("no deadline from receive_timeout")
+			return app.Reply{}, errors.New("no deadline from receive_timeout")
 		}
 		<-ctx.Done()
-		return channels.Reply{}, ctx.Err()
+		return app.Reply{}, ctx.Err()
 	}}
 	e, _ := newServer(t, setup{receiver: rcv, settings: map[string]any{"receive_timeout": "100ms"}})
 	start := time.Now()
@@ -331,10 +332,10 @@ func TestSMSReceiverDeadline(t *testing.T) {
 
 func TestSMSDefaultDeadline(t *testing.T) {
 	var got time.Duration
-	rcv := &fakeReceiver{fn: func(ctx context.Context, _ channels.Message) (channels.Reply, error) {
+	rcv := &fakeReceiver{fn: func(ctx context.Context, _ app.Message) (app.Reply, error) {
 		dl, _ := ctx.Deadline()
 		got = time.Until(dl)
-		return channels.Reply{}, nil
+		return app.Reply{}, nil
 	}}
 	e, _ := newServer(t, setup{receiver: rcv})
 	post(e, smsPath, bodyPlain, signBody(t, testToken, publicBase+smsPath, bodyPlain))

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 // FuzzSMSWebhook posts arbitrary, correctly signed form bodies through the adapter. Whatever
@@ -22,7 +22,7 @@ func FuzzSMSWebhook(f *testing.F) {
 		"MessageSid=SM1&From=1&NumMedia=01", "a=%zz", ""} {
 		f.Add(b)
 	}
-	rcv := &fakeReceiver{reply: channels.Reply{Text: "已受理"}}
+	rcv := &fakeReceiver{reply: app.Reply{Text: "已受理"}}
 	e, _ := newServer(f, setup{receiver: rcv})
 	f.Fuzz(func(t *testing.T, body string) {
 		params, perr := url.ParseQuery(body)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -125,7 +127,7 @@ func (a *Adapter) handle(c echo.Context) error {
 			return a.refuse(c, http.StatusForbidden, "replayed", "request signature already used with another body")
 		}
 	}
-	reply, err := a.Receiver.Receive(ctx, channels.Message{Submission: *sub})
+	reply, err := a.Receiver.Receive(ctx, app.Message{Submission: *sub})
 	if err != nil {
 		return a.receiverFailed(c, err)
 	}

@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
 )
 
@@ -136,7 +137,7 @@ func TestWebhookReceiverErrors(t *testing.T) {
 		t.Run(fmt.Sprint(tc.err), func(t *testing.T) {
 			var logs bytes.Buffer
 			h := serve(t, stripeLike(), partnerNow, slog.New(slog.NewJSONHandler(&logs, nil)))
-			h.recv.answer = func(context.Context, channels.Message) (channels.Reply, error) { return channels.Reply{}, tc.err }
+			h.recv.answer = func(context.Context, app.Message) (app.Reply, error) { return app.Reply{}, tc.err }
 			rec := h.do(partnerRequest(body, "1764230400", partnerSig("1764230400", body)))
 			if rec.Code != tc.wantStatus {
 				t.Fatalf("%d %s", rec.Code, rec.Body.String())

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
-	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -26,13 +25,13 @@ func TestExamplesThroughTheCore(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := accept.New(st, nil, accept.Options{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
-	submit := func(_ context.Context, m channels.Message) (channels.Reply, error) {
+	svc := app.NewIntake(st, nil, app.IntakeOptions{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
+	submit := func(_ context.Context, m app.Message) (app.Reply, error) {
 		rc, err := svc.Submit(ctx, m.Submission)
 		if err != nil {
-			return channels.Reply{}, err
+			return app.Reply{}, err
 		}
-		return channels.Reply{Text: "已受理", Outcome: channels.OutcomeCreated, Case: rc.Case}, nil
+		return app.Reply{Text: "已受理", Outcome: app.OutcomeCreated, Case: rc.Case}, nil
 	}
 
 	city := serve(t, loadExample(t, "cityapp.yaml"), cityNow, nil)

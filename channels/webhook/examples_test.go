@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 )
 
 // cityNow is the gateway clock in the city-app tests: 5 s after the payloads' sent_at.
@@ -189,8 +190,8 @@ func TestTemplateInjection(t *testing.T) {
 		"line\nbreak\ttab\u2028sep",
 		"\xff\xfe invalid UTF-8",
 	} {
-		h.recv.answer = func(context.Context, channels.Message) (channels.Reply, error) {
-			return channels.Reply{Text: text, Case: &intake.Case{CaseNo: "WH1", QueryCode: "000001"}}, nil
+		h.recv.answer = func(context.Context, app.Message) (app.Reply, error) {
+			return app.Reply{Text: text, Case: &intake.Case{CaseNo: "WH1", QueryCode: "000001"}}, nil
 		}
 		rec := h.do(signedCity(cityReport))
 		var ans map[string]any
@@ -209,8 +210,8 @@ func TestTemplateInjection(t *testing.T) {
 		}
 	}
 	// max_text_runes: 500 in the example.
-	h.recv.answer = func(context.Context, channels.Message) (channels.Reply, error) {
-		return channels.Reply{Text: strings.Repeat("长", 600)}, nil
+	h.recv.answer = func(context.Context, app.Message) (app.Reply, error) {
+		return app.Reply{Text: strings.Repeat("长", 600)}, nil
 	}
 	var ans struct {
 		Message string `json:"message"`

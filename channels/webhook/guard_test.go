@@ -13,9 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/webhook"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
@@ -31,8 +31,8 @@ func TestMain(m *testing.M) {
 func webhookCore(t *testing.T, kind string, cfg config.Channel, now time.Time) (*echo.Echo, *coretest.Core, *coretest.Clock) {
 	t.Helper()
 	clock := coretest.NewClock(now)
-	core := coretest.New(t, kind, clock, func(o *conversation.Options) {
-		o.Conversation = config.Conversation{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
+	core := coretest.New(t, kind, clock, func(o *app.ConversationOptions) {
+		o.Conversation = app.ConversationSettings{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
 	})
 	a, err := webhook.New(cfg, channels.Deps{Receiver: core.Receiver, Nonces: core.Store, Clock: clock, Metrics: prometheus.NewRegistry()})
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -67,12 +69,12 @@ func sortedSHA1(parts ...string) string {
 // with a case numbered after the external id, unless answer is set.
 type fakeReceiver struct {
 	mu        sync.Mutex
-	msgs      []channels.Message
+	msgs      []app.Message
 	deadlines []time.Duration
-	answer    func(ctx context.Context, m channels.Message) (channels.Reply, error)
+	answer    func(ctx context.Context, m app.Message) (app.Reply, error)
 }
 
-func (r *fakeReceiver) Receive(ctx context.Context, m channels.Message) (channels.Reply, error) {
+func (r *fakeReceiver) Receive(ctx context.Context, m app.Message) (app.Reply, error) {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, m)
 	if d, ok := ctx.Deadline(); ok {
@@ -83,21 +85,21 @@ func (r *fakeReceiver) Receive(ctx context.Context, m channels.Message) (channel
 	if answer != nil {
 		return answer(ctx, m)
 	}
-	return channels.Reply{
+	return app.Reply{
 		Text:    "您的诉求已受理，工单编号：WH2026112700042，查询码：123456。",
-		Outcome: channels.OutcomeCreated,
+		Outcome: app.OutcomeCreated,
 		Case:    &intake.Case{CaseNo: "WH2026112700042", QueryCode: "123456"},
 	}, nil
 }
 
-func (r *fakeReceiver) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, errors.New("webhook channels send no events")
+func (r *fakeReceiver) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, errors.New("webhook channels send no events")
 }
 
-func (r *fakeReceiver) calls() []channels.Message {
+func (r *fakeReceiver) calls() []app.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]channels.Message(nil), r.msgs...)
+	return append([]app.Message(nil), r.msgs...)
 }
 
 func (r *fakeReceiver) reset() {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 // Reply shapes.
@@ -134,7 +134,7 @@ func compileTemplate(body string) (any, error) {
 }
 
 // render answers an accepted request.
-func (rs replySpec) render(reply channels.Reply, externalID, channelID string) []byte {
+func (rs replySpec) render(reply app.Reply, externalID, channelID string) []byte {
 	if rs.shape != ShapeTemplate {
 		return rs.fixed
 	}

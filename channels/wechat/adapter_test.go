@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -30,7 +32,7 @@ type idempotentReceiver struct {
 	calls []string
 }
 
-func (r *idempotentReceiver) answer(id string) channels.Reply {
+func (r *idempotentReceiver) answer(id string) app.Reply {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, id)
@@ -38,17 +40,17 @@ func (r *idempotentReceiver) answer(id string) channels.Reply {
 	if !ok {
 		no = fmt.Sprintf("WH20261127%05d", len(r.seen)+1)
 		r.seen[id] = no
-		return channels.Reply{Text: "您的诉求已受理，工单编号" + no, Outcome: channels.OutcomeCreated}
+		return app.Reply{Text: "您的诉求已受理，工单编号" + no, Outcome: app.OutcomeCreated}
 	}
-	return channels.Reply{Text: "您的诉求已受理，工单编号" + no, Outcome: channels.OutcomeDuplicate}
+	return app.Reply{Text: "您的诉求已受理，工单编号" + no, Outcome: app.OutcomeDuplicate}
 }
 
-func (r *idempotentReceiver) Receive(_ context.Context, m channels.Message) (channels.Reply, error) {
+func (r *idempotentReceiver) Receive(_ context.Context, m app.Message) (app.Reply, error) {
 	time.Sleep(5 * time.Millisecond) // let the copies overlap
 	return r.answer(m.Submission.ExternalID), nil
 }
 
-func (r *idempotentReceiver) Event(_ context.Context, ev channels.Event) (channels.Reply, error) {
+func (r *idempotentReceiver) Event(_ context.Context, ev app.Event) (app.Reply, error) {
 	return r.answer(ev.ExternalID), nil
 }
 
@@ -97,28 +99,28 @@ func TestReceiverFailures(t *testing.T) {
 	h := newHarness(t, map[string]any{"reply_timeout": "150ms"})
 	cases := []struct {
 		name       string
-		answer     func(ctx context.Context, id string) (channels.Reply, error)
+		answer     func(ctx context.Context, id string) (app.Reply, error)
 		wantStatus int
 		wantBody   string
 	}{
-		{"store unavailable", func(context.Context, string) (channels.Reply, error) {
-			return channels.Reply{}, fmt.Errorf("commit: %w", intake.ErrUnavailable)
+		{"store unavailable", func(context.Context, string) (app.Reply, error) {
+			return app.Reply{}, fmt.Errorf("commit: %w", intake.ErrUnavailable)
 		}, 503, "retry"},
-		{"deadline", func(ctx context.Context, _ string) (channels.Reply, error) {
+		{"deadline", func(ctx context.Context, _ string) (app.Reply, error) {
 			<-ctx.Done()
-			return channels.Reply{}, ctx.Err()
+			return app.Reply{}, ctx.Err()
 		}, 503, "retry"},
-		{"unexpected error", func(context.Context, string) (channels.Reply, error) {
-			return channels.Reply{}, errors.New("boom")
+		{"unexpected error", func(context.Context, string) (app.Reply, error) {
+			return app.Reply{}, errors.New("boom")
 		}, 500, "retry"},
-		{"invalid submission", func(context.Context, string) (channels.Reply, error) {
-			return channels.Reply{}, intake.Invalid("content.text", "longer than 10000 characters")
+		{"invalid submission", func(context.Context, string) (app.Reply, error) {
+			return app.Reply{}, intake.Invalid("content.text", "longer than 10000 characters")
 		}, 400, "content.text"},
-		{"external id conflict", func(context.Context, string) (channels.Reply, error) {
-			return channels.Reply{}, &intake.ConflictError{Existing: &intake.Case{ExternalID: "x", CaseNo: "WH1"}}
+		{"external id conflict", func(context.Context, string) (app.Reply, error) {
+			return app.Reply{}, &intake.ConflictError{Existing: &intake.Case{ExternalID: "x", CaseNo: "WH1"}}
 		}, 409, "MsgId already used"},
-		{"nothing to say", func(context.Context, string) (channels.Reply, error) {
-			return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+		{"nothing to say", func(context.Context, string) (app.Reply, error) {
+			return app.Reply{Outcome: app.OutcomeIgnored}, nil
 		}, 200, "success"},
 	}
 	for _, mode := range modes {
@@ -177,7 +179,7 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 	}
 	h.send(t, chPlain, wxtest.Request{Body: withField("Content", "")})
 	h.send(t, chPlain, wxtest.Request{Body: withField("ToUserName", "gh_ffff")})
-	recv.answer = func(context.Context, string) (channels.Reply, error) { return channels.Reply{}, intake.ErrUnavailable }
+	recv.answer = func(context.Context, string) (app.Reply, error) { return app.Reply{}, intake.ErrUnavailable }
 	h.send(t, chSafe, wxtest.Request{Body: messageCases[0].body, Safe: true})
 
 	mu.Lock()

@@ -20,7 +20,7 @@
 // same body is WeChat's retry and goes on (and gets the first answer), with another body it is
 // refused 403. Encrypted pushes need none of this: msg_signature covers the ciphertext.
 //
-// Messages become a channels.Message (ExternalID = MsgId) and events a channels.Event (ExternalID
+// Messages become an app.Message (ExternalID = MsgId) and events an app.Event (ExternalID
 // = FromUserName:CreateTime:event; WeChat advises FromUserName+CreateTime, and the event name
 // keeps a subscribe and the LOCATION report of the same second apart). The Receiver is called
 // with a deadline of reply_timeout (default 3 s, at most 4.5 s: WeChat gives up after 5 s). A

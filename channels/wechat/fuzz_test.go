@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 )
 
@@ -114,11 +115,11 @@ func FuzzSafeCiphertext(f *testing.F) {
 // constReceiver answers every message like the core would for a new case, without recording.
 type constReceiver struct{}
 
-func (constReceiver) Receive(context.Context, channels.Message) (channels.Reply, error) {
-	return channels.Reply{Text: "您的诉求已受理，工单编号WH2026112700042，查询码 381920。我们将在1个工作日内转交相关部门办理。"}, nil
+func (constReceiver) Receive(context.Context, app.Message) (app.Reply, error) {
+	return app.Reply{Text: "您的诉求已受理，工单编号WH2026112700042，查询码 381920。我们将在1个工作日内转交相关部门办理。"}, nil
 }
-func (constReceiver) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, nil
+func (constReceiver) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, nil
 }
 
 // BenchmarkSafeModeText is the adapter's cost per safe-mode text message: signature checks,

@@ -13,9 +13,8 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
@@ -38,8 +37,8 @@ func coreHarness(t *testing.T, kind string) (*harness, *coretest.Core, *coretest
 func coreHarnessLogged(t *testing.T, kind string) (*harness, *coretest.Core, *coretest.Clock, *logBuffer) {
 	t.Helper()
 	clock := coretest.NewClock(testNow)
-	core := coretest.New(t, kind, clock, func(o *conversation.Options) {
-		o.Conversation = config.Conversation{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
+	core := coretest.New(t, kind, clock, func(o *app.ConversationOptions) {
+		o.Conversation = app.ConversationSettings{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
 	})
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

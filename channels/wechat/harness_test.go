@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -61,11 +63,11 @@ func channelConfig(id, mode string, settings map[string]any) config.Channel {
 // "收到:<ExternalID>" to everything except unsubscribe, which gets no text.
 type fakeReceiver struct {
 	mu        sync.Mutex
-	msgs      []channels.Message
-	events    []channels.Event
+	msgs      []app.Message
+	events    []app.Event
 	deadlines []time.Duration
 	// answer replaces the default answer when set.
-	answer func(ctx context.Context, externalID string) (channels.Reply, error)
+	answer func(ctx context.Context, externalID string) (app.Reply, error)
 }
 
 func (r *fakeReceiver) record(ctx context.Context) {
@@ -76,17 +78,17 @@ func (r *fakeReceiver) record(ctx context.Context) {
 	}
 }
 
-func (r *fakeReceiver) reply(ctx context.Context, id string, kind channels.EventKind) (channels.Reply, error) {
+func (r *fakeReceiver) reply(ctx context.Context, id string, kind app.EventKind) (app.Reply, error) {
 	if r.answer != nil {
 		return r.answer(ctx, id)
 	}
-	if kind == channels.EventUnsubscribe {
-		return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+	if kind == app.EventUnsubscribe {
+		return app.Reply{Outcome: app.OutcomeIgnored}, nil
 	}
-	return channels.Reply{Text: "收到:" + id, Outcome: channels.OutcomeCreated}, nil
+	return app.Reply{Text: "收到:" + id, Outcome: app.OutcomeCreated}, nil
 }
 
-func (r *fakeReceiver) Receive(ctx context.Context, m channels.Message) (channels.Reply, error) {
+func (r *fakeReceiver) Receive(ctx context.Context, m app.Message) (app.Reply, error) {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, m)
 	r.record(ctx)
@@ -94,7 +96,7 @@ func (r *fakeReceiver) Receive(ctx context.Context, m channels.Message) (channel
 	return r.reply(ctx, m.Submission.ExternalID, "")
 }
 
-func (r *fakeReceiver) Event(ctx context.Context, ev channels.Event) (channels.Reply, error) {
+func (r *fakeReceiver) Event(ctx context.Context, ev app.Event) (app.Reply, error) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	r.record(ctx)
@@ -102,10 +104,10 @@ func (r *fakeReceiver) Event(ctx context.Context, ev channels.Event) (channels.R
 	return r.reply(ctx, ev.ExternalID, ev.Kind)
 }
 
-func (r *fakeReceiver) calls() ([]channels.Message, []channels.Event) {
+func (r *fakeReceiver) calls() ([]app.Message, []app.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]channels.Message(nil), r.msgs...), append([]channels.Event(nil), r.events...)
+	return append([]app.Message(nil), r.msgs...), append([]app.Event(nil), r.events...)
 }
 
 func (r *fakeReceiver) reset() {

@@ -12,7 +12,7 @@ import (
 	"unicode"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 // rejection is a request refused before anything reaches the Receiver: the status, a short
@@ -32,8 +32,8 @@ func reject(status int, label, reason string) *rejection {
 type inbound struct {
 	// typeLabel names the push in metrics: the MsgType, or "event:" + the event.
 	typeLabel string
-	msg       *channels.Message
-	ev        *channels.Event
+	msg       *app.Message
+	ev        *app.Event
 	unknown   bool
 	// from and to are the citizen's openid and the account's gh_ id, for the reply.
 	from, to string
@@ -167,7 +167,7 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	}
 	sub.ExternalID = id
 	in.typeLabel = msgType
-	in.msg = &channels.Message{Submission: sub}
+	in.msg = &app.Message{Submission: sub}
 	return in, nil
 }
 
@@ -176,7 +176,7 @@ func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput
 	if event == "" {
 		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing Event")
 	}
-	ev := &channels.Event{
+	ev := &app.Event{
 		Channel:   intake.ChannelWeChat,
 		ChannelID: s.id,
 		// WeChat's advice is FromUserName+CreateTime; the event name is added because a new
@@ -186,23 +186,23 @@ func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput
 	}
 	switch strings.ToLower(event) {
 	case "subscribe":
-		ev.Kind = channels.EventSubscribe
+		ev.Kind = app.EventSubscribe
 		// Following through a parametric QR code carries qrscene_<scene>.
 		ev.Key = strings.TrimPrefix(f["EventKey"], "qrscene_")
 	case "unsubscribe":
-		ev.Kind = channels.EventUnsubscribe
+		ev.Kind = app.EventUnsubscribe
 	case "click":
-		ev.Kind = channels.EventMenuClick
+		ev.Kind = app.EventMenuClick
 		ev.Key = f["EventKey"]
 	case "scan":
-		ev.Kind = channels.EventScan
+		ev.Kind = app.EventScan
 		ev.Key = f["EventKey"]
 	case "location":
 		lat, lng, ok := parseLatLng(f["Latitude"], f["Longitude"])
 		if !ok {
 			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid Latitude/Longitude")
 		}
-		ev.Kind = channels.EventLocation
+		ev.Kind = app.EventLocation
 		ev.Location = &intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}
 	case "view":
 		// A menu link the citizen opened: WeChat shows the page, there is nothing to answer.

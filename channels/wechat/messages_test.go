@@ -13,8 +13,8 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -38,8 +38,8 @@ func msg(id, text, msgType string, more func(*intake.Submission)) *intake.Submis
 	return s
 }
 
-func event(kind channels.EventKind, ev string, more func(*channels.Event)) *channels.Event {
-	e := &channels.Event{
+func event(kind app.EventKind, ev string, more func(*app.Event)) *app.Event {
+	e := &app.Event{
 		Kind:       kind,
 		Channel:    intake.ChannelWeChat,
 		ExternalID: openID + ":1764230400:" + ev,
@@ -59,7 +59,7 @@ var messageCases = []struct {
 	// Exactly one of wantMsg / wantEvent is set, or neither: answered "success" without calling
 	// the Receiver; then wantUnknown says whether the unknown-type counter must move.
 	wantMsg     *intake.Submission
-	wantEvent   *channels.Event
+	wantEvent   *app.Event
 	wantUnknown string
 }{
 	{
@@ -140,22 +140,22 @@ var messageCases = []struct {
 	{
 		name:      "subscribe",
 		body:      `<xml><ToUserName><![CDATA[gh_0a1b2c3d4e5f]]></ToUserName><FromUserName><![CDATA[oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z]]></FromUserName><CreateTime>1764230400</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>`,
-		wantEvent: event(channels.EventSubscribe, "subscribe", nil),
+		wantEvent: event(app.EventSubscribe, "subscribe", nil),
 	},
 	{
 		name:      "subscribe through a QR code",
 		body:      `<xml><ToUserName><![CDATA[gh_0a1b2c3d4e5f]]></ToUserName><FromUserName><![CDATA[oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z]]></FromUserName><CreateTime>1764230400</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_hcq_poster]]></EventKey><Ticket><![CDATA[gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw==]]></Ticket></xml>`,
-		wantEvent: event(channels.EventSubscribe, "subscribe", func(e *channels.Event) { e.Key = "hcq_poster" }),
+		wantEvent: event(app.EventSubscribe, "subscribe", func(e *app.Event) { e.Key = "hcq_poster" }),
 	},
 	{
 		name:      "unsubscribe",
 		body:      `<xml><ToUserName><![CDATA[gh_0a1b2c3d4e5f]]></ToUserName><FromUserName><![CDATA[oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z]]></FromUserName><CreateTime>1764230400</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event><EventKey><![CDATA[]]></EventKey></xml>`,
-		wantEvent: event(channels.EventUnsubscribe, "unsubscribe", nil),
+		wantEvent: event(app.EventUnsubscribe, "unsubscribe", nil),
 	},
 	{
 		name:      "CLICK",
 		body:      `<xml><ToUserName><![CDATA[gh_0a1b2c3d4e5f]]></ToUserName><FromUserName><![CDATA[oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z]]></FromUserName><CreateTime>1764230400</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[HOW_TO_QUERY]]></EventKey></xml>`,
-		wantEvent: event(channels.EventMenuClick, "click", func(e *channels.Event) { e.Key = "HOW_TO_QUERY" }),
+		wantEvent: event(app.EventMenuClick, "click", func(e *app.Event) { e.Key = "HOW_TO_QUERY" }),
 	},
 	{
 		name: "VIEW is answered without the Receiver",
@@ -164,14 +164,14 @@ var messageCases = []struct {
 	{
 		name: "LOCATION event",
 		body: `<xml><ToUserName><![CDATA[gh_0a1b2c3d4e5f]]></ToUserName><FromUserName><![CDATA[oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z]]></FromUserName><CreateTime>1764230400</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event><Latitude>37.513790</Latitude><Longitude>122.120140</Longitude><Precision>65.000000</Precision></xml>`,
-		wantEvent: event(channels.EventLocation, "location", func(e *channels.Event) {
+		wantEvent: event(app.EventLocation, "location", func(e *app.Event) {
 			e.Location = &intake.Location{Lat: ptr(37.51379), Lng: ptr(122.12014), Source: intake.LocationGPS}
 		}),
 	},
 	{
 		name:      "SCAN",
 		body:      `<xml><ToUserName><![CDATA[gh_0a1b2c3d4e5f]]></ToUserName><FromUserName><![CDATA[oFx9n5dYkQ2s3Vf8R1Tq0Lm4Wc7Z]]></FromUserName><CreateTime>1764230400</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[123123]]></EventKey><Ticket><![CDATA[TICKET]]></Ticket></xml>`,
-		wantEvent: event(channels.EventScan, "scan", func(e *channels.Event) { e.Key = "123123" }),
+		wantEvent: event(app.EventScan, "scan", func(e *app.Event) { e.Key = "123123" }),
 	},
 	{
 		name:        "unknown MsgType",
@@ -246,7 +246,7 @@ func TestEveryMessageTypeInEveryMode(t *testing.T) {
 					if !reflect.DeepEqual(events[0], want) {
 						t.Errorf("event\n got %+v\nwant %+v", events[0], want)
 					}
-					if want.Kind != channels.EventUnsubscribe {
+					if want.Kind != app.EventUnsubscribe {
 						wantReply = "收到:" + want.ExternalID
 					}
 				default:
@@ -404,7 +404,7 @@ func TestPlaceholdersAreConfigurable(t *testing.T) {
 func TestReplyTextIsEscaped(t *testing.T) {
 	h := newHarness(t, nil)
 	text := "编号 <WH001> & 查询码 ]]> 123\x01\x7f结束\n第二行"
-	h.recv.answer = func(_ context.Context, _ string) (channels.Reply, error) { return channels.Reply{Text: text}, nil }
+	h.recv.answer = func(_ context.Context, _ string) (app.Reply, error) { return app.Reply{Text: text}, nil }
 	for _, mode := range modes {
 		resp := h.send(t, mode.channel, wxtest.Request{Body: messageCases[0].body, Safe: mode.safe, Compatible: mode.compatible})
 		r := readReply(t, resp, mode.safe)

@@ -2,15 +2,28 @@ package wechat
 
 import (
 	"context"
+	"time"
 
-	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 )
+
+// Tokens is what the channel needs of the case store to share access tokens: both stores keep
+// them in the database, so that every replica uses the same token instead of invalidating each
+// other's.
+type Tokens interface {
+	// LoadToken returns the stored token; an empty value when there is none.
+	LoadToken(ctx context.Context, key string) (value string, expiresAt time.Time, err error)
+	SaveToken(ctx context.Context, key, value string, expiresAt time.Time) error
+	// InvalidateToken forgets the token only while it is still the stale one.
+	InvalidateToken(ctx context.Context, key, stale string) error
+	// WithTokenLock runs fn while no other caller, in any process, holds the lock for key.
+	WithTokenLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
+}
 
 // StoreTokens keeps access tokens in the case store, so that every replica of the gateway uses
 // the same token and only one refreshes it at a time (on PostgreSQL an advisory lock).
 type StoreTokens struct {
-	Tokens intake.Tokens
+	Tokens Tokens
 }
 
 var _ wxapi.TokenStore = StoreTokens{}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/hotline12345/intake-gateway/channels"
@@ -124,7 +126,7 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	if replayed {
 		return a.refuse(c, reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
 	}
-	var reply channels.Reply
+	var reply app.Reply
 	if in.msg != nil {
 		reply, err = a.Receiver.Receive(ctx, *in.msg)
 	} else {

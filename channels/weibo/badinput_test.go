@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
@@ -169,7 +171,7 @@ func TestReceiverErrors(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.err), func(t *testing.T) {
 			var logs bytes.Buffer
-			recv := &fakeReceiver{answer: func(context.Context, string) (channels.Reply, error) { return channels.Reply{}, tc.err }}
+			recv := &fakeReceiver{answer: func(context.Context, string) (app.Reply, error) { return app.Reply{}, tc.err }}
 			h := serve(t, recv, nil, slog.New(slog.NewJSONHandler(&logs, nil)))
 			rec := h.send(request{Body: textPush})
 			if rec.Code != tc.wantStatus {

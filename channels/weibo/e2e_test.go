@@ -15,12 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -39,13 +38,13 @@ func core(t *testing.T) (*echo.Echo, *sqlite.Store) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := accept.New(st, nil, accept.Options{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
+	svc := app.NewIntake(st, nil, app.IntakeOptions{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
 	texts, err := replies.Parse(configs.Messages)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := intake.ClockFunc(func() time.Time { return testNow })
-	recv, err := conversation.New(st, svc, replies.NewCurrent(texts), conversation.Options{Clock: clock,
+	recv, err := app.NewConversation(st, svc, replies.NewCurrent(texts), app.ConversationOptions{Clock: clock,
 		Menus: map[string]map[string]string{channelID: {"how_to_submit": replies.Welcome}}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,9 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
-	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
@@ -31,8 +30,8 @@ func TestMain(m *testing.M) {
 func weiboCore(t *testing.T, kind string) (serve func(replica bool) *echo.Echo, core *coretest.Core, clock *coretest.Clock) {
 	t.Helper()
 	clock = coretest.NewClock(testNow)
-	core = coretest.New(t, kind, clock, func(o *conversation.Options) {
-		o.Conversation = config.Conversation{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
+	core = coretest.New(t, kind, clock, func(o *app.ConversationOptions) {
+		o.Conversation = app.ConversationSettings{Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"}}
 	})
 	serve = func(replica bool) *echo.Echo {
 		recv := core.Receiver

@@ -15,8 +15,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 )
 
 // Push is a Weibo message push as it arrives (open.weibo.com/wiki/Receive_General_Message and
@@ -251,8 +252,8 @@ func reject(status int, label, reason string) *rejection {
 type inbound struct {
 	// typeLabel names the push in metrics: the type, or "event:" + the subtype.
 	typeLabel string
-	msg       *channels.Message
-	ev        *channels.Event
+	msg       *app.Message
+	ev        *app.Event
 	unknown   bool
 	sender    int64
 }
@@ -352,7 +353,7 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 		}
 	}
 	in.typeLabel = p.Type
-	in.msg = &channels.Message{Submission: sub, Public: public}
+	in.msg = &app.Message{Submission: sub, Public: public}
 	return in, nil
 }
 
@@ -361,7 +362,7 @@ func (s *settings) decodeEvent(in inbound, d pushData, citizen intake.CitizenInp
 	if subtype == "" {
 		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing data.subtype")
 	}
-	ev := &channels.Event{
+	ev := &app.Event{
 		Channel:    intake.ChannelWeibo,
 		ChannelID:  s.id,
 		ExternalID: externalID,
@@ -370,14 +371,14 @@ func (s *settings) decodeEvent(in inbound, d pushData, citizen intake.CitizenInp
 	}
 	switch subtype {
 	case "follow", "subscribe":
-		ev.Kind = channels.EventSubscribe
+		ev.Kind = app.EventSubscribe
 	case "unfollow", "unsubscribe":
-		ev.Kind = channels.EventUnsubscribe
+		ev.Kind = app.EventUnsubscribe
 		ev.Key = ""
 	case "scan", "scan_follow":
-		ev.Kind = channels.EventScan
+		ev.Kind = app.EventScan
 	case "click":
-		ev.Kind = channels.EventMenuClick
+		ev.Kind = app.EventMenuClick
 		if ev.Key == "" {
 			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing data.key")
 		}

@@ -11,8 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hotline12345/intake-gateway/internal/app"
+
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 )
 
 var createdAt = time.Date(2025, 11, 27, 16, 0, 0, 0, time.FixedZone("", 8*3600))
@@ -72,7 +73,7 @@ type wantMsg struct {
 }
 
 type wantEvent struct {
-	kind channels.EventKind
+	kind app.EventKind
 	key  string
 }
 
@@ -109,16 +110,16 @@ var pushCases = []struct {
 			metadata: map[string]string{"weibo_type": "mention", "weibo_mention_subtype": "status", "weibo_mention_id": "3475071227451289"}}},
 	{name: "mention in a comment", body: body("mention", "回复@威海12345: 还没修", `{"subtype":"comment","key":"3475071227451777"}`),
 		msg: &wantMsg{text: "回复@威海12345: 还没修", public: true, metadata: map[string]string{"weibo_mention_subtype": "comment"}}},
-	{name: "follow", body: body("event", "", `{"subtype":"follow"}`), event: &wantEvent{kind: channels.EventSubscribe}},
-	{name: "subscribe", body: body("event", "", `{"subtype":"subscribe"}`), event: &wantEvent{kind: channels.EventSubscribe}},
-	{name: "unfollow", body: body("event", "", `{"subtype":"unfollow"}`), event: &wantEvent{kind: channels.EventUnsubscribe}},
-	{name: "unsubscribe", body: body("event", "", `{"subtype":"unsubscribe"}`), event: &wantEvent{kind: channels.EventUnsubscribe}},
+	{name: "follow", body: body("event", "", `{"subtype":"follow"}`), event: &wantEvent{kind: app.EventSubscribe}},
+	{name: "subscribe", body: body("event", "", `{"subtype":"subscribe"}`), event: &wantEvent{kind: app.EventSubscribe}},
+	{name: "unfollow", body: body("event", "", `{"subtype":"unfollow"}`), event: &wantEvent{kind: app.EventUnsubscribe}},
+	{name: "unsubscribe", body: body("event", "", `{"subtype":"unsubscribe"}`), event: &wantEvent{kind: app.EventUnsubscribe}},
 	{name: "scan", body: body("event", "", `{"subtype":"scan","key":"qr_huancui","ticket":"gQH47joAAAAAAAAAASxodHRw"}`),
-		event: &wantEvent{kind: channels.EventScan, key: "qr_huancui"}},
+		event: &wantEvent{kind: app.EventScan, key: "qr_huancui"}},
 	{name: "scan_follow", body: body("event", "", `{"subtype":"scan_follow","key":"qr_wendeng","ticket":"gQH47joAAAAAAAAAASxodHRw"}`),
-		event: &wantEvent{kind: channels.EventScan, key: "qr_wendeng"}},
+		event: &wantEvent{kind: app.EventScan, key: "qr_wendeng"}},
 	{name: "menu click", body: body("event", "", `{"subtype":"click","key":"how_to_submit"}`),
-		event: &wantEvent{kind: channels.EventMenuClick, key: "how_to_submit"}},
+		event: &wantEvent{kind: app.EventMenuClick, key: "how_to_submit"}},
 	{name: "view", body: body("event", "", `{"subtype":"view","key":"http://12345.weihai.gov.cn"}`), none: true},
 	{name: "unknown event subtype", body: body("event", "", `{"subtype":"card_pay"}`), none: true},
 	{name: "unknown type", body: body("articles", "", `{"articles":[]}`), none: true},
@@ -155,7 +156,7 @@ func TestPushTypes(t *testing.T) {
 					ev.Citizen.WeiboUID != senderUID || !strings.HasPrefix(ev.ExternalID, senderUID+":1764230400:") {
 					t.Fatalf("event %+v", ev)
 				}
-				if ev.Kind == channels.EventUnsubscribe {
+				if ev.Kind == app.EventUnsubscribe {
 					if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
 						t.Fatalf("unsubscribe: want an empty 200, got %d %q", rec.Code, rec.Body.String())
 					}
@@ -167,7 +168,7 @@ func TestPushTypes(t *testing.T) {
 	}
 }
 
-func checkMessage(t *testing.T, m channels.Message, want *wantMsg, body string) {
+func checkMessage(t *testing.T, m app.Message, want *wantMsg, body string) {
 	t.Helper()
 	sub := m.Submission
 	if sub.Channel != intake.ChannelWeibo || sub.ChannelID != channelID {
@@ -243,8 +244,8 @@ func TestPassiveReply(t *testing.T) {
 func TestReplyTextCutUnder300(t *testing.T) {
 	recv := &fakeReceiver{}
 	long := strings.Repeat("工", 290) + strings.Repeat("😀", 20) // 310 runes, 4-byte ones at the end
-	recv.answer = func(context.Context, string) (channels.Reply, error) {
-		return channels.Reply{Text: long, Outcome: channels.OutcomeCreated}, nil
+	recv.answer = func(context.Context, string) (app.Reply, error) {
+		return app.Reply{Text: long, Outcome: app.OutcomeCreated}, nil
 	}
 	h := serve(t, recv, nil, nil)
 	p := readPassive(t, h.send(request{Body: body("text", "路灯坏了", "{}")}))
@@ -257,15 +258,15 @@ func TestReplyTextCutUnder300(t *testing.T) {
 
 	// 299 runes pass unchanged.
 	exact := strings.Repeat("路", 299)
-	recv.answer = func(context.Context, string) (channels.Reply, error) { return channels.Reply{Text: exact}, nil }
+	recv.answer = func(context.Context, string) (app.Reply, error) { return app.Reply{Text: exact}, nil }
 	if p := readPassive(t, h.send(request{Body: body("text", "路灯坏了", "{}")})); p.text != exact {
 		t.Fatalf("299 runes changed: %d runes", utf8.RuneCountInString(p.text))
 	}
 }
 
 func TestEmptyReplyIsEmptyBody(t *testing.T) {
-	recv := &fakeReceiver{answer: func(context.Context, string) (channels.Reply, error) {
-		return channels.Reply{Outcome: channels.OutcomeDuplicate}, nil
+	recv := &fakeReceiver{answer: func(context.Context, string) (app.Reply, error) {
+		return app.Reply{Outcome: app.OutcomeDuplicate}, nil
 	}}
 	h := serve(t, recv, nil, nil)
 	rec := h.send(request{Body: body("text", "路灯坏了", "{}")})

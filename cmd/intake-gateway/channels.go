@@ -11,7 +11,6 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
 	"github.com/hotline12345/intake-gateway/channels/webhook"
@@ -19,6 +18,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
@@ -98,13 +98,13 @@ func registerChannels(e *echo.Echo, cfg *config.Config, deps channels.Deps, note
 }
 
 // newReceiver builds the shared conversation mechanism.
-func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter, texts *replies.Current, logger *slog.Logger) (*conversation.Receiver, error) {
+func newReceiver(cfg *config.Config, st app.ConversationStore, sub intake.Submitter, texts *replies.Current, logger *slog.Logger) (*app.Conversation, error) {
 	m, err := menus(cfg, texts.Load())
 	if err != nil {
 		return nil, err
 	}
-	opts := conversation.Options{
-		Conversation: cfg.Conversation, Menus: m, Location: cfg.CaseNo.Location(), Logger: logger, Clock: intake.SystemClock,
+	opts := app.ConversationOptions{
+		Conversation: cfg.Conversation.ConversationSettings, Menus: m, Location: cfg.CaseNo.Location(), Logger: logger, Clock: intake.SystemClock,
 		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
 		Supplements: intake.SupplementLimits{MaxTextChars: cfg.Limits.MaxTextChars, MaxCaseChars: cfg.Limits.MaxCaseChars,
 			MaxSupplements: cfg.Limits.MaxSupplements},
@@ -115,7 +115,7 @@ func newReceiver(cfg *config.Config, st conversation.Store, sub intake.Submitter
 	if cfg.Notifications.Survey {
 		opts.SurveyWindow = cfg.Notifications.SurveyWindow
 	}
-	return conversation.New(st, sub, texts, opts)
+	return app.NewConversation(st, sub, texts, opts)
 }
 
 // mediaPolicy is the network policy every media fetch starts from (media.*); each channel adds
@@ -143,7 +143,7 @@ func restFetcher(cfg *config.Config) (media.Fetcher, error) {
 // the first twilio channel that can send). A channel without sending credentials still serves
 // its webhook; it only gets no sender and no fetcher, and the log says so once at start. Media
 // fetchers reach only the channel's media_hosts, under the media.* rules.
-func platformClients(cfg *config.Config, st intake.Store, logger *slog.Logger) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
+func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
 	routes := map[string]notify.Route{}
 	fetchers := map[string]media.Fetcher{}
 	receiveOnly := map[string]bool{}

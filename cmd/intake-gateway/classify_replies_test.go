@@ -46,7 +46,7 @@ const (
 
 type replyGateway struct {
 	srv *httptest.Server
-	app *app
+	app *assembly
 }
 
 func assembleReplyGateway(t *testing.T) replyGateway {

@@ -9,6 +9,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spf13/cobra"
@@ -86,10 +87,10 @@ func checkChannels(cfg *config.Config, warnings io.Writer) error {
 // checkOnly stands in for the conversation when adapters are built only to check their settings.
 type checkOnly struct{}
 
-func (checkOnly) Receive(context.Context, channels.Message) (channels.Reply, error) {
-	return channels.Reply{}, errors.New("config check does not serve")
+func (checkOnly) Receive(context.Context, app.Message) (app.Reply, error) {
+	return app.Reply{}, errors.New("config check does not serve")
 }
 
-func (checkOnly) Event(context.Context, channels.Event) (channels.Reply, error) {
-	return channels.Reply{}, errors.New("config check does not serve")
+func (checkOnly) Event(context.Context, app.Event) (app.Reply, error) {
+	return app.Reply{}, errors.New("config check does not serve")
 }

@@ -67,7 +67,7 @@ func newCountingServer(t *testing.T, h http.HandlerFunc) *countingServer {
 func (s *countingServer) host() string { return strings.TrimPrefix(s.URL, "http://") }
 
 type mediaGateway struct {
-	app *app
+	app *assembly
 	srv *httptest.Server
 	dir string // attachments directory
 }

@@ -19,15 +19,14 @@ import (
 	"github.com/spf13/cobra"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/phone"
 	"github.com/hotline12345/intake-gateway/channels/phone/phonehttp"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/connlimit"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/jobs"
@@ -117,7 +116,7 @@ wait:
 //
 // Jobs still running at their deadline are cancelled and retried later by whichever replica
 // runs next; nothing acknowledged depends on them.
-func (a *app) shutdown(srv, admin *http.Server) {
+func (a *assembly) shutdown(srv, admin *http.Server) {
 	cfg := a.cfg.Server
 	a.log.Info("shutting down: draining")
 	a.draining.Store(true)
@@ -171,12 +170,12 @@ func newHTTPServer(cfg config.Server, h http.Handler, ln *connlimit.Listener) *h
 	}
 }
 
-// app is an assembled gateway: everything serve runs, without the listener.
-type app struct {
+// assembly is an assembled gateway: everything serve runs, without the listener.
+type assembly struct {
 	cfg       *config.Config
 	log       *slog.Logger
-	service   *accept.Service
-	receiver  *conversation.Receiver
+	service   *app.Intake
+	receiver  *app.Conversation
 	texts     *replies.Current
 	handler   http.Handler
 	store     migratingStore
@@ -190,7 +189,7 @@ type app struct {
 
 // Reload re-reads the rule files and the reply texts (SIGHUP). A file that does not load leaves
 // everything as it was.
-func (a *app) Reload() error {
+func (a *assembly) Reload() error {
 	rules, err := loadRules(a.cfg)
 	if err != nil {
 		return err
@@ -205,7 +204,7 @@ func (a *app) Reload() error {
 }
 
 // Close stops the parts in reverse order of starting them.
-func (a *app) Close() {
+func (a *assembly) Close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
 	}
@@ -216,8 +215,8 @@ func (a *app) Close() {
 // (which only inserts jobs), the platforms' clients, the workers that take the store, the job
 // runner that takes the workers, the application core, and the HTTP surfaces. Nothing is set
 // after it is built.
-func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
+func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*assembly, error) {
+	a := &assembly{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 
@@ -229,7 +228,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	a.store, a.storeKind = st, kind
 	a.closers = append(a.closers, func() { _ = st.Close() })
-	fail := func(err error) (*app, error) {
+	fail := func(err error) (*assembly, error) {
 		a.Close()
 		return nil, err
 	}
@@ -265,7 +264,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 	}
 	a.jobs = runner
 
-	svc := accept.New(st, nil, accept.Options{
+	svc := app.NewIntake(st, nil, app.IntakeOptions{
 		MaxTextChars:  cfg.Limits.MaxTextChars,
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
 		Normalize:     rules,
@@ -289,7 +288,8 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*ap
 		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
-		Logger: logger, Registry: a.registry, Notifier: notifier, Attachments: blobs,
+		Logger: logger, Registry: a.registry, Attachments: blobs,
+		Events: app.NewStatusEvents(st, notifier, nil, logger, cfg.Limits.MaxFutureSkew),
 		Auth: auth,
 		ReadDeadlines: api.ReadDeadlines{
 			Webhook: cfg.Server.WebhookReadTimeout, Body: cfg.Server.BodyReadTimeout, Batch: cfg.Server.BatchReadTimeout,

@@ -8,6 +8,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 
+	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/metrics"
@@ -19,6 +20,7 @@ import (
 // migratingStore is a store that can bring its schema up to date.
 type migratingStore interface {
 	intake.Store
+	wechat.Tokens
 	Migrate(ctx context.Context) error
 }
 

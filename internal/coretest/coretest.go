@@ -15,10 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
@@ -66,9 +65,9 @@ func (c *Clock) Advance(d time.Duration) {
 type Core struct {
 	Kind     string
 	Store    intake.Store
-	Receiver *conversation.Receiver
+	Receiver *app.Conversation
 	clock    intake.Clock
-	opts     conversation.Options
+	opts     app.ConversationOptions
 	texts    *replies.Replies
 	// second opens another handle on the same database (another process, for PostgreSQL).
 	second func(t *testing.T) intake.Store
@@ -81,7 +80,7 @@ func Options() store.Options {
 
 // New opens a core of the given kind. configure, when not nil, adjusts the Receiver's options
 // (which start as the built-in defaults with clock).
-func New(t *testing.T, kind string, clock intake.Clock, configure func(*conversation.Options)) *Core {
+func New(t *testing.T, kind string, clock intake.Clock, configure func(*app.ConversationOptions)) *Core {
 	t.Helper()
 	c := &Core{Kind: kind, clock: clock}
 	switch kind {
@@ -123,7 +122,7 @@ func New(t *testing.T, kind string, clock intake.Clock, configure func(*conversa
 		t.Fatal(err)
 	}
 	c.texts = texts
-	c.opts = conversation.Options{Clock: clock, Location: time.FixedZone("CST", 8*3600)}
+	c.opts = app.ConversationOptions{Clock: clock, Location: time.FixedZone("CST", 8*3600)}
 	if configure != nil {
 		configure(&c.opts)
 	}
@@ -133,16 +132,16 @@ func New(t *testing.T, kind string, clock intake.Clock, configure func(*conversa
 
 // Replica is a second gateway on the same database: its own store handle (on PostgreSQL), intake
 // service and Receiver, so nothing kept in one process's memory is shared with the first.
-func (c *Core) Replica(t *testing.T) *conversation.Receiver {
+func (c *Core) Replica(t *testing.T) *app.Conversation {
 	t.Helper()
 	return c.receiver(t, c.second(t))
 }
 
-func (c *Core) receiver(t *testing.T, st intake.Store) *conversation.Receiver {
+func (c *Core) receiver(t *testing.T, st intake.Store) *app.Conversation {
 	t.Helper()
-	svc := accept.New(st, c.clock, accept.Options{MaxTextChars: 10000, MaxFutureSkew: 5 * time.Minute,
+	svc := app.NewIntake(st, c.clock, app.IntakeOptions{MaxTextChars: 10000, MaxFutureSkew: 5 * time.Minute,
 		Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
-	r, err := conversation.New(st, svc, replies.NewCurrent(c.texts), c.opts)
+	r, err := app.NewConversation(st, svc, replies.NewCurrent(c.texts), c.opts)
 	if err != nil {
 		t.Fatal(err)
 	}

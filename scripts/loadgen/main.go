@@ -20,11 +20,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/hotline12345/intake-gateway/channels/twilio"
-	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"math/rand/v2"
 	"os"
 	"strings"
+
+	"github.com/hotline12345/intake-gateway/channels/twilio"
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 )
 
 //go:embed texts.txt

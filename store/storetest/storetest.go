@@ -1205,8 +1205,21 @@ func testNotifications(t *testing.T, h Harness) {
 	}
 }
 
+// tokenStore is the role a store plays for the WeChat channel's shared access tokens (the
+// channel declares it as wechat.Tokens).
+type tokenStore interface {
+	intake.Store
+	LoadToken(ctx context.Context, key string) (value string, expiresAt time.Time, err error)
+	SaveToken(ctx context.Context, key, value string, expiresAt time.Time) error
+	InvalidateToken(ctx context.Context, key, stale string) error
+	WithTokenLock(ctx context.Context, key string, fn func(ctx context.Context) error) error
+}
+
 func testTokens(t *testing.T, h Harness) {
-	s := h.Open(t, Options())
+	s, ok := h.Open(t, Options()).(tokenStore)
+	if !ok {
+		t.Fatal("the store keeps no platform tokens")
+	}
 	exp := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Microsecond)
 	if v, _, err := s.LoadToken(ctx(t), "wechat:wx1"); err != nil || v != "" {
 		t.Fatalf("empty: %q %v", v, err)

@@ -19,11 +19,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels/phone"
 	"github.com/hotline12345/intake-gateway/channels/phone/phonehttp"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -292,7 +292,7 @@ func TestHandlerReadsBodyItself(t *testing.T) {
 	}
 }
 
-func openCore(t *testing.T) (*sqlite.Store, *accept.Service) {
+func openCore(t *testing.T) (*sqlite.Store, *app.Intake) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "intake.db"), Options: store.Options{CaseNoPrefix: "WH"}})
@@ -303,7 +303,7 @@ func openCore(t *testing.T) (*sqlite.Store, *accept.Service) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return st, accept.New(st, nil, accept.Options{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
+	return st, app.NewIntake(st, nil, app.IntakeOptions{Normalize: normalize.Options{PhoneRegion: "CN"}}, nil)
 }
 
 // With the real intake service and store: created once, retries answer 200 with the same case

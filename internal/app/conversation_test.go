@@ -1,4 +1,4 @@
-package conversation_test
+package app_test
 
 import (
 	"context"
@@ -10,12 +10,9 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
-	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
 	"github.com/hotline12345/intake-gateway/channels/replies"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )
@@ -36,7 +33,7 @@ type fixture struct {
 	t     *testing.T
 	st    *sqlite.Store
 	clock *clock
-	r     *conversation.Receiver
+	r     *app.Conversation
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -55,9 +52,9 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := accept.New(st, clk, accept.Options{MaxTextChars: 2000, MaxFutureSkew: 5 * time.Minute}, nil)
-	r, err := conversation.New(st, svc, replies.NewCurrent(texts), conversation.Options{
-		Conversation: config.Conversation{
+	svc := app.NewIntake(st, clk, app.IntakeOptions{MaxTextChars: 2000, MaxFutureSkew: 5 * time.Minute}, nil)
+	r, err := app.NewConversation(st, svc, replies.NewCurrent(texts), app.ConversationOptions{
+		Conversation: app.ConversationSettings{
 			Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"},
 			QueryLimit: 3, QueryPeriod: 10 * time.Minute, OptOutWords: []string{"TD", "退订", "STOP"},
 			OptInWords: []string{"START", "订阅"}, LocationTTL: 30 * time.Minute,
@@ -72,22 +69,22 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{t: t, st: st, clock: clk, r: r}
 }
 
-func wechat(ext, openid, text string) channels.Message {
-	return channels.Message{Submission: intake.Submission{
+func wechat(ext, openid, text string) app.Message {
+	return app.Message{Submission: intake.Submission{
 		Channel: intake.ChannelWeChat, ChannelID: "wechat-main", ExternalID: ext, Text: text,
 		Citizen: intake.CitizenInput{WeChatOpenID: openid},
 		Raw:     intake.RawPayload{ContentType: "text/xml", Body: []byte("<xml>" + ext + "</xml>")},
 	}}
 }
 
-func sms(ext, phone, text string) channels.Message {
-	return channels.Message{Submission: intake.Submission{
+func sms(ext, phone, text string) app.Message {
+	return app.Message{Submission: intake.Submission{
 		Channel: intake.ChannelSMS, ChannelID: "sms-main", ExternalID: ext, Text: text,
 		Citizen: intake.CitizenInput{Phone: phone},
 	}}
 }
 
-func (f *fixture) receive(msg channels.Message) channels.Reply {
+func (f *fixture) receive(msg app.Message) app.Reply {
 	f.t.Helper()
 	reply, err := f.r.Receive(context.Background(), msg)
 	if err != nil {
@@ -108,14 +105,14 @@ func (f *fixture) cases() []*intake.Case {
 func TestNewCaseAndRetryGetTheSameReply(t *testing.T) {
 	f := newFixture(t)
 	first := f.receive(wechat("m1", "oA", "小区路灯坏了一周，请派人修理。"))
-	if first.Outcome != channels.OutcomeCreated || first.Case == nil {
+	if first.Outcome != app.OutcomeCreated || first.Case == nil {
 		t.Fatalf("outcome %s", first.Outcome)
 	}
 	if !strings.Contains(first.Text, first.Case.CaseNo) || !strings.Contains(first.Text, first.Case.QueryCode) {
 		t.Fatalf("reply %q lacks case number or query code", first.Text)
 	}
 	again := f.receive(wechat("m1", "oA", "小区路灯坏了一周，请派人修理。"))
-	if again.Outcome != channels.OutcomeDuplicate || again.Text != first.Text {
+	if again.Outcome != app.OutcomeDuplicate || again.Text != first.Text {
 		t.Fatalf("retry: %s %q, first %q", again.Outcome, again.Text, first.Text)
 	}
 	// Even after the conversation window the retry is the same case, not a supplement or a new one.
@@ -178,10 +175,10 @@ func TestFollowUpsJoinTheOpenCase(t *testing.T) {
 	photo := wechat("a2", "oD", "[图片]")
 	photo.Submission.Attachments = []intake.Attachment{{Kind: intake.AttachmentImage, MediaID: "m-123"}}
 	sup := f.receive(photo)
-	if sup.Outcome != channels.OutcomeSupplement || sup.Case.ID != first.Case.ID || !strings.Contains(sup.Text, first.Case.CaseNo) {
+	if sup.Outcome != app.OutcomeSupplement || sup.Case.ID != first.Case.ID || !strings.Contains(sup.Text, first.Case.CaseNo) {
 		t.Fatalf("photo: %s %q", sup.Outcome, sup.Text)
 	}
-	if again := f.receive(photo); again.Outcome != channels.OutcomeDuplicate || again.Text != sup.Text {
+	if again := f.receive(photo); again.Outcome != app.OutcomeDuplicate || again.Text != sup.Text {
 		t.Fatalf("retried supplement: %s %q", again.Outcome, again.Text)
 	}
 	c, _ := f.st.GetCase(context.Background(), first.Case.ID)
@@ -195,12 +192,12 @@ func TestFollowUpsJoinTheOpenCase(t *testing.T) {
 
 	// "新问题" starts a new case even inside the window, without the prefix.
 	nm := f.receive(wechat("a3", "oD", "新问题：楼下烧烤店油烟太大"))
-	if nm.Outcome != channels.OutcomeCreated || nm.Case.ID == first.Case.ID || nm.Case.Content.Text != "楼下烧烤店油烟太大" {
+	if nm.Outcome != app.OutcomeCreated || nm.Case.ID == first.Case.ID || nm.Case.Content.Text != "楼下烧烤店油烟太大" {
 		t.Fatalf("new matter: %s %q", nm.Outcome, nm.Case.Content.Text)
 	}
 	// After the window, a new message is a new case.
 	f.clock.advance(11 * time.Minute)
-	if late := f.receive(wechat("a4", "oD", "另外路灯也坏了")); late.Outcome != channels.OutcomeCreated {
+	if late := f.receive(wechat("a4", "oD", "另外路灯也坏了")); late.Outcome != app.OutcomeCreated {
 		t.Fatalf("after the window: %s", late.Outcome)
 	}
 	// A resolved case is not open: a follow-up within the window makes a new case.
@@ -208,7 +205,7 @@ func TestFollowUpsJoinTheOpenCase(t *testing.T) {
 	if _, err := f.st.AddStatus(context.Background(), x.Case.ID, intake.StatusChange{Status: intake.StatusResolved, At: f.clock.Now(), Source: "t"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if y := f.receive(wechat("b2", "oE", "还想问一下贷款")); y.Outcome != channels.OutcomeCreated {
+	if y := f.receive(wechat("b2", "oE", "还想问一下贷款")); y.Outcome != app.OutcomeCreated {
 		t.Fatalf("follow-up to a resolved case: %s", y.Outcome)
 	}
 }
@@ -221,7 +218,7 @@ func TestStatusQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := f.receive(wechat("q1", "oQ", "查询"))
-	if own.Outcome != channels.OutcomeStatusQuery || !strings.Contains(own.Text, created.CaseNo) || !strings.Contains(own.Text, "办理中") || !strings.Contains(own.Text, "已派人查看") {
+	if own.Outcome != app.OutcomeStatusQuery || !strings.Contains(own.Text, created.CaseNo) || !strings.Contains(own.Text, "办理中") || !strings.Contains(own.Text, "已派人查看") {
 		t.Fatalf("own status: %q", own.Text)
 	}
 	byCode := f.receive(wechat("q2", "oOther", fmt.Sprintf("查询 %s %s", strings.ToLower(created.CaseNo), created.QueryCode)))
@@ -245,21 +242,21 @@ func TestStatusQueries(t *testing.T) {
 func TestSMSOptOutAndIn(t *testing.T) {
 	f := newFixture(t)
 	out := f.receive(sms("SM1", "13800138000", "td"))
-	if out.Outcome != channels.OutcomeOptOut || !strings.Contains(out.Text, "退订") {
+	if out.Outcome != app.OutcomeOptOut || !strings.Contains(out.Text, "退订") {
 		t.Fatalf("opt-out: %s %q", out.Outcome, out.Text)
 	}
 	if o, _ := f.st.OptedOut(context.Background(), "sms-main", "+8613800138000"); !o {
 		t.Fatal("opt-out not stored")
 	}
 	f.clock.advance(time.Second)
-	if in := f.receive(sms("SM2", "+86 138 0013 8000", "订阅")); in.Outcome != channels.OutcomeOptOut {
+	if in := f.receive(sms("SM2", "+86 138 0013 8000", "订阅")); in.Outcome != app.OutcomeOptOut {
 		t.Fatalf("opt-in: %s", in.Outcome)
 	}
 	if o, _ := f.st.OptedOut(context.Background(), "sms-main", "+8613800138000"); o {
 		t.Fatal("opt-in not stored")
 	}
 	// "TD" inside a sentence is a submission, not a command.
-	if r := f.receive(sms("SM3", "13800138000", "TD小区停车难")); r.Outcome != channels.OutcomeCreated {
+	if r := f.receive(sms("SM3", "13800138000", "TD小区停车难")); r.Outcome != app.OutcomeCreated {
 		t.Fatalf("sentence with TD: %s", r.Outcome)
 	}
 }
@@ -270,17 +267,17 @@ func TestPublicMentionsAndEvents(t *testing.T) {
 	pub := wechat("e1", "oP", "@市长热线 路口红绿灯坏了")
 	pub.Public = true
 	r := f.receive(pub)
-	if r.Outcome != channels.OutcomeCreated || strings.Contains(r.Text, r.Case.QueryCode) {
+	if r.Outcome != app.OutcomeCreated || strings.Contains(r.Text, r.Case.QueryCode) {
 		t.Fatalf("public: %s %q", r.Outcome, r.Text)
 	}
 
 	ctx := context.Background()
-	ev := channels.Event{ChannelID: "wechat-main", Citizen: intake.CitizenInput{WeChatOpenID: "oZ"}}
-	ev.Kind = channels.EventSubscribe
+	ev := app.Event{ChannelID: "wechat-main", Citizen: intake.CitizenInput{WeChatOpenID: "oZ"}}
+	ev.Kind = app.EventSubscribe
 	if rep, err := f.r.Event(ctx, ev); err != nil || !strings.Contains(rep.Text, "感谢关注") {
 		t.Fatalf("subscribe: %q %v", rep.Text, err)
 	}
-	ev.Kind, ev.Key = channels.EventMenuClick, "HOW"
+	ev.Kind, ev.Key = app.EventMenuClick, "HOW"
 	if rep, _ := f.r.Event(ctx, ev); !strings.Contains(rep.Text, "直接发送文字") {
 		t.Fatalf("menu: %q", rep.Text)
 	}
@@ -288,7 +285,7 @@ func TestPublicMentionsAndEvents(t *testing.T) {
 	if rep, _ := f.r.Event(ctx, ev); rep.Text != "" {
 		t.Fatalf("unmapped menu key answered %q", rep.Text)
 	}
-	ev.Kind, ev.Key = channels.EventUnsubscribe, ""
+	ev.Kind, ev.Key = app.EventUnsubscribe, ""
 	if rep, _ := f.r.Event(ctx, ev); rep.Text != "" {
 		t.Fatalf("unsubscribe answered %q", rep.Text)
 	}
@@ -296,7 +293,7 @@ func TestPublicMentionsAndEvents(t *testing.T) {
 		t.Fatal("unsubscribe not recorded")
 	}
 	lat, lng := 37.5, 122.1
-	ev.Kind, ev.Location = channels.EventLocation, &intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}
+	ev.Kind, ev.Location = app.EventLocation, &intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}
 	if _, err := f.r.Event(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -314,21 +311,21 @@ func TestPublicMentionsAndEvents(t *testing.T) {
 
 func TestParseRating(t *testing.T) {
 	for in, want := range map[string]string{
-		"1": conversation.RatingSatisfied, "１": conversation.RatingSatisfied, "满意": conversation.RatingSatisfied, "非常满意！": conversation.RatingSatisfied,
-		"2": conversation.RatingBasically, "还行吧": conversation.RatingBasically, "基本满意": conversation.RatingBasically,
-		"3": conversation.RatingDissatisfy, "３ 路灯还是不亮": conversation.RatingDissatisfy, "不满意": conversation.RatingDissatisfy, "很不满意，没人来": conversation.RatingDissatisfy,
+		"1": app.RatingSatisfied, "１": app.RatingSatisfied, "满意": app.RatingSatisfied, "非常满意！": app.RatingSatisfied,
+		"2": app.RatingBasically, "还行吧": app.RatingBasically, "基本满意": app.RatingBasically,
+		"3": app.RatingDissatisfy, "３ 路灯还是不亮": app.RatingDissatisfy, "不满意": app.RatingDissatisfy, "很不满意，没人来": app.RatingDissatisfy,
 	} {
-		got, _, ok := conversation.ParseRating(in)
+		got, _, ok := app.ParseRating(in)
 		if !ok || got != want {
 			t.Errorf("ParseRating(%q) = %q %v, want %q", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{"12345", "4", "路灯又坏了", "", "10"} {
-		if r, _, ok := conversation.ParseRating(in); ok {
+		if r, _, ok := app.ParseRating(in); ok {
 			t.Errorf("ParseRating(%q) = %q, want no rating", in, r)
 		}
 	}
-	if _, comment, _ := conversation.ParseRating("3 路灯还是不亮"); comment != "路灯还是不亮" {
+	if _, comment, _ := app.ParseRating("3 路灯还是不亮"); comment != "路灯还是不亮" {
 		t.Errorf("comment %q", comment)
 	}
 }
@@ -342,7 +339,7 @@ func TestSurveyAnswers(t *testing.T) {
 	}
 	// Before the question is asked, "3" is an ordinary message.
 	f.clock.advance(20 * time.Minute)
-	if r := f.receive(wechat("s-early", "oS", "3")); r.Outcome == channels.OutcomeFeedback {
+	if r := f.receive(wechat("s-early", "oS", "3")); r.Outcome == app.OutcomeFeedback {
 		t.Fatal("a rating was taken before the question was asked")
 	}
 	if _, err := f.st.QueueNotification(ctx, intake.Notification{CaseID: c.ID, Event: "survey", Channel: intake.ChannelWeChat, ChannelID: "wechat-main", Address: "oS", Text: "请评价"}); err != nil {
@@ -350,18 +347,18 @@ func TestSurveyAnswers(t *testing.T) {
 	}
 	f.clock.advance(time.Hour)
 	r := f.receive(wechat("s2", "oS", "３ 还是不亮"))
-	if r.Outcome != channels.OutcomeFeedback || !strings.Contains(r.Text, "重新转交") {
+	if r.Outcome != app.OutcomeFeedback || !strings.Contains(r.Text, "重新转交") {
 		t.Fatalf("dissatisfied answer: %s %q", r.Outcome, r.Text)
 	}
 	got, _ := f.st.GetCase(ctx, c.ID)
 	if got.Status != intake.StatusAssigned {
 		t.Fatalf("a dissatisfied answer should reopen the case: %s", got.Status)
 	}
-	if again := f.receive(wechat("s2", "oS", "３ 还是不亮")); again.Outcome != channels.OutcomeDuplicate || strings.Contains(again.Text, "工单编号") {
+	if again := f.receive(wechat("s2", "oS", "３ 还是不亮")); again.Outcome != app.OutcomeDuplicate || strings.Contains(again.Text, "工单编号") {
 		t.Fatalf("retried answer: %s %q", again.Outcome, again.Text)
 	}
 	// Answered: a further "1" is not a second rating.
-	if r := f.receive(wechat("s3", "oS", "1")); r.Outcome == channels.OutcomeFeedback {
+	if r := f.receive(wechat("s3", "oS", "1")); r.Outcome == app.OutcomeFeedback {
 		t.Fatal("a second rating was taken")
 	}
 	ds, _ := f.st.Deliveries(ctx, c.ID)

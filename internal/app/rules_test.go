@@ -1,4 +1,4 @@
-package accept_test
+package app_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package accept_test
+package app_test
 
 import (
 	"context"
@@ -8,8 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
-	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"
@@ -44,8 +43,8 @@ func TestRepeatedRequestsAcrossChannels(t *testing.T) {
 			st := open(t)
 			now := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 			clock := &now
-			svc := accept.New(st, intake.ClockFunc(func() time.Time { return *clock }), accept.Options{MaxTextChars: 1000, MaxFutureSkew: time.Minute,
-				Duplicates: config.Duplicates{Enabled: true, Window: 7 * 24 * time.Hour, Threshold: 0.8, ForwardAs: intake.EventCaseDuplicate}}, nil)
+			svc := app.NewIntake(st, intake.ClockFunc(func() time.Time { return *clock }), app.IntakeOptions{MaxTextChars: 1000, MaxFutureSkew: time.Minute,
+				Duplicates: app.DuplicateSettings{Enabled: true, Window: 7 * 24 * time.Hour, Threshold: 0.8, ForwardAs: intake.EventCaseDuplicate}}, nil)
 			submit := func(sub intake.Submission) intake.Receipt {
 				t.Helper()
 				r, err := svc.Submit(context.Background(), sub)

@@ -1,7 +1,4 @@
-// Package accept turns a channel's submission into a durably stored case: it normalizes the
-// submission, gives the case its id and query code, validates the record and stores it with its
-// forwarding job. It is the one implementation of intake.Submitter that every channel calls.
-package accept
+package app
 
 import (
 	"context"
@@ -17,14 +14,20 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 )
 
-// Options tune the service.
-type Options struct {
+// IntakeStore is what submitting needs of the case store: storing a case with its jobs, and the
+// citizen's recent cases (an earlier one may be the same request, repeated).
+type IntakeStore interface {
+	CreateCase(ctx context.Context, nc intake.NewCase) (intake.CreateResult, error)
+	RecentCases(ctx context.Context, who []intake.CitizenKey, since time.Time, limit int) ([]*intake.Case, error)
+}
+
+// IntakeOptions tune the intake (Submit).
+type IntakeOptions struct {
 	// MaxTextChars is the longest text accepted, in characters.
 	MaxTextChars int
 	// MaxFutureSkew is how far in the future a channel's timestamp may lie.
@@ -33,7 +36,7 @@ type Options struct {
 	// Route names the case system a new case goes to; nil leaves it to the store's default.
 	Route func(*intake.Case) string
 	// Duplicates links repeated requests of one citizen to the original case.
-	Duplicates config.Duplicates
+	Duplicates DuplicateSettings
 	// Fetchable says whether an attachment of a channel would be fetched (media.Worker.Admits);
 	// the others get no fetch job and stay on the case as they came. Nil: every attachment
 	// media.ToFetch names gets a job.
@@ -52,26 +55,28 @@ type Observer interface {
 	CaseReplayed(c *intake.Case)
 }
 
-// Service is the intake pipeline.
-type Service struct {
-	store    intake.Store
+// Intake turns a channel's submission into a durably stored case: it normalizes the
+// submission, gives the case its id and query code, validates the record and stores it with its
+// forwarding job. It is the one implementation of intake.Submitter that every surface calls.
+type Intake struct {
+	store    IntakeStore
 	clock    intake.Clock
-	opts     Options
+	opts     IntakeOptions
 	validate *validator.Validate
 	observer Observer
 	// norm holds the classification rules and calendar; a reload swaps it whole.
 	norm atomic.Pointer[normalize.Options]
 }
 
-// New builds the service. observer may be nil.
-func New(st intake.Store, clock intake.Clock, opts Options, observer Observer) *Service {
+// NewIntake builds the intake. observer may be nil.
+func NewIntake(st IntakeStore, clock intake.Clock, opts IntakeOptions, observer Observer) *Intake {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
 	if opts.MaxTextChars <= 0 {
 		opts.MaxTextChars = 10000
 	}
-	s := &Service{store: st, clock: clock, opts: opts, validate: NewValidator(), observer: observer}
+	s := &Intake{store: st, clock: clock, opts: opts, validate: NewValidator(), observer: observer}
 	norm := opts.Normalize
 	s.norm.Store(&norm)
 	return s
@@ -79,7 +84,7 @@ func New(st intake.Store, clock intake.Clock, opts Options, observer Observer) *
 
 // SetRules swaps the classification rules, calendar and deadlines (config reload). Submissions
 // in flight finish with the rules they started with.
-func (s *Service) SetRules(o normalize.Options) { s.norm.Store(&o) }
+func (s *Intake) SetRules(o normalize.Options) { s.norm.Store(&o) }
 
 // NewValidator returns a validator that names fields by their JSON names.
 func NewValidator() *validator.Validate {
@@ -159,11 +164,11 @@ func inRange(fl validator.FieldLevel, limit float64) bool {
 	return v >= -limit && v <= limit
 }
 
-var _ intake.Submitter = (*Service)(nil)
+var _ intake.Submitter = (*Intake)(nil)
 
 // toFetch lists the attachments that get a fetch job: those media.ToFetch names, less those
 // the fetch policy would refuse anyway.
-func (s *Service) toFetch(c *intake.Case) []int {
+func (s *Intake) toFetch(c *intake.Case) []int {
 	idx := media.ToFetch(c.Channel, c.Attachments)
 	if s.opts.Fetchable == nil {
 		return idx
@@ -184,7 +189,7 @@ func (s *Service) toFetch(c *intake.Case) []int {
 // submission created. It returns *intake.ValidationError for bad input, *intake.ConflictError
 // when the external id was used for a different payload, and wraps intake.ErrUnavailable when
 // the store could not commit.
-func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Receipt, error) {
+func (s *Intake) Submit(ctx context.Context, sub intake.Submission) (intake.Receipt, error) {
 	now := s.clock.Now()
 	if err := s.check(sub, now); err != nil {
 		return intake.Receipt{}, err
@@ -227,7 +232,7 @@ func (s *Service) Submit(ctx context.Context, sub intake.Submission) (intake.Rec
 	return intake.Receipt{Case: res.Case, Created: res.Created, Deliveries: res.Deliveries}, nil
 }
 
-func (s *Service) check(sub intake.Submission, now time.Time) error {
+func (s *Intake) check(sub intake.Submission, now time.Time) error {
 	var fields []intake.FieldError
 	add := func(field, reason string) { fields = append(fields, intake.FieldError{Field: field, Reason: reason}) }
 	if !sub.Channel.Valid() {
@@ -263,7 +268,7 @@ func (s *Service) check(sub intake.Submission, now time.Time) error {
 }
 
 // Validate checks a case against the schema-v1 rules.
-func (s *Service) Validate(c *intake.Case) error {
+func (s *Intake) Validate(c *intake.Case) error {
 	err := s.validate.Struct(c)
 	if err == nil {
 		return nil
@@ -310,7 +315,7 @@ func QueryCode() (string, error) {
 // linkRepeated marks a new case as a repeated request when the same citizen (by phone, WeChat or
 // Weibo id) sent a near-identical text within the window: it is linked to the earliest case of
 // the chain, and the case system is told case.duplicate unless configured otherwise.
-func (s *Service) linkRepeated(ctx context.Context, nc *intake.NewCase, recent []*intake.Case, now time.Time) error {
+func (s *Intake) linkRepeated(ctx context.Context, nc *intake.NewCase, recent []*intake.Case, now time.Time) error {
 	d := s.opts.Duplicates
 	if !d.Enabled {
 		return nil

@@ -1,4 +1,4 @@
-package conversation
+package app
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
@@ -50,35 +49,35 @@ func ParseRating(text string) (rating, comment string, ok bool) {
 
 // surveyAnswer records a rating when the citizen has a resolved case whose satisfaction question
 // is waiting for an answer. ok=false when the text is not a rating or nothing is waiting.
-func (r *Receiver) surveyAnswer(ctx context.Context, sub intake.Submission, text string) (channels.Reply, bool, error) {
+func (r *Conversation) surveyAnswer(ctx context.Context, sub intake.Submission, text string) (Reply, bool, error) {
 	if r.opts.SurveyWindow <= 0 {
-		return channels.Reply{}, false, nil
+		return Reply{}, false, nil
 	}
 	rating, comment, ok := ParseRating(text)
 	if !ok {
-		return channels.Reply{}, false, nil
+		return Reply{}, false, nil
 	}
 	c, err := r.waitingSurvey(ctx, sub)
 	if err != nil || c == nil {
-		return channels.Reply{}, false, err
+		return Reply{}, false, err
 	}
 	reopen := rating == RatingDissatisfy && r.opts.ReopenOnDissatisfied
 	applied, err := r.store.RecordFeedback(ctx, c.ID, intake.Feedback{ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, PayloadHash: sub.PayloadHash,
 		Rating: rating, Text: strings.TrimSpace(text + " " + comment), ReceivedAt: r.opts.Clock.Now(), Raw: sub.Raw, Reopen: reopen})
 	if err != nil {
-		return channels.Reply{}, true, err
+		return Reply{}, true, err
 	}
 	name := replies.SurveyThanks
 	if reopen && applied {
 		name = replies.SurveyReopened
 	}
 	reply, err := r.render(name, r.caseData(c, false))
-	return channels.Reply{Text: reply, Outcome: channels.OutcomeFeedback, Case: c}, true, err
+	return Reply{Text: reply, Outcome: OutcomeFeedback, Case: c}, true, err
 }
 
 // waitingSurvey finds the citizen's case (on any of their identifiers) that was asked the
 // satisfaction question within the window and has no answer yet.
-func (r *Receiver) waitingSurvey(ctx context.Context, sub intake.Submission) (*intake.Case, error) {
+func (r *Conversation) waitingSurvey(ctx context.Context, sub intake.Submission) (*intake.Case, error) {
 	now := r.opts.Clock.Now()
 	keys := citizenKeys(sub)
 	if len(keys) == 0 {

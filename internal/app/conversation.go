@@ -1,21 +1,4 @@
-// Package conversation is the one place that decides what a citizen's message on a
-// conversational channel (WeChat, SMS, Weibo) means, so that every channel behaves alike:
-//
-//   - a platform's retry of a message already handled gets the same answer as the first time;
-//     the same message id from another sender or with other content is a conflict, answered
-//     with nothing of the case it belongs to;
-//   - "查询" answers with the status of the citizen's latest case, "查询 <工单编号> <查询码>" with
-//     that case's, rate limited per citizen, and with one neutral answer for every miss; failed
-//     look-ups are counted in the store per case number and per sender, and past the limit the
-//     case number (or sender) gets the neutral answer for a while, whoever asks, except the
-//     case's own citizen;
-//   - on SMS, opt-out and opt-in words stop and resume notifications;
-//   - a message within the conversation window of the citizen's open case joins it as a
-//     supplement, unless it says it is a new matter or the case is full;
-//   - anything else becomes a new case, with the citizen's recently reported position attached.
-//
-// Replies are rendered from the operator-editable texts in configs/messages.yaml.
-package conversation
+package app
 
 import (
 	"context"
@@ -34,25 +17,23 @@ import (
 	"golang.org/x/time/rate"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/replies"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
-// Store is what the conversation needs from the case store.
-type Store interface {
+// ConversationStore is what the conversation needs from the case store.
+type ConversationStore interface {
 	intake.Conversations
 	intake.LookupLimits
 	GetCase(ctx context.Context, ref string) (*intake.Case, error)
 	CaseNotifications(ctx context.Context, caseID string) ([]intake.Notification, error)
 }
 
-// Options configure a Receiver.
-type Options struct {
-	Conversation config.Conversation
+// ConversationOptions configure a Conversation.
+type ConversationOptions struct {
+	Conversation ConversationSettings
 	// Menus maps, per channel id, a menu key to the name of the reply it answers with.
 	Menus    map[string]map[string]string
 	Location *time.Location
@@ -74,12 +55,28 @@ type Options struct {
 // (WeChat's LOCATION event); only there is a remembered position looked up.
 var locationChannels = map[intake.ChannelKind]bool{intake.ChannelWeChat: true}
 
-// Receiver implements channels.Receiver.
-type Receiver struct {
-	store     Store
+// Conversation is the one place that decides what a citizen's message on a
+// conversational channel (WeChat, SMS, Weibo) means, so that every channel behaves alike:
+//
+//   - a platform's retry of a message already handled gets the same answer as the first time;
+//     the same message id from another sender or with other content is a conflict, answered
+//     with nothing of the case it belongs to;
+//   - "查询" answers with the status of the citizen's latest case, "查询 <工单编号> <查询码>" with
+//     that case's, rate limited per citizen, and with one neutral answer for every miss; failed
+//     look-ups are counted in the store per case number and per sender, and past the limit the
+//     case number (or sender) gets the neutral answer for a while, whoever asks, except the
+//     case's own citizen;
+//   - on SMS, opt-out and opt-in words stop and resume notifications;
+//   - a message within the conversation window of the citizen's open case joins it as a
+//     supplement, unless it says it is a new matter or the case is full;
+//   - anything else becomes a new case, with the citizen's recently reported position attached.
+//
+// Replies are rendered from the operator-editable texts in configs/messages.yaml.
+type Conversation struct {
+	store     ConversationStore
 	submitter intake.Submitter
 	replies   *replies.Current
-	opts      Options
+	opts      ConversationOptions
 	queryRe   *regexp.Regexp
 	limiters  *limiterSet
 	// lookups is how many failed look-ups lock a case number or a sender out.
@@ -87,11 +84,9 @@ type Receiver struct {
 	locks   [256]sync.Mutex
 }
 
-var _ channels.Receiver = (*Receiver)(nil)
-
-// New builds a Receiver. texts holds the parsed messages file (shared with the notifier, and
+// NewConversation builds a Conversation. texts holds the parsed messages file (shared with the notifier, and
 // swapped on reload).
-func New(st Store, submitter intake.Submitter, texts *replies.Current, opts Options) (*Receiver, error) {
+func NewConversation(st ConversationStore, submitter intake.Submitter, texts *replies.Current, opts ConversationOptions) (*Conversation, error) {
 	if opts.Clock == nil {
 		opts.Clock = intake.SystemClock
 	}
@@ -122,14 +117,14 @@ func New(st Store, submitter intake.Submitter, texts *replies.Current, opts Opti
 	if err != nil {
 		return nil, fmt.Errorf("query keywords: %w", err)
 	}
-	r := &Receiver{store: st, submitter: submitter, replies: texts, opts: opts, queryRe: queryRe,
+	r := &Conversation{store: st, submitter: submitter, replies: texts, opts: opts, queryRe: queryRe,
 		limiters: newLimiterSet(rate.Every(cv.QueryPeriod/time.Duration(cv.QueryLimit)), cv.QueryLimit),
 		lookups:  intake.LookupPolicy{Limit: cv.QueryFailLimit, Window: cv.QueryFailWindow, Lockout: cv.QueryLockout}}
 	return r, nil
 }
 
 // Receive handles one citizen message (see the package documentation for the order of rules).
-func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.Reply, error) {
+func (r *Conversation) Receive(ctx context.Context, msg Message) (Reply, error) {
 	sub := msg.Submission
 	who, hasWho := citizenKey(sub)
 	text := normalize.CleanText(sub.Text)
@@ -161,7 +156,7 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	}
 	known, err := r.store.MessageContext(ctx, q)
 	if err != nil {
-		return channels.Reply{}, err
+		return Reply{}, err
 	}
 	// A platform's retry (or a copy handled while we waited) gets the first answer, and must not
 	// become a supplement of the case it created itself.
@@ -188,18 +183,18 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 			if errors.Is(err, intake.ErrCaseFull) {
 				r.opts.Logger.InfoContext(ctx, "supplement refused: the case is full", "channel_id", sub.ChannelID, "case_no", open.CaseNo)
 				text, err := r.render(replies.CaseFull, r.caseData(open, false))
-				return channels.Reply{Text: text, Outcome: channels.OutcomeCaseFull, Case: open}, err
+				return Reply{Text: text, Outcome: OutcomeCaseFull, Case: open}, err
 			}
 			if err != nil {
-				return channels.Reply{}, err
+				return Reply{}, err
 			}
-			outcome := channels.OutcomeSupplement
+			outcome := OutcomeSupplement
 			if !res.Applied {
 				// A copy that raced this one stored it first: a retry only if it carried the same.
 				if !samePayload(sub.PayloadHash, res.PayloadHash) {
-					return channels.Reply{}, r.conflict(ctx, sub)
+					return Reply{}, r.conflict(ctx, sub)
 				}
-				outcome = channels.OutcomeDuplicate
+				outcome = OutcomeDuplicate
 			}
 			return r.caseReply(ctx, res.Case, true, false, outcome)
 		}
@@ -210,11 +205,11 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	}
 	receipt, err := r.submitter.Submit(ctx, sub)
 	if err != nil {
-		return channels.Reply{}, err
+		return Reply{}, err
 	}
-	outcome := channels.OutcomeCreated
+	outcome := OutcomeCreated
 	if !receipt.Created {
-		outcome = channels.OutcomeDuplicate
+		outcome = OutcomeDuplicate
 	}
 	return r.caseReply(ctx, receipt.Case, false, msg.Public, outcome)
 }
@@ -224,10 +219,10 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 // belongs to, with the content first stored. A message id is the platform's, and another
 // sender (or a client choosing its own ids) may use it again; answering that with the first
 // case would hand its case number and query code to a stranger.
-func (r *Receiver) answerAgain(ctx context.Context, msg channels.Message, known intake.MessageContext) (channels.Reply, error) {
+func (r *Conversation) answerAgain(ctx context.Context, msg Message, known intake.MessageContext) (Reply, error) {
 	c, err := r.store.GetCase(ctx, known.CaseID)
 	if err != nil {
-		return channels.Reply{}, err
+		return Reply{}, err
 	}
 	sub := msg.Submission
 	otherSender := false
@@ -235,21 +230,21 @@ func (r *Receiver) answerAgain(ctx context.Context, msg channels.Message, known 
 		otherSender = !ownedBy(c, keys)
 	}
 	if otherSender || !samePayload(sub.PayloadHash, known.PayloadHash) {
-		return channels.Reply{}, r.conflict(ctx, sub)
+		return Reply{}, r.conflict(ctx, sub)
 	}
 	kind := known.Kind
 	if kind == intake.MessageFeedback {
 		text, err := r.render(replies.SurveyThanks, r.caseData(c, false))
-		return channels.Reply{Text: text, Outcome: channels.OutcomeDuplicate, Case: c}, err
+		return Reply{Text: text, Outcome: OutcomeDuplicate, Case: c}, err
 	}
-	reply, err := r.caseReply(ctx, c, kind == intake.MessageSupplement, msg.Public, channels.OutcomeDuplicate)
+	reply, err := r.caseReply(ctx, c, kind == intake.MessageSupplement, msg.Public, OutcomeDuplicate)
 	return reply, err
 }
 
 // conflict is the error for a message whose id was already used by another sender or for other
 // content. It names neither the id (an event's holds an openid) nor the case: channels answer
 // it with a fixed 409 text.
-func (r *Receiver) conflict(ctx context.Context, sub intake.Submission) error {
+func (r *Conversation) conflict(ctx context.Context, sub intake.Submission) error {
 	r.opts.Logger.WarnContext(ctx, "message id already used by another sender or for other content: refused", "channel_id", sub.ChannelID)
 	return fmt.Errorf("channel message: %w", intake.ErrIdempotencyConflict)
 }
@@ -274,25 +269,25 @@ func ownedBy(c *intake.Case, keys []intake.CitizenKey) bool {
 }
 
 // command answers status queries and SMS opt-out/opt-in words; ok=false when text is neither.
-func (r *Receiver) command(ctx context.Context, sub intake.Submission, who intake.CitizenKey, text string) (channels.Reply, bool, error) {
+func (r *Conversation) command(ctx context.Context, sub intake.Submission, who intake.CitizenKey, text string) (Reply, bool, error) {
 	folded := normalize.FoldForMatching(text)
 	if sub.Channel == intake.ChannelSMS && who.Kind == intake.KeyPhone {
 		optOut, optIn := matchesWord(folded, r.opts.Conversation.OptOutWords), matchesWord(folded, r.opts.Conversation.OptInWords)
 		if optOut || optIn {
 			if err := r.store.SetOptOut(ctx, sub.ChannelID, who.Value, optOut, r.opts.Clock.Now()); err != nil {
-				return channels.Reply{}, true, err
+				return Reply{}, true, err
 			}
 			name := replies.OptIn
 			if optOut {
 				name = replies.OptOut
 			}
 			reply, err := r.render(name, replies.Data{})
-			return channels.Reply{Text: reply, Outcome: channels.OutcomeOptOut}, true, err
+			return Reply{Text: reply, Outcome: OutcomeOptOut}, true, err
 		}
 	}
 	m := r.queryRe.FindStringSubmatch(folded)
 	if m == nil {
-		return channels.Reply{}, false, nil
+		return Reply{}, false, nil
 	}
 	reply, err := r.statusQuery(ctx, sub, who, strings.ToUpper(m[1]), m[2])
 	return reply, true, err
@@ -311,10 +306,10 @@ func matchesWord(folded string, words []string) bool {
 // statusQuery answers "查询" for the citizen's own latest case, or "查询 <no> <code>" for a case
 // whose query code matches. Every miss gets the same neutral text so that case numbers cannot be
 // probed, and each citizen may ask only so often.
-func (r *Receiver) statusQuery(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (channels.Reply, error) {
+func (r *Conversation) statusQuery(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (Reply, error) {
 	if !r.limiters.allow(sub.ChannelID + "|" + string(who.Kind) + "|" + who.Value) {
 		text, err := r.render(replies.StatusRateLimited, replies.Data{})
-		return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery}, err
+		return Reply{Text: text, Outcome: OutcomeStatusQuery}, err
 	}
 	var (
 		c   *intake.Case
@@ -330,13 +325,13 @@ func (r *Receiver) statusQuery(ctx context.Context, sub intake.Submission, who i
 	}
 	if errors.Is(err, intake.ErrNotFound) {
 		text, err := r.render(replies.StatusNotFound, replies.Data{})
-		return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery}, err
+		return Reply{Text: text, Outcome: OutcomeStatusQuery}, err
 	}
 	if err != nil {
-		return channels.Reply{}, err
+		return Reply{}, err
 	}
 	text, err := r.render(replies.Status, r.caseData(c, false))
-	return channels.Reply{Text: text, Outcome: channels.OutcomeStatusQuery, Case: c}, err
+	return Reply{Text: text, Outcome: OutcomeStatusQuery, Case: c}, err
 }
 
 // maxCaseNoKey bounds the case numbers whose failed look-ups are counted: real ones are about
@@ -351,7 +346,7 @@ const maxCaseNoKey = 40
 // exists. The case's own citizen, writing from an identity the case records (its openid, Weibo
 // uid or phone), is never locked out of it: a stranger's guessing must not cost them their own
 // case's status.
-func (r *Receiver) lookUp(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (*intake.Case, error) {
+func (r *Conversation) lookUp(ctx context.Context, sub intake.Submission, who intake.CitizenKey, caseNo, code string) (*intake.Case, error) {
 	now := r.opts.Clock.Now()
 	keys := []string{senderKey(sub.ChannelID, who)}
 	if len(caseNo) <= maxCaseNoKey {
@@ -400,50 +395,50 @@ func senderKey(channelID string, who intake.CitizenKey) string {
 }
 
 // Event handles a platform event.
-func (r *Receiver) Event(ctx context.Context, ev channels.Event) (channels.Reply, error) {
+func (r *Conversation) Event(ctx context.Context, ev Event) (Reply, error) {
 	who, hasWho := citizenKey(intake.Submission{Citizen: ev.Citizen})
 	now := r.opts.Clock.Now()
 	switch ev.Kind {
-	case channels.EventSubscribe:
+	case EventSubscribe:
 		if hasWho {
 			if err := r.store.SetOptOut(ctx, ev.ChannelID, who.Value, false, now); err != nil {
-				return channels.Reply{}, err
+				return Reply{}, err
 			}
 		}
 		text, err := r.render(replies.Welcome, replies.Data{})
-		return channels.Reply{Text: text, Outcome: channels.OutcomeIgnored}, err
-	case channels.EventUnsubscribe:
+		return Reply{Text: text, Outcome: OutcomeIgnored}, err
+	case EventUnsubscribe:
 		// Recorded as an opt-out: the platform no longer lets us message the citizen anyway, and
 		// notifications must not keep trying. Never answered.
 		if hasWho {
 			if err := r.store.SetOptOut(ctx, ev.ChannelID, who.Value, true, now); err != nil {
-				return channels.Reply{}, err
+				return Reply{}, err
 			}
 		}
 		r.opts.Logger.InfoContext(ctx, "citizen unsubscribed", "channel_id", ev.ChannelID, "citizen", logging.PseudoID(who.Value))
-		return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
-	case channels.EventMenuClick, channels.EventScan:
+		return Reply{Outcome: OutcomeIgnored}, nil
+	case EventMenuClick, EventScan:
 		name := r.opts.Menus[ev.ChannelID][ev.Key]
-		if name == "" && ev.Kind == channels.EventScan {
+		if name == "" && ev.Kind == EventScan {
 			name = replies.Welcome
 		}
 		if name == "" || !r.replies.Load().Has(name) {
-			return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+			return Reply{Outcome: OutcomeIgnored}, nil
 		}
 		text, err := r.render(name, replies.Data{})
-		return channels.Reply{Text: text, Outcome: channels.OutcomeIgnored}, err
-	case channels.EventLocation:
+		return Reply{Text: text, Outcome: OutcomeIgnored}, err
+	case EventLocation:
 		if hasWho && ev.Location != nil {
 			if err := r.store.RememberLocation(ctx, who, ev.ChannelID, *ev.Location, now); err != nil {
-				return channels.Reply{}, err
+				return Reply{}, err
 			}
 		}
-		return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+		return Reply{Outcome: OutcomeIgnored}, nil
 	}
-	return channels.Reply{Outcome: channels.OutcomeIgnored}, nil
+	return Reply{Outcome: OutcomeIgnored}, nil
 }
 
-func (r *Receiver) stripNewMatter(text string) (string, bool) {
+func (r *Conversation) stripNewMatter(text string) (string, bool) {
 	trimmed := strings.TrimSpace(text)
 	for _, p := range r.opts.Conversation.NewMatterPrefixes {
 		if p != "" && strings.HasPrefix(trimmed, p) {
@@ -457,7 +452,7 @@ func (r *Receiver) stripNewMatter(text string) (string, bool) {
 	return text, false
 }
 
-func (r *Receiver) lockFor(channelID string, who intake.CitizenKey) *sync.Mutex {
+func (r *Conversation) lockFor(channelID string, who intake.CitizenKey) *sync.Mutex {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(channelID + "|" + string(who.Kind) + "|" + who.Value))
 	return &r.locks[h.Sum32()%uint32(len(r.locks))]
@@ -486,13 +481,13 @@ func isOpen(s intake.Status) bool {
 	return !slices.Contains([]intake.Status{intake.StatusResolved, intake.StatusClosed, intake.StatusRejected}, s)
 }
 
-func (r *Receiver) render(name string, d replies.Data) (string, error) {
+func (r *Conversation) render(name string, d replies.Data) (string, error) {
 	return r.replies.Load().Render(name, d)
 }
 
 // caseReply renders the answer for a message that made or joined a case. It depends only on the
 // case, so a retry is answered exactly like the first delivery.
-func (r *Receiver) caseReply(ctx context.Context, c *intake.Case, supplement, public bool, outcome channels.Outcome) (channels.Reply, error) {
+func (r *Conversation) caseReply(ctx context.Context, c *intake.Case, supplement, public bool, outcome Outcome) (Reply, error) {
 	name := replies.CaseCreated
 	data := r.caseData(c, public)
 	switch {
@@ -507,9 +502,9 @@ func (r *Receiver) caseReply(ctx context.Context, c *intake.Case, supplement, pu
 	}
 	text, err := r.render(name, data)
 	if err != nil {
-		return channels.Reply{}, err
+		return Reply{}, err
 	}
-	return channels.Reply{Text: text, Outcome: outcome, Case: c}, nil
+	return Reply{Text: text, Outcome: outcome, Case: c}, nil
 }
 
 var statusNames = map[intake.Status]string{
@@ -522,7 +517,7 @@ var statusNames = map[intake.Status]string{
 	intake.StatusRejected:  "已退回",
 }
 
-func (r *Receiver) caseData(c *intake.Case, public bool) replies.Data {
+func (r *Conversation) caseData(c *intake.Case, public bool) replies.Data {
 	d := replies.Data{
 		CaseNo: c.CaseNo, QueryCode: c.QueryCode, StatusName: statusNames[c.Status],
 		OutOfScope: c.Classification.OutOfScope, OutOfScopeReason: c.Classification.OutOfScopeReason, Public: public,

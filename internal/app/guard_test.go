@@ -1,4 +1,4 @@
-package conversation_test
+package app_test
 
 import (
 	"bytes"
@@ -13,9 +13,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/conversation"
-	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
@@ -47,8 +45,8 @@ func (s *syncBuffer) String() string {
 func guardedCore(t *testing.T, kind string, logs *syncBuffer, lim intake.SupplementLimits) (*coretest.Core, *coretest.Clock) {
 	t.Helper()
 	clock := coretest.NewClock(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))
-	core := coretest.New(t, kind, clock, func(o *conversation.Options) {
-		o.Conversation = config.Conversation{
+	core := coretest.New(t, kind, clock, func(o *app.ConversationOptions) {
+		o.Conversation = app.ConversationSettings{
 			Window: 10 * time.Minute, NewMatterPrefixes: []string{"新问题"}, QueryKeywords: []string{"查询"},
 			QueryLimit: 5, QueryPeriod: 10 * time.Minute,
 			QueryFailLimit: 5, QueryFailWindow: 15 * time.Minute, QueryLockout: 15 * time.Minute,
@@ -61,7 +59,7 @@ func guardedCore(t *testing.T, kind string, logs *syncBuffer, lim intake.Supplem
 	return core, clock
 }
 
-func receive(t *testing.T, r *conversation.Receiver, m channels.Message) channels.Reply {
+func receive(t *testing.T, r *app.Conversation, m app.Message) app.Reply {
 	t.Helper()
 	reply, err := r.Receive(context.Background(), m)
 	if err != nil {
@@ -100,7 +98,7 @@ func TestQueryCodeGuessingLocksTheCaseNumberOut(t *testing.T) {
 			t.Fatalf("another replica answered %q during the lockout", got.Text)
 		}
 		// The case's own citizen, on the identity the case came from, still gets the status.
-		for _, rr := range []*conversation.Receiver{r, replica} {
+		for _, rr := range []*app.Conversation{r, replica} {
 			if got := receive(t, rr, wechat("owner-"+fmt.Sprint(rr == replica), "oOwner", correct)); !strings.Contains(got.Text, c.CaseNo) || got.Case == nil {
 				t.Fatalf("the owner was locked out: %q", got.Text)
 			}
@@ -167,13 +165,13 @@ func TestSupplementsStopAtTheCaseLimits(t *testing.T) {
 		r := core.Receiver
 		c := receive(t, r, wechat("f-0", "oFull", "垃圾站三天没有清运，气味很大")).Case
 		for i := range 3 {
-			if got := receive(t, r, wechat(fmt.Sprint("f-", i+1), "oFull", fmt.Sprint("补充说明第", i+1, "条"))); got.Outcome != channels.OutcomeSupplement {
+			if got := receive(t, r, wechat(fmt.Sprint("f-", i+1), "oFull", fmt.Sprint("补充说明第", i+1, "条"))); got.Outcome != app.OutcomeSupplement {
 				t.Fatalf("supplement %d: %s %q", i+1, got.Outcome, got.Text)
 			}
 		}
 		before, _ := core.Store.GetCase(context.Background(), c.ID)
 		full := receive(t, r, wechat("f-4", "oFull", "第四条补充"))
-		if full.Outcome != channels.OutcomeCaseFull || !strings.Contains(full.Text, "新问题") || !strings.Contains(full.Text, c.CaseNo) {
+		if full.Outcome != app.OutcomeCaseFull || !strings.Contains(full.Text, "新问题") || !strings.Contains(full.Text, c.CaseNo) {
 			t.Fatalf("the 4th supplement: %s %q", full.Outcome, full.Text)
 		}
 		after, _ := core.Store.GetCase(context.Background(), c.ID)
@@ -181,11 +179,11 @@ func TestSupplementsStopAtTheCaseLimits(t *testing.T) {
 			t.Fatalf("a refused supplement was added: %q", after.Content.Text)
 		}
 		// Its retry is refused the same way (nothing was stored for it).
-		if again := receive(t, r, wechat("f-4", "oFull", "第四条补充")); again.Outcome != channels.OutcomeCaseFull || again.Text != full.Text {
+		if again := receive(t, r, wechat("f-4", "oFull", "第四条补充")); again.Outcome != app.OutcomeCaseFull || again.Text != full.Text {
 			t.Fatalf("retry of the refused supplement: %s %q", again.Outcome, again.Text)
 		}
 		// A new matter is still taken.
-		if nm := receive(t, r, wechat("f-5", "oFull", "新问题 楼下烧烤油烟太大")); nm.Outcome != channels.OutcomeCreated || nm.Case.ID == c.ID {
+		if nm := receive(t, r, wechat("f-5", "oFull", "新问题 楼下烧烤油烟太大")); nm.Outcome != app.OutcomeCreated || nm.Case.ID == c.ID {
 			t.Fatalf("new matter: %s", nm.Outcome)
 		}
 
@@ -195,10 +193,10 @@ func TestSupplementsStopAtTheCaseLimits(t *testing.T) {
 		if _, err := r.Receive(context.Background(), wechat("g-1", "oLong", strings.Repeat("长", 20000))); !errors.Is(err, intake.ErrInvalid) {
 			t.Fatalf("a 20,000-character supplement: %v, want ErrInvalid", err)
 		}
-		if got := receive(t, r, wechat("g-2", "oLong", strings.Repeat("补", 290))); got.Outcome != channels.OutcomeSupplement {
+		if got := receive(t, r, wechat("g-2", "oLong", strings.Repeat("补", 290))); got.Outcome != app.OutcomeSupplement {
 			t.Fatalf("a 290-character supplement: %s", got.Outcome)
 		}
-		if got := receive(t, r, wechat("g-3", "oLong", strings.Repeat("充", 290))); got.Outcome != channels.OutcomeCaseFull {
+		if got := receive(t, r, wechat("g-3", "oLong", strings.Repeat("充", 290))); got.Outcome != app.OutcomeCaseFull {
 			t.Fatalf("a supplement past 600 characters: %s", got.Outcome)
 		}
 		got, _ := core.Store.GetCase(context.Background(), c2.ID)
@@ -213,12 +211,12 @@ func TestSupplementsStopAtTheCaseLimits(t *testing.T) {
 func TestConcurrentSupplementsAtTwoReplicasStopAtTheLimit(t *testing.T) {
 	coretest.ForEachStore(t, func(t *testing.T, kind string) {
 		core, _ := guardedCore(t, kind, nil, intake.SupplementLimits{MaxTextChars: 300, MaxCaseChars: 20000, MaxSupplements: 4})
-		receivers := []*conversation.Receiver{core.Receiver, core.Replica(t)}
+		receivers := []*app.Conversation{core.Receiver, core.Replica(t)}
 		c := receive(t, receivers[0], wechat("h-0", "oRace", "小区门口井盖松动")).Case
 		var (
 			wg       sync.WaitGroup
 			mu       sync.Mutex
-			outcomes = map[channels.Outcome]int{}
+			outcomes = map[app.Outcome]int{}
 		)
 		for i := range 12 {
 			wg.Add(1)
@@ -235,7 +233,7 @@ func TestConcurrentSupplementsAtTwoReplicasStopAtTheLimit(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if outcomes[channels.OutcomeSupplement] != 4 || outcomes[channels.OutcomeCaseFull] != 8 {
+		if outcomes[app.OutcomeSupplement] != 4 || outcomes[app.OutcomeCaseFull] != 8 {
 			t.Fatalf("12 concurrent supplements to a case that takes 4: %v", outcomes)
 		}
 		got, _ := core.Store.GetCase(context.Background(), c.ID)

@@ -1,4 +1,4 @@
-package accept_test
+package app_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
+	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )
@@ -19,11 +19,11 @@ type counter struct{ created, replayed int }
 func (c *counter) CaseCreated(*intake.Case)  { c.created++ }
 func (c *counter) CaseReplayed(*intake.Case) { c.replayed++ }
 
-func newService(t *testing.T, now time.Time) (*accept.Service, *counter, intake.Store) {
+func newService(t *testing.T, now time.Time) (*app.Intake, *counter, intake.Store) {
 	return newServiceWithLimit(t, now, 20)
 }
 
-func newServiceWithLimit(t *testing.T, now time.Time, maxText int) (*accept.Service, *counter, intake.Store) {
+func newServiceWithLimit(t *testing.T, now time.Time, maxText int) (*app.Intake, *counter, intake.Store) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "a.db"), Options: store.Options{CaseNoPrefix: "WH"}})
 	if err != nil {
@@ -34,7 +34,7 @@ func newServiceWithLimit(t *testing.T, now time.Time, maxText int) (*accept.Serv
 		t.Fatal(err)
 	}
 	obs := &counter{}
-	return accept.New(st, intake.ClockFunc(func() time.Time { return now }), accept.Options{MaxTextChars: maxText, MaxFutureSkew: time.Minute}, obs), obs, st
+	return app.NewIntake(st, intake.ClockFunc(func() time.Time { return now }), app.IntakeOptions{MaxTextChars: maxText, MaxFutureSkew: time.Minute}, obs), obs, st
 }
 
 func TestSubmitCreatesThenReplays(t *testing.T) {
@@ -114,7 +114,7 @@ func TestSubmitRejectsBadSubmissions(t *testing.T) {
 func TestQueryCodesAreSixRandomDigits(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
-		c, err := accept.QueryCode()
+		c, err := app.QueryCode()
 		if err != nil || len(c) != 6 || strings.Trim(c, "0123456789") != "" {
 			t.Fatalf("query code %q %v", c, err)
 		}
@@ -126,7 +126,7 @@ func TestQueryCodesAreSixRandomDigits(t *testing.T) {
 }
 
 func TestValidatorOverridesMatchTheRules(t *testing.T) {
-	v := accept.NewValidator()
+	v := app.NewValidator()
 	type probe struct {
 		U string   `validate:"uuid"`
 		P string   `validate:"e164"`

@@ -1,4 +1,4 @@
-package accept_test
+package app_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/accept"
+	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 type nullStore struct{ intake.Store }
@@ -19,7 +19,7 @@ func (nullStore) CreateCase(_ context.Context, nc intake.NewCase) (intake.Create
 // BenchmarkSubmitWithoutStore measures the intake pipeline's own CPU per submission:
 // normalization, ids, query code and validation. go test -bench SubmitWithoutStore ./accept/
 func BenchmarkSubmitWithoutStore(b *testing.B) {
-	svc := accept.New(nullStore{}, nil, accept.Options{MaxTextChars: 10000, MaxFutureSkew: time.Minute}, nil)
+	svc := app.NewIntake(nullStore{}, nil, app.IntakeOptions{MaxTextChars: 10000, MaxFutureSkew: time.Minute}, nil)
 	lat, lng := 37.5, 122.1
 	sub := intake.Submission{
 		Channel: intake.ChannelPhone, ChannelID: "rest:crm", ExternalID: "k",
