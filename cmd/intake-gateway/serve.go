@@ -290,7 +290,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
 		Logger: logger, Registry: a.registry, Attachments: blobs,
 		Events: app.NewStatusEvents(st, notifier, nil, logger, cfg.Limits.MaxFutureSkew),
-		Auth: auth,
+		Auth:   auth,
 		ReadDeadlines: api.ReadDeadlines{
 			Webhook: cfg.Server.WebhookReadTimeout, Body: cfg.Server.BodyReadTimeout, Batch: cfg.Server.BatchReadTimeout,
 		},
