@@ -189,7 +189,7 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 		case open != nil && isOpen(open.Status):
 			res, err := r.store.AddSupplement(ctx, open.ID, intake.Supplement{
 				ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, Text: normalize.CleanText(sub.Text),
-				Attachments: sub.Attachments, Location: sub.Location, ReceivedAt: now, Raw: sub.Raw,
+				Attachments: normalize.CleanAttachments(sub.Attachments), Location: normalize.CleanLocation(sub.Location), ReceivedAt: now, Raw: sub.Raw,
 				Fetch: media.ToFetch(sub.Channel, sub.Attachments), PayloadHash: sub.PayloadHash, Limits: r.opts.Supplements,
 			})
 			if errors.Is(err, intake.ErrCaseFull) {
