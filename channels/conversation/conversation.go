@@ -140,6 +140,11 @@ func (r *Receiver) Receive(ctx context.Context, msg channels.Message) (channels.
 	sub := msg.Submission
 	who, hasWho := citizenKey(sub)
 	text := normalize.CleanText(sub.Text)
+	// Refused here and not only when a case is created: a blank message would otherwise join
+	// the citizen's open case as an empty supplement.
+	if text == "" && len(sub.Attachments) == 0 && sub.Location == nil && len(sub.Transcript) == 0 {
+		return channels.Reply{}, intake.Invalid("text", "is required and must not be blank")
+	}
 	if hasWho && len(sub.Attachments) == 0 && sub.Location == nil {
 		if reply, ok, err := r.command(ctx, sub, who, text); ok || err != nil {
 			return reply, err
