@@ -255,7 +255,6 @@ func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
-
 func timeField(e *errs, field, v string, required bool) time.Time {
 	v = strings.TrimSpace(v)
 	if v == "" {
