@@ -81,7 +81,7 @@ func toProblem(err error) *ProblemError {
 	}
 	if errors.As(err, &ve) && ve.HasReason(intake.ReasonTimestampRange) {
 		return &ProblemError{Status: http.StatusUnprocessableEntity, Kind: "timestamp-out-of-range", Title: "Timestamp out of range",
-			Detail: "occurred_at must lie between 2000-01-01 and now; see errors. Nothing was stored.", Fields: ve.Fields}
+			Detail: "Timestamps must lie between 2000-01-01 and now; see errors for the field. Nothing was stored.", Fields: ve.Fields}
 	}
 	if errors.As(err, &ve) {
 		return &ProblemError{Status: http.StatusBadRequest, Kind: "validation", Title: "Invalid submission",

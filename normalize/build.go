@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -42,8 +41,8 @@ func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Cas
 		ReceivedAt:    receivedAt,
 		Citizen:       buildCitizen(sub.Citizen, opts),
 		Content:       buildContent(sub),
-		Attachments:   slices.Clone(sub.Attachments),
-		Location:      cleanLocation(sub.Location),
+		Attachments:   CleanAttachments(sub.Attachments),
+		Location:      CleanLocation(sub.Location),
 		Priority:      intake.PriorityNormal,
 		Status:        intake.StatusReceived,
 		StatusHistory: []intake.StatusChange{{
@@ -52,7 +51,7 @@ func Build(sub intake.Submission, receivedAt time.Time, opts Options) intake.Cas
 			At:     receivedAt,
 			Source: "gateway",
 		}},
-		Metadata: maps.Clone(sub.Metadata),
+		Metadata: cleanMetadata(sub.Metadata),
 	}
 	if c.Attachments == nil {
 		c.Attachments = []intake.Attachment{}
@@ -143,6 +142,9 @@ func buildContent(sub intake.Submission) intake.Content {
 		Text:         CleanText(sub.Text),
 		Transcript:   slices.Clone(sub.Transcript),
 	}
+	for i := range content.Transcript {
+		content.Transcript[i].Text = CleanText(content.Transcript[i].Text)
+	}
 	if content.Text == "" && len(sub.Transcript) > 0 {
 		content.Text = CleanText(CallerText(sub.Transcript))
 	}
@@ -168,7 +170,9 @@ func CallerText(segments []intake.Segment) string {
 	return b.String()
 }
 
-func cleanLocation(in *intake.Location) *intake.Location {
+// CleanLocation returns a copy of a location with its address and district cleaned as CleanText
+// cleans text, and its source filled in; nil when nothing is left of it.
+func CleanLocation(in *intake.Location) *intake.Location {
 	if in == nil {
 		return nil
 	}
@@ -186,4 +190,31 @@ func cleanLocation(in *intake.Location) *intake.Location {
 		}
 	}
 	return &loc
+}
+
+// CleanAttachments returns a copy of atts with their free-text fields (title, transcription,
+// content type) cleaned as CleanText cleans text: whoever sent them chose every byte, and the
+// record's readers (operators' screens, the case system) should get the same clean text from
+// every field. Ids and URLs are checked by the surfaces and the case's validation instead.
+func CleanAttachments(atts []intake.Attachment) []intake.Attachment {
+	out := slices.Clone(atts)
+	for i := range out {
+		out[i].Title = CleanText(out[i].Title)
+		out[i].Transcription = CleanText(out[i].Transcription)
+		// A media type is one line: the newlines CleanText keeps in text are folded too.
+		out[i].ContentType = strings.Join(strings.Fields(CleanText(out[i].ContentType)), " ")
+	}
+	return out
+}
+
+// cleanMetadata returns a copy of the metadata with every value cleaned as CleanText cleans text.
+func cleanMetadata(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = CleanText(v)
+	}
+	return out
 }

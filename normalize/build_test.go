@@ -114,3 +114,43 @@ func TestBuildPhoneCallUsesCallerTurns(t *testing.T) {
 		t.Fatalf("text %q", c.Content.Text)
 	}
 }
+
+// TestBuildCleansEveryFreeTextField: control characters other than newline and tab are stripped
+// from every free-text field a surface can fill, not only from the text: a name, an address, an
+// attachment's title or transcription, a transcript turn and metadata reach operators' screens
+// and the case system alike. The original text alone is kept exactly as it arrived.
+func TestBuildCleansEveryFreeTextField(t *testing.T) {
+	const dirty = "\x1b[31m路灯\x00坏了\u200b\x07"
+	const clean = "[31m路灯坏了"
+	sub := intake.Submission{
+		Channel: intake.ChannelREST, ChannelID: "rest:crm", ExternalID: "k1",
+		Citizen:     intake.CitizenInput{Name: dirty},
+		Text:        "第一行\n\t第二行" + dirty,
+		Location:    &intake.Location{Address: dirty, District: dirty},
+		Attachments: []intake.Attachment{{Kind: intake.AttachmentAudio, URL: "https://a.example/1", Title: dirty, Transcription: dirty, ContentType: "audio/wav\r\nX-Injected: 1"}},
+		Transcript:  []intake.Segment{{Speaker: intake.SpeakerCaller, EndMS: 1, Text: dirty}},
+		Metadata:    map[string]string{"k": dirty},
+	}
+	c := Build(sub, time.Now(), Options{})
+	for name, got := range map[string]string{
+		"citizen.name": c.Citizen.Name, "location.address": c.Location.Address, "location.district": c.Location.District,
+		"attachments[0].title": c.Attachments[0].Title, "attachments[0].transcription": c.Attachments[0].Transcription,
+		"content.transcript[0].text": c.Content.Transcript[0].Text, "metadata.k": c.Metadata["k"],
+	} {
+		if got != clean {
+			t.Errorf("%s = %q, want %q", name, got, clean)
+		}
+	}
+	if c.Content.Text != "第一行\n\t第二行"+clean {
+		t.Errorf("text %q: newline and tab are kept, the rest stripped", c.Content.Text)
+	}
+	if ct := c.Attachments[0].ContentType; ct != "audio/wav X-Injected: 1" {
+		t.Errorf("content type %q: a media type is one line", ct)
+	}
+	if c.Content.OriginalText != sub.Text {
+		t.Errorf("original text %q changed", c.Content.OriginalText)
+	}
+	if sub.Attachments[0].Title != dirty || sub.Transcript[0].Text != dirty {
+		t.Error("Build changed the submission's own slices")
+	}
+}

@@ -27,6 +27,7 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"no caller number", strings.Replace(seg(ok), `"caller_number":"13800138000"`, `"caller_number":""`, 1), "caller_number", "is required"},
 		{"no start time", strings.Replace(seg(ok), `"started_at":"2026-11-27T09:30:00+08:00"`, `"started_at":""`, 1), "started_at", "is required"},
 		{"start without zone", strings.Replace(seg(ok), `09:30:00+08:00`, `09:30:00`, 1), "started_at", "RFC 3339"},
+		{"started before 2000", strings.Replace(seg(ok), `2026-11-27T09:30:00+08:00`, `1999-12-31T23:59:59+08:00`, 1), "started_at", intake.ReasonTimestampRange},
 		{"end before start", strings.Replace(seg(ok), `"started_at"`, `"ended_at":"2026-11-27T09:29:00+08:00","started_at"`, 1), "ended_at", "before started_at"},
 		{"call over four hours", strings.Replace(seg(ok), `"started_at"`, `"ended_at":"2026-11-27T13:30:01+08:00","started_at"`, 1), "ended_at", "longer than 4h0m0s"},
 		{"bad request type", strings.Replace(seg(ok), `"started_at"`, `"request_type":"rant","started_at"`, 1), "request_type", "must be one of"},

@@ -255,9 +255,6 @@ func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
-// earliest is the earliest plausible call start.
-var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
 func timeField(e *errs, field, v string, required bool) time.Time {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -271,8 +268,10 @@ func timeField(e *errs, field, v string, required bool) time.Time {
 		e.add(field, "must be an RFC 3339 timestamp with a zone, e.g. 2026-11-27T09:30:00+08:00")
 		return time.Time{}
 	}
-	if t.Before(earliest) {
-		e.add(field, "is before the year 2000")
+	// The same reason as every surface's timestamp check, so that the API answers it alike
+	// (422 timestamp-out-of-range) whichever endpoint took the call.
+	if t.Before(intake.EarliestTimestamp()) {
+		e.add(field, intake.ReasonTimestampRange)
 		return time.Time{}
 	}
 	return t

@@ -98,6 +98,13 @@ func TestVectorsThroughAdapter(t *testing.T) {
 		if sub.Text != "路灯坏了" || string(sub.Raw.Body) != body || sub.Raw.ContentType != "application/json" || sub.PayloadHash != sha256Hex(body) {
 			t.Errorf("submission = %+v", sub)
 		}
+		// Correctly signed, but Body given twice: which one is the message depends on the reader.
+		dup := `{"MessageSid":"SM0123456789abcdef0123456789abcdee","From":"+8613800001234","Body":"路灯坏了","Body":"别的内容","NumMedia":"0"}`
+		dupURL := publicBase + smsPath + "?bodySHA256=" + sha256Hex(dup)
+		rec = post(e, smsPath+"?bodySHA256="+sha256Hex(dup), dup, sign(testToken, dupURL, nil), ct)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), "appears twice") || len(rcv.received()) != 1 {
+			t.Fatalf("duplicate member: status %d %s", rec.Code, rec.Body)
+		}
 	})
 }
 

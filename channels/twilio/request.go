@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
 // This file reads a webhook request: its body within the limit, its parameters (form or the
@@ -91,6 +93,11 @@ func parseJSONParams(body []byte) (url.Values, *requestError) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, badRequest("unexpected data after the JSON object")
+	}
+	// The decoder keeps the last of two members of one name; another reader of the signed body
+	// may take the first.
+	if err := jsonstrict.CheckDuplicateKeys(body); errors.Is(err, jsonstrict.ErrDuplicateKey) {
+		return nil, badRequest("a member name appears twice in the JSON object")
 	}
 	p := url.Values{}
 	for k, v := range obj {

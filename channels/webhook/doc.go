@@ -14,7 +14,8 @@
 //     compared in constant time on the decoded bytes.
 //  3. Request time from a header or query parameter (before the body is parsed) or a JSON
 //     pointer (after): missing or unparsable is 400, outside the window 403.
-//  4. The body: one JSON object (400 otherwise).
+//  4. The body: one JSON object in valid UTF-8 with no member name twice in one object (400
+//     otherwise; the sample is held to the same rules).
 //  5. Fields by pointer (400 naming the key and pointer, never the value).
 //  6. When the signature does not cover the body: the signature (its decoded bytes) is
 //     remembered in the store with the hash of the body it first came with, until the request
@@ -73,7 +74,7 @@
 //	fields.phone         pointer to the citizen's phone number, when sender is something else
 //	fields.name          pointer to the citizen's name
 //	fields.time          pointer to when the citizen sent it; fields.time_format: unix, unix_ms,
-//	                     rfc3339 (required with time)
+//	                     rfc3339 (required with time). A time before 2000-01-01 is refused (400)
 //	fields.location.lat, fields.location.lng   pointers (numbers or numeric strings; WGS84; source gps)
 //	fields.location.address                    pointer (source label when there are no coordinates)
 //	fields.attachments.items         pointer to an array; the pointers below are relative to

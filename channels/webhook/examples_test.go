@@ -260,6 +260,13 @@ func TestCityAppBadInput(t *testing.T) {
 		{"photo URL not http", signedCity(replace("https://files.cityapp.example.cn/r/000777/1.jpg", "javascript:alert(1)")), 400, "fields.attachments"},
 		{"photos not an array", signedCity(`{"sent_at":"2026-11-27T16:00:05+08:00","report":{"id":"R","content":"x","photos":{"url":"https://f.example.cn/1.jpg"}}}`), 400, "fields.attachments.items"},
 		{"created_at not RFC 3339", signedCity(replace("2026-11-27T15:58:41+08:00", "1764230321")), 400, "fields.time"},
+		{"duplicate member at the top", signedCity(replace(`"sent_at": "2026-11-27T16:00:05+08:00",`, `"sent_at": "2026-11-27T16:00:05+08:00", "sent_at": "2026-11-27T16:00:06+08:00",`)), 400, "appears twice"},
+		{"duplicate report content", signedCity(replace(`"category": "市政设施",`, `"content": "另一段文字", "category": "市政设施",`)), 400, "appears twice"},
+		{"duplicate member inside a photo", signedCity(replace(`"type": "photo",`, `"type": "photo", "type": "clip",`)), 400, "appears twice"},
+		{"invalid UTF-8 in the content", signedCity(replace("路灯不亮", "\xff\xfe不亮")), 400, "not valid UTF-8"},
+		{"invalid UTF-8 in the name", signedCity(replace("李女士", "李\xc0")), 400, "not valid UTF-8"},
+		{"created_at before 2000", signedCity(replace("2026-11-27T15:58:41+08:00", "1999-12-31T23:59:59+08:00")), 400, "fields.time"},
+		{"created_at at the Unix epoch", signedCity(replace("2026-11-27T15:58:41+08:00", "1970-01-01T00:00:00Z")), 400, "before 2000"},
 		{"body over 64 KiB", signedCity(big), 413, "too large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -363,6 +370,9 @@ func TestSortedSHA1BadInput(t *testing.T) {
 		{"msg_id missing", good, strings.Replace(countyPush, `"msg_id":7301234567890123456,`, "", 1), 400, "fields.external_id"},
 		{"latitude not a number", good, strings.Replace(countyPush, `"37.4982"`, `"北纬37度"`, 1), 400, "fields.location.lat"},
 		{"media item with neither src nor fid", good, strings.Replace(countyPush, `{"kind":"voice","fid":"f_8812735"}`, `{"kind":"voice"}`, 1), 400, "neither url nor media_id"},
+		{"duplicate msg_id", good, strings.Replace(countyPush, `"msg_id":7301234567890123456,`, `"msg_id":7301234567890123456,"msg_id":7301234567890123457,`, 1), 400, "appears twice"},
+		{"invalid UTF-8 in the nickname", good, strings.Replace(countyPush, "小王", "\xff", 1), 400, "not valid UTF-8"},
+		{"create_time before 2000", good, strings.Replace(countyPush, "1764230398123", "946684799999", 1), 400, "before 2000"},
 		// Not covered by the scheme: the body is not signed, so a changed body passes the
 		// signature and is judged on its own.
 	} {

@@ -92,6 +92,11 @@ func (f fieldSpec) extract(doc any, channelID string, kind intake.ChannelKind) (
 			if err != nil {
 				return nil, &fieldError{"fields.time", fmt.Sprintf("the value at %s: %v", f.time, err)}
 			}
+			// Checked here and not only when a case is created: a message that joins an open
+			// case as a supplement never reaches the core's check of the case's timestamp.
+			if t.Before(intake.EarliestTimestamp()) {
+				return nil, &fieldError{"fields.time", fmt.Sprintf("the value at %s is before 2000-01-01", f.time)}
+			}
 			sub.OccurredAt = t
 		}
 	}

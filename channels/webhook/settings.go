@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/chsettings"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
 // Defaults and bounds of the settings.
@@ -511,8 +513,17 @@ func checkSample(e *errs, s *spec, v any) {
 	}
 }
 
-// parseJSON decodes one JSON object, numbers kept as written.
+// parseJSON decodes one JSON object, numbers kept as written. Invalid UTF-8 and a member name
+// given twice in one object are refused, not repaired: encoding/json would replace the bytes
+// and keep the last of the two members, while the signature covers the body as sent and another
+// reader of it may take the first. Neither refusal quotes the body.
 func parseJSON(b []byte) (any, error) {
+	if !utf8.Valid(b) {
+		return nil, errors.New("malformed JSON: not valid UTF-8")
+	}
+	if err := jsonstrict.CheckDuplicateKeys(b); errors.Is(err, jsonstrict.ErrDuplicateKey) {
+		return nil, errors.New("malformed JSON: a member name appears twice in one object")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

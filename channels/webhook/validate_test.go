@@ -100,6 +100,8 @@ func TestValidateRejects(t *testing.T) {
 			[]string{"channels[cityapp].fields.time: the sample does not give a valid value"}},
 		{"sample timestamp in another format", county, []edit{{key: "timestamp", val: map[string]any{"pointer": "/create_time", "format": "rfc3339"}}, {key: "signature.signed", val: []any{"secret", "query:nonce", "body"}}},
 			[]string{"channels[county-social].timestamp.format: the sample's /create_time does not parse as rfc3339"}},
+		{"sample with a member name twice", city, []edit{{key: "sample", val: strings.Replace(city.Settings["sample"].(string), `"category": "市政设施",`, `"category": "市政设施", "category": "其他",`, 1)}},
+			[]string{"channels[cityapp].sample: malformed JSON: a member name appears twice in one object"}},
 		{"sample photo URL not http", city, []edit{{key: "sample", val: strings.Replace(city.Settings["sample"].(string), "https://files.cityapp.example.cn/r/000123/1.jpg", "ftp://x/1.jpg", 1)}},
 			[]string{"channels[cityapp].fields.attachments (item 0 of /report/photos): the sample does not give a valid value"}},
 

@@ -28,8 +28,9 @@
 // Reply.Text is answered with the plain string "success", also in safe mode.
 //
 // Message types: text (Content); voice (Recognition as the text, else the placeholder; MediaId
-// as an audio attachment); image (PicUrl and MediaId); video and shortvideo (MediaId;
-// ThumbMediaId in metadata); location (Location_X/Location_Y/Label as a GPS location, text
+// as an audio attachment); image (MediaId, required; PicUrl kept when it is an http(s) URL);
+// video and shortvideo (MediaId; ThumbMediaId in metadata); location
+// (Location_X/Location_Y/Label as a GPS location, text
 // "[位置] <Label>"); link (Title and Description as the text, Url as a link attachment); file
 // (Title, MediaId). Messages without text of their own get a placeholder text ("[图片]",
 // "[语音]", …; setting placeholders) because a case needs text. Events: subscribe (EventKey
@@ -48,7 +49,9 @@
 //	400 missing Encrypt / encrypted message but no encoding_aes_key is configured
 //	400 ciphertext does not decrypt: <bad base64 | length | padding | length prefix>
 //	400 missing or invalid field (ToUserName, FromUserName, CreateTime, MsgType, MsgId, MediaId,
-//	    Location_X/Y, Latitude/Longitude, Event) / empty text / empty link
+//	    Location_X/Y, Latitude/Longitude, Event) / empty text / empty link. MsgId must be a
+//	    positive integer; voice, image, video and shortvideo need a MediaId; CreateTime before
+//	    2000-01-01 is refused for messages and events alike
 //	400 invalid submission: … (the Receiver returned intake.ErrInvalid)
 //	403 missing signature / invalid signature / timestamp outside the allowed window
 //	403 missing msg_signature / invalid msg_signature / message is for another AppID

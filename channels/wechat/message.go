@@ -58,6 +58,11 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	if !ok {
 		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid CreateTime")
 	}
+	// Checked here and not only when a case is created: a message that joins an open case as a
+	// supplement, and an event, never reach the core's check of the case's timestamp.
+	if time.Unix(created, 0).Before(intake.EarliestTimestamp()) {
+		return inbound{}, reject(http.StatusBadRequest, "bad_field", "CreateTime before 2000-01-01")
+	}
 	msgType := f["MsgType"]
 	if msgType == "" {
 		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MsgType")
@@ -87,8 +92,8 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty text")
 		}
 	case "voice":
-		if f["MediaId"] == "" {
-			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MediaId")
+		if rej := checkMediaID(f["MediaId"]); rej != nil {
+			return inbound{}, rej
 		}
 		rec := strings.TrimSpace(f["Recognition"])
 		att := intake.Attachment{Kind: intake.AttachmentAudio, MediaID: f["MediaId"], ContentType: voiceType(f["Format"]), Transcription: rec}
@@ -101,8 +106,10 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 			sub.Metadata["wechat_voice_format"] = f["Format"]
 		}
 	case "image":
-		if f["MediaId"] == "" && !httpURL(f["PicUrl"]) {
-			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MediaId and PicUrl")
+		// WeChat sends every image with its MediaId: an image with only a PicUrl (any URL the
+		// sender liked) is not a WeChat push.
+		if rej := checkMediaID(f["MediaId"]); rej != nil {
+			return inbound{}, rej
 		}
 		att := intake.Attachment{Kind: intake.AttachmentImage, MediaID: f["MediaId"]}
 		if httpURL(f["PicUrl"]) {
@@ -111,8 +118,8 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 		sub.Attachments = []intake.Attachment{att}
 		sub.Text = s.placeholders["image"]
 	case "video", "shortvideo":
-		if f["MediaId"] == "" {
-			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MediaId")
+		if rej := checkMediaID(f["MediaId"]); rej != nil {
+			return inbound{}, rej
 		}
 		sub.Attachments = []intake.Attachment{{Kind: intake.AttachmentVideo, MediaID: f["MediaId"]}}
 		sub.Text = s.placeholders[msgType]
@@ -148,6 +155,9 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	case "file":
 		title := strings.TrimSpace(f["Title"])
 		if f["MediaId"] != "" {
+			if rej := checkMediaID(f["MediaId"]); rej != nil {
+				return inbound{}, rej
+			}
 			sub.Attachments = []intake.Attachment{{Kind: intake.AttachmentFile, MediaID: f["MediaId"], Title: title}}
 		}
 		for _, k := range []string{"FileKey", "FileMd5", "FileTotalLen"} {
@@ -162,8 +172,8 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	}
 
 	id := f["MsgId"]
-	if id == "" || len(id) > 64 || strings.IndexFunc(id, notIDRune) >= 0 {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid MsgId")
+	if !validMsgID(id) {
+		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid MsgId (a positive integer)")
 	}
 	sub.ExternalID = id
 	in.typeLabel = msgType
@@ -215,6 +225,29 @@ func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput
 	in.typeLabel = "event:" + string(ev.Kind)
 	in.ev = ev
 	return in, nil
+}
+
+// validMsgID accepts what WeChat sends as MsgId: a positive 64-bit integer in decimal digits. A
+// zero, a sign or any other text is not WeChat's and would let one message be stored under
+// several spellings of its id.
+func validMsgID(s string) bool {
+	if s == "" || len(s) > 20 || s[0] < '1' || s[0] > '9' {
+		return false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n > 0
+}
+
+// checkMediaID refuses a media message without a usable MediaId: the id is how the media job
+// fetches the file, and it travels as a URL parameter of WeChat's API.
+func checkMediaID(id string) *rejection {
+	switch {
+	case id == "":
+		return reject(http.StatusBadRequest, "missing_field", "missing MediaId")
+	case len(id) > 256 || strings.IndexFunc(id, notIDRune) >= 0:
+		return reject(http.StatusBadRequest, "bad_field", "invalid MediaId")
+	}
+	return nil
 }
 
 // notIDRune is true for runes that never occur in openids and message ids.

@@ -69,6 +69,15 @@ func TestBadInput(t *testing.T) {
 		{name: "text not a string", req: request{Body: strings.Replace(textPush, `"text":"小区门口路灯坏了"`, `"text":{"a":1}`, 1)}, wantStatus: 400, wantBody: "text must be a string"},
 		{name: "missing type", req: request{Body: strings.Replace(textPush, `"type":"text",`, ``, 1)}, wantStatus: 400, wantBody: "missing type"},
 
+		{name: "duplicate type", req: request{Body: strings.Replace(textPush, `"type":"text"`, `"type":"text","type":"event"`, 1)}, wantStatus: 400, wantBody: "appears twice"},
+		{name: "duplicate text", req: request{Body: strings.Replace(textPush, `"text":"小区门口路灯坏了"`, `"text":"小区门口路灯坏了","text":"另一段"`, 1)}, wantStatus: 400, wantBody: "appears twice"},
+		{name: "duplicate sender_id", req: request{Body: strings.Replace(textPush, `"sender_id":2489518277`, `"sender_id":2489518277,"sender_id":2489518278`, 1)}, wantStatus: 400, wantBody: "appears twice"},
+		{name: "duplicate member inside data", req: request{Body: body("image", "", `{"tovfid":821804469,"tovfid":821804470}`)}, wantStatus: 400, wantBody: "appears twice"},
+		{name: "invalid UTF-8 in text", req: request{Body: strings.Replace(textPush, "路灯", "\xff\xfe", 1)}, wantStatus: 400, wantBody: "not valid UTF-8"},
+		{name: "UTF-16 surrogate bytes", req: request{Body: strings.Replace(textPush, "路灯", "\xed\xa0\x80", 1)}, wantStatus: 400, wantBody: "not valid UTF-8"},
+		{name: "created_at before 2000", req: request{Body: strings.Replace(textPush, `Thu Nov 27 16:00:00 +0800 2025`, `Fri Dec 31 23:59:59 +0000 1999`, 1)}, wantStatus: 400, wantBody: "created_at before 2000"},
+		{name: "event created before 2000", req: request{Body: strings.Replace(body("event", "", `{"subtype":"follow"}`), `2025`, `1970`, 1)}, wantStatus: 400, wantBody: "created_at before 2000"},
+
 		// IDs.
 		{name: "sender_id as a string", req: request{Body: strings.Replace(textPush, `"sender_id":2489518277`, `"sender_id":"2489518277"`, 1)}, wantStatus: 400, wantBody: "sender_id must be a positive integer"},
 		{name: "receiver_id as a string", req: request{Body: strings.Replace(textPush, `"receiver_id":1902538057`, `"receiver_id":"1902538057"`, 1)}, wantStatus: 400, wantBody: "receiver_id must be a positive integer"},

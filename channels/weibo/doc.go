@@ -69,8 +69,10 @@
 //	200 passive reply JSON    Reply.Text not empty
 //	200 empty body            Reply.Text empty; view; unknown type or event subtype
 //	400 missing timestamp / invalid timestamp / missing nonce / missing or invalid echostr
-//	400 malformed JSON (names the field whose JSON type is wrong) / data after the document
+//	400 malformed JSON (names the field whose JSON type is wrong) / data after the document /
+//	    not valid UTF-8 / a member name appears twice in one object
 //	400 missing type / missing or non-integer receiver_id or sender_id / invalid created_at /
+//	    created_at before 2000-01-01 (pushes of every known type, events included) /
 //	    empty text / invalid data.latitude/longitude / missing data.tovfid / missing
 //	    data.subtype / click without data.key
 //	400 invalid submission: … (the Receiver returned intake.ErrInvalid)

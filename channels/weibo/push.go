@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/hotline12345/intake-gateway/internal/app"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
 // Push is a Weibo message push as it arrives (open.weibo.com/wiki/Receive_General_Message and
@@ -51,6 +53,11 @@ type wirePush struct {
 // ParsePush decodes a push body. The error says which field is wrong and never quotes it: a
 // rejected body may hold a citizen's message.
 func ParsePush(body []byte) (*Push, error) {
+	// Refused rather than repaired: a replaced byte would change the citizen's words, and the
+	// stored raw body would no longer be what the text was read from.
+	if !utf8.Valid(body) {
+		return nil, errors.New("malformed JSON: not valid UTF-8")
+	}
 	var w wirePush
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&w); err != nil {
@@ -64,6 +71,11 @@ func ParsePush(body []byte) (*Push, error) {
 	// signature (which does not cover the body) and parsed differently by other readers.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("malformed JSON: data after the document")
+	}
+	// encoding/json keeps the last of two members of one name; another reader of the same body
+	// may take the first. The name is not quoted: it is the sender's text.
+	if err := jsonstrict.CheckDuplicateKeys(body); errors.Is(err, jsonstrict.ErrDuplicateKey) {
+		return nil, errors.New("malformed JSON: a member name appears twice in one object")
 	}
 	p := &Push{Type: w.Type}
 	for _, f := range []struct {
@@ -279,6 +291,11 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 	created, err := time.Parse(time.RubyDate, strings.TrimSpace(p.CreatedAt))
 	if err != nil {
 		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid created_at (want e.g. Mon Jul 16 18:09:20 +0800 2012)")
+	}
+	// Checked here and not only when a case is created: a push that joins an open case as a
+	// supplement, and an event, never reach the core's check of the case's timestamp.
+	if created.Before(intake.EarliestTimestamp()) {
+		return inbound{}, reject(http.StatusBadRequest, "bad_field", "created_at before 2000-01-01")
 	}
 	// A text push's data is only hashed: its shape is not documented, and refusing a text over
 	// it would lose the citizen's message.

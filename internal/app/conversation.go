@@ -128,6 +128,11 @@ func (r *Conversation) Receive(ctx context.Context, msg Message) (Reply, error) 
 	sub := msg.Submission
 	who, hasWho := citizenKey(sub)
 	text := normalize.CleanText(sub.Text)
+	// Refused here and not only when a case is created: a blank message would otherwise join
+	// the citizen's open case as an empty supplement.
+	if text == "" && len(sub.Attachments) == 0 && sub.Location == nil && len(sub.Transcript) == 0 {
+		return Reply{}, intake.Invalid("text", "is required and must not be blank")
+	}
 	if hasWho && len(sub.Attachments) == 0 && sub.Location == nil {
 		if reply, ok, err := r.command(ctx, sub, who, text); ok || err != nil {
 			return reply, err
@@ -177,7 +182,7 @@ func (r *Conversation) Receive(ctx context.Context, msg Message) (Reply, error) 
 		case open != nil && isOpen(open.Status):
 			res, err := r.store.AddSupplement(ctx, open.ID, intake.Supplement{
 				ChannelID: sub.ChannelID, ExternalID: sub.ExternalID, Text: normalize.CleanText(sub.Text),
-				Attachments: sub.Attachments, Location: sub.Location, ReceivedAt: now, Raw: sub.Raw,
+				Attachments: normalize.CleanAttachments(sub.Attachments), Location: normalize.CleanLocation(sub.Location), ReceivedAt: now, Raw: sub.Raw,
 				Fetch: media.ToFetch(sub.Channel, sub.Attachments), PayloadHash: sub.PayloadHash, Limits: r.opts.Supplements,
 			})
 			if errors.Is(err, intake.ErrCaseFull) {
