@@ -123,3 +123,27 @@ func TestDeliveriesEndpoints(t *testing.T) {
 	}
 	var _ = json.Marshal
 }
+
+// The case system's texts reach the citizen and the record cleaned like every other text.
+func TestCaseEventTextsAreCleaned(t *testing.T) {
+	e := newEnv(t)
+	r := e.submit(`{"text":"路灯坏了","channel":"sms"}`, nil)
+	id := r.json(t)["id"].(string)
+	body := `{"event_id":"ctl-1","type":"assigned","at":"2026-11-27T10:00:00+08:00","department":"市\u0007城管局","message":"已派\u001b人\u200b处理"}`
+	if r := e.do("POST", "/v1/cases/"+id+"/events", eventsKey, "application/json", []byte(body), nil); r.status != 200 {
+		t.Fatalf("event: %d %s", r.status, r.body)
+	}
+	c, err := e.store.GetCase(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.StatusHistory {
+		if h.EventID == "ctl-1" {
+			if h.Department != "市城管局" || h.Message != "已派人处理" {
+				t.Fatalf("stored %q %q", h.Department, h.Message)
+			}
+			return
+		}
+	}
+	t.Fatalf("event not in the history: %+v", c.StatusHistory)
+}

@@ -108,6 +108,7 @@ func newReceiver(cfg *config.Config, st app.ConversationStore, sub intake.Submit
 		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
 		Supplements: intake.SupplementLimits{MaxTextChars: cfg.Limits.MaxTextChars, MaxCaseChars: cfg.Limits.MaxCaseChars,
 			MaxSupplements: cfg.Limits.MaxSupplements},
+		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
 	}
 	if cfg.Duplicates.Enabled {
 		opts.RepeatWindow = cfg.Duplicates.Window

@@ -49,6 +49,9 @@ type ConversationOptions struct {
 	// Supplements bound what follow-up messages may make of a case (limits.max_text_chars,
 	// max_case_chars, max_supplements); zero values mean no limit.
 	Supplements intake.SupplementLimits
+	// MaxFutureSkew is how far in the future a message's own timestamp may lie (default 5m): the
+	// same rule as for a new case, so a supplement cannot carry a time the case could not.
+	MaxFutureSkew time.Duration
 }
 
 // locationChannels are the channels whose citizens report a position apart from their messages
@@ -96,6 +99,9 @@ func NewConversation(st ConversationStore, submitter intake.Submitter, texts *re
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
+	if opts.MaxFutureSkew <= 0 {
+		opts.MaxFutureSkew = 5 * time.Minute
+	}
 	cv := opts.Conversation
 	if cv.QueryLimit <= 0 || cv.QueryPeriod <= 0 {
 		cv.QueryLimit, cv.QueryPeriod = 5, 10*time.Minute
@@ -132,6 +138,9 @@ func (r *Conversation) Receive(ctx context.Context, msg Message) (Reply, error) 
 	// the citizen's open case as an empty supplement.
 	if text == "" && len(sub.Attachments) == 0 && sub.Location == nil && len(sub.Transcript) == 0 {
 		return Reply{}, intake.Invalid("text", "is required and must not be blank")
+	}
+	if t := sub.OccurredAt; !t.IsZero() && (t.Before(intake.EarliestTimestamp()) || t.After(r.opts.Clock.Now().Add(r.opts.MaxFutureSkew))) {
+		return Reply{}, intake.Invalid("occurred_at", intake.ReasonTimestampRange)
 	}
 	if hasWho && len(sub.Attachments) == 0 && sub.Location == nil {
 		if reply, ok, err := r.command(ctx, sub, who, text); ok || err != nil {

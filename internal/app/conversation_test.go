@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -370,5 +371,25 @@ func TestSurveyAnswers(t *testing.T) {
 	}
 	if feedback != 1 {
 		t.Fatalf("%d case.feedback deliveries, want 1", feedback)
+	}
+}
+
+// A follow-up message is held to the same timestamp rule as a new case: before, a message dated
+// a day ahead (or in 1999) joined the citizen's open case unchecked.
+func TestSupplementWithAnImpossibleTimestampIsRefused(t *testing.T) {
+	f := newFixture(t)
+	first := f.receive(wechat("t1", "oT", "小区门口的路灯坏了，晚上很黑。"))
+	for _, at := range []time.Time{f.clock.Now().Add(24 * time.Hour), time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		msg := wechat("t2-"+at.Format("2006"), "oT", "补充：靠近东门那一盏。")
+		msg.Submission.OccurredAt = at
+		_, err := f.r.Receive(context.Background(), msg)
+		var ve *intake.ValidationError
+		if !errors.As(err, &ve) || !ve.HasReason(intake.ReasonTimestampRange) {
+			t.Fatalf("supplement dated %s: %v, want a timestamp-range validation error", at, err)
+		}
+	}
+	got, _ := f.st.GetCase(context.Background(), first.Case.ID)
+	if got.Content.Text != first.Case.Content.Text {
+		t.Fatalf("the case grew: %q", got.Content.Text)
 	}
 }

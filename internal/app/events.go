@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/normalize"
 )
 
 // StatusStore is what recording a case system's event needs of the store.
@@ -82,8 +83,10 @@ func (e *StatusEvents) Record(ctx context.Context, ref string, r StatusReport) (
 	if err != nil {
 		return StatusResult{}, err
 	}
+	// What the case system writes reaches the citizen in a notification and the case record:
+	// cleaned like every other text (control characters stripped).
 	ch := intake.StatusChange{Status: status, Event: r.Type, At: r.At.UTC(), Source: r.Source,
-		EventID: r.EventID, Department: r.Department, Message: r.Message}
+		EventID: r.EventID, Department: normalize.CleanText(r.Department), Message: normalize.CleanText(r.Message)}
 	var notes []intake.Notification
 	if r.Notify && e.planner != nil {
 		// Planned on the case as the event leaves it, and stored in the event's transaction.
