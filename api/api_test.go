@@ -18,7 +18,6 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/api"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/metrics"
@@ -47,8 +46,8 @@ type env struct {
 	registry *prometheus.Registry
 }
 
-func limits() config.Limits {
-	return config.Limits{MaxBodyBytes: 4096, MaxTextChars: 100, MaxBatchLines: 5, MaxBatchBytes: 1 << 20,
+func limits() api.Limits {
+	return api.Limits{MaxBodyBytes: 4096, MaxBatchLines: 5, MaxBatchBytes: 1 << 20,
 		MaxFutureSkew: 5 * time.Minute, IdempotencyKey: 255}
 }
 
@@ -77,8 +76,8 @@ func serverOn(t *testing.T, st intake.Store, changes ...func(*api.Deps)) *env {
 	svc := app.NewIntake(st, nil, app.IntakeOptions{MaxTextChars: 100, MaxFutureSkew: 5 * time.Minute}, m)
 	deps := api.Deps{
 		Store: st, Submitter: svc, Limits: limits(), Registry: reg, Attachments: blobs,
-		Server: config.Server{RequestTimeout: 3 * time.Second},
-		APIKeys: []config.APIKey{
+		RequestTimeout: 3 * time.Second,
+		APIKeys: []api.APIKey{
 			{Name: "crm", SHA256: sha(submitKey), Scopes: []string{"submit", "read"}},
 			{Name: "viewer", SHA256: sha(readKey), Scopes: []string{"read"}},
 			{Name: "case-system", SHA256: sha(eventsKey), Scopes: []string{"events", "read"}},

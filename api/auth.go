@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 )
 
@@ -61,8 +60,16 @@ func (a *Authenticator) WithRateLimit(perKey *ratelimit.Keyed) *Authenticator {
 	return a
 }
 
-// NewAuthenticator indexes the configured keys. Hashes were validated as hex by config.
-func NewAuthenticator(keys []config.APIKey) *Authenticator {
+// APIKey is one client of the REST API: an entry of the api_keys list of the gateway's
+// configuration. Only the key's SHA-256 is stored.
+type APIKey struct {
+	Name   string   `koanf:"name" validate:"required,max=64,excludesall=/: "`
+	SHA256 string   `koanf:"sha256" validate:"required,len=64,hexadecimal"`
+	Scopes []string `koanf:"scopes" validate:"required,min=1,dive,oneof=submit read events admin"`
+}
+
+// NewAuthenticator indexes the configured keys. Hashes were validated as hex when the configuration was loaded.
+func NewAuthenticator(keys []APIKey) *Authenticator {
 	a := &Authenticator{}
 	for _, k := range keys {
 		var e keyEntry

@@ -114,7 +114,7 @@ func TestAPIKeyRateLimit(t *testing.T) {
 func TestRepeatedAuthFailuresAreThrottledPerAddress(t *testing.T) {
 	e := newEnv(t, func(d *api.Deps) {
 		d.AuthFailures = ratelimit.New(ratelimit.Limit{Rate: 0.01, Burst: 5}, 0, nil)
-		d.Server.TrustedProxies = []string{"127.0.0.1/32"}
+		d.TrustedProxies = []string{"127.0.0.1/32"}
 	})
 	from := func(ip string) map[string]string { return map[string]string{"X-Forwarded-For": ip} }
 	for i := range 5 {

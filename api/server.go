@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/media"
@@ -30,6 +29,19 @@ var specYAML []byte
 
 // Spec returns the OpenAPI document the server implements.
 func Spec() []byte { return specYAML }
+
+// Limits bound what one request may carry.
+type Limits struct {
+	// MaxBodyBytes is the largest JSON body (413 above it).
+	MaxBodyBytes int64
+	// MaxBatchLines and MaxBatchBytes bound one NDJSON batch.
+	MaxBatchLines int
+	MaxBatchBytes int64
+	// IdempotencyKey is the longest Idempotency-Key header.
+	IdempotencyKey int
+	// MaxFutureSkew is how far in the future a case event's time may lie (clock skew).
+	MaxFutureSkew time.Duration
+}
 
 // Store is what the REST API reads from the case store, and the deliveries it replays.
 type Store interface {
@@ -49,10 +61,14 @@ type Store interface {
 type Deps struct {
 	Store     Store
 	Submitter intake.Submitter
-	APIKeys   []config.APIKey
-	Limits    config.Limits
-	Server    config.Server
-	Logger    *slog.Logger
+	APIKeys   []APIKey
+	Limits    Limits
+	// TrustedProxies are the CIDR ranges whose X-Forwarded-For is believed (client addresses
+	// for logs and rate limits).
+	TrustedProxies []string
+	// RequestTimeout bounds a request's work, so a slow store answers 503 instead of hanging.
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
 	// Registry receives the HTTP metrics; MetricsHandler serves it on the admin listener, never
 	// on this public server.
 	Registry *prometheus.Registry
@@ -100,7 +116,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.Binder = StrictJSONBinder{}
 	e.HTTPErrorHandler = errorHandler(deps.Logger)
-	extractor, err := ipExtractor(deps.Server.TrustedProxies)
+	extractor, err := ipExtractor(deps.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +145,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	if deps.AuthFailures != nil {
 		e.Use(authFailureLimit(deps.AuthFailures))
 	}
-	e.Use(requestTimeout(deps.Server.RequestTimeout))
+	e.Use(requestTimeout(deps.RequestTimeout))
 
 	srv := &Server{deps: deps}
 	if deps.Auth == nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
@@ -38,6 +37,43 @@ type Receiver interface {
 	Event(ctx context.Context, ev app.Event) (app.Reply, error)
 }
 
+// Config is one configured channel instance: an entry of the channels list of the gateway's
+// configuration. Fields beyond id and type belong to one type each.
+type Config struct {
+	ID   string `koanf:"id" validate:"required,max=64,excludesall=/: "`
+	Type string `koanf:"type" validate:"required,oneof=wechat twilio weibo webhook"`
+
+	// wechat
+	AppID          string `koanf:"app_id" validate:"required_if=Type wechat"`
+	AppSecret      string `koanf:"app_secret" validate:"required_if=Type wechat,required_if=Type weibo"`
+	Token          string `koanf:"token" validate:"required_if=Type wechat"`
+	EncodingAESKey string `koanf:"encoding_aes_key" validate:"omitempty,len=43"`
+	Mode           string `koanf:"mode" validate:"omitempty,oneof=plain compatible safe"`
+
+	// twilio
+	AccountSID          string `koanf:"account_sid" validate:"required_if=Type twilio"`
+	AuthToken           string `koanf:"auth_token" validate:"required_if=Type twilio"`
+	From                string `koanf:"from"`
+	MessagingServiceSID string `koanf:"messaging_service_sid"`
+
+	// weibo
+	AppKey     string `koanf:"app_key" validate:"required_if=Type weibo"`
+	AccountUID string `koanf:"account_uid" validate:"required_if=Type weibo"`
+
+	// MediaHosts are the hosts the channel's media may be fetched from, redirects included
+	// (host, host:port, IP or *.domain). Empty: the platform's own media hosts, which each
+	// channel package defines (none for webhook channels).
+	MediaHosts []string `koanf:"media_hosts" validate:"dive,hostpattern"`
+	// CredentialHosts are the hosts that get the channel's credentials with a media request
+	// (twilio: the account SID and auth token), named one by one, each also allowed by
+	// MediaHosts. Empty: the platform's API host.
+	CredentialHosts []string `koanf:"credential_hosts" validate:"dive,exacthost"`
+
+	// Settings holds every other key of the channel's entry; each channel package decodes and
+	// validates its own (menus, reply switches, signature schemes, …).
+	Settings map[string]any `koanf:",remain"`
+}
+
 // Deps are what the gateway gives every channel adapter.
 type Deps struct {
 	Receiver Receiver
@@ -48,7 +84,11 @@ type Deps struct {
 	Logger  *slog.Logger
 	Clock   intake.Clock
 	Metrics prometheus.Registerer
-	Server  config.Server
+	// PublicBaseURL is the URL the platforms call (server.public_base_url), used to rebuild
+	// the URL a platform signed; empty: taken from the request.
+	PublicBaseURL string
+	// TrustedProxies are the CIDR ranges whose X-Forwarded-* headers are believed.
+	TrustedProxies []string
 }
 
 // Adapter is a configured channel instance that serves its webhook routes.

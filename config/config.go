@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/api"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/notify"
@@ -42,11 +44,11 @@ type Config struct {
 	Classifier    Classifier            `koanf:"classifier"`
 	Duplicates    app.DuplicateSettings `koanf:"duplicates"`
 	Notifications notify.Options        `koanf:"notifications"`
-	APIKeys       []APIKey              `koanf:"api_keys" validate:"dive"`
+	APIKeys       []api.APIKey          `koanf:"api_keys" validate:"dive"`
 	CaseSystems   []forward.CaseSystem  `koanf:"case_systems" validate:"dive"`
 	Forwarding    forward.Options       `koanf:"forwarding"`
 	Media         Media                 `koanf:"media"`
-	Channels      []Channel             `koanf:"channels" validate:"dive"`
+	Channels      []channels.Config     `koanf:"channels" validate:"dive"`
 }
 
 // Server is the HTTP side.
@@ -192,13 +194,6 @@ type RateLimit struct {
 	Burst int     `koanf:"burst" validate:"gte=0"`
 }
 
-// APIKey is one client of the REST API. Only the key's SHA-256 is stored.
-type APIKey struct {
-	Name   string   `koanf:"name" validate:"required,max=64,excludesall=/: "`
-	SHA256 string   `koanf:"sha256" validate:"required,len=64,hexadecimal"`
-	Scopes []string `koanf:"scopes" validate:"required,min=1,dive,oneof=submit read events admin"`
-}
-
 // Media configures how the gateway copies media into its attachment store (media/,
 // internal/safefetch). Platform channels fetch only from their platform's hosts
 // (channels[].media_hosts); attachment and recording URLs sent through the REST API only from
@@ -217,42 +212,6 @@ type Media struct {
 	FetchTimeout time.Duration `koanf:"fetch_timeout" validate:"gt=0"`
 	// MaxRedirects one fetch may follow (0: none).
 	MaxRedirects int `koanf:"max_redirects" validate:"gte=0,lte=10"`
-}
-
-// Channel is one configured channel instance. Fields beyond id and type belong to one type each.
-type Channel struct {
-	ID   string `koanf:"id" validate:"required,max=64,excludesall=/: "`
-	Type string `koanf:"type" validate:"required,oneof=wechat twilio weibo webhook"`
-
-	// wechat
-	AppID          string `koanf:"app_id" validate:"required_if=Type wechat"`
-	AppSecret      string `koanf:"app_secret" validate:"required_if=Type wechat,required_if=Type weibo"`
-	Token          string `koanf:"token" validate:"required_if=Type wechat"`
-	EncodingAESKey string `koanf:"encoding_aes_key" validate:"omitempty,len=43"`
-	Mode           string `koanf:"mode" validate:"omitempty,oneof=plain compatible safe"`
-
-	// twilio
-	AccountSID          string `koanf:"account_sid" validate:"required_if=Type twilio"`
-	AuthToken           string `koanf:"auth_token" validate:"required_if=Type twilio"`
-	From                string `koanf:"from"`
-	MessagingServiceSID string `koanf:"messaging_service_sid"`
-
-	// weibo
-	AppKey     string `koanf:"app_key" validate:"required_if=Type weibo"`
-	AccountUID string `koanf:"account_uid" validate:"required_if=Type weibo"`
-
-	// MediaHosts are the hosts the channel's media may be fetched from, redirects included
-	// (host, host:port, IP or *.domain). Empty: the platform's own media hosts, which each
-	// channel package defines (none for webhook channels).
-	MediaHosts []string `koanf:"media_hosts" validate:"dive,hostpattern"`
-	// CredentialHosts are the hosts that get the channel's credentials with a media request
-	// (twilio: the account SID and auth token), named one by one, each also allowed by
-	// MediaHosts. Empty: the platform's API host.
-	CredentialHosts []string `koanf:"credential_hosts" validate:"dive,exacthost"`
-
-	// Settings holds every other key of the channel's entry; each channel package decodes and
-	// validates its own (menus, reply switches, signature schemes, …).
-	Settings map[string]any `koanf:",remain"`
 }
 
 // Defaults are the built-in values every file starts from.

@@ -13,11 +13,11 @@ import (
 	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/notify"
@@ -63,7 +63,7 @@ func newFixture(t *testing.T, withTemplate bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chCfg := config.Channel{ID: "wechat-main", Type: "wechat", Settings: map[string]any{}}
+	chCfg := channels.Config{ID: "wechat-main", Type: "wechat", Settings: map[string]any{}}
 	if withTemplate {
 		chCfg.Settings["notify_template"] = map[string]any{"id": "TPL1", "fields": map[string]any{"first": "{{.Text}}", "keyword1": "{{.CaseNo}}"}}
 	}

@@ -1,5 +1,5 @@
 // Package chsettings decodes the channel-specific keys of a channel's config entry
-// (config.Channel.Settings) into a channel package's own struct, and reports every problem with
+// (channels.Config.Settings) into a channel package's own struct, and reports every problem with
 // its key path, so that each one reads channels[<id>].<key> like every other config error.
 package chsettings
 

@@ -30,7 +30,6 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
 )
 
@@ -75,7 +74,7 @@ func WithStatusRecorder(r StatusRecorder) Option {
 
 // Adapter serves one configured Twilio channel.
 type Adapter struct {
-	cfg      config.Channel
+	cfg      channels.Config
 	deps     channels.Deps
 	log      *slog.Logger
 	settings settings
@@ -88,7 +87,7 @@ type Adapter struct {
 var _ channels.Adapter = (*Adapter)(nil)
 
 // New builds the adapter for cfg. deps.Receiver is required.
-func New(cfg config.Channel, deps channels.Deps, opts ...Option) (*Adapter, error) {
+func New(cfg channels.Config, deps channels.Deps, opts ...Option) (*Adapter, error) {
 	if cfg.Type != "" && cfg.Type != "twilio" {
 		return nil, fmt.Errorf("twilio: channel %s has type %q", cfg.ID, cfg.Type)
 	}
@@ -107,9 +106,9 @@ func New(cfg config.Channel, deps channels.Deps, opts ...Option) (*Adapter, erro
 	}
 	base := s.PublicBaseURL
 	if base == "" {
-		base = deps.Server.PublicBaseURL
+		base = deps.PublicBaseURL
 	}
-	resolver, err := newURLResolver(base, deps.Server.TrustedProxies)
+	resolver, err := newURLResolver(base, deps.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("twilio: channel %s: %w", cfg.ID, err)
 	}

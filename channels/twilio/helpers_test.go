@@ -23,7 +23,6 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // The auth token of the shared reference vectors.
@@ -180,7 +179,7 @@ func (f *fakeRecorder) RecordMessageStatus(_ context.Context, channelID, message
 type setup struct {
 	channelID string
 	settings  map[string]any
-	server    config.Server
+	server    serverCfg
 	receiver  *fakeReceiver
 	opts      []twilio.Option
 	// other replaces the fake receiver (benchmarks).
@@ -189,15 +188,15 @@ type setup struct {
 	noBase bool
 }
 
-func channelConfig(settings map[string]any) config.Channel {
-	return config.Channel{
+func channelConfig(settings map[string]any) channels.Config {
+	return channels.Config{
 		ID: "sms-main", Type: "twilio", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: testToken,
 		From: "+15005550006", Settings: settings,
 	}
 }
 
 func depsFor(s setup) channels.Deps {
-	d := channels.Deps{Server: s.server, Metrics: prometheus.NewRegistry()}
+	d := channels.Deps{PublicBaseURL: s.server.PublicBaseURL, TrustedProxies: s.server.TrustedProxies, Metrics: prometheus.NewRegistry()}
 	if s.other != nil {
 		d.Receiver = s.other
 	} else if s.receiver != nil {
@@ -248,7 +247,13 @@ func post(e *echo.Echo, target, body, sig string, mods ...func(*http.Request)) *
 	return rec
 }
 
-func serverWithBase() config.Server { return config.Server{PublicBaseURL: publicBase} }
+// serverCfg is the server side of the gateway's configuration that the adapter sees.
+type serverCfg struct {
+	PublicBaseURL  string
+	TrustedProxies []string
+}
+
+func serverWithBase() serverCfg { return serverCfg{PublicBaseURL: publicBase} }
 
 func newEcho(a *twilio.Adapter) *echo.Echo {
 	e := echo.New()

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 	"github.com/hotline12345/intake-gateway/media"
 )
@@ -24,7 +24,7 @@ func DefaultCredentialHosts() []string { return []string{"api.twilio.com"} }
 // MediaFetcher downloads MMS media and call recordings. Requests go only to the channel's
 // media hosts (by default Twilio's API and media CDN), under base's rules; the account's
 // credentials go only to its credential hosts, never to a redirect target on another host.
-func MediaFetcher(cfg config.Channel, base safefetch.Policy) (media.Fetcher, error) {
+func MediaFetcher(cfg channels.Config, base safefetch.Policy) (media.Fetcher, error) {
 	hostList := cfg.MediaHosts
 	if len(hostList) == 0 {
 		hostList = DefaultMediaHosts()

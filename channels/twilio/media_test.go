@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
@@ -67,7 +67,7 @@ func TestMediaCredentialsGoOnlyToTwilio(t *testing.T) {
 			http.Redirect(w, r, attacker.URL+"/collect", http.StatusFound)
 		}
 	})
-	ch := config.Channel{ID: "sms", Type: "twilio", AccountSID: "AC0123", AuthToken: testToken,
+	ch := channels.Config{ID: "sms", Type: "twilio", AccountSID: "AC0123", AuthToken: testToken,
 		MediaHosts: []string{api.host(), cdn.host(), attacker.host()}, CredentialHosts: []string{api.host()}}
 	f, err := twilio.MediaFetcher(ch, labPolicy)
 	if err != nil {
@@ -109,7 +109,7 @@ func TestMediaURLsOffTheListAreNotFetched(t *testing.T) {
 	ctx := context.Background()
 
 	// Defaults: api.twilio.com and *.twiliocdn.com only.
-	def, err := twilio.MediaFetcher(config.Channel{ID: "sms", AccountSID: "AC0123", AuthToken: testToken}, labPolicy)
+	def, err := twilio.MediaFetcher(channels.Config{ID: "sms", AccountSID: "AC0123", AuthToken: testToken}, labPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestMediaURLsOffTheListAreNotFetched(t *testing.T) {
 	}
 
 	// Twilio's (fake) host is listed, the attacker is not: its redirect is refused.
-	listed, err := twilio.MediaFetcher(config.Channel{ID: "sms", AccountSID: "AC0123", AuthToken: testToken,
+	listed, err := twilio.MediaFetcher(channels.Config{ID: "sms", AccountSID: "AC0123", AuthToken: testToken,
 		MediaHosts: []string{api.host()}, CredentialHosts: []string{api.host()}}, labPolicy)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestMediaURLsOffTheListAreNotFetched(t *testing.T) {
 	// Without media.allow_private_networks the listed loopback host is refused when connecting.
 	strict := labPolicy
 	strict.AllowPrivateNetworks = false
-	prod, err := twilio.MediaFetcher(config.Channel{ID: "sms", AccountSID: "AC0123", AuthToken: testToken,
+	prod, err := twilio.MediaFetcher(channels.Config{ID: "sms", AccountSID: "AC0123", AuthToken: testToken,
 		MediaHosts: []string{api.host()}, CredentialHosts: []string{api.host()}}, strict)
 	if err != nil {
 		t.Fatal(err)
@@ -148,12 +148,12 @@ func TestMediaURLsOffTheListAreNotFetched(t *testing.T) {
 }
 
 func TestMediaFetcherConfig(t *testing.T) {
-	_, err := twilio.MediaFetcher(config.Channel{ID: "sms", AccountSID: "AC1", AuthToken: "t",
+	_, err := twilio.MediaFetcher(channels.Config{ID: "sms", AccountSID: "AC1", AuthToken: "t",
 		MediaHosts: []string{"*.twiliocdn.com"}}, safefetch.Policy{})
 	if err == nil || !strings.Contains(err.Error(), "credential_hosts") {
 		t.Fatalf("credentials for a host media_hosts does not allow: %v", err)
 	}
-	if _, err := twilio.MediaFetcher(config.Channel{ID: "sms", AccountSID: "AC1", AuthToken: "t"}, safefetch.Policy{}); err != nil {
+	if _, err := twilio.MediaFetcher(channels.Config{ID: "sms", AccountSID: "AC1", AuthToken: "t"}, safefetch.Policy{}); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 }

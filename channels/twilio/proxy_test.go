@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // The reference vectors, posted through the adapter exactly as Twilio would post them.
@@ -29,7 +27,7 @@ func TestVectorsThroughAdapter(t *testing.T) {
 
 	t.Run("explicit port", func(t *testing.T) {
 		v := vs[vecPort]
-		e, rcv := newServer(t, setup{server: config.Server{PublicBaseURL: "https://hotline.example.gov.cn:8443"}})
+		e, rcv := newServer(t, setup{server: serverCfg{PublicBaseURL: "https://hotline.example.gov.cn:8443"}})
 		if rec := post(e, smsPath, v.values().Encode(), v.Signature); rec.Code != 200 {
 			t.Fatalf("status %d %s", rec.Code, rec.Body)
 		}
@@ -112,7 +110,7 @@ func TestVectorsThroughAdapter(t *testing.T) {
 // gateway:8080 from 10.0.0.5 with X-Forwarded-* headers.
 func TestBehindProxy(t *testing.T) {
 	const outside = "https://hotline.example.gov.cn"
-	proxy := config.Server{TrustedProxies: []string{"10.0.0.0/8", "::1/128"}}
+	proxy := serverCfg{TrustedProxies: []string{"10.0.0.0/8", "::1/128"}}
 	from := func(addr string) func(*http.Request) { return func(r *http.Request) { r.RemoteAddr = addr } }
 	hdr := func(kv ...string) func(*http.Request) {
 		return func(r *http.Request) {
@@ -123,7 +121,7 @@ func TestBehindProxy(t *testing.T) {
 	}
 	cases := []struct {
 		name      string
-		server    config.Server
+		server    serverCfg
 		signedFor string
 		target    string
 		mods      []func(*http.Request)
@@ -152,7 +150,7 @@ func TestBehindProxy(t *testing.T) {
 			[]func(*http.Request){from("203.0.113.9:51000"), hdr("X-Forwarded-Proto", "https", "X-Forwarded-Host", "hotline.example.gov.cn")}, 403},
 		{"untrusted peer, request's own URL", proxy, "http://gateway:8080" + smsPath, smsPath,
 			[]func(*http.Request){from("203.0.113.9:51000"), hdr("X-Forwarded-Proto", "https", "X-Forwarded-Host", "hotline.example.gov.cn")}, 200},
-		{"no proxies configured", config.Server{}, outside + smsPath, smsPath,
+		{"no proxies configured", serverCfg{}, outside + smsPath, smsPath,
 			[]func(*http.Request){from("10.0.0.5:51000"), hdr("X-Forwarded-Proto", "https", "X-Forwarded-Host", "hotline.example.gov.cn")}, 403},
 		{"trusted proxy, inside URL signed", proxy, "http://gateway:8080" + smsPath, smsPath,
 			[]func(*http.Request){from("10.0.0.5:51000"), hdr("X-Forwarded-Proto", "https", "X-Forwarded-Host", "hotline.example.gov.cn")}, 403},
@@ -160,12 +158,12 @@ func TestBehindProxy(t *testing.T) {
 			[]func(*http.Request){from("10.0.0.5:51000"), hdr("X-Forwarded-Proto", "https")}, 200},
 		{"junk forwarded host ignored", proxy, "https://gateway:8080" + smsPath, smsPath,
 			[]func(*http.Request){from("10.0.0.5:51000"), hdr("X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.example/x?")}, 200},
-		{"TLS terminated by the gateway", config.Server{}, "https://gateway:8080" + smsPath, smsPath,
+		{"TLS terminated by the gateway", serverCfg{}, "https://gateway:8080" + smsPath, smsPath,
 			[]func(*http.Request){func(r *http.Request) { r.TLS = &tls.ConnectionState{} }}, 200},
 		// A configured public URL wins over the headers, even from a trusted proxy.
-		{"public base URL wins", config.Server{PublicBaseURL: outside, TrustedProxies: proxy.TrustedProxies}, outside + smsPath, smsPath,
+		{"public base URL wins", serverCfg{PublicBaseURL: outside, TrustedProxies: proxy.TrustedProxies}, outside + smsPath, smsPath,
 			[]func(*http.Request){from("10.0.0.5:51000"), hdr("X-Forwarded-Proto", "http", "X-Forwarded-Host", "other.example")}, 200},
-		{"public base URL with a path prefix", config.Server{PublicBaseURL: outside + "/gateway/"}, outside + "/gateway" + smsPath, smsPath, nil, 200},
+		{"public base URL with a path prefix", serverCfg{PublicBaseURL: outside + "/gateway/"}, outside + "/gateway" + smsPath, smsPath, nil, 200},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

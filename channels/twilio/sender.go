@@ -12,7 +12,6 @@ import (
 	twilioapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // DefaultSendTimeout bounds one REST call to Twilio (twilio-go's own default is also 10 s).
@@ -49,7 +48,7 @@ func WithStatusCallback(u string) SenderOption {
 // when messaging_service_sid is set, else from its number (from). The status callback defaults
 // to the channel's setting status_callback_url, else <public base URL>/hooks/twilio/<id>/status
 // (channel public_base_url, else server.public_base_url); with neither, none is requested.
-func NewSender(cfg config.Channel, server config.Server, opts ...SenderOption) (*Sender, error) {
+func NewSender(cfg channels.Config, publicBaseURL string, opts ...SenderOption) (*Sender, error) {
 	if cfg.AccountSID == "" || cfg.AuthToken == "" {
 		return nil, fmt.Errorf("twilio: channel %s: account_sid and auth_token are required to send: %w", cfg.ID, channels.ErrSendingNotConfigured)
 	}
@@ -70,8 +69,8 @@ func NewSender(cfg config.Channel, server config.Server, opts ...SenderOption) (
 		s.statusCallback = st.StatusCallbackURL
 	case st.PublicBaseURL != "":
 		s.statusCallback = strings.TrimRight(st.PublicBaseURL, "/") + "/hooks/twilio/" + cfg.ID + "/" + RouteStatus
-	case server.PublicBaseURL != "":
-		s.statusCallback = strings.TrimRight(server.PublicBaseURL, "/") + "/hooks/twilio/" + cfg.ID + "/" + RouteStatus
+	case publicBaseURL != "":
+		s.statusCallback = strings.TrimRight(publicBaseURL, "/") + "/hooks/twilio/" + cfg.ID + "/" + RouteStatus
 	}
 	for _, o := range opts {
 		o(s)

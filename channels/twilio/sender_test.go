@@ -13,8 +13,8 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // Fake credentials must be alphanumeric: twilio-go refuses anything else (21222/21224).
@@ -65,8 +65,8 @@ func (f *fakeTwilio) client() *http.Client {
 	return &http.Client{Transport: rewriteHost{to: u}, Timeout: 5 * time.Second}
 }
 
-func senderChannel(settings map[string]any) config.Channel {
-	return config.Channel{ID: "sms-main", Type: "twilio", AccountSID: fakeSID, AuthToken: fakeToken, From: "+15005550006", Settings: settings}
+func senderChannel(settings map[string]any) channels.Config {
+	return channels.Config{ID: "sms-main", Type: "twilio", AccountSID: fakeSID, AuthToken: fakeToken, From: "+15005550006", Settings: settings}
 }
 
 func created(sid string) func(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +79,7 @@ func created(sid string) func(w http.ResponseWriter, r *http.Request) {
 
 func TestSendMessage(t *testing.T) {
 	fake := newFakeTwilio(t, created("SM0123456789abcdef0123456789abcdef"))
-	s, err := twilio.NewSender(senderChannel(nil), config.Server{PublicBaseURL: "https://hotline.example.gov.cn/"}, twilio.WithHTTPClient(fake.client()))
+	s, err := twilio.NewSender(senderChannel(nil), "https://hotline.example.gov.cn/", twilio.WithHTTPClient(fake.client()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestSendThroughMessagingService(t *testing.T) {
 	fake := newFakeTwilio(t, created("SM1"))
 	cfg := senderChannel(map[string]any{"status_callback_url": "https://cb.example/status"})
 	cfg.MessagingServiceSID = "MG0123456789abcdef0123456789abcdef"
-	s, err := twilio.NewSender(cfg, config.Server{}, twilio.WithHTTPClient(fake.client()))
+	s, err := twilio.NewSender(cfg, "", twilio.WithHTTPClient(fake.client()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestSendThroughMessagingService(t *testing.T) {
 
 func TestSendWithoutStatusCallback(t *testing.T) {
 	fake := newFakeTwilio(t, created("SM1"))
-	s, err := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+	s, err := twilio.NewSender(senderChannel(nil), "", twilio.WithHTTPClient(fake.client()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestSendWithoutStatusCallback(t *testing.T) {
 		t.Error("StatusCallback sent without a public URL")
 	}
 	// The channel's own public URL is used when the server has none.
-	s2, _ := twilio.NewSender(senderChannel(map[string]any{"public_base_url": "https://sms.example"}), config.Server{})
+	s2, _ := twilio.NewSender(senderChannel(map[string]any{"public_base_url": "https://sms.example"}), "")
 	if s2.StatusCallback() != "https://sms.example/hooks/twilio/sms-main/status" {
 		t.Errorf("status callback %q", s2.StatusCallback())
 	}
@@ -174,7 +174,7 @@ func TestSendErrors(t *testing.T) {
 				w.WriteHeader(c.status)
 				_, _ = io.WriteString(w, c.body)
 			})
-			s, err := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+			s, err := twilio.NewSender(senderChannel(nil), "", twilio.WithHTTPClient(fake.client()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func TestSendHonoursContext(t *testing.T) {
 		}
 	})
 	defer close(release)
-	s, _ := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+	s, _ := twilio.NewSender(senderChannel(nil), "", twilio.WithHTTPClient(fake.client()))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -221,15 +221,15 @@ func TestSendHonoursContext(t *testing.T) {
 func TestNewSenderRefuses(t *testing.T) {
 	cfg := senderChannel(nil)
 	cfg.From = ""
-	if _, err := twilio.NewSender(cfg, config.Server{}); err == nil {
+	if _, err := twilio.NewSender(cfg, ""); err == nil {
 		t.Error("accepted a channel with neither from nor messaging_service_sid")
 	}
 	cfg = senderChannel(nil)
 	cfg.AuthToken = ""
-	if _, err := twilio.NewSender(cfg, config.Server{}); err == nil {
+	if _, err := twilio.NewSender(cfg, ""); err == nil {
 		t.Error("accepted a channel without auth_token")
 	}
-	s, _ := twilio.NewSender(senderChannel(nil), config.Server{})
+	s, _ := twilio.NewSender(senderChannel(nil), "")
 	if _, err := s.Send(context.Background(), "", "hi"); err == nil {
 		t.Error("sent without a recipient")
 	}
@@ -260,7 +260,7 @@ func TestNotifySenderSeparatesUnreachableCitizensFromGatewayProblems(t *testing.
 				w.WriteHeader(c.status)
 				_, _ = io.WriteString(w, c.body)
 			})
-			s, err := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+			s, err := twilio.NewSender(senderChannel(nil), "", twilio.WithHTTPClient(fake.client()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,7 +275,7 @@ func TestNotifySenderSeparatesUnreachableCitizensFromGatewayProblems(t *testing.
 	}
 
 	fake := newFakeTwilio(t, created("SM0123456789abcdef0123456789abcdef"))
-	s, err := twilio.NewSender(senderChannel(nil), config.Server{}, twilio.WithHTTPClient(fake.client()))
+	s, err := twilio.NewSender(senderChannel(nil), "", twilio.WithHTTPClient(fake.client()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ const (
 	DefaultReceiveTimeout = 10 * time.Second
 )
 
-// Setting keys this package reads from config.Channel.Settings. Keys it does not know are left
+// Setting keys this package reads from channels.Config.Settings. Keys it does not know are left
 // alone: they may belong to the shared conversation layer (templates, opt-out words).
 const (
 	SettingPublicBaseURL     = "public_base_url"     // string: overrides server.public_base_url for this channel

@@ -14,7 +14,6 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
 )
 
@@ -22,7 +21,7 @@ import (
 // the entry's sample payload, which is also run through the same extraction as requests. Every
 // problem is reported, each naming its key as channels[<id>].<key>. config check calls it; New
 // calls it too, so a gateway never starts with a webhook it would refuse to check.
-func Validate(cfg config.Channel) error {
+func Validate(cfg channels.Config) error {
 	_, err := compile(cfg)
 	return err
 }
@@ -37,7 +36,7 @@ type Adapter struct {
 var _ channels.Adapter = (*Adapter)(nil)
 
 // New validates the channel's configuration (see Validate) and returns its adapter.
-func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
+func New(cfg channels.Config, deps channels.Deps) (*Adapter, error) {
 	s, err := compile(cfg)
 	if err != nil {
 		return nil, err

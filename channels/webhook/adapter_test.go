@@ -15,17 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/internal/app"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // stripeLike is configured in Go rather than YAML: HMAC-SHA256 over "<timestamp>.<body>" (a
 // canonical string of a header and the body), base64 in a header, unix seconds, the platform's
 // user id as sender, and the default reply (none, empty body).
-func stripeLike() config.Channel {
-	return config.Channel{ID: "partner", Type: "webhook", Settings: map[string]any{
+func stripeLike() channels.Config {
+	return channels.Config{ID: "partner", Type: "webhook", Settings: map[string]any{
 		"channel_kind": "open311",
 		"signature": map[string]any{
 			"scheme": "hmac-sha256", "secret": "partner-secret-123", "header": "x-partner-signature",

@@ -14,7 +14,6 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/webhook"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
@@ -28,7 +27,7 @@ func TestMain(m *testing.M) {
 
 // webhookCore serves cfg in front of the real core on a store of kind, with the store's nonces,
 // as the gateway does.
-func webhookCore(t *testing.T, kind string, cfg config.Channel, now time.Time) (*echo.Echo, *coretest.Core, *coretest.Clock) {
+func webhookCore(t *testing.T, kind string, cfg channels.Config, now time.Time) (*echo.Echo, *coretest.Core, *coretest.Clock) {
 	t.Helper()
 	clock := coretest.NewClock(now)
 	core := coretest.New(t, kind, clock, func(o *app.ConversationOptions) {

@@ -38,7 +38,7 @@ var exampleEnv = []string{"CITYAPP_WEBHOOK_SECRET=" + cityAppSecret, "COUNTY_SOC
 
 // loadExample loads one of configs/webhooks/*.yaml as the gateway would and returns its only
 // channel.
-func loadExample(t testing.TB, name string) config.Channel {
+func loadExample(t testing.TB, name string) channels.Config {
 	t.Helper()
 	cfg, err := config.Load("../../configs/webhooks/"+name, exampleEnv)
 	if err != nil {
@@ -118,7 +118,7 @@ type harness struct {
 	handlerErrs []error
 }
 
-func serve(t testing.TB, cfg config.Channel, now time.Time, logger *slog.Logger) *harness {
+func serve(t testing.TB, cfg channels.Config, now time.Time, logger *slog.Logger) *harness {
 	t.Helper()
 	h := &harness{reg: prometheus.NewRegistry(), recv: &fakeReceiver{}, path: "/hooks/webhook/" + cfg.ID}
 	h.e = echo.New()

@@ -14,7 +14,6 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/chsettings"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
@@ -180,7 +179,7 @@ func (e *errs) err() error { return errors.Join(e.list...) }
 
 // compile checks a channel entry and builds its spec; every problem is reported, each naming
 // its key.
-func compile(cfg config.Channel) (*spec, error) {
+func compile(cfg channels.Config) (*spec, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("channels[].id: is required")
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/webhook"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // deepCopy copies the settings tree so each case mutates its own.
@@ -36,7 +35,7 @@ type edit struct {
 	del bool
 }
 
-func apply(t *testing.T, base config.Channel, edits ...edit) config.Channel {
+func apply(t *testing.T, base channels.Config, edits ...edit) channels.Config {
 	t.Helper()
 	cfg := base
 	cfg.Settings = deepCopy(base.Settings).(map[string]any)
@@ -73,7 +72,7 @@ func TestValidateRejects(t *testing.T) {
 	county := loadExample(t, "sorted-sha1.yaml")
 	cases := []struct {
 		name  string
-		base  config.Channel
+		base  channels.Config
 		edits []edit
 		want  []string // each must appear in the error
 	}{

@@ -21,7 +21,6 @@ import (
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // idempotentReceiver gives every ExternalID one case number, the first time it is seen, like the
@@ -208,29 +207,29 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 func TestNewValidatesSettings(t *testing.T) {
 	recv := &fakeReceiver{}
-	base := func() config.Channel { return channelConfig("wechat-main", "safe", nil) }
+	base := func() channels.Config { return channelConfig("wechat-main", "safe", nil) }
 	cases := []struct {
 		name string
-		edit func(*config.Channel)
+		edit func(*channels.Config)
 		want string
 	}{
-		{"timestamp window not a duration", func(c *config.Channel) { c.Settings = map[string]any{"timestamp_window": "five"} }, "channels[wechat-main].timestamp_window:"},
-		{"timestamp window bare number", func(c *config.Channel) { c.Settings = map[string]any{"timestamp_window": 300} }, "channels[wechat-main].timestamp_window:"},
-		{"timestamp window too small", func(c *config.Channel) { c.Settings = map[string]any{"timestamp_window": "1s"} }, "channels[wechat-main].timestamp_window:"},
-		{"reply timeout over 4.5s", func(c *config.Channel) { c.Settings = map[string]any{"reply_timeout": "5s"} }, "channels[wechat-main].reply_timeout:"},
-		{"account id is the AppID", func(c *config.Channel) { c.Settings = map[string]any{"account_id": "wx5f2a1c3d4e5f6a7b"} }, "channels[wechat-main].account_id:"},
-		{"placeholder for an unknown type", func(c *config.Channel) {
+		{"timestamp window not a duration", func(c *channels.Config) { c.Settings = map[string]any{"timestamp_window": "five"} }, "channels[wechat-main].timestamp_window:"},
+		{"timestamp window bare number", func(c *channels.Config) { c.Settings = map[string]any{"timestamp_window": 300} }, "channels[wechat-main].timestamp_window:"},
+		{"timestamp window too small", func(c *channels.Config) { c.Settings = map[string]any{"timestamp_window": "1s"} }, "channels[wechat-main].timestamp_window:"},
+		{"reply timeout over 4.5s", func(c *channels.Config) { c.Settings = map[string]any{"reply_timeout": "5s"} }, "channels[wechat-main].reply_timeout:"},
+		{"account id is the AppID", func(c *channels.Config) { c.Settings = map[string]any{"account_id": "wx5f2a1c3d4e5f6a7b"} }, "channels[wechat-main].account_id:"},
+		{"placeholder for an unknown type", func(c *channels.Config) {
 			c.Settings = map[string]any{"placeholders": map[string]any{"sticker": "[表情]"}}
 		}, "channels[wechat-main].placeholders.sticker:"},
-		{"empty placeholder", func(c *config.Channel) { c.Settings = map[string]any{"placeholders": map[string]any{"image": ""}} }, "channels[wechat-main].placeholders.image:"},
-		{"api base url", func(c *config.Channel) { c.Settings = map[string]any{"api_base_url": "api.weixin.qq.com"} }, "channels[wechat-main].api_base_url:"},
-		{"bad aes key", func(c *config.Channel) { c.EncodingAESKey = strings.Repeat("*", 43) }, "channels[wechat-main].encoding_aes_key:"},
-		{"safe without key", func(c *config.Channel) { c.EncodingAESKey = "" }, "channels[wechat-main].encoding_aes_key: is required in safe mode"},
-		{"unknown mode", func(c *config.Channel) { c.Mode = "secure" }, "channels[wechat-main].mode:"},
-		{"missing token", func(c *config.Channel) { c.Token = "" }, "channels[wechat-main].token:"},
-		{"missing app id", func(c *config.Channel) { c.AppID = "" }, "channels[wechat-main].app_id:"},
-		{"not a wechat channel", func(c *config.Channel) { c.Type = "weibo" }, "channels[wechat-main].type:"},
-		{"id unusable in a path", func(c *config.Channel) { c.ID = "wechat*main" }, "channels[wechat*main].id:"},
+		{"empty placeholder", func(c *channels.Config) { c.Settings = map[string]any{"placeholders": map[string]any{"image": ""}} }, "channels[wechat-main].placeholders.image:"},
+		{"api base url", func(c *channels.Config) { c.Settings = map[string]any{"api_base_url": "api.weixin.qq.com"} }, "channels[wechat-main].api_base_url:"},
+		{"bad aes key", func(c *channels.Config) { c.EncodingAESKey = strings.Repeat("*", 43) }, "channels[wechat-main].encoding_aes_key:"},
+		{"safe without key", func(c *channels.Config) { c.EncodingAESKey = "" }, "channels[wechat-main].encoding_aes_key: is required in safe mode"},
+		{"unknown mode", func(c *channels.Config) { c.Mode = "secure" }, "channels[wechat-main].mode:"},
+		{"missing token", func(c *channels.Config) { c.Token = "" }, "channels[wechat-main].token:"},
+		{"missing app id", func(c *channels.Config) { c.AppID = "" }, "channels[wechat-main].app_id:"},
+		{"not a wechat channel", func(c *channels.Config) { c.Type = "weibo" }, "channels[wechat-main].type:"},
+		{"id unusable in a path", func(c *channels.Config) { c.ID = "wechat*main" }, "channels[wechat*main].id:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

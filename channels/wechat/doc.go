@@ -71,7 +71,7 @@
 // Bodies are short plain text, never problem+json: WeChat shows its own "该公众号暂时无法提供服务"
 // to the citizen for any non-reply, and the text is for whoever reads the access log.
 //
-// # Settings (config.Channel.Settings)
+// # Settings (channels.Config.Settings)
 //
 //	account_id        gh_… original id (公众号原始ID). Unset: ToUserName is not checked and the
 //	                  reply's FromUserName is the request's ToUserName.

@@ -25,7 +25,6 @@ import (
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // The account of internal/testvectors/vectors.json. The helper that signs and encrypts with it is
@@ -51,8 +50,8 @@ const (
 
 var testNow = time.Unix(1764230410, 0)
 
-func channelConfig(id, mode string, settings map[string]any) config.Channel {
-	cfg := config.Channel{ID: id, Type: "wechat", AppID: acct.AppID, AppSecret: "secret", Token: acct.Token, Mode: mode, Settings: settings}
+func channelConfig(id, mode string, settings map[string]any) channels.Config {
+	cfg := channels.Config{ID: id, Type: "wechat", AppID: acct.AppID, AppSecret: "secret", Token: acct.Token, Mode: mode, Settings: settings}
 	if mode != "plain" {
 		cfg.EncodingAESKey = acct.EncodingAESKey
 	}

@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
@@ -38,7 +38,7 @@ func TestMediaClientKeepsToItsHosts(t *testing.T) {
 	api.PutMedia("photo", wxtest.FakeMedia{ContentType: "image/jpeg", Body: []byte("\xff\xd8JPEG")})
 	api.PutMedia("video", wxtest.FakeMedia{VideoURL: attacker.URL + "/v.mp4"})
 
-	ch := config.Channel{ID: "wx", Type: "wechat", AppID: "wxapp", AppSecret: "secret", Token: "tok",
+	ch := channels.Config{ID: "wx", Type: "wechat", AppID: "wxapp", AppSecret: "secret", Token: "tok",
 		Settings: map[string]any{"api_base_url": api.URL}}
 	lab := safefetch.Policy{AllowHTTP: true, AllowPrivateNetworks: true}
 	client, err := wechat.NewMediaClient(ch, wxapi.NewMemoryTokenStore(), lab)

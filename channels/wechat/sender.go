@@ -9,8 +9,8 @@ import (
 	"text/template"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 // WeChat error codes that mean "this way cannot reach the citizen now".
@@ -42,7 +42,7 @@ type notifyTemplate struct {
 //	  fields: { first: "{{.Text}}", keyword1: "{{.CaseNo}}", keyword2: "{{.StatusName}}" }
 //
 // Field values are Go templates over intake.Outgoing.
-func NewSender(cfg config.Channel, client *wxapi.Client) (*Sender, error) {
+func NewSender(cfg channels.Config, client *wxapi.Client) (*Sender, error) {
 	s := &Sender{client: client}
 	raw, ok := cfg.Settings["notify_template"]
 	if !ok {

@@ -11,11 +11,10 @@ import (
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
-// Setting keys this package reads from config.Channel.Settings. Other keys are left alone: the
+// Setting keys this package reads from channels.Config.Settings. Other keys are left alone: the
 // shared conversation code may keep its own (menus, templates) in the same channel entry.
 const (
 	keyAccountID       = "account_id"
@@ -73,7 +72,7 @@ type settings struct {
 	apiBaseURL      string
 }
 
-func parseSettings(cfg config.Channel) (*settings, error) {
+func parseSettings(cfg channels.Config) (*settings, error) {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("channels[%s].%s: %s", cfg.ID, key, fmt.Sprintf(format, args...)))
@@ -210,7 +209,7 @@ func durationSetting(m map[string]any, key string) (time.Duration, error) {
 // NewClient returns the WeChat API client of a configured channel, for the notification and media
 // jobs: app id and secret from the entry, base URL from the api_base_url setting. tokens is the
 // shared TokenStore (nil: one in memory, for a single replica); hc may be nil.
-func NewClient(cfg config.Channel, tokens wxapi.TokenStore, hc *http.Client) (*wxapi.Client, error) {
+func NewClient(cfg channels.Config, tokens wxapi.TokenStore, hc *http.Client) (*wxapi.Client, error) {
 	s, err := parseSettings(cfg)
 	if err != nil {
 		return nil, err
@@ -228,7 +227,7 @@ func NewClient(cfg config.Channel, tokens wxapi.TokenStore, hc *http.Client) (*w
 // lives. A video's video_url names another host — WeChat's video CDN, and over plain http —
 // so video is copied only when that host is added to media_hosts and media.allow_http is on;
 // otherwise the attachment keeps its media_id.
-func NewMediaClient(cfg config.Channel, tokens wxapi.TokenStore, base safefetch.Policy) (*wxapi.Client, error) {
+func NewMediaClient(cfg channels.Config, tokens wxapi.TokenStore, base safefetch.Policy) (*wxapi.Client, error) {
 	s, err := parseSettings(cfg)
 	if err != nil {
 		return nil, err

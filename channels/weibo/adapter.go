@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/logging"
 )
 
@@ -27,7 +26,7 @@ var _ channels.Adapter = (*Adapter)(nil)
 
 // New checks the channel's configuration and returns its adapter. Errors name the key as
 // channels[<id>].<key>.
-func New(cfg config.Channel, deps channels.Deps) (*Adapter, error) {
+func New(cfg channels.Config, deps channels.Deps) (*Adapter, error) {
 	s, err := parseSettings(cfg)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,6 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 var textPush = body("text", "小区门口路灯坏了", "{}")
@@ -250,4 +249,4 @@ func TestPlaceholderSetting(t *testing.T) {
 	}
 }
 
-type configT = config.Channel
+type configT = channels.Config

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
@@ -60,7 +59,7 @@ type Client struct {
 // NewClient returns the API client of a configured Weibo channel: the access_token setting, base
 // URLs from api_base_url and upload_base_url. hc may be nil; redirects are never followed,
 // whatever hc says, because every URL carries the access token.
-func NewClient(cfg config.Channel, hc *http.Client) (*Client, error) {
+func NewClient(cfg channels.Config, hc *http.Client) (*Client, error) {
 	s, err := parseSettings(cfg)
 	if err != nil {
 		return nil, err
@@ -85,7 +84,7 @@ func NewClient(cfg config.Channel, hc *http.Client) (*Client, error) {
 // go through base's rules to the channel's media_hosts only — without media_hosts, the host of
 // upload_base_url (by default upload.api.weibo.com), the one host the access_token is sent to
 // for a download.
-func NewMediaClient(cfg config.Channel, base safefetch.Policy) (*Client, error) {
+func NewMediaClient(cfg channels.Config, base safefetch.Policy) (*Client, error) {
 	s, err := parseSettings(cfg)
 	if err != nil {
 		return nil, err

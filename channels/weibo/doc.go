@@ -89,7 +89,7 @@
 //
 // Bodies of refusals are short plain text, never problem+json and never a quote of the input.
 //
-// # Settings (config.Channel.Settings)
+// # Settings (channels.Config.Settings)
 //
 //	timestamp_window  e.g. "5m" (default 5m, 10s–24h); durations need a unit
 //	reply_timeout     e.g. "3s" (default 3s, at most 4.5s)

@@ -28,7 +28,6 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
 const (
@@ -84,8 +83,8 @@ func loadVectors(t testing.TB) []weiboVector {
 	return f.Weibo
 }
 
-func channelConfig(settings map[string]any) config.Channel {
-	return config.Channel{ID: channelID, Type: "weibo", AppKey: "3456789012", AppSecret: appSecret, AccountUID: accountUID, Settings: settings}
+func channelConfig(settings map[string]any) channels.Config {
+	return channels.Config{ID: channelID, Type: "weibo", AppKey: "3456789012", AppSecret: appSecret, AccountUID: accountUID, Settings: settings}
 }
 
 // fakeReceiver stands for the core's conversation mechanism. By default it answers
@@ -166,7 +165,7 @@ func serve(t testing.TB, recv *fakeReceiver, settings map[string]any, logger *sl
 	return serveConfig(t, recv, channelConfig(settings), testNow, logger)
 }
 
-func serveConfig(t testing.TB, recv *fakeReceiver, cfg config.Channel, now time.Time, logger *slog.Logger) *harness {
+func serveConfig(t testing.TB, recv *fakeReceiver, cfg channels.Config, now time.Time, logger *slog.Logger) *harness {
 	t.Helper()
 	h := &harness{reg: prometheus.NewRegistry(), recv: recv}
 	h.e = echo.New()

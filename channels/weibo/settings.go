@@ -10,10 +10,9 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/chsettings"
-	"github.com/hotline12345/intake-gateway/config"
 )
 
-// Setting keys this package reads from config.Channel.Settings. Other top-level keys are left
+// Setting keys this package reads from channels.Config.Settings. Other top-level keys are left
 // alone: the shared conversation wiring keeps its own (menu) in the same channel entry.
 const (
 	SettingTimestampWindow = "timestamp_window" // duration, default 5m (10s–24h)
@@ -79,7 +78,7 @@ type settings struct {
 	maxMediaBytes   int64
 }
 
-func parseSettings(cfg config.Channel) (*settings, error) {
+func parseSettings(cfg channels.Config) (*settings, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("channels[].id: is required")
 	}

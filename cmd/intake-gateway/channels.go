@@ -67,7 +67,7 @@ func menus(cfg *config.Config, texts *replies.Replies) (map[string]map[string]st
 
 // newAdapter builds the adapter for one configured channel. notes receives Twilio's delivery
 // reports (nil when only checking the config).
-func newAdapter(ch config.Channel, deps channels.Deps, notes intake.Notifications) (channels.Adapter, error) {
+func newAdapter(ch channels.Config, deps channels.Deps, notes intake.Notifications) (channels.Adapter, error) {
 	switch ch.Type {
 	case "twilio":
 		var opts []twilio.Option
@@ -185,7 +185,7 @@ func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) 
 				return nil, "", nil, err
 			}
 			fetchers[ch.ID] = f
-			sender, err := twilio.NewSender(ch, cfg.Server)
+			sender, err := twilio.NewSender(ch, cfg.Server.PublicBaseURL)
 			if err != nil {
 				if err := skip(ch.ID, err); err != nil {
 					return nil, "", nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 	"github.com/hotline12345/intake-gateway/store/storetest"
@@ -312,7 +313,7 @@ func TestPlatformClientsSkipOnlyTheChannelsThatCannotSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Channels = []config.Channel{
+	cfg.Channels = []channels.Config{
 		{ID: "sms-in", Type: "twilio", AccountSID: "ACtest0123", AuthToken: "tok0123"},
 		{ID: "sms-out", Type: "twilio", AccountSID: "ACtest0123", AuthToken: "tok0123", From: "+8610000000"},
 		{ID: "weibo-in", Type: "weibo", AppKey: "k", AppSecret: "s", AccountUID: "5001"},
@@ -338,7 +339,7 @@ func TestPlatformClientsSkipOnlyTheChannelsThatCannotSend(t *testing.T) {
 	}
 
 	// A broken setting that is not about missing credentials still fails the start.
-	cfg.Channels = append(cfg.Channels, config.Channel{ID: "wx", Type: "wechat", AppID: "wx0123456789abcdef", AppSecret: "x",
+	cfg.Channels = append(cfg.Channels, channels.Config{ID: "wx", Type: "wechat", AppID: "wx0123456789abcdef", AppSecret: "x",
 		Token: "tok", Mode: "plain", Settings: map[string]any{"account_id": "gh_0123456789ab", "notify_template": "not-a-map"}})
 	if _, _, _, err := platformClients(cfg, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "notify_template") {
 		t.Fatalf("bad notify_template: %v", err)

@@ -68,7 +68,7 @@ func checkChannels(cfg *config.Config, warnings io.Writer) error {
 	if _, err := menus(cfg, texts); err != nil {
 		return err
 	}
-	deps := channels.Deps{Receiver: checkOnly{}, Logger: slog.New(slog.DiscardHandler), Clock: intake.SystemClock, Metrics: prometheus.NewRegistry(), Server: cfg.Server}
+	deps := channels.Deps{Receiver: checkOnly{}, Logger: slog.New(slog.DiscardHandler), Clock: intake.SystemClock, Metrics: prometheus.NewRegistry(), PublicBaseURL: cfg.Server.PublicBaseURL, TrustedProxies: cfg.Server.TrustedProxies}
 	var errs []error
 	for _, ch := range cfg.Channels {
 		if _, err := newAdapter(ch, deps, nil); err != nil {

@@ -281,13 +281,19 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	rl := cfg.RateLimits
 	chDeps := channels.Deps{
 		Receiver: channels.Throttle(receiver, ratelimit.New(ratelimit.Limit{Rate: rl.Sender.Rate, Burst: rl.Sender.Burst}, rl.MaxKeys, nil)),
-		Nonces:   st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry, Server: cfg.Server,
+		Nonces:   st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry,
+		PublicBaseURL: cfg.Server.PublicBaseURL, TrustedProxies: cfg.Server.TrustedProxies,
 	}
 
 	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
 		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
 	e, err := api.New(api.Deps{
-		Store: st, Submitter: svc, APIKeys: cfg.APIKeys, Limits: cfg.Limits, Server: cfg.Server,
+		Store: st, Submitter: svc, APIKeys: cfg.APIKeys,
+		Limits: api.Limits{
+			MaxBodyBytes: cfg.Limits.MaxBodyBytes, MaxBatchLines: cfg.Limits.MaxBatchLines, MaxBatchBytes: cfg.Limits.MaxBatchBytes,
+			IdempotencyKey: cfg.Limits.IdempotencyKey, MaxFutureSkew: cfg.Limits.MaxFutureSkew,
+		},
+		TrustedProxies: cfg.Server.TrustedProxies, RequestTimeout: cfg.Server.RequestTimeout,
 		Logger: logger, Registry: a.registry, Attachments: blobs,
 		Events: app.NewStatusEvents(st, notifier, nil, logger, cfg.Limits.MaxFutureSkew),
 		Auth:   auth,

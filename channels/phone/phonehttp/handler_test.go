@@ -22,7 +22,6 @@ import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels/phone"
 	"github.com/hotline12345/intake-gateway/channels/phone/phonehttp"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
@@ -43,11 +42,11 @@ func keyHash(k string) string {
 // authentication with the submit scope, and api.ReadBody for the three media types.
 func newAPI(t testing.TB, sub intake.Submitter, opts ...phonehttp.Option) *echo.Echo {
 	t.Helper()
-	keys := []config.APIKey{
+	keys := []api.APIKey{
 		{Name: "callcentre", SHA256: keyHash(submitKey), Scopes: []string{"submit"}},
 		{Name: "reader", SHA256: keyHash(readKey), Scopes: []string{"read"}},
 	}
-	e, err := api.New(api.Deps{Submitter: sub, APIKeys: keys, Limits: config.Limits{MaxBodyBytes: 1 << 20}})
+	e, err := api.New(api.Deps{Submitter: sub, APIKeys: keys, Limits: api.Limits{MaxBodyBytes: 1 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +277,7 @@ func TestUploadSubmitErrors(t *testing.T) {
 // Without api.ReadBody in front, the handler reads (and bounds) the body itself.
 func TestHandlerReadsBodyItself(t *testing.T) {
 	sub := &fakeSubmitter{}
-	keys := []config.APIKey{{Name: "callcentre", SHA256: keyHash(submitKey), Scopes: []string{"submit"}}}
+	keys := []api.APIKey{{Name: "callcentre", SHA256: keyHash(submitKey), Scopes: []string{"submit"}}}
 	e, err := api.New(api.Deps{Submitter: sub, APIKeys: keys})
 	if err != nil {
 		t.Fatal(err)
