@@ -109,6 +109,39 @@ func RouteIDProblem(id string) string {
 	return "must contain only letters, digits, '.', '_', '~' and '-' (it is a URL path segment)"
 }
 
+// CheckRoute is the one check every adapter makes of its channel id: that it can stand in the
+// webhook path. Common makes it; an adapter that does not take Common calls it itself.
+func (Deps) CheckRoute(channelID string) error {
+	if problem := RouteIDProblem(channelID); problem != "" {
+		return fmt.Errorf("channels[%s].id: %s", channelID, problem)
+	}
+	return nil
+}
+
+// Rejection is a request a channel refuses before anything reaches the core: the HTTP status, a
+// short plain-text reason for the response body (fixed text that never quotes the request), and
+// the label its metric and log line carry.
+type Rejection struct {
+	Status int
+	Reason string
+	Label  string
+}
+
+// Reject builds a Rejection.
+func Reject(status int, label, reason string) *Rejection {
+	return &Rejection{Status: status, Label: label, Reason: reason}
+}
+
+func (r *Rejection) Error() string { return fmt.Sprintf("%d %s", r.Status, r.Reason) }
+
+// Refuse answers rej in plain text — what every platform's webhook accepts as an error body,
+// never a problem document — counts it by label and logs it without anything of the request.
+func (c Common) Refuse(ctx echo.Context, rej *Rejection) error {
+	c.Metrics.Rejected.WithLabelValues(rej.Label).Inc()
+	c.Logger.Info(c.platform+" request refused", "status", rej.Status, "reason", rej.Label)
+	return ctx.String(rej.Status, rej.Reason)
+}
+
 // Common is what an adapter takes from Deps, with the defaults filled in.
 type Common struct {
 	Receiver Receiver
@@ -117,16 +150,21 @@ type Common struct {
 	Logger  *slog.Logger
 	Clock   intake.Clock
 	Metrics *Metrics
+	// platform names the channel kind in log messages ("wechat").
+	platform string
 }
 
 // Common checks that d has a Receiver and fills in the rest for one channel: a discarding
 // logger when none is given, the system clock, nonces in memory, and the platform's request
 // counters (platform and name as for NewMetrics).
 func (d Deps) Common(platform, name, channelID string) (Common, error) {
+	if err := d.CheckRoute(channelID); err != nil {
+		return Common{}, err
+	}
 	if d.Receiver == nil {
 		return Common{}, fmt.Errorf("%s: channel %s: deps.Receiver is required", platform, channelID)
 	}
-	c := Common{Receiver: d.Receiver, Nonces: d.Nonces, Logger: d.Logger, Clock: d.Clock}
+	c := Common{Receiver: d.Receiver, Nonces: d.Nonces, Logger: d.Logger, Clock: d.Clock, platform: platform}
 	if c.Nonces == nil {
 		c.Nonces = &MemoryNonces{}
 	}

@@ -91,8 +91,8 @@ func New(cfg channels.Config, deps channels.Deps, opts ...Option) (*Adapter, err
 	if cfg.Type != "" && cfg.Type != "twilio" {
 		return nil, fmt.Errorf("twilio: channel %s has type %q", cfg.ID, cfg.Type)
 	}
-	if problem := channels.RouteIDProblem(cfg.ID); problem != "" {
-		return nil, fmt.Errorf("channels[%s].id: %s", cfg.ID, problem)
+	if err := deps.CheckRoute(cfg.ID); err != nil {
+		return nil, err
 	}
 	if cfg.AuthToken == "" {
 		return nil, fmt.Errorf("twilio: channel %s: auth_token is required to check signatures", cfg.ID)
@@ -278,11 +278,11 @@ func (a *Adapter) receive(c echo.Context, sub intake.Submission) (app.Reply, err
 // refuse answers a request the adapter will not pass on, in plain text (never a problem
 // document: Twilio shows the body in its debugger).
 func (a *Adapter) refuse(c echo.Context, route string, rerr *requestError) error {
-	a.requests.WithLabelValues(a.cfg.ID, route, rerr.result).Inc()
+	a.requests.WithLabelValues(a.cfg.ID, route, rerr.Label).Inc()
 	r := c.Request()
-	a.log.WarnContext(r.Context(), "twilio request refused", "route", route, "status", rerr.status,
-		"reason", rerr.reason, "peer", r.RemoteAddr)
-	return c.String(rerr.status, rerr.reason)
+	a.log.WarnContext(r.Context(), "twilio request refused", "route", route, "status", rerr.Status,
+		"reason", rerr.Reason, "peer", r.RemoteAddr)
+	return c.String(rerr.Status, rerr.Reason)
 }
 
 // fail answers a Receiver error as every channel does (channels.FailureOf): 4xx for what

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 
@@ -22,28 +23,22 @@ import (
 // bodySHA256 JSON variant), and the payload hash. Verification is in signature.go; the fields
 // of each webhook are read in inbound.go.
 
-// requestError is a request the adapter refuses: an HTTP status, a short reason for the
-// response body and the log, and the metrics label.
-type requestError struct {
-	status int
-	reason string
-	result string
-}
-
-func (e *requestError) Error() string { return fmt.Sprintf("%d %s", e.status, e.reason) }
+// requestError is a request the adapter refuses (channels.Rejection; its label is the result
+// of the request counter).
+type requestError = channels.Rejection
 
 func badRequest(format string, args ...any) *requestError {
-	return &requestError{status: http.StatusBadRequest, reason: fmt.Sprintf(format, args...), result: "bad_request"}
+	return channels.Reject(http.StatusBadRequest, "bad_request", fmt.Sprintf(format, args...))
 }
 
 var (
-	errNoSignature  = &requestError{status: http.StatusForbidden, reason: "missing X-Twilio-Signature", result: "bad_signature"}
-	errBadSignature = &requestError{status: http.StatusForbidden, reason: "X-Twilio-Signature does not match", result: "bad_signature"}
-	errBodyHash     = &requestError{status: http.StatusForbidden, reason: "body does not match bodySHA256", result: "bad_signature"}
+	errNoSignature  = channels.Reject(http.StatusForbidden, "bad_signature", "missing X-Twilio-Signature")
+	errBadSignature = channels.Reject(http.StatusForbidden, "bad_signature", "X-Twilio-Signature does not match")
+	errBodyHash     = channels.Reject(http.StatusForbidden, "bad_signature", "body does not match bodySHA256")
 )
 
 func tooLarge(limit int64) *requestError {
-	return &requestError{status: http.StatusRequestEntityTooLarge, reason: fmt.Sprintf("body exceeds %d bytes", limit), result: "too_large"}
+	return channels.Reject(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body exceeds %d bytes", limit))
 }
 
 // request is an authenticated webhook request: its raw body and its parameters.

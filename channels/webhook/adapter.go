@@ -61,19 +61,19 @@ func (a *Adapter) Register(e *echo.Echo) {
 func (a *Adapter) handle(c echo.Context) error {
 	req := c.Request()
 	if req.ContentLength > a.s.maxBody {
-		return a.refuse(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		return a.Refuse(c, channels.Reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
 	}
 	// The body is read before the signature is checked because the signature may cover it; the
 	// size limit bounds what an unauthenticated caller can make us read.
 	body, err := io.ReadAll(io.LimitReader(req.Body, a.s.maxBody+1))
 	if err != nil {
-		return a.refuse(c, http.StatusBadRequest, "read_error", "could not read request body")
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "read_error", "could not read request body"))
 	}
 	if int64(len(body)) > a.s.maxBody {
-		return a.refuse(c, http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		return a.Refuse(c, channels.Reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
 	}
 	if f := a.s.sig.verify(req, body); f != nil {
-		return a.refuse(c, f.status, f.label, f.reason)
+		return a.Refuse(c, f)
 	}
 	// Header and query timestamps are checked before the body is parsed; a pointer needs it.
 	var sent time.Time
@@ -84,24 +84,24 @@ func (a *Adapter) handle(c echo.Context) error {
 		} else {
 			raw = req.URL.Query().Get(a.s.ts.src.name)
 		}
-		var f *sigFailure
+		var f *channels.Rejection
 		if sent, f = a.checkTime(raw, raw != ""); f != nil {
-			return a.refuse(c, f.status, f.label, f.reason)
+			return a.Refuse(c, f)
 		}
 	}
 	doc, err := parseJSON(body)
 	if err != nil {
-		return a.refuse(c, http.StatusBadRequest, "malformed_json", err.Error())
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "malformed_json", err.Error()))
 	}
 	if a.s.ts.src.kind == refPointer {
 		v, ok := a.s.ts.ptr.Get(doc)
 		if _, f := a.checkTime(v, ok && v != nil); f != nil {
-			return a.refuse(c, f.status, f.label, f.reason)
+			return a.Refuse(c, f)
 		}
 	}
 	sub, ferr := a.s.fields.extract(doc, a.s.id, a.s.kind)
 	if ferr != nil {
-		return a.refuse(c, http.StatusBadRequest, "bad_field", ferr.Error())
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "bad_field", ferr.Error()))
 	}
 	ctype := req.Header.Get(echo.HeaderContentType)
 	if ctype == "" {
@@ -123,7 +123,7 @@ func (a *Adapter) handle(c echo.Context) error {
 			return a.receiverFailed(c, err)
 		}
 		if replayed {
-			return a.refuse(c, http.StatusForbidden, "replayed", "request signature already used with another body")
+			return a.Refuse(c, channels.Reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
 		}
 	}
 	reply, err := a.Receiver.Receive(ctx, app.Message{Submission: *sub})
@@ -136,16 +136,16 @@ func (a *Adapter) handle(c echo.Context) error {
 }
 
 // checkTime checks the request time against the window and returns it; nil when it passed.
-func (a *Adapter) checkTime(v any, present bool) (time.Time, *sigFailure) {
+func (a *Adapter) checkTime(v any, present bool) (time.Time, *channels.Rejection) {
 	if !present {
-		return time.Time{}, &sigFailure{http.StatusBadRequest, "bad_timestamp", "missing timestamp"}
+		return time.Time{}, channels.Reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
 	}
 	t, err := parseTime(v, a.s.ts.format)
 	if err != nil {
-		return time.Time{}, &sigFailure{http.StatusBadRequest, "bad_timestamp", "invalid timestamp: " + err.Error()}
+		return time.Time{}, channels.Reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp: "+err.Error())
 	}
 	if d := a.Clock.Now().Sub(t); d > a.s.ts.window || -d > a.s.ts.window {
-		return time.Time{}, &sigFailure{http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window"}
+		return time.Time{}, channels.Reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
 	}
 	return t, nil
 }
@@ -168,15 +168,9 @@ func (a *Adapter) receiverFailed(c echo.Context, err error) error {
 	f := channels.FailureOf(err, "external id already used for a different payload")
 	f.SetRetryAfter(c)
 	if f.Acknowledged() {
-		return a.refuse(c, f.Status, f.Label, f.Reason)
+		return a.Refuse(c, channels.Reject(f.Status, f.Label, f.Reason))
 	}
 	a.Metrics.Failed.Inc()
 	a.Logger.Error("webhook request not acknowledged", "status", f.Status, "error", err.Error())
 	return c.String(f.Status, f.Reason)
-}
-
-func (a *Adapter) refuse(c echo.Context, status int, label, reason string) error {
-	a.Metrics.Rejected.WithLabelValues(label).Inc()
-	a.Logger.Info("webhook request refused", "status", status, "reason", label)
-	return c.String(status, reason)
 }

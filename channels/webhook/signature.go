@@ -11,6 +11,8 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
+
+	"github.com/hotline12345/intake-gateway/channels"
 )
 
 // Signature schemes.
@@ -181,23 +183,16 @@ func (s sigSpec) covers(r ref) bool {
 	return slices.Contains(s.signed, r)
 }
 
-// sigFailure is why a request's signature was refused.
-type sigFailure struct {
-	status int
-	label  string
-	reason string
-}
-
 // verify checks the request's signature. The comparison is constant-time on the decoded bytes;
 // how the provided value fails to decode depends only on the value, not on the secret.
-func (s sigSpec) verify(r *http.Request, body []byte) *sigFailure {
+func (s sigSpec) verify(r *http.Request, body []byte) *channels.Rejection {
 	var given string
 	var present bool
 	if s.header != "" {
 		vals := r.Header.Values(s.header)
 		present = len(vals) > 0
 		if len(vals) > 1 {
-			return &sigFailure{http.StatusForbidden, "bad_signature", "invalid signature"}
+			return channels.Reject(http.StatusForbidden, "bad_signature", "invalid signature")
 		}
 		if present {
 			given = vals[0]
@@ -207,22 +202,22 @@ func (s sigSpec) verify(r *http.Request, body []byte) *sigFailure {
 		present = r.URL.Query().Has(s.query)
 	}
 	if !present || given == "" {
-		return &sigFailure{http.StatusForbidden, "missing_signature", "missing signature"}
+		return channels.Reject(http.StatusForbidden, "missing_signature", "missing signature")
 	}
 	got, ok := DecodeSignature(given, s.prefix, s.encoding)
 	if !ok {
-		return &sigFailure{http.StatusForbidden, "bad_signature", "invalid signature"}
+		return channels.Reject(http.StatusForbidden, "bad_signature", "invalid signature")
 	}
 	parts := make([]string, 0, len(s.signed))
 	for _, rf := range s.signed {
 		v, ok := s.value(rf, r, body)
 		if !ok {
-			return &sigFailure{http.StatusBadRequest, "missing_signed_value", "missing " + rf.String()}
+			return channels.Reject(http.StatusBadRequest, "missing_signed_value", "missing "+rf.String())
 		}
 		parts = append(parts, v)
 	}
 	if !hmac.Equal(got, s.expected(parts)) {
-		return &sigFailure{http.StatusForbidden, "bad_signature", "invalid signature"}
+		return channels.Reject(http.StatusForbidden, "bad_signature", "invalid signature")
 	}
 	return nil
 }

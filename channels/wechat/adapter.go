@@ -32,9 +32,6 @@ func New(cfg channels.Config, deps channels.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if problem := channels.RouteIDProblem(cfg.ID); problem != "" {
-		return nil, errors.New("channels[" + cfg.ID + "].id: " + problem)
-	}
 	base, err := deps.Common("wechat", "WeChat", cfg.ID)
 	if err != nil {
 		return nil, err
@@ -55,11 +52,11 @@ func (a *Adapter) Register(e *echo.Echo) {
 // handleGet answers the URL check made when the server URL is saved in the WeChat console.
 func (a *Adapter) handleGet(c echo.Context) error {
 	if _, _, rej := a.authenticate(c); rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	echostr := c.QueryParam("echostr")
 	if echostr == "" || len(echostr) > 256 {
-		return a.refuse(c, reject(http.StatusBadRequest, "bad_echostr", "missing or invalid echostr"))
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "bad_echostr", "missing or invalid echostr"))
 	}
 	return c.String(http.StatusOK, echostr)
 }
@@ -70,26 +67,26 @@ func (a *Adapter) handleGet(c echo.Context) error {
 func (a *Adapter) handlePost(c echo.Context) error {
 	ts, nonce, rej := a.authenticate(c)
 	if rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	req := c.Request()
 	if req.ContentLength > MaxBodyBytes {
-		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+		return a.Refuse(c, channels.Reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
-		return a.refuse(c, reject(http.StatusBadRequest, "read_error", "could not read request body"))
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "read_error", "could not read request body"))
 	}
 	if len(body) > MaxBodyBytes {
-		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+		return a.Refuse(c, channels.Reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
 	}
 	if len(body) == 0 {
-		return a.refuse(c, reject(http.StatusBadRequest, "malformed_xml", "empty body"))
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "malformed_xml", "empty body"))
 	}
 
 	f, rej := parse(body)
 	if rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	doc := body
 	// Compatible mode sends plaintext and ciphertext together; the ciphertext is the part
@@ -98,18 +95,18 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	encrypted := c.QueryParam("encrypt_type") == "aes" || hasEncrypt
 	if encrypted {
 		if doc, rej = a.open(c, f, ts, nonce); rej != nil {
-			return a.refuse(c, rej)
+			return a.Refuse(c, rej)
 		}
 		if f, rej = parse(doc); rej != nil {
-			return a.refuse(c, rej)
+			return a.Refuse(c, rej)
 		}
 	} else if a.s.mode == ModeSafe {
-		return a.refuse(c, reject(http.StatusForbidden, "plaintext_in_safe_mode", "plaintext message refused: the account is in safe mode"))
+		return a.Refuse(c, channels.Reject(http.StatusForbidden, "plaintext_in_safe_mode", "plaintext message refused: the account is in safe mode"))
 	}
 
 	in, rej := a.s.decode(f, doc, body, req.Header.Get(echo.HeaderContentType))
 	if rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	a.Metrics.Requests.WithLabelValues(a.Metrics.TypeLabel(in.typeLabel)).Inc()
 	if in.unknown {
@@ -132,7 +129,7 @@ func (a *Adapter) handlePost(c echo.Context) error {
 			return a.receiverFailed(c, err, in)
 		}
 		if replayed {
-			return a.refuse(c, reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
+			return a.Refuse(c, channels.Reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
 		}
 	}
 	var reply app.Reply
@@ -162,65 +159,65 @@ func (a *Adapter) handlePost(c echo.Context) error {
 
 // authenticate checks signature, timestamp and nonce (present on every GET and POST) and returns
 // the timestamp and nonce for msg_signature.
-func (a *Adapter) authenticate(c echo.Context) (ts, nonce string, rej *rejection) {
+func (a *Adapter) authenticate(c echo.Context) (ts, nonce string, rej *channels.Rejection) {
 	sig, ts, nonce := c.QueryParam("signature"), c.QueryParam("timestamp"), c.QueryParam("nonce")
 	switch {
 	case sig == "":
-		return "", "", reject(http.StatusForbidden, "missing_signature", "missing signature")
+		return "", "", channels.Reject(http.StatusForbidden, "missing_signature", "missing signature")
 	case ts == "":
-		return "", "", reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
+		return "", "", channels.Reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
 	case nonce == "":
-		return "", "", reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
+		return "", "", channels.Reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
 	}
 	sec, ok := parseUnixSeconds(ts)
 	if !ok {
-		return "", "", reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp")
+		return "", "", channels.Reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp")
 	}
 	if !wxcrypto.Verify(sig, a.s.token, ts, nonce) {
-		return "", "", reject(http.StatusForbidden, "bad_signature", "invalid signature")
+		return "", "", channels.Reject(http.StatusForbidden, "bad_signature", "invalid signature")
 	}
 	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
 	now := a.Clock.Now().Unix()
 	if d := now - sec; d > int64(a.s.timestampWindow.Seconds()) || -d > int64(a.s.timestampWindow.Seconds()) {
-		return "", "", reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
+		return "", "", channels.Reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
 	}
 	return ts, nonce, nil
 }
 
 // open checks msg_signature over the Encrypt field and decrypts it. The signature is verified
 // first, so that only holders of the token ever reach the decryption and its distinct errors.
-func (a *Adapter) open(c echo.Context, f fields, ts, nonce string) ([]byte, *rejection) {
+func (a *Adapter) open(c echo.Context, f fields, ts, nonce string) ([]byte, *channels.Rejection) {
 	if a.s.cipher == nil {
-		return nil, reject(http.StatusBadRequest, "no_aes_key", "encrypted message but no encoding_aes_key is configured")
+		return nil, channels.Reject(http.StatusBadRequest, "no_aes_key", "encrypted message but no encoding_aes_key is configured")
 	}
 	enc := f["Encrypt"]
 	if enc == "" {
-		return nil, reject(http.StatusBadRequest, "missing_encrypt", "missing Encrypt")
+		return nil, channels.Reject(http.StatusBadRequest, "missing_encrypt", "missing Encrypt")
 	}
 	msig := c.QueryParam("msg_signature")
 	if msig == "" {
-		return nil, reject(http.StatusForbidden, "missing_msg_signature", "missing msg_signature")
+		return nil, channels.Reject(http.StatusForbidden, "missing_msg_signature", "missing msg_signature")
 	}
 	if !wxcrypto.Verify(msig, a.s.token, ts, nonce, enc) {
-		return nil, reject(http.StatusForbidden, "bad_msg_signature", "invalid msg_signature")
+		return nil, channels.Reject(http.StatusForbidden, "bad_msg_signature", "invalid msg_signature")
 	}
 	doc, err := a.s.cipher.Decrypt(enc)
 	switch {
 	case errors.Is(err, wxcrypto.ErrAppIDMismatch):
-		return nil, reject(http.StatusForbidden, "wrong_appid", "message is for another AppID")
+		return nil, channels.Reject(http.StatusForbidden, "wrong_appid", "message is for another AppID")
 	case err != nil:
-		return nil, reject(http.StatusBadRequest, "bad_ciphertext", "ciphertext does not decrypt: "+err.Error())
+		return nil, channels.Reject(http.StatusBadRequest, "bad_ciphertext", "ciphertext does not decrypt: "+err.Error())
 	}
 	return doc, nil
 }
 
-func parse(doc []byte) (fields, *rejection) {
+func parse(doc []byte) (fields, *channels.Rejection) {
 	f, err := parseFields(doc)
 	switch {
 	case errors.Is(err, errXMLDirective):
-		return nil, reject(http.StatusBadRequest, "xml_directive", err.Error())
+		return nil, channels.Reject(http.StatusBadRequest, "xml_directive", err.Error())
 	case err != nil:
-		return nil, reject(http.StatusBadRequest, "malformed_xml", err.Error())
+		return nil, channels.Reject(http.StatusBadRequest, "malformed_xml", err.Error())
 	}
 	return f, nil
 }
@@ -231,17 +228,11 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, in inbound) error {
 	f := channels.FailureOf(err, "MsgId already used for a different message")
 	f.SetRetryAfter(c)
 	if f.Acknowledged() {
-		return a.refuse(c, reject(f.Status, f.Label, f.Reason))
+		return a.Refuse(c, channels.Reject(f.Status, f.Label, f.Reason))
 	}
 	a.Metrics.Failed.Inc()
 	a.Logger.Error("wechat push not acknowledged", "type", in.typeLabel, "status", f.Status, "error", err.Error())
 	return c.String(f.Status, f.Reason)
-}
-
-func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
-	a.Metrics.Rejected.WithLabelValues(rej.label).Inc()
-	a.Logger.Info("wechat request refused", "status", rej.status, "reason", rej.label)
-	return c.String(rej.status, rej.reason)
 }
 
 // success is WeChat's "received, nothing to say". It is plain text also in safe mode: an

@@ -11,21 +11,11 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hotline12345/intake-gateway/channels"
+
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/internal/app"
 )
-
-// rejection is a request refused before anything reaches the Receiver: the status, a short
-// plain-text reason for the body, and a fixed label for the metric (reasons may quote input).
-type rejection struct {
-	status int
-	reason string
-	label  string
-}
-
-func reject(status int, label, reason string) *rejection {
-	return &rejection{status: status, label: label, reason: reason}
-}
 
 // inbound is a decoded push: a citizen message, an event, or something answered with "success"
 // without involving the Receiver (VIEW, unknown types).
@@ -42,30 +32,30 @@ type inbound struct {
 // decode turns the fields of an authenticated (and, in safe mode, decrypted) message into what
 // the Receiver gets. doc is the message XML the fields came from; raw and ctype are the request
 // body as received.
-func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *rejection) {
+func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *channels.Rejection) {
 	to, from := f["ToUserName"], f["FromUserName"]
 	if to == "" {
-		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing ToUserName")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "missing_field", "missing ToUserName")
 	}
 	// A push for another account means a misrouted or replayed request: never make a case of it.
 	if s.accountID != "" && to != s.accountID {
-		return inbound{}, reject(http.StatusForbidden, "wrong_account", "ToUserName is not this account")
+		return inbound{}, channels.Reject(http.StatusForbidden, "wrong_account", "ToUserName is not this account")
 	}
 	if from == "" || len(from) > 128 || strings.IndexFunc(from, notIDRune) >= 0 {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid FromUserName")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid FromUserName")
 	}
 	created, ok := parseUnixSeconds(f["CreateTime"])
 	if !ok {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid CreateTime")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid CreateTime")
 	}
 	// Checked here and not only when a case is created: a message that joins an open case as a
 	// supplement, and an event, never reach the core's check of the case's timestamp.
 	if time.Unix(created, 0).Before(intake.EarliestTimestamp()) {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "CreateTime before 2000-01-01")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "CreateTime before 2000-01-01")
 	}
 	msgType := f["MsgType"]
 	if msgType == "" {
-		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing MsgType")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "missing_field", "missing MsgType")
 	}
 	in := inbound{from: from, to: to}
 	citizen := intake.CitizenInput{WeChatOpenID: from}
@@ -89,7 +79,7 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	case "text":
 		sub.Text = f["Content"]
 		if strings.TrimSpace(sub.Text) == "" {
-			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty text")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "empty_text", "empty text")
 		}
 	case "voice":
 		if rej := checkMediaID(f["MediaId"]); rej != nil {
@@ -129,7 +119,7 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	case "location":
 		lat, lng, ok := parseLatLng(f["Location_X"], f["Location_Y"])
 		if !ok {
-			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid Location_X/Location_Y")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid Location_X/Location_Y")
 		}
 		label := strings.TrimSpace(f["Label"])
 		sub.Location = &intake.Location{Lat: &lat, Lng: &lng, Address: label, Source: intake.LocationGPS}
@@ -146,7 +136,7 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 			desc = joinNonEmpty("\n", desc, u)
 		}
 		if title == "" && desc == "" && len(sub.Attachments) == 0 {
-			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty link")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "empty_text", "empty link")
 		}
 		sub.Text = joinNonEmpty("\n", title, desc)
 		if sub.Text == "" {
@@ -173,7 +163,7 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 
 	id := f["MsgId"]
 	if !validMsgID(id) {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid MsgId (a positive integer)")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid MsgId (a positive integer)")
 	}
 	sub.ExternalID = id
 	in.typeLabel = msgType
@@ -181,10 +171,10 @@ func (s *settings) decode(f fields, doc, raw []byte, ctype string) (inbound, *re
 	return in, nil
 }
 
-func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput, created int64) (inbound, *rejection) {
+func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput, created int64) (inbound, *channels.Rejection) {
 	event := f["Event"]
 	if event == "" {
-		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing Event")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "missing_field", "missing Event")
 	}
 	ev := &app.Event{
 		Channel:   intake.ChannelWeChat,
@@ -210,7 +200,7 @@ func (s *settings) decodeEvent(in inbound, f fields, citizen intake.CitizenInput
 	case "location":
 		lat, lng, ok := parseLatLng(f["Latitude"], f["Longitude"])
 		if !ok {
-			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid Latitude/Longitude")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid Latitude/Longitude")
 		}
 		ev.Kind = app.EventLocation
 		ev.Location = &intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}
@@ -240,12 +230,12 @@ func validMsgID(s string) bool {
 
 // checkMediaID refuses a media message without a usable MediaId: the id is how the media job
 // fetches the file, and it travels as a URL parameter of WeChat's API.
-func checkMediaID(id string) *rejection {
+func checkMediaID(id string) *channels.Rejection {
 	switch {
 	case id == "":
-		return reject(http.StatusBadRequest, "missing_field", "missing MediaId")
+		return channels.Reject(http.StatusBadRequest, "missing_field", "missing MediaId")
 	case len(id) > 256 || strings.IndexFunc(id, notIDRune) >= 0:
-		return reject(http.StatusBadRequest, "bad_field", "invalid MediaId")
+		return channels.Reject(http.StatusBadRequest, "bad_field", "invalid MediaId")
 	}
 	return nil
 }

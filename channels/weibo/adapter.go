@@ -51,11 +51,11 @@ func (a *Adapter) Register(e *echo.Echo) {
 // handleGet answers the URL check made when the server URL is saved in 开发模式.
 func (a *Adapter) handleGet(c echo.Context) error {
 	if _, rej := a.authenticate(c); rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	echostr := c.QueryParam("echostr")
 	if !validEchostr(echostr) {
-		return a.refuse(c, reject(http.StatusBadRequest, "bad_echostr", "missing or invalid echostr"))
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "bad_echostr", "missing or invalid echostr"))
 	}
 	return c.String(http.StatusOK, echostr)
 }
@@ -79,22 +79,22 @@ func validEchostr(s string) bool {
 func (a *Adapter) handlePost(c echo.Context) error {
 	expires, rej := a.authenticate(c)
 	if rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	req := c.Request()
 	if req.ContentLength > MaxBodyBytes {
-		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+		return a.Refuse(c, channels.Reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
-		return a.refuse(c, reject(http.StatusBadRequest, "read_error", "could not read request body"))
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "read_error", "could not read request body"))
 	}
 	if len(body) > MaxBodyBytes {
-		return a.refuse(c, reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
+		return a.Refuse(c, channels.Reject(http.StatusRequestEntityTooLarge, "too_large", "request body too large"))
 	}
 	p, err := ParsePush(body)
 	if err != nil {
-		return a.refuse(c, reject(http.StatusBadRequest, "malformed_json", err.Error()))
+		return a.Refuse(c, channels.Reject(http.StatusBadRequest, "malformed_json", err.Error()))
 	}
 	ctype := req.Header.Get(echo.HeaderContentType)
 	if ctype == "" {
@@ -102,7 +102,7 @@ func (a *Adapter) handlePost(c echo.Context) error {
 	}
 	in, rej := a.s.decode(p, body, ctype)
 	if rej != nil {
-		return a.refuse(c, rej)
+		return a.Refuse(c, rej)
 	}
 	label := a.Metrics.TypeLabel(in.typeLabel)
 	a.Metrics.Requests.WithLabelValues(label).Inc()
@@ -123,7 +123,7 @@ func (a *Adapter) handlePost(c echo.Context) error {
 		return a.receiverFailed(c, err, label)
 	}
 	if replayed {
-		return a.refuse(c, reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
+		return a.Refuse(c, channels.Reject(http.StatusForbidden, "replayed", "request signature already used with another body"))
 	}
 	var reply app.Reply
 	if in.msg != nil {
@@ -147,29 +147,29 @@ func (a *Adapter) handlePost(c echo.Context) error {
 
 // authenticate checks signature, timestamp and nonce, present on every GET and POST, and
 // returns when the timestamp leaves the window.
-func (a *Adapter) authenticate(c echo.Context) (time.Time, *rejection) {
+func (a *Adapter) authenticate(c echo.Context) (time.Time, *channels.Rejection) {
 	sig, ts, nonce := c.QueryParam("signature"), c.QueryParam("timestamp"), c.QueryParam("nonce")
 	switch {
 	case sig == "":
-		return time.Time{}, reject(http.StatusForbidden, "missing_signature", "missing signature")
+		return time.Time{}, channels.Reject(http.StatusForbidden, "missing_signature", "missing signature")
 	case ts == "":
-		return time.Time{}, reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
+		return time.Time{}, channels.Reject(http.StatusBadRequest, "bad_timestamp", "missing timestamp")
 	case nonce == "":
-		return time.Time{}, reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
+		return time.Time{}, channels.Reject(http.StatusBadRequest, "missing_nonce", "missing nonce")
 	}
 	ms, ok := parseMillis(ts)
 	if !ok {
-		return time.Time{}, reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp (want milliseconds since 1970)")
+		return time.Time{}, channels.Reject(http.StatusBadRequest, "bad_timestamp", "invalid timestamp (want milliseconds since 1970)")
 	}
 	if !VerifySignature(sig, a.s.appSecret, ts, nonce) {
-		return time.Time{}, reject(http.StatusForbidden, "bad_signature", "invalid signature")
+		return time.Time{}, channels.Reject(http.StatusForbidden, "bad_signature", "invalid signature")
 	}
 	// Checked after the signature so that unauthenticated callers learn nothing of our clock.
 	// The signature does not cover the body: within this window a captured query string is
 	// good only for the body it came with (see CheckReplay in handlePost).
 	d := a.Clock.Now().UnixMilli() - ms
 	if w := a.s.timestampWindow.Milliseconds(); d > w || -d > w {
-		return time.Time{}, reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
+		return time.Time{}, channels.Reject(http.StatusForbidden, "stale_timestamp", "timestamp outside the allowed window")
 	}
 	return time.UnixMilli(ms).Add(a.s.timestampWindow), nil
 }
@@ -180,15 +180,9 @@ func (a *Adapter) receiverFailed(c echo.Context, err error, label string) error 
 	f := channels.FailureOf(err, "push already received with a different body")
 	f.SetRetryAfter(c)
 	if f.Acknowledged() {
-		return a.refuse(c, reject(f.Status, f.Label, f.Reason))
+		return a.Refuse(c, channels.Reject(f.Status, f.Label, f.Reason))
 	}
 	a.Metrics.Failed.Inc()
 	a.Logger.Error("weibo push not acknowledged", "type", label, "status", f.Status, "error", err.Error())
 	return c.String(f.Status, f.Reason)
-}
-
-func (a *Adapter) refuse(c echo.Context, rej *rejection) error {
-	a.Metrics.Rejected.WithLabelValues(rej.label).Inc()
-	a.Logger.Info("weibo request refused", "status", rej.status, "reason", rej.label)
-	return c.String(rej.status, rej.reason)
 }

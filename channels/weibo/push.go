@@ -16,6 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hotline12345/intake-gateway/channels"
+
 	"github.com/hotline12345/intake-gateway/internal/app"
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -247,18 +249,6 @@ func canonicalJSON(raw json.RawMessage) []byte {
 	return out
 }
 
-// rejection is a request refused before anything reaches the Receiver: the status, a short
-// plain-text reason for the body, and a fixed label for the metric (reasons may name fields).
-type rejection struct {
-	status int
-	reason string
-	label  string
-}
-
-func reject(status int, label, reason string) *rejection {
-	return &rejection{status: status, label: label, reason: reason}
-}
-
 // inbound is a decoded push: a citizen message, an event, or something acknowledged with an
 // empty body without involving the Receiver (view, unknown types).
 type inbound struct {
@@ -272,11 +262,11 @@ type inbound struct {
 
 // decode turns an authenticated push into what the Receiver gets. raw and ctype are the request
 // body as received.
-func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejection) {
+func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *channels.Rejection) {
 	// A push for another account is misrouted or replayed from elsewhere: never make a case of
 	// it. Checked before the type, so an unknown type is not acknowledged for a stranger either.
 	if p.ReceiverID != s.accountUID {
-		return inbound{}, reject(http.StatusForbidden, "wrong_account", "receiver_id is not this account")
+		return inbound{}, channels.Reject(http.StatusForbidden, "wrong_account", "receiver_id is not this account")
 	}
 	in := inbound{sender: p.SenderID}
 	switch p.Type {
@@ -286,23 +276,23 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 		return in, nil
 	}
 	if p.shapeErr != nil {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", p.shapeErr.Error())
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", p.shapeErr.Error())
 	}
 	created, err := time.Parse(time.RubyDate, strings.TrimSpace(p.CreatedAt))
 	if err != nil {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid created_at (want e.g. Mon Jul 16 18:09:20 +0800 2012)")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid created_at (want e.g. Mon Jul 16 18:09:20 +0800 2012)")
 	}
 	// Checked here and not only when a case is created: a push that joins an open case as a
 	// supplement, and an event, never reach the core's check of the case's timestamp.
 	if created.Before(intake.EarliestTimestamp()) {
-		return inbound{}, reject(http.StatusBadRequest, "bad_field", "created_at before 2000-01-01")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "created_at before 2000-01-01")
 	}
 	// A text push's data is only hashed: its shape is not documented, and refusing a text over
 	// it would lose the citizen's message.
 	var d pushData
 	if p.Type != "text" {
 		if d, err = p.data(); err != nil {
-			return inbound{}, reject(http.StatusBadRequest, "bad_field", err.Error())
+			return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", err.Error())
 		}
 	}
 	uid := strconv.FormatInt(p.SenderID, 10)
@@ -329,20 +319,20 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 	switch p.Type {
 	case "text":
 		if text == "" {
-			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty text")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "empty_text", "empty text")
 		}
 		sub.Text = p.Text
 	case "position":
 		lat, lng, ok := parseLatLng(string(d.Latitude), string(d.Longitude))
 		if !ok {
-			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid data.latitude/data.longitude")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid data.latitude/data.longitude")
 		}
 		sub.Location = &intake.Location{Lat: &lat, Lng: &lng, Source: intake.LocationGPS}
 		sub.Text = joinNonEmpty(" ", s.placeholders["position"], text)
 	case "image", "voice":
 		fid := string(d.Tovfid)
 		if !validFileID(fid) {
-			return inbound{}, reject(http.StatusBadRequest, "bad_field", "missing or invalid data.tovfid")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "bad_field", "missing or invalid data.tovfid")
 		}
 		kind := intake.AttachmentImage
 		if p.Type == "voice" {
@@ -357,7 +347,7 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 		}
 	case "mention":
 		if text == "" {
-			return inbound{}, reject(http.StatusBadRequest, "empty_text", "empty text")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "empty_text", "empty text")
 		}
 		sub.Text = p.Text
 		public = true
@@ -374,10 +364,10 @@ func (s *settings) decode(p *Push, raw []byte, ctype string) (inbound, *rejectio
 	return in, nil
 }
 
-func (s *settings) decodeEvent(in inbound, d pushData, citizen intake.CitizenInput, externalID string) (inbound, *rejection) {
+func (s *settings) decodeEvent(in inbound, d pushData, citizen intake.CitizenInput, externalID string) (inbound, *channels.Rejection) {
 	subtype := strings.ToLower(strings.TrimSpace(d.Subtype))
 	if subtype == "" {
-		return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing data.subtype")
+		return inbound{}, channels.Reject(http.StatusBadRequest, "missing_field", "missing data.subtype")
 	}
 	ev := &app.Event{
 		Channel:    intake.ChannelWeibo,
@@ -397,7 +387,7 @@ func (s *settings) decodeEvent(in inbound, d pushData, citizen intake.CitizenInp
 	case "click":
 		ev.Kind = app.EventMenuClick
 		if ev.Key == "" {
-			return inbound{}, reject(http.StatusBadRequest, "missing_field", "missing data.key")
+			return inbound{}, channels.Reject(http.StatusBadRequest, "missing_field", "missing data.key")
 		}
 	case "view":
 		// A menu link the citizen opened: Weibo shows the page, there is nothing to record.
