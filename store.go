@@ -311,19 +311,6 @@ type CitizenKey struct {
 	Value string
 }
 
-// CitizenKeyOf returns the strongest identifier a case carries: the platform id of the channel
-// it came by, else the phone number.
-func CitizenKeyOf(c Citizen) (CitizenKey, bool) {
-	switch {
-	case c.WeChatOpenID != "":
-		return CitizenKey{KeyOpenID, c.WeChatOpenID}, true
-	case c.WeiboUID != "":
-		return CitizenKey{KeyWeiboUID, c.WeiboUID}, true
-	case c.Phone != "":
-		return CitizenKey{KeyPhone, c.Phone}, true
-	}
-	return CitizenKey{}, false
-}
 
 // Supplement is a follow-up message that joins an open case.
 type Supplement struct {

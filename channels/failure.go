@@ -90,8 +90,8 @@ type throttled struct {
 }
 
 func (t throttled) Receive(ctx context.Context, msg app.Message) (app.Reply, error) {
-	if key := SenderKey(msg.Submission); key != "" {
-		if ok, retry := t.limits.Allow(msg.Submission.ChannelID + "\x00" + key); !ok {
+	if key, ok := app.SenderKey(msg.Submission.Citizen); ok {
+		if ok, retry := t.limits.Allow(msg.Submission.ChannelID + "\x00" + string(key.Kind) + ":" + key.Value); !ok {
 			return app.Reply{}, &ThrottledError{RetryAfter: retry}
 		}
 	}
@@ -100,18 +100,4 @@ func (t throttled) Receive(ctx context.Context, msg app.Message) (app.Reply, err
 
 func (t throttled) Event(ctx context.Context, ev app.Event) (app.Reply, error) {
 	return t.next.Event(ctx, ev)
-}
-
-// SenderKey is the identifier a channel's sender is known by: the platform user id, else the
-// phone number; "" when the message carries neither.
-func SenderKey(sub intake.Submission) string {
-	switch c := sub.Citizen; {
-	case c.WeChatOpenID != "":
-		return "wechat:" + c.WeChatOpenID
-	case c.WeiboUID != "":
-		return "weibo:" + c.WeiboUID
-	case c.Phone != "":
-		return "phone:" + c.Phone
-	}
-	return ""
 }

@@ -112,7 +112,7 @@ func (n *Notifier) Plan(c *intake.Case, ch intake.StatusChange) ([]intake.Notifi
 		n.log.Info("no channel can reach the citizen; notification not sent", "case_id", c.ID, "event", event)
 		return nil, nil
 	}
-	data := caseData(c, n.location)
+	data := texts.CaseData(c, n.location)
 	data.Department, data.Message = ch.Department, ch.Message
 	text, err := texts.Render(name, data)
 	if err != nil {
@@ -120,7 +120,7 @@ func (n *Notifier) Plan(c *intake.Case, ch intake.StatusChange) ([]intake.Notifi
 	}
 	out := []intake.Notification{{CaseID: c.ID, Event: event, Channel: kind, ChannelID: channelID, Address: address, Text: text}}
 	if event == "resolved" && n.cfg.Survey && texts.Has("survey_question") {
-		q, err := texts.Render("survey_question", caseData(c, n.location))
+		q, err := texts.Render("survey_question", texts.CaseData(c, n.location))
 		if err != nil {
 			return nil, err
 		}
@@ -241,24 +241,10 @@ func (n *Notifier) send(ctx context.Context, note *intake.Notification) error {
 		return err
 	}
 	ref, err := route.Sender.Send(ctx, intake.Outgoing{Address: note.Address, Text: note.Text, CaseNo: c.CaseNo,
-		StatusName: statusNames[c.Status], Event: note.Event})
+		StatusName: n.texts().StatusName(c.Status), Event: note.Event})
 	if err != nil {
 		return err
 	}
 	note.ProviderRef = ref
 	return nil
-}
-
-var statusNames = map[intake.Status]string{
-	intake.StatusReceived: "已受理", intake.StatusForwarded: "已转办", intake.StatusAccepted: "已签收",
-	intake.StatusAssigned: "办理中", intake.StatusResolved: "已办结", intake.StatusClosed: "已关闭", intake.StatusRejected: "已退回",
-}
-
-func caseData(c *intake.Case, loc *time.Location) replies.Data {
-	d := replies.Data{CaseNo: c.CaseNo, QueryCode: c.QueryCode, StatusName: statusNames[c.Status]}
-	if c.DueAt != nil {
-		due := c.DueAt.In(loc)
-		d.DueDate = fmt.Sprintf("%d月%d日", int(due.Month()), due.Day())
-	}
-	return d
 }

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"text/template"
+	"time"
 
+	"github.com/hotline12345/intake-gateway"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -37,12 +39,24 @@ func Required() []string {
 
 // Replies is a parsed messages file. It is immutable, so a reload can swap it atomically.
 type Replies struct {
-	templates map[string]*template.Template
+	templates   map[string]*template.Template
+	statusNames map[intake.Status]string
 }
 
 type file struct {
 	Version int               `yaml:"version"`
 	Replies map[string]string `yaml:"replies"`
+	// StatusNames are what citizens read for a case's status (.StatusName); any left out keeps
+	// its default.
+	StatusNames map[string]string `yaml:"status_names"`
+}
+
+// DefaultStatusNames are the status names of a messages file that sets none.
+func DefaultStatusNames() map[intake.Status]string {
+	return map[intake.Status]string{
+		intake.StatusReceived: "已受理", intake.StatusForwarded: "已转办", intake.StatusAccepted: "已签收",
+		intake.StatusAssigned: "办理中", intake.StatusResolved: "已办结", intake.StatusClosed: "已关闭", intake.StatusRejected: "已退回",
+	}
 }
 
 // Parse reads a messages file.
@@ -56,8 +70,19 @@ func Parse(data []byte) (*Replies, error) {
 	if f.Version != 1 {
 		return nil, fmt.Errorf("messages: version: must be 1, got %d", f.Version)
 	}
-	r := &Replies{templates: map[string]*template.Template{}}
+	r := &Replies{templates: map[string]*template.Template{}, statusNames: DefaultStatusNames()}
 	var errs []string
+	for status, name := range f.StatusNames {
+		if _, known := r.statusNames[intake.Status(status)]; !known {
+			errs = append(errs, fmt.Sprintf("status_names.%s: not a case status", status))
+			continue
+		}
+		if strings.TrimSpace(name) == "" {
+			errs = append(errs, fmt.Sprintf("status_names.%s: is empty", status))
+			continue
+		}
+		r.statusNames[intake.Status(status)] = strings.TrimSpace(name)
+	}
 	for name, text := range f.Replies {
 		t, err := template.New(name).Option("missingkey=error").Parse(strings.TrimSpace(text))
 		if err != nil {
@@ -101,6 +126,35 @@ func (r *Replies) Render(name string, data Data) (string, error) {
 		return "", fmt.Errorf("render reply %q: %w", name, err)
 	}
 	return strings.TrimSpace(b.String()), nil
+}
+
+// StatusName is what citizens read for a case status.
+func (r *Replies) StatusName(s intake.Status) string { return r.statusNames[s] }
+
+// CaseData is what a reply may say of c: its number and query code, status, deadline (a date in
+// loc), the case system's latest word, the emergency advice and the referral of a matter outside
+// the hotline's remit. Public is left false: the caller sets it (and drops the query code) for a
+// publicly visible reply.
+func (r *Replies) CaseData(c *intake.Case, loc *time.Location) Data {
+	d := Data{
+		CaseNo: c.CaseNo, QueryCode: c.QueryCode, StatusName: r.StatusName(c.Status),
+		OutOfScope: c.Classification.OutOfScope, OutOfScopeReason: c.Classification.OutOfScopeReason,
+	}
+	if c.DueAt != nil {
+		if loc == nil {
+			loc = time.UTC
+		}
+		due := c.DueAt.In(loc)
+		d.DueDate = fmt.Sprintf("%d月%d日", int(due.Month()), due.Day())
+	}
+	if c.Emergency != nil {
+		d.Emergency = &Emergency{Number: c.Emergency.Number, Advice: c.Emergency.Advice}
+	}
+	if n := len(c.StatusHistory); n > 0 {
+		last := c.StatusHistory[n-1]
+		d.Department, d.Message = last.Department, last.Message
+	}
+	return d
 }
 
 // Emergency is what replies may say about an emergency.

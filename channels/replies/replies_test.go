@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/configs"
 )
 
@@ -66,4 +67,33 @@ func TestBadFilesAreRejectedWithTheKey(t *testing.T) {
 	if _, err := Parse([]byte(full(""))); err != nil {
 		t.Fatalf("a complete file failed: %v", err)
 	}
+}
+
+func TestStatusNamesFromTheMessagesFile(t *testing.T) {
+	base := "version: 1\nreplies:\n" + requiredReplies()
+	r, err := Parse([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatusName(intake.StatusAssigned) != "办理中" {
+		t.Fatalf("default name %q", r.StatusName(intake.StatusAssigned))
+	}
+	r, err = Parse([]byte("version: 1\nstatus_names:\n  assigned: 正在办理\nreplies:\n" + requiredReplies()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatusName(intake.StatusAssigned) != "正在办理" || r.StatusName(intake.StatusResolved) != "已办结" {
+		t.Fatalf("override: %q %q", r.StatusName(intake.StatusAssigned), r.StatusName(intake.StatusResolved))
+	}
+	if _, err := Parse([]byte("version: 1\nstatus_names:\n  done: 好了\nreplies:\n" + requiredReplies())); err == nil || !strings.Contains(err.Error(), "status_names.done") {
+		t.Fatalf("unknown status accepted: %v", err)
+	}
+}
+
+func requiredReplies() string {
+	var b strings.Builder
+	for _, name := range Required() {
+		b.WriteString("  " + name + ": x\n")
+	}
+	return b.String()
 }

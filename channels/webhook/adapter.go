@@ -151,13 +151,8 @@ func (a *Adapter) checkTime(v any, present bool) (time.Time, *channels.Rejection
 }
 
 func citizenID(sub *intake.Submission) string {
-	switch {
-	case sub.Citizen.WeChatOpenID != "":
-		return sub.Citizen.WeChatOpenID
-	case sub.Citizen.WeiboUID != "":
-		return sub.Citizen.WeiboUID
-	case sub.Citizen.Phone != "":
-		return sub.Citizen.Phone
+	if key, ok := app.SenderKey(sub.Citizen); ok {
+		return key.Value
 	}
 	return sub.Metadata[MetadataSenderID]
 }

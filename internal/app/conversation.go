@@ -472,14 +472,7 @@ func (r *Conversation) lockFor(channelID string, who intake.CitizenKey) *sync.Mu
 	return &r.locks[h.Sum32()%uint32(len(r.locks))]
 }
 
-// citizenKey identifies the sender: the platform id, else the phone number in E.164.
-func citizenKey(sub intake.Submission) (intake.CitizenKey, bool) {
-	c := intake.Citizen{WeChatOpenID: sub.Citizen.WeChatOpenID, WeiboUID: sub.Citizen.WeiboUID}
-	if p := normalize.PhoneNumber(sub.Citizen.Phone, ""); p.Valid {
-		c.Phone = p.E164
-	}
-	return intake.CitizenKeyOf(c)
-}
+func citizenKey(sub intake.Submission) (intake.CitizenKey, bool) { return SenderKey(sub.Citizen) }
 
 // latestOnChannel is the newest of the citizen's cases on channelID received since since.
 func latestOnChannel(recent []*intake.Case, channelID string, since time.Time) *intake.Case {
@@ -521,34 +514,10 @@ func (r *Conversation) caseReply(ctx context.Context, c *intake.Case, supplement
 	return Reply{Text: text, Outcome: outcome, Case: c}, nil
 }
 
-var statusNames = map[intake.Status]string{
-	intake.StatusReceived:  "已受理",
-	intake.StatusForwarded: "已转办",
-	intake.StatusAccepted:  "已签收",
-	intake.StatusAssigned:  "办理中",
-	intake.StatusResolved:  "已办结",
-	intake.StatusClosed:    "已关闭",
-	intake.StatusRejected:  "已退回",
-}
-
 func (r *Conversation) caseData(c *intake.Case, public bool) replies.Data {
-	d := replies.Data{
-		CaseNo: c.CaseNo, QueryCode: c.QueryCode, StatusName: statusNames[c.Status],
-		OutOfScope: c.Classification.OutOfScope, OutOfScopeReason: c.Classification.OutOfScopeReason, Public: public,
-	}
+	d := r.replies.Load().CaseData(c, r.opts.Location)
 	if public {
-		d.QueryCode = ""
-	}
-	if c.DueAt != nil {
-		due := c.DueAt.In(r.opts.Location)
-		d.DueDate = fmt.Sprintf("%d月%d日", int(due.Month()), due.Day())
-	}
-	if c.Emergency != nil {
-		d.Emergency = &replies.Emergency{Number: c.Emergency.Number, Advice: c.Emergency.Advice}
-	}
-	if n := len(c.StatusHistory); n > 0 {
-		last := c.StatusHistory[n-1]
-		d.Department, d.Message = last.Department, last.Message
+		d.Public, d.QueryCode = true, ""
 	}
 	return d
 }

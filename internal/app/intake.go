@@ -102,7 +102,7 @@ func NewValidator() *validator.Validate {
 	// The library checks these with regular expressions, which cost more than the rest of a
 	// submission's validation together; these plain checks accept exactly the same values.
 	for tag, fn := range map[string]validator.Func{
-		"uuid":      func(fl validator.FieldLevel) bool { return isUUID(fl.Field().String()) },
+		"uuid":      func(fl validator.FieldLevel) bool { return store.IsUUID(fl.Field().String()) },
 		"e164":      func(fl validator.FieldLevel) bool { return isE164(fl.Field().String()) },
 		"numeric":   func(fl validator.FieldLevel) bool { return isDigits(fl.Field().String()) },
 		"latitude":  func(fl validator.FieldLevel) bool { return inRange(fl, 90) },
@@ -113,26 +113,6 @@ func NewValidator() *validator.Validate {
 		}
 	}
 	return v
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // isE164 accepts "+" and 2 to 15 digits, the first not zero.

@@ -111,17 +111,4 @@ func (r *Conversation) waitingSurvey(ctx context.Context, sub intake.Submission)
 	return nil, nil
 }
 
-// citizenKeys lists every identifier of the sender.
-func citizenKeys(sub intake.Submission) []intake.CitizenKey {
-	var keys []intake.CitizenKey
-	if sub.Citizen.WeChatOpenID != "" {
-		keys = append(keys, intake.CitizenKey{Kind: intake.KeyOpenID, Value: sub.Citizen.WeChatOpenID})
-	}
-	if sub.Citizen.WeiboUID != "" {
-		keys = append(keys, intake.CitizenKey{Kind: intake.KeyWeiboUID, Value: sub.Citizen.WeiboUID})
-	}
-	if p := normalize.PhoneNumber(sub.Citizen.Phone, ""); p.Valid {
-		keys = append(keys, intake.CitizenKey{Kind: intake.KeyPhone, Value: p.E164})
-	}
-	return keys
-}
+func citizenKeys(sub intake.Submission) []intake.CitizenKey { return SenderKeys(sub.Citizen) }
