@@ -11,13 +11,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"reflect"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/suggest"
 )
 
 // ErrSendingNotConfigured marks a channel that can receive but lacks the credentials to call its
@@ -72,6 +77,42 @@ type Config struct {
 	// Settings holds every other key of the channel's entry; each channel package decodes and
 	// validates its own (menus, reply switches, signature schemes, …).
 	Settings map[string]any `koanf:",remain"`
+}
+
+// SharedSettingKeys are the keys of a channel entry read outside the channel's own package:
+// menu (the menu key → reply of the conversation).
+func SharedSettingKeys() []string { return []string{"menu"} }
+
+// CheckSettingKeys reports every key of cfg.Settings that neither the channel type (typeKeys)
+// nor the gateway (SharedSettingKeys) reads, each naming the key as channels[<id>].<key> and
+// suggesting the key most likely meant: a misspelt setting would otherwise be ignored and the
+// channel run on its default.
+func CheckSettingKeys(cfg Config, typeKeys []string) error {
+	known := append(append(commonKeys(), typeKeys...), SharedSettingKeys()...)
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(cfg.Settings)) {
+		if slices.Contains(known, key) {
+			continue
+		}
+		msg := fmt.Sprintf("channels[%s].%s: unknown key for a %s channel", cfg.ID, key, cfg.Type)
+		if s := suggest.Nearest(key, known); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", s)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
+}
+
+// commonKeys are the keys every channel entry has (the fields of Config).
+func commonKeys() []string {
+	t := reflect.TypeFor[Config]()
+	var keys []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("koanf"), ","); name != "" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // Deps are what the gateway gives every channel adapter.

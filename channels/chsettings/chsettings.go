@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ func Decode(m map[string]any, own []string, out any) []Problem {
 		}
 	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		DecodeHook:  durationHook,
+		DecodeHook:  mapstructure.ComposeDecodeHookFunc(durationHook, fromEnvironmentHook),
 		ErrorUnused: true,
 		Result:      out,
 	})
@@ -63,6 +64,40 @@ func durationHook(_, to reflect.Type, data any) (any, error) {
 		return d, nil
 	}
 	return nil, fmt.Errorf("must be a duration with a unit such as 5m or 3s, got %v", data)
+}
+
+// fromEnvironmentHook reads booleans and numbers written as strings: an environment override
+// (INTAKE_CHANNELS__0__REPLY=false) always arrives as one.
+func fromEnvironmentHook(from, to reflect.Type, data any) (any, error) {
+	str, ok := data.(string)
+	if !ok || from.Kind() != reflect.String {
+		return data, nil
+	}
+	str = strings.TrimSpace(str)
+	switch to.Kind() {
+	case reflect.Bool:
+		b, err := strconv.ParseBool(str)
+		if err != nil {
+			return nil, fmt.Errorf("must be true or false, got %q", str)
+		}
+		return b, nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if to == durationType {
+			return data, nil
+		}
+		n, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("must be a whole number, got %q", str)
+		}
+		return n, nil
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(str, 64)
+		if err != nil {
+			return nil, fmt.Errorf("must be a number, got %q", str)
+		}
+		return f, nil
+	}
+	return data, nil
 }
 
 // problems flattens mapstructure's error tree into one Problem per innermost DecodeError.

@@ -1,11 +1,11 @@
 package twilio
 
 import (
+	"errors"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/hotline12345/intake-gateway/channels/chsettings"
 )
 
 // Defaults of the per-channel settings.
@@ -37,102 +37,46 @@ type settings struct {
 	StatusCallbackURL string
 }
 
+// SettingKeys are the keys of a twilio channel entry beyond the common ones that this package
+// reads: with the shared ones (channels.SharedSettingKeys), every key an entry may have.
+func SettingKeys() []string {
+	return []string{SettingPublicBaseURL, SettingReply, SettingMaxBodyBytes, SettingReceiveTimeout, SettingStatusCallbackURL}
+}
+
+// rawSettings are the settings as written; nil pointers keep the defaults.
+type rawSettings struct {
+	PublicBaseURL     string         `mapstructure:"public_base_url"`
+	Reply             *bool          `mapstructure:"reply"`
+	MaxBodyBytes      *int64         `mapstructure:"max_body_bytes"`
+	ReceiveTimeout    *time.Duration `mapstructure:"receive_timeout"`
+	StatusCallbackURL string         `mapstructure:"status_callback_url"`
+}
+
 func decodeSettings(m map[string]any) (settings, error) {
 	s := settings{Reply: true, MaxBodyBytes: DefaultMaxBodyBytes, ReceiveTimeout: DefaultReceiveTimeout}
-	var err error
-	if v, ok := m[SettingPublicBaseURL]; ok {
-		if s.PublicBaseURL, err = asString(SettingPublicBaseURL, v); err != nil {
-			return s, err
+	var raw rawSettings
+	if problems := chsettings.Decode(m, SettingKeys(), &raw); problems != nil {
+		errs := make([]error, len(problems))
+		for i, p := range problems {
+			errs[i] = fmt.Errorf("%s: %s", p.Key, p.Message)
 		}
+		return s, errors.Join(errs...)
 	}
-	if v, ok := m[SettingReply]; ok {
-		if s.Reply, err = asBool(SettingReply, v); err != nil {
-			return s, err
-		}
+	s.PublicBaseURL, s.StatusCallbackURL = raw.PublicBaseURL, raw.StatusCallbackURL
+	if raw.Reply != nil {
+		s.Reply = *raw.Reply
 	}
-	if v, ok := m[SettingMaxBodyBytes]; ok {
-		if s.MaxBodyBytes, err = asInt(SettingMaxBodyBytes, v); err != nil {
-			return s, err
-		}
+	if raw.MaxBodyBytes != nil {
+		s.MaxBodyBytes = *raw.MaxBodyBytes
 		if s.MaxBodyBytes < 1024 || s.MaxBodyBytes > 16<<20 {
 			return s, fmt.Errorf("%s: %d is outside 1024..16777216", SettingMaxBodyBytes, s.MaxBodyBytes)
 		}
 	}
-	if v, ok := m[SettingReceiveTimeout]; ok {
-		if s.ReceiveTimeout, err = asDuration(SettingReceiveTimeout, v); err != nil {
-			return s, err
-		}
+	if raw.ReceiveTimeout != nil {
+		s.ReceiveTimeout = *raw.ReceiveTimeout
 		if s.ReceiveTimeout <= 0 || s.ReceiveTimeout >= 15*time.Second {
 			return s, fmt.Errorf("%s: %s must be above 0 and below Twilio's 15s", SettingReceiveTimeout, s.ReceiveTimeout)
 		}
 	}
-	if v, ok := m[SettingStatusCallbackURL]; ok {
-		if s.StatusCallbackURL, err = asString(SettingStatusCallbackURL, v); err != nil {
-			return s, err
-		}
-	}
 	return s, nil
-}
-
-func asString(key string, v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s: want a string, got %T", key, v)
-	}
-	return strings.TrimSpace(s), nil
-}
-
-// asBool accepts YAML booleans and the strings an environment override produces.
-func asBool(key string, v any) (bool, error) {
-	switch t := v.(type) {
-	case bool:
-		return t, nil
-	case string:
-		b, err := strconv.ParseBool(strings.TrimSpace(t))
-		if err != nil {
-			return false, fmt.Errorf("%s: %q is not true or false", key, t)
-		}
-		return b, nil
-	}
-	return false, fmt.Errorf("%s: want true or false, got %T", key, v)
-}
-
-func asInt(key string, v any) (int64, error) {
-	switch t := v.(type) {
-	case int:
-		return int64(t), nil
-	case int64:
-		return t, nil
-	case uint64:
-		if t > math.MaxInt64 {
-			return 0, fmt.Errorf("%s: %d is too large", key, t)
-		}
-		return int64(t), nil
-	case float64:
-		if t != math.Trunc(t) || math.Abs(t) > 1<<53 {
-			return 0, fmt.Errorf("%s: %v is not a whole number", key, t)
-		}
-		return int64(t), nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %q is not a whole number", key, t)
-		}
-		return n, nil
-	}
-	return 0, fmt.Errorf("%s: want a whole number, got %T", key, v)
-}
-
-func asDuration(key string, v any) (time.Duration, error) {
-	switch t := v.(type) {
-	case time.Duration:
-		return t, nil
-	case string:
-		d, err := time.ParseDuration(strings.TrimSpace(t))
-		if err != nil {
-			return 0, fmt.Errorf("%s: %q is not a duration like \"10s\"", key, t)
-		}
-		return d, nil
-	}
-	return 0, fmt.Errorf("%s: want a duration like \"10s\", got %T", key, v)
 }

@@ -32,6 +32,10 @@ const (
 
 // Setting keys (top level of the channel entry) this package reads. Other top-level keys are
 // left alone; unknown keys inside these are refused as typos.
+// SettingKeys are the keys of a webhook channel entry beyond the common ones that this package
+// reads: with the shared ones (channels.SharedSettingKeys), every key an entry may have.
+func SettingKeys() []string { return append([]string(nil), ownKeys...) }
+
 var ownKeys = []string{"channel_kind", "max_body_bytes", "reply_timeout", "signature", "timestamp", "fields", "reply", "sample"}
 
 type rawConfig struct {

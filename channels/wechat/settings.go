@@ -9,20 +9,36 @@ import (
 	"time"
 
 	"github.com/hotline12345/intake-gateway/channels"
+	"github.com/hotline12345/intake-gateway/channels/chsettings"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 
-// Setting keys this package reads from channels.Config.Settings. Other keys are left alone: the
-// shared conversation code may keep its own (menus, templates) in the same channel entry.
+// Setting keys this package reads from channels.Config.Settings.
 const (
 	keyAccountID       = "account_id"
 	keyTimestampWindow = "timestamp_window"
 	keyReplyTimeout    = "reply_timeout"
 	keyPlaceholders    = "placeholders"
 	keyAPIBaseURL      = "api_base_url"
+	keyNotifyTemplate  = "notify_template"
 )
+
+// SettingKeys are the keys of a wechat channel entry beyond the common ones that this package
+// reads: with the shared ones (channels.SharedSettingKeys), every key an entry may have.
+func SettingKeys() []string {
+	return []string{keyAccountID, keyTimestampWindow, keyReplyTimeout, keyPlaceholders, keyAPIBaseURL, keyNotifyTemplate}
+}
+
+// rawSettings are the keys the adapter decodes (notify_template is the sender's).
+type rawSettings struct {
+	AccountID       string            `mapstructure:"account_id"`
+	TimestampWindow time.Duration     `mapstructure:"timestamp_window"`
+	ReplyTimeout    time.Duration     `mapstructure:"reply_timeout"`
+	Placeholders    map[string]string `mapstructure:"placeholders"`
+	APIBaseURL      *string           `mapstructure:"api_base_url"`
+}
 
 // Defaults.
 const (
@@ -121,56 +137,43 @@ func parseSettings(cfg channels.Config) (*settings, error) {
 		bad("encoding_aes_key", "is required in %s mode", s.mode)
 	}
 
-	if v, ok := cfg.Settings[keyAccountID]; ok {
-		str, isStr := v.(string)
-		switch {
-		case !isStr:
-			bad(keyAccountID, "must be a string such as gh_0a1b2c3d4e5f")
-		case str != "" && !ghID.MatchString(str):
-			bad(keyAccountID, "must be the account's original id gh_… (公众号原始ID), not the AppID; got %q", str)
-		default:
-			s.accountID = str
-		}
+	var raw rawSettings
+	own := []string{keyAccountID, keyTimestampWindow, keyReplyTimeout, keyPlaceholders, keyAPIBaseURL}
+	for _, p := range chsettings.Decode(cfg.Settings, own, &raw) {
+		bad(p.Key, "%s", p.Message)
 	}
-	if d, err := durationSetting(cfg.Settings, keyTimestampWindow); err != nil {
-		bad(keyTimestampWindow, "%v", err)
-	} else if d != 0 {
+	if raw.AccountID != "" && !ghID.MatchString(raw.AccountID) {
+		bad(keyAccountID, "must be the account's original id gh_… (公众号原始ID), not the AppID; got %q", raw.AccountID)
+	} else {
+		s.accountID = raw.AccountID
+	}
+	if d := raw.TimestampWindow; d != 0 {
 		if d < 10*time.Second || d > 24*time.Hour {
 			bad(keyTimestampWindow, "must be between 10s and 24h, got %s", d)
 		}
 		s.timestampWindow = d
 	}
-	if d, err := durationSetting(cfg.Settings, keyReplyTimeout); err != nil {
-		bad(keyReplyTimeout, "%v", err)
-	} else if d != 0 {
-		if d > maxReplyTimeout {
-			bad(keyReplyTimeout, "must be at most %s (WeChat gives up after 5 s), got %s", maxReplyTimeout, d)
+	if d := raw.ReplyTimeout; d != 0 {
+		if d < 0 || d > maxReplyTimeout {
+			bad(keyReplyTimeout, "must be positive and at most %s (WeChat gives up after 5 s), got %s", maxReplyTimeout, d)
 		}
 		s.replyTimeout = d
 	}
-	if v, ok := cfg.Settings[keyPlaceholders]; ok {
-		m, isMap := v.(map[string]any)
-		if !isMap {
-			bad(keyPlaceholders, "must be a map from message type (%s) to text", placeholderKinds())
-		}
-		for k, pv := range m {
-			text, isStr := pv.(string)
-			if _, known := DefaultPlaceholders[k]; !known {
-				bad(keyPlaceholders+"."+k, "unknown message type; known: %s", placeholderKinds())
-			} else if !isStr || text == "" {
-				bad(keyPlaceholders+"."+k, "must be a non-empty string")
-			} else {
-				s.placeholders[k] = text
-			}
+	for k, text := range raw.Placeholders {
+		if _, known := DefaultPlaceholders[k]; !known {
+			bad(keyPlaceholders+"."+k, "unknown message type; known: %s", placeholderKinds())
+		} else if text == "" {
+			bad(keyPlaceholders+"."+k, "must be a non-empty string")
+		} else {
+			s.placeholders[k] = text
 		}
 	}
-	if v, ok := cfg.Settings[keyAPIBaseURL]; ok {
-		str, _ := v.(string)
-		u, err := url.Parse(str)
+	if raw.APIBaseURL != nil {
+		u, err := url.Parse(*raw.APIBaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(keyAPIBaseURL, "must be an absolute http(s) URL, got %v", v)
+			bad(keyAPIBaseURL, "must be an absolute http(s) URL, got %q", *raw.APIBaseURL)
 		} else {
-			s.apiBaseURL = str
+			s.apiBaseURL = *raw.APIBaseURL
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -181,29 +184,6 @@ func parseSettings(cfg channels.Config) (*settings, error) {
 
 func placeholderKinds() string {
 	return "voice, image, video, shortvideo, location, link, file"
-}
-
-// durationSetting reads a duration written as "5m"/"90s" (YAML and environment overrides both
-// arrive as strings). Bare numbers are refused: seconds or nanoseconds would be a guess.
-func durationSetting(m map[string]any, key string) (time.Duration, error) {
-	v, ok := m[key]
-	if !ok {
-		return 0, nil
-	}
-	switch t := v.(type) {
-	case time.Duration:
-		if t <= 0 {
-			return 0, fmt.Errorf("must be positive, got %s", t)
-		}
-		return t, nil
-	case string:
-		d, err := time.ParseDuration(t)
-		if err != nil || d <= 0 {
-			return 0, fmt.Errorf("must be a positive duration such as 5m or 3s, got %q", t)
-		}
-		return d, nil
-	}
-	return 0, fmt.Errorf("must be a duration with a unit such as 5m or 3s, got %v", v)
 }
 
 // NewClient returns the WeChat API client of a configured channel, for the notification and media

@@ -173,5 +173,9 @@ func parseSettings(cfg channels.Config) (*settings, error) {
 
 // ownKeys are the top-level setting keys this package decodes; unused nested keys
 // under them are typos and refused, other top-level keys belong to someone else.
+// SettingKeys are the keys of a weibo channel entry beyond the common ones that this package
+// reads: with the shared ones (channels.SharedSettingKeys), every key an entry may have.
+func SettingKeys() []string { return append([]string(nil), ownKeys...) }
+
 var ownKeys = []string{SettingTimestampWindow, SettingReplyTimeout, SettingPlaceholders, SettingAccessToken,
 	SettingAPIBaseURL, SettingUploadBaseURL, SettingSaveSenderBox, SettingMaxMediaBytes}

@@ -68,6 +68,9 @@ func menus(cfg *config.Config, texts *replies.Replies) (map[string]map[string]st
 // newAdapter builds the adapter for one configured channel. notes receives Twilio's delivery
 // reports (nil when only checking the config).
 func newAdapter(ch channels.Config, deps channels.Deps, notes intake.Notifications) (channels.Adapter, error) {
+	if err := channels.CheckSettingKeys(ch, settingKeys(ch.Type)); err != nil {
+		return nil, err
+	}
 	switch ch.Type {
 	case "twilio":
 		var opts []twilio.Option
@@ -83,6 +86,21 @@ func newAdapter(ch channels.Config, deps channels.Deps, notes intake.Notificatio
 		return webhook.New(ch, deps)
 	}
 	return nil, fmt.Errorf("channels[%s].type: %q is not supported by this build", ch.ID, ch.Type)
+}
+
+// settingKeys are the keys a channel type's package reads from its entry.
+func settingKeys(kind string) []string {
+	switch kind {
+	case "twilio":
+		return twilio.SettingKeys()
+	case "wechat":
+		return wechat.SettingKeys()
+	case "weibo":
+		return weibo.SettingKeys()
+	case "webhook":
+		return webhook.SettingKeys()
+	}
+	return nil
 }
 
 // registerChannels builds every configured channel and adds its routes to e.

@@ -345,3 +345,33 @@ func TestPlatformClientsSkipOnlyTheChannelsThatCannotSend(t *testing.T) {
 		t.Fatalf("bad notify_template: %v", err)
 	}
 }
+
+// A misspelt key in a channel entry — a channel-specific one or a common one — is an error that
+// names it and suggests the key meant; before, config check called the file valid and the
+// channel ran on the default.
+func TestConfigCheckRefusesUnknownChannelKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.yaml")
+	yaml := `channels:
+  - { id: wx, type: wechat, app_id: wx1, app_secret: s, token: t, reply_timout: 2s, app_secert: s2 }
+  - { id: sms, type: twilio, account_sid: AC1, auth_token: t, recieve_timeout: 5s, menu: { A: welcome } }
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "config", "check", "--config", path)
+	if err == nil {
+		t.Fatal("a config with misspelt channel keys is valid")
+	}
+	for _, want := range []string{
+		"channels[wx].reply_timout: unknown key for a wechat channel; did you mean reply_timeout?",
+		"channels[wx].app_secert: unknown key for a wechat channel; did you mean app_secret?",
+		"channels[sms].recieve_timeout: unknown key for a twilio channel; did you mean receive_timeout?",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "menu") {
+		t.Errorf("the shared menu key was flagged: %v", err)
+	}
+}
