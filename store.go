@@ -311,7 +311,6 @@ type CitizenKey struct {
 	Value string
 }
 
-
 // Supplement is a follow-up message that joins an open case.
 type Supplement struct {
 	ChannelID   string

@@ -19,8 +19,8 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/media"
-	"github.com/hotline12345/intake-gateway/metrics"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )

@@ -37,7 +37,7 @@ var (
 	Deadlines []byte
 )
 
-// Citizen-facing reply texts (channels/replies).
+// Citizen-facing reply texts (internal/replies).
 //
 //go:embed messages.yaml
 var Messages []byte

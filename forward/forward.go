@@ -36,7 +36,7 @@ import (
 	"golang.org/x/time/rate"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 )
 
 // Store is what forwarding needs from the case store.

@@ -24,8 +24,8 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
-	"github.com/hotline12345/intake-gateway/jobs"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"

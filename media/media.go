@@ -25,8 +25,8 @@ import (
 	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
-	"github.com/hotline12345/intake-gateway/jobs"
 )
 
 // PathPrefix is where stored attachments are served.

@@ -17,8 +17,8 @@ import (
 	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels/replies"
-	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 )
 
 // ErrCannotDeliver marks a send that failed because the channel cannot reach this citizen now:

@@ -9,7 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 )
 
 // LiveJobStates are the River states in which a job will still run (or is running): a queued

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 )
 
 // ApplySupplement merges a follow-up message into a case record: its text is appended under a

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hotline12345/intake-gateway/channels/chsettings"
+	"github.com/hotline12345/intake-gateway/internal/chsettings"
 )
 
 // Defaults of the per-channel settings.

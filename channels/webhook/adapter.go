@@ -14,7 +14,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 )
 
 // Validate checks a channel entry of type webhook: every setting, and every JSON pointer against

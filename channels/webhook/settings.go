@@ -13,7 +13,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/chsettings"
+	"github.com/hotline12345/intake-gateway/internal/chsettings"
 	"github.com/hotline12345/intake-gateway/internal/jsonstrict"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 )
 
 // Adapter serves one configured official account.

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/chsettings"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxcrypto"
+	"github.com/hotline12345/intake-gateway/internal/chsettings"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 )
 
 // Adapter serves one configured Weibo account.

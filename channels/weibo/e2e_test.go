@@ -16,10 +16,10 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/chsettings"
+	"github.com/hotline12345/intake-gateway/internal/chsettings"
 )
 
 // Setting keys this package reads from channels.Config.Settings. Other top-level keys are left

@@ -30,8 +30,8 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
-	"github.com/hotline12345/intake-gateway/logging"
 )
 
 // The bad-input tests send every surface of one assembled gateway — WeChat in plain and safe

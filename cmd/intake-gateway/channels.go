@@ -11,7 +11,6 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 
 	"github.com/hotline12345/intake-gateway/channels"
-	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/channels/twilio"
 	"github.com/hotline12345/intake-gateway/channels/webhook"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
@@ -19,6 +18,7 @@ import (
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"

@@ -21,10 +21,10 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/logging"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 

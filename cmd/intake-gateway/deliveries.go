@@ -10,7 +10,7 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
-	"github.com/hotline12345/intake-gateway/metrics"
+	"github.com/hotline12345/intake-gateway/internal/metrics"
 )
 
 func deliveriesCommand() *cobra.Command {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
-	"github.com/hotline12345/intake-gateway/logging"
 )
 
 // plainGateway assembles a gateway, as serve does, with a WeChat channel in plaintext mode.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
-	"github.com/hotline12345/intake-gateway/jobs"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 )

@@ -18,8 +18,8 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
-	"github.com/hotline12345/intake-gateway/logging"
 )
 
 // The whole loop: a citizen writes on WeChat, the case reaches the case system, the case system

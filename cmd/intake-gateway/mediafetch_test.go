@@ -25,8 +25,8 @@ import (
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
-	"github.com/hotline12345/intake-gateway/logging"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/hotline12345/intake-gateway/metrics"
+	"github.com/hotline12345/intake-gateway/internal/metrics"
 )
 
 func migrateCommand() *cobra.Command {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/config"
-	"github.com/hotline12345/intake-gateway/logging"
-	"github.com/hotline12345/intake-gateway/metrics"
+	"github.com/hotline12345/intake-gateway/internal/logging"
+	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/time/rate"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels/replies"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/logging"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/normalize"
 )

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )

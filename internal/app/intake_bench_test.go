@@ -17,7 +17,7 @@ func (nullStore) CreateCase(_ context.Context, nc intake.NewCase) (intake.Create
 }
 
 // BenchmarkSubmitWithoutStore measures the intake pipeline's own CPU per submission:
-// normalization, ids, query code and validation. go test -bench SubmitWithoutStore ./accept/
+// normalization, ids, query code and validation. go test -bench SubmitWithoutStore ./internal/app/
 func BenchmarkSubmitWithoutStore(b *testing.B) {
 	svc := app.NewIntake(nullStore{}, nil, app.IntakeOptions{MaxTextChars: 10000, MaxFutureSkew: time.Minute}, nil)
 	lat, lng := 37.5, 122.1

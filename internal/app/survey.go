@@ -6,7 +6,7 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels/replies"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/channels/replies"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
+	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"

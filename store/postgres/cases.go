@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	intake "github.com/hotline12345/intake-gateway"
-	"github.com/hotline12345/intake-gateway/jobs"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/groupcommit"
 )

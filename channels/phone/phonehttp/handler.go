@@ -30,7 +30,7 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels/phone"
-	"github.com/hotline12345/intake-gateway/logging"
+	"github.com/hotline12345/intake-gateway/internal/logging"
 )
 
 // ChannelPrefix starts the channel id of every transcript case.

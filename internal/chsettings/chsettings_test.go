@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline12345/intake-gateway/channels/chsettings"
+	"github.com/hotline12345/intake-gateway/internal/chsettings"
 )
 
 type nested struct {
