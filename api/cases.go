@@ -6,10 +6,11 @@ import (
 	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/api/gen"
 )
 
 // GetCase reads one case by id or case number, with its deliveries.
-func (s *Server) GetCase(ctx context.Context, req GetCaseRequestObject) (GetCaseResponseObject, error) {
+func (s *Server) GetCase(ctx context.Context, req gen.GetCaseRequestObject) (gen.GetCaseResponseObject, error) {
 	c, err := s.deps.Store.GetCase(ctx, req.Ref)
 	if err != nil {
 		return nil, err
@@ -28,11 +29,11 @@ func (s *Server) GetCase(ctx context.Context, req GetCaseRequestObject) (GetCase
 	if notes == nil {
 		notes = []intake.Notification{}
 	}
-	return GetCase200JSONResponse(intake.CaseView{Case: c, Deliveries: ds, Notifications: notes}), nil
+	return gen.GetCase200JSONResponse(intake.CaseView{Case: c, Deliveries: ds, Notifications: notes}), nil
 }
 
 // ListCases pages through cases.
-func (s *Server) ListCases(ctx context.Context, req ListCasesRequestObject) (ListCasesResponseObject, error) {
+func (s *Server) ListCases(ctx context.Context, req gen.ListCasesRequestObject) (gen.ListCasesResponseObject, error) {
 	f := intake.CaseFilter{}
 	q := req.Params
 	if q.Channel != nil {
@@ -69,14 +70,14 @@ func (s *Server) ListCases(ctx context.Context, req ListCasesRequestObject) (Lis
 	if err != nil {
 		return nil, err
 	}
-	out := CaseList{Cases: make([]Case, len(page.Cases))}
+	out := gen.CaseList{Cases: make([]gen.Case, len(page.Cases))}
 	for i, c := range page.Cases {
 		out.Cases[i] = *c
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
 	}
-	return ListCases200JSONResponse(out), nil
+	return gen.ListCases200JSONResponse(out), nil
 }
 
 func queryProblem(field, reason string) *ProblemError {
@@ -85,23 +86,23 @@ func queryProblem(field, reason string) *ProblemError {
 }
 
 // Healthz answers while the process runs.
-func (s *Server) Healthz(context.Context, HealthzRequestObject) (HealthzResponseObject, error) {
-	return Healthz200JSONResponse(Health{Status: HealthStatusOk}), nil
+func (s *Server) Healthz(context.Context, gen.HealthzRequestObject) (gen.HealthzResponseObject, error) {
+	return gen.Healthz200JSONResponse(gen.Health{Status: gen.HealthStatusOk}), nil
 }
 
 // Readyz answers 200 when the store is reachable and migrated.
-func (s *Server) Readyz(ctx context.Context, _ ReadyzRequestObject) (ReadyzResponseObject, error) {
+func (s *Server) Readyz(ctx context.Context, _ gen.ReadyzRequestObject) (gen.ReadyzResponseObject, error) {
 	if s.deps.Draining != nil && s.deps.Draining() {
 		checks := map[string]string{"process": "shutting down"}
-		return Readyz503JSONResponse(Health{Status: HealthStatusUnavailable, Checks: &checks}), nil
+		return gen.Readyz503JSONResponse(gen.Health{Status: gen.HealthStatusUnavailable, Checks: &checks}), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.deps.Store.Ready(ctx); err != nil {
 		s.deps.Logger.WarnContext(ctx, "not ready", "error", err.Error())
 		checks := map[string]string{"store": err.Error()}
-		return Readyz503JSONResponse(Health{Status: HealthStatusUnavailable, Checks: &checks}), nil
+		return gen.Readyz503JSONResponse(gen.Health{Status: gen.HealthStatusUnavailable, Checks: &checks}), nil
 	}
 	checks := map[string]string{"store": "ok"}
-	return Readyz200JSONResponse(Health{Status: HealthStatusOk, Checks: &checks}), nil
+	return gen.Readyz200JSONResponse(gen.Health{Status: gen.HealthStatusOk, Checks: &checks}), nil
 }

@@ -6,11 +6,12 @@ import (
 	"net/http"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/api/gen"
 	"github.com/hotline12345/intake-gateway/internal/app"
 )
 
 // PostCaseEvent records a status change or reply reported by the case system.
-func (s *Server) PostCaseEvent(ctx context.Context, req PostCaseEventRequestObject) (PostCaseEventResponseObject, error) {
+func (s *Server) PostCaseEvent(ctx context.Context, req gen.PostCaseEventRequestObject) (gen.PostCaseEventResponseObject, error) {
 	body := req.Body
 	p, _ := PrincipalFrom(ctx)
 	res, err := s.deps.Events.Record(ctx, req.Ref, app.StatusReport{
@@ -20,11 +21,11 @@ func (s *Server) PostCaseEvent(ctx context.Context, req PostCaseEventRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return PostCaseEvent200JSONResponse(CaseEventResult{Applied: res.Applied, Status: Status(res.Case.Status)}), nil
+	return gen.PostCaseEvent200JSONResponse(gen.CaseEventResult{Applied: res.Applied, Status: gen.Status(res.Case.Status)}), nil
 }
 
 // ListDeliveries pages through the gateway's delivery records.
-func (s *Server) ListDeliveries(ctx context.Context, req ListDeliveriesRequestObject) (ListDeliveriesResponseObject, error) {
+func (s *Server) ListDeliveries(ctx context.Context, req gen.ListDeliveriesRequestObject) (gen.ListDeliveriesResponseObject, error) {
 	q := req.Params
 	f := intake.DeliveryFilter{Target: deref(q.Target), Cursor: deref(q.Cursor)}
 	if q.State != nil {
@@ -45,18 +46,18 @@ func (s *Server) ListDeliveries(ctx context.Context, req ListDeliveriesRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := DeliveryList{Deliveries: page.Deliveries}
+	out := gen.DeliveryList{Deliveries: page.Deliveries}
 	if out.Deliveries == nil {
 		out.Deliveries = []intake.Delivery{}
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
 	}
-	return ListDeliveries200JSONResponse(out), nil
+	return gen.ListDeliveries200JSONResponse(out), nil
 }
 
 // GetDelivery reads one delivery with its attempts.
-func (s *Server) GetDelivery(ctx context.Context, req GetDeliveryRequestObject) (GetDeliveryResponseObject, error) {
+func (s *Server) GetDelivery(ctx context.Context, req gen.GetDeliveryRequestObject) (gen.GetDeliveryResponseObject, error) {
 	d, err := s.deps.Store.GetDelivery(ctx, req.Id)
 	if err != nil {
 		return nil, err
@@ -64,11 +65,11 @@ func (s *Server) GetDelivery(ctx context.Context, req GetDeliveryRequestObject) 
 	if d.History, err = s.deps.Store.DeliveryAttempts(ctx, d.ID); err != nil {
 		return nil, err
 	}
-	return GetDelivery200JSONResponse(*d), nil
+	return gen.GetDelivery200JSONResponse(*d), nil
 }
 
 // RetryDelivery replays a dead delivery.
-func (s *Server) RetryDelivery(ctx context.Context, req RetryDeliveryRequestObject) (RetryDeliveryResponseObject, error) {
+func (s *Server) RetryDelivery(ctx context.Context, req gen.RetryDeliveryRequestObject) (gen.RetryDeliveryResponseObject, error) {
 	d, err := s.deps.Store.RetryDelivery(ctx, req.Id)
 	if errors.Is(err, intake.ErrInvalid) {
 		return nil, problem(http.StatusConflict, "not-dead", "Delivery is not dead", "Only dead deliveries can be replayed.")
@@ -76,5 +77,5 @@ func (s *Server) RetryDelivery(ctx context.Context, req RetryDeliveryRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return RetryDelivery202JSONResponse(*d), nil
+	return gen.RetryDelivery202JSONResponse(*d), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/api/gen"
 )
 
 // ProblemContentType is RFC 9457's media type.
@@ -36,8 +37,8 @@ func problem(status int, kind, title, detail string) *ProblemError {
 }
 
 // Problem is the JSON body of a ProblemError.
-func (p *ProblemError) Problem(requestID string) Problem {
-	out := Problem{Type: problemTypeBase + p.Kind, Title: p.Title, Status: p.Status}
+func (p *ProblemError) Problem(requestID string) gen.Problem {
+	out := gen.Problem{Type: problemTypeBase + p.Kind, Title: p.Title, Status: p.Status}
 	if p.Detail != "" {
 		out.Detail = &p.Detail
 	}
@@ -45,9 +46,9 @@ func (p *ProblemError) Problem(requestID string) Problem {
 		out.RequestId = &requestID
 	}
 	if len(p.Fields) > 0 {
-		fields := make([]FieldError, len(p.Fields))
+		fields := make([]gen.FieldError, len(p.Fields))
 		for i, f := range p.Fields {
-			fields[i] = FieldError{Field: f.Field, Reason: f.Reason}
+			fields[i] = gen.FieldError{Field: f.Field, Reason: f.Reason}
 		}
 		out.Errors = &fields
 	}

@@ -1,6 +1,8 @@
-// Package api assembles the gateway's HTTP server: the REST API generated from openapi.yaml (the
-// source of truth), its authentication and problem+json errors, health and metrics endpoints, and
-// the offline API documentation. Channel webhooks register their own routes on the same server.
+// Package api serves the gateway's REST API: it implements the strict handler interface that
+// package gen generates from openapi.yaml (the source of truth) by calling the application core,
+// and adds what the spec cannot express — API-key scopes and rate limits, problem+json errors,
+// health endpoints, attachment downloads and the offline API documentation. Channel webhooks
+// register their own routes on the same echo server.
 package api
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/api/gen"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/media"
@@ -95,7 +98,7 @@ type Server struct {
 	deps Deps
 }
 
-var _ StrictServerInterface = (*Server)(nil)
+var _ gen.StrictServerInterface = (*Server)(nil)
 
 // New builds the echo server with every REST route.
 func New(deps Deps) (*echo.Echo, error) {
@@ -154,7 +157,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	auth := deps.Auth.Middleware()
 	jsonBody := ReadBody(deps.Limits.MaxBodyBytes, "application/json")
 	ndjsonBody := ReadBody(deps.Limits.MaxBatchBytes, "application/x-ndjson", "application/jsonl", "application/json-lines")
-	RegisterHandlersWithOptions(e, NewStrictHandler(srv, nil), RegisterHandlersOptions{
+	gen.RegisterHandlersWithOptions(e, gen.NewStrictHandler(srv, nil), gen.RegisterHandlersOptions{
 		OperationMiddlewares: map[string][]echo.MiddlewareFunc{
 			"createSubmission":      {auth, RequireScope(ScopeSubmit), jsonBody},
 			"createSubmissionBatch": {auth, RequireScope(ScopeSubmit), ndjsonBody},

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/api/gen"
 )
 
 // maxAttachments and the metadata limits mirror openapi.yaml, which the generated binder does
@@ -24,7 +25,7 @@ const (
 )
 
 // CreateSubmission stores one operator-entered submission.
-func (s *Server) CreateSubmission(ctx context.Context, req CreateSubmissionRequestObject) (CreateSubmissionResponseObject, error) {
+func (s *Server) CreateSubmission(ctx context.Context, req gen.CreateSubmissionRequestObject) (gen.CreateSubmissionResponseObject, error) {
 	p, _ := PrincipalFrom(ctx)
 	key, err := s.idempotencyKey(req.Params.IdempotencyKey)
 	if err != nil {
@@ -43,9 +44,9 @@ func (s *Server) CreateSubmission(ctx context.Context, req CreateSubmissionReque
 		if view.Deliveries, err = s.deps.Store.Deliveries(ctx, receipt.Case.ID); err != nil {
 			return nil, err
 		}
-		return CreateSubmission200JSONResponse{Body: view, Headers: CreateSubmission200ResponseHeaders{IdempotentReplayed: "true"}}, nil
+		return gen.CreateSubmission200JSONResponse{Body: view, Headers: gen.CreateSubmission200ResponseHeaders{IdempotentReplayed: "true"}}, nil
 	}
-	return CreateSubmission201JSONResponse{Body: view, Headers: CreateSubmission201ResponseHeaders{Location: "/v1/cases/" + receipt.Case.ID}}, nil
+	return gen.CreateSubmission201JSONResponse{Body: view, Headers: gen.CreateSubmission201ResponseHeaders{Location: "/v1/cases/" + receipt.Case.ID}}, nil
 }
 
 // idempotencyKey checks the header. Absent is allowed (the body hash stands in for it); present
@@ -78,7 +79,7 @@ func idempotencyProblem(reason string) *ProblemError {
 // Idempotency-Key, or the hash of the request when there is none, so that a byte-identical retry
 // is still recognised. The payload hash is taken over the decoded request, so a retry that only
 // reorders or re-spaces the JSON is the same request.
-func (s *Server) submission(p Principal, body SubmissionRequest, key string, raw []byte) (intake.Submission, error) {
+func (s *Server) submission(p Principal, body gen.SubmissionRequest, key string, raw []byte) (intake.Submission, error) {
 	canonical, err := json.Marshal(body)
 	if err != nil {
 		return intake.Submission{}, fmt.Errorf("canonical request: %w", err)
@@ -184,7 +185,7 @@ func derefBool(b *bool) bool { return b != nil && *b }
 const batchParallelism = 64
 
 // CreateSubmissionBatch stores each NDJSON line as its own submission and reports per line.
-func (s *Server) CreateSubmissionBatch(ctx context.Context, req CreateSubmissionBatchRequestObject) (CreateSubmissionBatchResponseObject, error) {
+func (s *Server) CreateSubmissionBatch(ctx context.Context, req gen.CreateSubmissionBatchRequestObject) (gen.CreateSubmissionBatchResponseObject, error) {
 	p, _ := PrincipalFrom(ctx)
 	batchKey, err := s.idempotencyKey(req.Params.IdempotencyKey)
 	if err != nil {
@@ -210,7 +211,7 @@ func (s *Server) CreateSubmissionBatch(ctx context.Context, req CreateSubmission
 			fmt.Sprintf("The batch has %d lines; the limit is %d.", len(lines), s.deps.Limits.MaxBatchLines))
 	}
 
-	results := make([]BatchLineResult, len(lines))
+	results := make([]gen.BatchLineResult, len(lines))
 	sem := make(chan struct{}, batchParallelism)
 	var wg sync.WaitGroup
 	for i, l := range lines {
@@ -223,28 +224,28 @@ func (s *Server) CreateSubmissionBatch(ctx context.Context, req CreateSubmission
 	}
 	wg.Wait()
 
-	out := BatchResult{Results: results}
+	out := gen.BatchResult{Results: results}
 	for _, r := range results {
 		switch r.Status {
-		case Created:
+		case gen.Created:
 			out.Created++
-		case Duplicate:
+		case gen.Duplicate:
 			out.Duplicates++
 		default:
 			out.Failed++
 		}
 	}
-	return CreateSubmissionBatch200JSONResponse(out), nil
+	return gen.CreateSubmissionBatch200JSONResponse(out), nil
 }
 
-func (s *Server) batchLine(ctx context.Context, p Principal, batchKey string, no int, raw []byte) BatchLineResult {
-	res := BatchLineResult{Line: no}
-	fail := func(err error) BatchLineResult {
+func (s *Server) batchLine(ctx context.Context, p Principal, batchKey string, no int, raw []byte) gen.BatchLineResult {
+	res := gen.BatchLineResult{Line: no}
+	fail := func(err error) gen.BatchLineResult {
 		prob := toProblem(err).Problem("")
-		res.Status, res.Error = Error, &prob
+		res.Status, res.Error = gen.Error, &prob
 		return res
 	}
-	var body SubmissionRequest
+	var body gen.SubmissionRequest
 	if err := decodeStrict(raw, &body); err != nil {
 		return fail(err)
 	}
@@ -271,9 +272,9 @@ func (s *Server) batchLine(ctx context.Context, p Principal, batchKey string, no
 		}
 		return fail(err)
 	}
-	res.Status = Created
+	res.Status = gen.Created
 	if !receipt.Created {
-		res.Status = Duplicate
+		res.Status = gen.Duplicate
 	}
 	res.CaseId, res.CaseNo, res.QueryCode = &receipt.Case.ID, &receipt.Case.CaseNo, &receipt.Case.QueryCode
 	return res

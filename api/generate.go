@@ -1,3 +1,0 @@
-package api
-
-//go:generate go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml
