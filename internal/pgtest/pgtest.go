@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +73,7 @@ func NewDatabase(t testing.TB, templateKey string, prepare func(ctx context.Cont
 			t.Fatalf("prepare template database: %v", err)
 		}
 	}
-	name := "intake_test_" + randomSuffix()
+	name := databaseName("intake_test_")
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
 		t.Fatalf("connect to test server: %v", err)
@@ -94,12 +96,13 @@ func ensureTemplate(ctx context.Context, key string, prepare func(context.Contex
 	if name, ok := templates[key]; ok {
 		return name, nil
 	}
-	name := "intake_tmpl_" + randomSuffix()
+	name := databaseName("intake_tmpl_")
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
 		return "", err
 	}
 	defer admin.Close(ctx)
+	sweepAbandoned(ctx, admin)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return "", err
 	}
@@ -109,6 +112,47 @@ func ensureTemplate(ctx context.Context, key string, prepare func(context.Contex
 	}
 	templates[key] = name
 	return name, nil
+}
+
+// databaseName carries its creation time so that a later run can tell a database left behind
+// by a killed test process (whose cleanup never ran) from one a concurrent run is still using.
+func databaseName(prefix string) string {
+	return fmt.Sprintf("%s%d_%s", prefix, time.Now().Unix(), randomSuffix())
+}
+
+// abandonedAfter is far longer than any test run (CI's limit is 90 minutes).
+const abandonedAfter = 6 * time.Hour
+
+// sweepAbandoned drops test and template databases created more than abandonedAfter ago.
+// Best effort: a failure here must not fail the test that happened to notice.
+func sweepAbandoned(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'intake\_test\_%' OR datname LIKE 'intake\_tmpl\_%'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		if created, ok := createdAt(name); ok && time.Since(created) > abandonedAfter {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		}
+	}
+}
+
+// createdAt reads the time databaseName put in name; names without one are never swept.
+func createdAt(name string) (time.Time, bool) {
+	rest := strings.TrimPrefix(strings.TrimPrefix(name, "intake_test_"), "intake_tmpl_")
+	stamp, _, found := strings.Cut(rest, "_")
+	if !found {
+		return time.Time{}, false
+	}
+	secs, err := strconv.ParseInt(stamp, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(secs, 0), true
 }
 
 // DropTemplates removes the template databases; call it from TestMain after m.Run.
