@@ -12,10 +12,16 @@ LDFLAGS := -X main.version=$(VERSION)
 all: build
 
 build:
+	@test -x $(BIN) || echo "compiling intake-gateway (the first build downloads modules and compiles for a few minutes)..."
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/intake-gateway
 
+# The example config forwards cases to 127.0.0.1:9090: a fake case system is started there (it
+# checks each delivery's signature and prints one line per delivery) and stopped with the gateway.
 run: build
-	./$(BIN) serve --config configs/gateway.example.yaml
+	@$(GO) build -o bin/fakecasesystem ./scripts/fakecasesystem
+	@./bin/fakecasesystem -listen 127.0.0.1:9090 -secret "$${CASE_SYSTEM_SECRET:-dev-only-secret}" & \
+	  fake=$$!; trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
+	  ./$(BIN) serve --config configs/gateway.example.yaml
 
 test:
 	$(GO) vet ./...
