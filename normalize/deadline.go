@@ -221,7 +221,7 @@ type DeadlineRules struct {
 	EmergencySameDay bool
 }
 
-// DefaultDeadlineRules are the defaults of issue 7 (shared/reference/domain.md §1): consult 2,
+// DefaultDeadlineRules are the common 12345 time limits: consult 2,
 // help 5, complaint, report and suggestion 15 working days; praise and other 5 (chosen here:
 // praise is passed on to the unit for information, other needs an operator to classify it);
 // emergencies the same day; due at 23:59:59 local time.

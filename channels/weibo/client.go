@@ -190,7 +190,7 @@ func (c *Client) SendText(ctx context.Context, receiverUID, text string) error {
 
 // parseAPIError returns the error an answer carries, or nil for success: any non-2xx, an
 // error_code other than 0, or "result": false. A 200 carrying an error_code is an error — the
-// mistake DESIGN §7 records of a peer that treated such answers as sent.
+// mistake a peer once made by treating such answers as sent.
 func parseAPIError(status int, body []byte) *APIError {
 	var we weiboError
 	jsonErr := json.Unmarshal(body, &we)

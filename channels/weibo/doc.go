@@ -2,7 +2,7 @@
 // /hooks/weibo/<channel id> for every configured channel of type weibo, and a small client for
 // the active reply and media download APIs.
 //
-// The protocol facts come from Weibo's wiki pages of 2014 (shared/reference/protocols.md §D);
+// The protocol facts come from Weibo's open-platform wiki pages of 2014 (粉丝服务平台 接口文档);
 // whether the platform still behaves exactly so is unverified, and every point where this
 // package had to choose is written down here.
 //

@@ -1,5 +1,5 @@
 // Package evaluate measures a classifier against a labelled corpus in the JSONL format of
-// normalize/learn/corpus, for `intake-gateway classify --eval` (issue 7): accuracy, per-class
+// normalize/learn/corpus, for `intake-gateway classify --eval`: accuracy, per-class
 // precision and recall, emergency and out-of-scope recall with their false alarms (overall and on
 // long letters), and k-fold cross-validation of the combined classifier (train the model on k−1
 // folds, score the fold left out).
