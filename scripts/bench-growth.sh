@@ -11,13 +11,20 @@
 #                                              start, as after pg_restore or with autovacuum off
 #                                              (needs a superuser; default: analyzed)
 #
+#   FILL_MODE=clone SEED=30000                 (default) the gateway writes SEED cases, which are then
+#                                              copied to FILL (scripts/growth-clone.sql); FILL_MODE=gateway
+#                                              writes all FILL through the gateway (an hour on a busy
+#                                              2-core machine)
+#
 # Filling goes through the gateway's own pipeline (POST /v1/submissions driven by wrk, unique
 # Idempotency-Keys and phones), so the rows are exactly those the gateway writes. The cases are
 # then marked forwarded with one SQL transaction that writes what forwarding writes (attempt,
 # delivered delivery, forwarded status and its history entry) and drops the finished jobs as
 # River's cleaner would a day later: forwarding a million cases through a case system would take
 # as long again and adds nothing to what is measured. Then CHECKPOINT and VACUUM ANALYZE, as
-# autovacuum leaves a store that has been running.
+# autovacuum leaves a store that has been running. Copies (FILL_MODE=clone) repeat those rows
+# further back in time with new time-ordered ids, random phone numbers and their own case numbers
+# and external ids, so every index holds FILL entries of the shape the gateway writes.
 #
 # Each round starts a FRESH gateway process on the big store (a process that did the filling
 # keeps the plans it made while the tables were small and hides the effect), measures the
@@ -33,6 +40,8 @@ STATS="${STATS:-analyzed}"
 DURATION="${DURATION:-20}"
 CONNECTIONS="${CONNECTIONS:-32}"
 FILL_ROUND="${FILL_ROUND:-60}"
+FILL_MODE="${FILL_MODE:-clone}"
+SEED="${SEED:-30000}"
 PORT="${PORT:-18090}"
 BIG_DB="${BIG_DB:-intake_growth}"
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
@@ -103,18 +112,21 @@ if psql "$ADMIN_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$BIG_DB'" 
   have=$(cases_in "$BIG_URL")
 fi
 if [ "$have" -lt "$FILL" ]; then
-  echo "== filling $BIG_DB to $FILL cases through the gateway (has $have)"
-  if [ "$have" -eq 0 ]; then
-    psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $BIG_DB WITH (FORCE)" -qc "CREATE DATABASE $BIG_DB"
+  seed=$FILL; [ "$FILL_MODE" = clone ] && [ "$SEED" -lt "$FILL" ] && seed=$SEED
+  if [ "$have" -lt "$seed" ]; then
+    echo "== filling $BIG_DB to $seed cases through the gateway (has $have)"
+    if [ "$have" -eq 0 ]; then
+      psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $BIG_DB WITH (FORCE)" -qc "CREATE DATABASE $BIG_DB"
+    fi
+    start_gateway "$BIG_URL" "$WORK/fill.log"
+    start=$(date +%s)
+    while [ "$have" -lt "$seed" ]; do
+      rate=$(drive "$FILL_ROUND")
+      have=$(cases_in "$BIG_URL")
+      echo "   $have cases ($rate req/s in the last round, $(( $(date +%s) - start ))s so far)"
+    done
+    stop_gateway
   fi
-  start_gateway "$BIG_URL" "$WORK/fill.log"
-  start=$(date +%s)
-  while [ "$have" -lt "$FILL" ]; do
-    rate=$(drive "$FILL_ROUND")
-    have=$(cases_in "$BIG_URL")
-    echo "   $have cases ($rate req/s in the last round, $(( $(date +%s) - start ))s so far)"
-  done
-  stop_gateway
   echo "== marking the cases forwarded, as forwarding would have"
   psql "$BIG_URL" -v ON_ERROR_STOP=1 -q <<'SQL'
 BEGIN;
@@ -131,6 +143,19 @@ UPDATE cases SET status = 'forwarded', case_ref = 'CS-' || case_no, updated_at =
 DELETE FROM river_job WHERE kind = 'forward_case';
 COMMIT;
 SQL
+  if [ "$have" -lt "$FILL" ]; then
+    psql "$BIG_URL" -qc "CREATE TABLE IF NOT EXISTS growth_templates AS SELECT id FROM cases"
+    templates=$(psql "$BIG_URL" -Atc "SELECT count(*) FROM growth_templates")
+    prefix=$(psql "$BIG_URL" -Atc "SELECT substr(case_no, 1, length(case_no) - 13) FROM cases c JOIN growth_templates USING (id) LIMIT 1")
+    echo "== copying the $templates cases the gateway wrote, each copy six days earlier, to $FILL cases"
+    start=$(date +%s)
+    while [ "$have" -lt "$FILL" ]; do
+      k=$(( have / templates ))
+      psql "$BIG_URL" -q -v k="$k" -v prefix="'$prefix'" -f scripts/growth-clone.sql
+      have=$(cases_in "$BIG_URL")
+      echo "   $have cases ($(( $(date +%s) - start ))s so far)"
+    done
+  fi
 fi
 echo "== CHECKPOINT and VACUUM ANALYZE on $BIG_DB"
 psql "$BIG_URL" -qc "CHECKPOINT" -qc "VACUUM ANALYZE"

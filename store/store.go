@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -83,8 +84,28 @@ func EncodeRecord(c *intake.Case) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeRecord rebuilds a case from its stored JSON and mutable columns.
-func DecodeRecord(record []byte, status string, caseRef string, mergedCount int, history []intake.StatusChange) (*intake.Case, error) {
+// EncodeInitialHistory is the JSON of the status entries a case is created with, kept in the
+// case's own row (one row fewer per case than an entry in the history table).
+func EncodeInitialHistory(c *intake.Case) ([]byte, error) {
+	h := make([]intake.StatusChange, len(c.StatusHistory))
+	for i, e := range c.StatusHistory {
+		if e.Event == "" {
+			e.Event = string(e.Status)
+		}
+		e.At = e.At.UTC()
+		h[i] = e
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode status history of case %s: %w", c.ID, err)
+	}
+	return b, nil
+}
+
+// DecodeRecord rebuilds a case from its stored JSON and mutable columns. initial is the JSON of
+// the entries the case was created with (nil for a case stored before they were kept in its
+// row), later those from the history table in time order.
+func DecodeRecord(record []byte, status string, caseRef string, mergedCount int, initial []byte, later []intake.StatusChange) (*intake.Case, error) {
 	var c intake.Case
 	if err := json.Unmarshal(record, &c); err != nil {
 		return nil, fmt.Errorf("decode case record: %w", err)
@@ -92,8 +113,22 @@ func DecodeRecord(record []byte, status string, caseRef string, mergedCount int,
 	c.Status = intake.Status(status)
 	c.CaseRef = caseRef
 	c.Related.MergedCount = mergedCount
-	if history == nil {
-		history = []intake.StatusChange{}
+	history := []intake.StatusChange{}
+	if len(initial) > 0 {
+		if err := json.Unmarshal(initial, &history); err != nil {
+			return nil, fmt.Errorf("decode initial status history: %w", err)
+		}
+		for i := range history {
+			history[i].At = history[i].At.UTC()
+		}
+	}
+	if len(history) == 0 {
+		history = append(history, later...)
+	} else if len(later) > 0 {
+		history = append(history, later...)
+		// The table's entries come ordered by time; an entry a case system dated before the
+		// case was received still sorts first, as it did when all entries were in the table.
+		sort.SliceStable(history, func(i, j int) bool { return history[i].At.Before(history[j].At) })
 	}
 	c.StatusHistory = history
 	return &c, nil

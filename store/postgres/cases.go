@@ -152,8 +152,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		bodies                                          = make([][]byte, n)
 		dIDs, dTargets, dEvents                         = make([]string, n), make([]string, n), make([]string, n)
 		dupOf                                           = make([]*string, n)
-		hCaseIDs, hStatuses, hSources                   []string
-		hAts                                            []time.Time
+		initials                                        = make([]string, n)
 		byID                                            = make(map[string]int, n)
 		deliveries                                      = make(map[string]intake.Delivery, n)
 		jobsByCase                                      = make(map[string][]river.InsertManyParams, n)
@@ -176,9 +175,11 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		if bodies[j] == nil {
 			bodies[j] = []byte{}
 		}
-		for _, h := range c.StatusHistory {
-			hCaseIDs, hStatuses, hSources, hAts = append(hCaseIDs, c.ID), append(hStatuses, string(h.Status)), append(hSources, h.Source), append(hAts, h.At)
+		initial, err := store.EncodeInitialHistory(c)
+		if err != nil {
+			return nil, err
 		}
+		initials[j] = string(initial)
 		target := reqs[i].ForwardTo
 		if target == "" {
 			target = s.opts.DefaultTarget
@@ -197,39 +198,32 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		WITH u AS (
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			                     $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-			                     $14::text[], $15::bytea[], $16::uuid[], $17::text[])
+			                     $14::text[], $15::bytea[], $16::uuid[], $17::text[], $19::text[])
 			    AS u(id, case_no, channel, channel_id, external_id, status, priority, received_at, payload_hash,
-			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target)
+			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target, initial_history)
 		), ins AS (
 			INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at,
-			                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
+			                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at,
+			                   raw_content_type, raw_body, initial_history)
 			SELECT id, case_no, channel, channel_id, external_id, status, priority, received_at,
-			       payload_hash, phone, openid, weibo_uid, record::json, $18 FROM u
+			       payload_hash, phone, openid, weibo_uid, record::json, $18, content_type, body, initial_history::json FROM u
 			ON CONFLICT (channel_id, external_id) DO NOTHING
 			RETURNING id
-		), payloads AS (
-			INSERT INTO case_payloads (case_id, content_type, body, received_at)
-			SELECT u.id, u.content_type, u.body, u.received_at FROM u JOIN ins USING (id)
-		), history AS (
-			INSERT INTO case_status_history (case_id, status, event, at, source, recorded_at)
-			SELECT h.case_id, h.status, h.status, h.at, h.source, $18
-			FROM unnest($19::uuid[], $20::text[], $21::timestamptz[], $22::text[]) AS h(case_id, status, at, source)
-			JOIN ins ON ins.id = h.case_id
 		), deliveries AS (
 			INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at)
 			SELECT u.delivery_id, u.id, e.event, u.target, 'queued', $18, $18
-			FROM u JOIN ins USING (id) JOIN unnest($16::uuid[], $23::text[]) AS e(delivery_id, event) USING (delivery_id)
+			FROM u JOIN ins USING (id) JOIN unnest($16::uuid[], $20::text[]) AS e(delivery_id, event) USING (delivery_id)
 		), merged AS (
 			UPDATE cases c SET merged_count = c.merged_count + m.n
 			FROM (SELECT d.dup_of, count(*) AS n
-			      FROM unnest($1::uuid[], $24::uuid[]) AS d(id, dup_of) JOIN ins USING (id)
+			      FROM unnest($1::uuid[], $21::uuid[]) AS d(id, dup_of) JOIN ins USING (id)
 			      WHERE d.dup_of IS NOT NULL GROUP BY d.dup_of) m
 			WHERE c.id = m.dup_of
 		)
 		SELECT id::text FROM ins`,
 		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
 		phones, openids, weiboUIDs, records, contentTypes, bodies, dIDs, dTargets, now,
-		hCaseIDs, hStatuses, hAts, hSources, dEvents, dupOf)
+		initials, dEvents, dupOf)
 	tx, br, err := beginPipelined(ctx, s.pool, b)
 	if err != nil {
 		return nil, err
@@ -289,7 +283,7 @@ type querier interface {
 
 // caseColumns reads a case with its status history in one row, so that reading a case is one
 // round trip.
-const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count,
+const caseColumns = `c.id::text, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.channel_id, c.external_id, c.merged_count, c.initial_history,
 	COALESCE((SELECT json_agg(json_build_object('status', h.status, 'event', h.event, 'at', h.at, 'source', h.source,
 		'event_id', COALESCE(h.event_id, ''), 'department', h.department, 'message', h.message) ORDER BY h.at, h.id)
 		FROM case_status_history h WHERE h.case_id = c.id), '[]')`
@@ -330,13 +324,13 @@ func scanCases(rows pgx.Rows) ([]store.Stored, error) {
 	for rows.Next() {
 		var (
 			id, status, ref, hash, chID, extID string
-			record, history                    []byte
+			record, initial, history           []byte
 			merged                             int
 		)
-		if err := rows.Scan(&id, &record, &status, &ref, &hash, &chID, &extID, &merged, &history); err != nil {
+		if err := rows.Scan(&id, &record, &status, &ref, &hash, &chID, &extID, &merged, &initial, &history); err != nil {
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
-		c, err := decodeCaseRow(record, status, ref, merged, history)
+		c, err := decodeCaseRow(record, status, ref, merged, initial, history)
 		if err != nil {
 			return nil, err
 		}
@@ -461,9 +455,11 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 		// The current status is that of the latest event by the event's own time, so an event that
 		// arrives late does not move the case backwards. The case system's events outrank the
 		// gateway's own entries, whatever the two clocks say.
-		_, err = tx.Exec(ctx, `UPDATE cases SET status = (
+		// A case whose first entry is kept in its row (not in the table) keeps its status
+		// until an entry that changes it arrives.
+		_, err = tx.Exec(ctx, `UPDATE cases SET status = COALESCE((
 				SELECT status FROM case_status_history WHERE case_id = $1 AND event NOT IN ('progress', 'feedback')
-				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
+				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1), status),
 				updated_at = $2 WHERE id = $1`, caseID, now)
 		if err != nil {
 			return fmt.Errorf("update case status: %w", err)
@@ -501,7 +497,7 @@ func (s *Store) Deliveries(ctx context.Context, caseID string) ([]intake.Deliver
 }
 
 // decodeCaseRow rebuilds a case from the columns of caseColumns.
-func decodeCaseRow(record []byte, status, ref string, merged int, history []byte) (*intake.Case, error) {
+func decodeCaseRow(record []byte, status, ref string, merged int, initial, history []byte) (*intake.Case, error) {
 	var changes []intake.StatusChange
 	if err := json.Unmarshal(history, &changes); err != nil {
 		return nil, fmt.Errorf("decode status history: %w", err)
@@ -509,5 +505,5 @@ func decodeCaseRow(record []byte, status, ref string, merged int, history []byte
 	for i := range changes {
 		changes[i].At = changes[i].At.UTC()
 	}
-	return store.DecodeRecord(record, status, ref, merged, changes)
+	return store.DecodeRecord(record, status, ref, merged, initial, changes)
 }

@@ -291,16 +291,16 @@ func (s *Store) DeliveryWithCase(ctx context.Context, id string) (*intake.Delive
 	}
 	var (
 		cid, status, ref, hash, chID, extID string
-		record, history                     []byte
+		record, initial, history            []byte
 		merged                              int
 		d                                   intake.Delivery
 	)
-	if err := rows.Scan(&cid, &record, &status, &ref, &hash, &chID, &extID, &merged, &history,
+	if err := rows.Scan(&cid, &record, &status, &ref, &hash, &chID, &extID, &merged, &initial, &history,
 		&d.ID, &d.CaseID, &d.Event, &d.Target, &d.State, &d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt); err != nil {
 		return nil, nil, fmt.Errorf("scan delivery: %w", err)
 	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-	c, err := decodeCaseRow(record, status, ref, merged, history)
+	c, err := decodeCaseRow(record, status, ref, merged, initial, history)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -91,7 +91,7 @@ func TestContract(t *testing.T) {
 		RawPayload: func(t *testing.T, s intake.Store, caseID string) intake.RawPayload {
 			var raw intake.RawPayload
 			err := s.(*postgres.Store).Pool().QueryRow(context.Background(),
-				`SELECT content_type, body FROM case_payloads WHERE case_id = $1`, caseID).Scan(&raw.ContentType, &raw.Body)
+				`SELECT raw_content_type, raw_body FROM cases WHERE id = $1`, caseID).Scan(&raw.ContentType, &raw.Body)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -100,22 +100,13 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		return nil, err
 	}
 	insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, case_no, channel, channel_id, external_id, status,
-		priority, received_at, payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`)
+		priority, received_at, payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at,
+		raw_content_type, raw_body, initial_history)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare case insert: %w", err)
 	}
 	defer insCase.Close()
-	insPayload, err := tx.PrepareContext(ctx, `INSERT INTO case_payloads (case_id, content_type, body, received_at) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("prepare payload insert: %w", err)
-	}
-	defer insPayload.Close()
-	insHistory, err := tx.PrepareContext(ctx, `INSERT INTO case_status_history (case_id, status, event, at, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, fmt.Errorf("prepare history insert: %w", err)
-	}
-	defer insHistory.Close()
 	insDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare delivery insert: %w", err)
@@ -130,14 +121,9 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		if err != nil {
 			return nil, err
 		}
-		res, err := insCase.ExecContext(ctx, c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID, string(c.Status),
-			string(c.Priority), micros(c.ReceivedAt), reqs[i].PayloadHash, nullable(c.Citizen.Phone),
-			nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID), string(rec), micros(now))
+		initial, err := store.EncodeInitialHistory(c)
 		if err != nil {
-			return nil, fmt.Errorf("insert case: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
+			return nil, err
 		}
 		ct := reqs[i].Raw.ContentType
 		if ct == "" {
@@ -147,13 +133,15 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		if body == nil {
 			body = []byte{}
 		}
-		if _, err := insPayload.ExecContext(ctx, c.ID, ct, body, micros(c.ReceivedAt)); err != nil {
-			return nil, fmt.Errorf("insert payload: %w", err)
+		res, err := insCase.ExecContext(ctx, c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID, string(c.Status),
+			string(c.Priority), micros(c.ReceivedAt), reqs[i].PayloadHash, nullable(c.Citizen.Phone),
+			nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID), string(rec), micros(now),
+			ct, body, string(initial))
+		if err != nil {
+			return nil, fmt.Errorf("insert case: %w", err)
 		}
-		for _, h := range c.StatusHistory {
-			if _, err := insHistory.ExecContext(ctx, c.ID, string(h.Status), string(h.Status), micros(h.At), h.Source, micros(now)); err != nil {
-				return nil, fmt.Errorf("insert status: %w", err)
-			}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
 		}
 		target := reqs[i].ForwardTo
 		if target == "" {
@@ -222,7 +210,7 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const caseColumns = `c.id, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.merged_count`
+const caseColumns = `c.id, c.record, c.status, COALESCE(c.case_ref, ''), c.payload_hash, c.merged_count, c.initial_history`
 
 func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (map[store.Key]store.Stored, error) {
 	out := map[store.Key]store.Stored{}
@@ -254,13 +242,13 @@ func (s *Store) findByKeys(ctx context.Context, q querier, keys []store.Key) (ma
 func (s *Store) scanCases(ctx context.Context, q querier, rows *sql.Rows) ([]store.Stored, error) {
 	type row struct {
 		id, status, ref, hash string
-		record                []byte
+		record, initial       []byte
 		merged                int
 	}
 	var raw []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.merged); err != nil {
+		if err := rows.Scan(&r.id, &r.record, &r.status, &r.ref, &r.hash, &r.merged, &r.initial); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan case: %w", err)
 		}
@@ -283,7 +271,7 @@ func (s *Store) scanCases(ctx context.Context, q querier, rows *sql.Rows) ([]sto
 	}
 	out := make([]store.Stored, 0, len(raw))
 	for _, r := range raw {
-		c, err := store.DecodeRecord(r.record, r.status, r.ref, r.merged, history[r.id])
+		c, err := store.DecodeRecord(r.record, r.status, r.ref, r.merged, r.initial, history[r.id])
 		if err != nil {
 			return nil, err
 		}
@@ -428,9 +416,11 @@ func (s *Store) addStatus(ctx context.Context, caseID string, ch intake.StatusCh
 	// The current status is that of the latest event by the event's own time, so a late event
 	// does not move the case backwards. The case system's events outrank the gateway's own
 	// entries, whatever the two clocks say.
-	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = (
+	// A case whose first entry is kept in its row (not in the table) keeps its status until an
+	// entry that changes it arrives.
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = COALESCE((
 			SELECT status FROM case_status_history WHERE case_id = ?1 AND event NOT IN ('progress', 'feedback')
-				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1),
+				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1), status),
 			updated_at = ?2 WHERE id = ?1`, caseID, micros(now)); err != nil {
 		return false, fmt.Errorf("update case status: %w", err)
 	}

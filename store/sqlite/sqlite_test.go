@@ -57,7 +57,7 @@ func TestContract(t *testing.T) {
 		},
 		RawPayload: func(t *testing.T, s intake.Store, caseID string) intake.RawPayload {
 			var raw intake.RawPayload
-			err := s.(*sqlite.Store).DB().QueryRow(`SELECT content_type, body FROM case_payloads WHERE case_id = ?`, caseID).
+			err := s.(*sqlite.Store).DB().QueryRow(`SELECT raw_content_type, raw_body FROM cases WHERE id = ?`, caseID).
 				Scan(&raw.ContentType, &raw.Body)
 			if err != nil {
 				t.Fatal(err)

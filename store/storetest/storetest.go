@@ -84,6 +84,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CaseNumbersFollowTheLocalDay", func(t *testing.T) { testCaseNumberDays(t, h) })
 	t.Run("FailedTransactionLeavesNoCaseAndNoJob", func(t *testing.T) { testAtomicity(t, h) })
 	t.Run("StatusHistory", func(t *testing.T) { testStatusHistory(t, h) })
+	t.Run("ProgressNoteFirstKeepsStatus", func(t *testing.T) { testProgressNoteFirst(t, h) })
 	t.Run("StatusAndItsNotificationsCommitTogether", func(t *testing.T) { testStatusWithNotifications(t, h) })
 	t.Run("ListFiltersAndCursor", func(t *testing.T) { testList(t, h) })
 	t.Run("NotFoundAndBadCursor", func(t *testing.T) { testErrors(t, h) })
@@ -376,6 +377,28 @@ func testAtomicity(t *testing.T, h Harness) {
 	retry := NewCase("rest:crm", "doomed", now)
 	if res := mustCreate(t, s, retry); !res.Created {
 		t.Fatal("retry after a failed transaction was not created")
+	}
+}
+
+// A case's first status entry may live in its own row rather than with the later ones: a
+// progress note as the first event must still leave the status as it was.
+func testProgressNoteFirst(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	c := mustCreate(t, s, NewCase("rest:crm", "progress-first", t0)).Case
+	if _, err := s.AddStatus(ctx(t), c.ID, intake.StatusChange{Event: intake.EventProgress, At: t0.Add(time.Hour), Source: "case-system", EventID: "p1", Message: "处理中"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetCase(ctx(t), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	for _, h := range got.StatusHistory {
+		seq = append(seq, h.Event)
+	}
+	if got.Status != intake.StatusReceived || strings.Join(seq, " ") != "received progress" {
+		t.Fatalf("status %q, history %v; want received with received, progress", got.Status, seq)
 	}
 }
 
