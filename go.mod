@@ -2,6 +2,8 @@ module github.com/hotline12345/intake-gateway
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/BobuSumisu/aho-corasick v1.0.3
 	github.com/getkin/kin-openapi v0.153.0

@@ -61,6 +61,8 @@ server: { listen: "127.0.0.1:$PORT", request_timeout: 10s }
 database: { url: "$(db_url "$DB")", sqlite_path: "$WORK/unused.db" }
 log: { level: warn, format: json }
 api_keys: [{ name: bench, sha256: "$KEY_SHA", scopes: [submit, read] }]
+# One client at full speed is what is measured: its per-key limit would answer most requests 429.
+rate_limits: { api_key: { rate: 0 } }
 YAML
   "$WORK/intake-gateway" serve --config "$WORK/gateway.yaml" > "$WORK/server.log" 2>&1 & PID=$!
   wait_up "http://127.0.0.1:$PORT/readyz"

@@ -10,6 +10,7 @@
 # ~250 ms. README "Performance" gives the settings a production database should have.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 RATE="${RATE:-500}"
 DURATION="${DURATION:-20}"
 STORE="${STORE:-postgres}"

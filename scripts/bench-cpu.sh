@@ -7,6 +7,7 @@
 # RATE (default 600/s), DURATION (default 15 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 MODE="${WECHAT_MODE:-plain}"; RATE="${RATE:-600}"; DUR="${DURATION:-15}"; PORT=18093
 ADMIN_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 WORK=$(mktemp -d); DB="intake_cpubench_$$"

@@ -8,6 +8,7 @@
 #   ./scripts/bench-forward.sh          BACKLOG=100000 WORKERS=200 CONNECTIONS=32
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 BACKLOG="${BACKLOG:-100000}"
 WORKERS="${WORKERS:-200}"
 CONNECTIONS="${CONNECTIONS:-32}"

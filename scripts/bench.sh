@@ -14,6 +14,7 @@
 # scripts/bench-forward.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 
 DURATION="${DURATION:-20}"
 CONNECTIONS="${CONNECTIONS:-32}"

@@ -6,6 +6,7 @@
 #   ./scripts/fuzz.sh ./channels/wechat/...  only these packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 FUZZTIME="${FUZZTIME:-30s}"
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)

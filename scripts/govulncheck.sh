@@ -4,6 +4,8 @@
 # from the golang.org/x/vulndb module (which the proxy serves) into a cache directory once, and
 # points govulncheck at it. VULNDB_VERSION pins that snapshot; raise it to see newer reports.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 
 GOVULNCHECK_VERSION="${GOVULNCHECK_VERSION:-v1.9.0}"
 VULNDB_VERSION="${VULNDB_VERSION:-v0.0.0-20261105234957-e22db6528018}"
