@@ -1,6 +1,7 @@
 package phone_test
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"not JSON", `{"call_id":`, "body", "ends too early"},
 		{"trailing data", seg(ok) + `{}`, "body", "unexpected data"},
 		{"unknown field", strings.Replace(seg(ok), `"call_id"`, `"callid":"x","call_id"`, 1), "callid", "unknown field"},
-		{"wrong type", strings.Replace(seg(ok), `"start_ms":0`, `"start_ms":"0"`, 1), "segments.start_ms", "wrong type"},
+		{"wrong type", strings.Replace(seg(ok), `"start_ms":0`, `"start_ms":"0"`, 1), "segments[0].start_ms", "wrong type"},
 		{"invalid UTF-8", "{\"call_id\":\"c\xff\"}", "body", "not valid UTF-8"},
 		{"no call id", strings.Replace(seg(ok), `"call_id":"c1"`, `"call_id":" "`, 1), "call_id", "is required"},
 		{"call id with spaces", strings.Replace(seg(ok), `"call_id":"c1"`, `"call_id":"c 1"`, 1), "call_id", "printable ASCII"},
@@ -52,6 +53,9 @@ func TestParseJSONRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.name == "wrong type" && strings.HasPrefix(runtime.Version(), "go1.26") {
+				c.field = "segments.start_ms" // encoding/json names array elements only since Go 1.27
+			}
 			_, err := phone.ParseJSON([]byte(c.body), phone.Options{})
 			assertInvalid(t, err, c.field, c.reason)
 		})

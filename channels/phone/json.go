@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -154,7 +155,7 @@ func decodeStrict(body []byte, v any) error {
 		case errors.As(err, &syntax):
 			return intake.Invalid("body", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
 		case errors.As(err, &typ):
-			field := typ.Field
+			field := fieldPath(typ.Field)
 			if field == "" {
 				field = "body"
 			}
@@ -170,4 +171,22 @@ func decodeStrict(body []byte, v any) error {
 		return intake.Invalid("body", "unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// fieldPath writes encoding/json's field path ("segments.0.start_ms" since Go 1.27) the way
+// the gateway's other validation errors name fields ("segments[0].start_ms").
+func fieldPath(p string) string {
+	parts := strings.Split(p, ".")
+	var b strings.Builder
+	for i, part := range parts {
+		if _, err := strconv.Atoi(part); err == nil && i > 0 {
+			b.WriteString("[" + part + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }

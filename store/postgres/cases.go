@@ -136,9 +136,9 @@ func (d *batchDriver) Fresh(ctx context.Context, reqs []intake.NewCase, leaders 
 const keyAccessOnly = "SET LOCAL enable_seqscan = off"
 
 // insertFresh writes the fresh cases and everything that belongs with them in one transaction of
-// three round trips: BEGIN with one statement inserting cases, payloads, status history and delivery
-// records together (data-modifying CTEs, so the dependent rows follow exactly the cases that were
-// inserted); the jobs; COMMIT. A key another transaction inserted meanwhile is skipped by ON
+// three round trips: BEGIN with one statement inserting the cases (each row with its raw payload
+// and first status entry) and their delivery records together (data-modifying CTEs, so the
+// deliveries follow exactly the cases that were inserted); the jobs; COMMIT. A key another transaction inserted meanwhile is skipped by ON
 // CONFLICT and left for the caller to read back.
 func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []int) (map[store.Key]intake.Delivery, error) {
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
