@@ -36,6 +36,8 @@ type UpdateQuery struct {
 	Channel      ChannelKind
 	RecordedFrom time.Time // inclusive; zero: any
 	RecordedTo   time.Time // exclusive; zero: any
+	// ExcludeEvents leaves out entries of these events (the gateway's own "received", say).
+	ExcludeEvents []string
 	// Limit bounds the answer; zero or less means 1000.
 	Limit int
 }

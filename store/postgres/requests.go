@@ -88,6 +88,9 @@ func (s *Store) StatusUpdates(ctx context.Context, q intake.UpdateQuery) ([]inta
 	if !q.RecordedTo.IsZero() {
 		where = append(where, "h.recorded_at < "+arg(q.RecordedTo.UTC()))
 	}
+	if len(q.ExcludeEvents) > 0 {
+		where = append(where, "h.event <> ALL("+arg(q.ExcludeEvents)+"::text[])")
+	}
 	query := `SELECT h.id, c.id::text, c.case_no, h.status, h.event, h.at, h.source, COALESCE(h.event_id, ''),
 		h.department, h.message, h.recorded_at
 		FROM case_status_history h JOIN cases c ON c.id = h.case_id`

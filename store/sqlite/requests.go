@@ -86,6 +86,12 @@ func (s *Store) StatusUpdates(ctx context.Context, q intake.UpdateQuery) ([]inta
 	if !q.RecordedTo.IsZero() {
 		where, args = append(where, "h.recorded_at < ?"), append(args, micros(q.RecordedTo))
 	}
+	if len(q.ExcludeEvents) > 0 {
+		where = append(where, "h.event NOT IN ("+placeholders(len(q.ExcludeEvents))+")")
+		for _, e := range q.ExcludeEvents {
+			args = append(args, e)
+		}
+	}
 	query := `SELECT h.id, c.id, c.case_no, h.status, h.event, h.at, h.source, COALESCE(h.event_id, ''),
 		h.department, h.message, h.recorded_at
 		FROM case_status_history h JOIN cases c ON c.id = h.case_id`

@@ -138,4 +138,9 @@ func testStatusUpdates(t *testing.T, h Harness) {
 	if all, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, Limit: 2}); err != nil || len(all) != 2 || all[0].Change.Event != "received" {
 		t.Fatalf("limit 2 from the start (the first entries are the cases' received): %+v %v", all, err)
 	}
+	// Leaving out the cases' own received entries, the limit counts only what is left.
+	if ups, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, ExcludeEvents: []string{"received", "progress"}, Limit: 2}); err != nil ||
+		len(ups) != 2 || ups[0].Change.EventID != "e1" || ups[1].Change.EventID != "e4" {
+		t.Fatalf("updates without received and progress: %+v %v", ups, err)
+	}
 }
