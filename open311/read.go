@@ -144,8 +144,9 @@ func (h *Handler) period(q url.Values) (time.Time, time.Time, error) {
 	if to.Sub(from) > h.opts.MaxRange {
 		return from, to, refuse(http.StatusBadRequest, fmt.Sprintf("end_date: the period may span at most %d days", int(h.opts.MaxRange.Hours()/24)))
 	}
-	// end_date is inclusive in the spec; the store's bound is exclusive.
-	return from, to.Add(time.Nanosecond), nil
+	// end_date is inclusive in the spec; the store's bound is exclusive, and both stores keep
+	// microseconds.
+	return from, to.Add(time.Microsecond), nil
 }
 
 // one answers GET requests/{id}.{fmt}: the request as a list of one, like GET requests.
