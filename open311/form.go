@@ -100,11 +100,9 @@ func ParseForm(body []byte) (Request, []intake.FieldError) {
 	}
 	var lat, long string
 	for key, vs := range values {
-		for _, v := range vs {
-			if !utf8.ValidString(v) || !utf8.ValidString(key) {
-				add(safeName(key), "is not valid UTF-8")
-				return r, errs
-			}
+		if !utf8.ValidString(key) || !allValidUTF8(vs) {
+			add(safeName(key), "is not valid UTF-8")
+			continue
 		}
 		if strings.HasPrefix(key, "attribute[") {
 			code, multi, ok := attributeKey(key)
@@ -245,6 +243,21 @@ func attributeKey(key string) (code string, multi bool, ok bool) {
 		return "", false, false
 	}
 	return rest, multi, true
+}
+
+func allValidUTF8(vs []string) bool {
+	for _, v := range vs {
+		if !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// Unreadable reports whether errs say the body could not be read as a form at all (then no
+// field, the api_key included, was read).
+func Unreadable(errs []intake.FieldError) bool {
+	return len(errs) > 0 && errs[0].Field == "body"
 }
 
 // safeName is a field name fit to repeat in an error: at most 64 bytes of valid UTF-8.

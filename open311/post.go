@@ -23,6 +23,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, f Format) error {
 		return err
 	}
 	req, fields := ParseForm(body)
+	if Unreadable(fields) {
+		return badFields(fields)
+	}
 	// The key is checked before anything else is reported, so that a client without a valid
 	// key learns nothing about what the endpoint would accept.
 	if req.APIKey == "" {
