@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
+	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 )
 
 // goodForm is a request every case below spoils in one way.
@@ -177,5 +180,30 @@ func TestReadErrors(t *testing.T) {
 	}
 	if res := e.do(t, "DELETE", "/open311/v2/requests.json", "", ""); res.status != 405 {
 		t.Fatalf("DELETE: %d", res.status)
+	}
+}
+
+// TestKeyRateLimit: a key past its rate is answered 429 with Retry-After in the spec's format,
+// as it would be on the REST API, and the request is not stored.
+func TestKeyRateLimit(t *testing.T) {
+	e := newEnvLimited(t, coretest.SQLite, ratelimit.New(ratelimit.Limit{Rate: 0.001, Burst: 2}, 100, nil))
+	for i := range 2 {
+		form := spoil(func(v url.Values) { v.Set("description", fmt.Sprintf("第%d件：工地夜间施工。", i)) })
+		if res := e.postForm(t, "/open311/v2/requests.json", form); res.status != 200 {
+			t.Fatalf("request %d within the burst: %d %s", i, res.status, res.body)
+		}
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/open311/v2/requests.xml", strings.NewReader(spoil(func(v url.Values) { v.Set("description", "第3件") })))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("past the rate: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if n := len(e.cases(t)); n != 2 {
+		t.Fatalf("%d cases, want the 2 within the rate", n)
 	}
 }

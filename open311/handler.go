@@ -35,9 +35,10 @@ type Store interface {
 	intake.Requests
 }
 
-// Keys finds the API client a key belongs to (api.Authenticator).
+// Keys finds the API client a key belongs to and applies its rate limit (api.Authenticator).
 type Keys interface {
 	Lookup(key string) (api.Principal, bool)
+	Admit(name string) (ok bool, retryAfter time.Duration)
 }
 
 // Deps are what the handler needs.

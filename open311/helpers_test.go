@@ -18,6 +18,7 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/coretest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
+	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/normalize"
 	"github.com/hotline12345/intake-gateway/open311"
@@ -97,7 +98,10 @@ func services(t testing.TB) []open311.Service {
 	return list
 }
 
-func newEnv(t *testing.T, kind string) *env {
+func newEnv(t *testing.T, kind string) *env { return newEnvLimited(t, kind, nil) }
+
+// newEnvLimited is newEnv with a rate limit per API key.
+func newEnvLimited(t *testing.T, kind string, perKey *ratelimit.Keyed) *env {
 	t.Helper()
 	clock := coretest.NewClock(t0.UTC())
 	core := coretest.New(t, kind, clock, nil)
@@ -109,7 +113,7 @@ func newEnv(t *testing.T, kind string) *env {
 	keys := api.NewAuthenticator([]api.APIKey{
 		{Name: "fms", SHA256: keyHash(fmsKey), Scopes: []string{api.ScopeSubmit}},
 		{Name: "reader", SHA256: keyHash(readerKey), Scopes: []string{api.ScopeRead}},
-	})
+	}).WithRateLimit(perKey)
 	h, err := open311.New(open311.Deps{
 		Store: core.Store, Submitter: svc, Keys: keys, Services: services(t),
 		Texts: func() *replies.Replies { return texts }, Clock: clock,

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -37,6 +38,10 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, f Format) error {
 	}
 	if !p.Has(api.ScopeSubmit) {
 		return refuse(http.StatusForbidden, "api_key: may not submit requests")
+	}
+	if ok, retry := h.deps.Keys.Admit(p.Name); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retry.Seconds())))))
+		return refuse(http.StatusTooManyRequests, "api_key: exceeds its request rate; retry later")
 	}
 	if len(fields) > 0 {
 		return badFields(fields)
