@@ -262,6 +262,9 @@ func Unreadable(errs []intake.FieldError) bool {
 
 // safeName is a field name fit to repeat in an error: at most 64 bytes of valid UTF-8.
 func safeName(key string) string {
+	if key == "" {
+		return "(a field without a name)"
+	}
 	key = strings.ToValidUTF8(key, "?")
 	if len(key) > 64 {
 		cut := 64
