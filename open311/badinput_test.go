@@ -162,7 +162,7 @@ func TestReadErrors(t *testing.T) {
 		{"/open311/v2/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", 400, "at most 90 days"},
 		{"/open311/v2/requests.json?start_date=2026-06-01T00:00:00Z&end_date=2026-01-01T00:00:00Z", 400, "end_date: is before start_date"},
 		{"/open311/v2/requests.json?status=pending", 400, "status: must be open, closed or both"},
-		{"/open311/v2/requests.json?status=open&status=closed", 400, "status: is given more than once"},
+		{"/open311/v2/requests.json?service_code=a&service_code=b", 400, "service_code: is given more than once"},
 		{"/open311/v2/requests.json?jurisdiction_id=elsewhere", 404, "unknown jurisdiction"},
 		{"/open311/v2/servicerequestupdates.json?start_date=yesterday", 400, "start_date: must be a W3C"},
 	} {

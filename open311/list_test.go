@@ -65,6 +65,7 @@ func TestListFilters(t *testing.T) {
 		check("open", ids(url.Values{"status": {"open"}}), d, a)
 		check("closed", ids(url.Values{"status": {"closed"}}), cc, b)
 		check("open,closed", ids(url.Values{"status": {"open,closed"}}), d, cc, b, a)
+		check("status given twice", ids(url.Values{"status": {"open", "closed"}}), d, cc, b, a)
 		check("closed cityscape", ids(url.Values{"status": {"closed"}, "service_code": {"cityscape"}}), cc)
 		check("period", ids(url.Values{
 			"start_date": {t0.Add(time.Hour).Format(time.RFC3339)}, "end_date": {t0.Add(2 * time.Hour).Format(time.RFC3339)},

@@ -34,7 +34,8 @@ const maxIDs = 200
 // filter), service_code, start_date/end_date (at most the range, which is also the default
 // period ending now) and status (open, closed or both), newest first, at most 1,000.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format, q url.Values) error {
-	if err := single(q, "service_request_id", "service_code", "start_date", "end_date", "status"); err != nil {
+	// status may be given several times as well as comma-separated (the spec allows both).
+	if err := single(q, "service_request_id", "service_code", "start_date", "end_date"); err != nil {
 		return err
 	}
 	search := intake.CaseSearch{Channel: intake.ChannelOpen311, Limit: intake.SearchLimit}
@@ -55,10 +56,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format, q url.V
 		}
 		search.ReceivedFrom, search.ReceivedTo = from, to
 		search.Category = q.Get("service_code")
-		if st := q.Get("status"); st != "" {
+		if st := strings.Join(q["status"], ","); st != "" {
 			wantOpen, wantClosed := false, false
 			for _, s := range strings.Split(st, ",") {
 				switch strings.TrimSpace(s) {
+				case "":
 				case statusOpen:
 					wantOpen = true
 				case statusClosed:
