@@ -27,13 +27,9 @@ func registerOpen311(e *echo.Echo, cfg *config.Config, st open311.Store, svc *ap
 	if !oc.Enabled {
 		return nil
 	}
-	raw, err := readRuleFile("open311.catalog_file", oc.CatalogFile, configs.Open311)
+	catalog, err := loadOpen311Catalog(cfg)
 	if err != nil {
 		return err
-	}
-	catalog, err := open311.ParseCatalog(raw)
-	if err != nil {
-		return fmt.Errorf("open311.catalog_file: %w", err)
 	}
 	var cats []open311.Category
 	if rules.Classifier != nil {
@@ -56,6 +52,19 @@ func registerOpen311(e *echo.Echo, cfg *config.Config, st open311.Store, svc *ap
 	}
 	e.Any(strings.TrimSuffix(open311.Prefix, "/")+"/*", echo.WrapHandler(h))
 	return nil
+}
+
+// loadOpen311Catalog reads and checks the configured catalog, or the built-in one.
+func loadOpen311Catalog(cfg *config.Config) (open311.Catalog, error) {
+	raw, err := readRuleFile("open311.catalog_file", cfg.Open311.CatalogFile, configs.Open311)
+	if err != nil {
+		return open311.Catalog{}, err
+	}
+	catalog, err := open311.ParseCatalog(raw)
+	if err != nil {
+		return open311.Catalog{}, fmt.Errorf("open311.catalog_file: %w", err)
+	}
+	return catalog, nil
 }
 
 // strongest returns the phrases of a category's heaviest weight, at most maxKeywords.

@@ -156,3 +156,20 @@ open311: { jurisdiction: 12345.example.gov.cn, contact: "12345热线" }
 func TestOpen311LoopSQLite(t *testing.T) { runOpen311Loop(t, "") }
 
 func TestOpen311LoopPostgres(t *testing.T) { runOpen311Loop(t, pgtest.NewDatabase(t, "", nil)) }
+
+// config check reads the Open311 catalog, so a mistake in it is found before serve.
+func TestConfigCheckReadsTheOpen311Catalog(t *testing.T) {
+	dir := t.TempDir()
+	catalog := filepath.Join(dir, "open311.yaml")
+	if err := os.WriteFile(catalog, []byte("version: 1\nservices: { cityscape: { attributes: [{ code: x, datatype: colour, description: d }] } }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("database: { sqlite_path: %q }\nopen311: { catalog_file: %q }\n", filepath.Join(dir, "x.db"), catalog)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "config", "check", "--config", cfgPath)
+	if err == nil || !strings.Contains(err.Error(), "open311.catalog_file") || !strings.Contains(err.Error(), `"colour"`) {
+		t.Fatalf("a bad catalog: %v", err)
+	}
+}
