@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
+	"github.com/hotline12345/intake-gateway/store/sqlite"
 )
 
 // The Open311 loop through the assembled gateway: a reporting app files a request, the case is
@@ -103,6 +105,20 @@ open311: { jurisdiction: 12345.example.gov.cn, contact: "12345热线" }
 	mu.Unlock()
 	if rec["case_no"] != id || rec["channel"] != "open311" || rec["channel_id"] != "open311:fms" {
 		t.Fatalf("forwarded record: %v", rec)
+	}
+	if dbURL == "" {
+		// The payload kept for audit is the form as it came, less the credential.
+		db, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, "open311.db")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body []byte
+		err = db.QueryRow(`SELECT p.body FROM case_payloads p JOIN cases c ON c.id = p.case_id WHERE c.case_no = ?`, id).Scan(&body)
+		db.Close()
+		if err != nil || strings.Contains(string(body), "fms-key") || strings.Contains(string(body), "api_key") ||
+			!strings.Contains(string(body), "service_code=cityscape") {
+			t.Fatalf("stored payload %q (%v) must be the form without its api_key", body, err)
+		}
 	}
 	// The REST API (and so the console) shows it like any other case.
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/cases?channel=open311", nil)
