@@ -6,8 +6,9 @@
 //
 // It is a surface like the REST API: it parses and checks the request, calls the application
 // core (the same intake.Submitter every channel calls) and writes the answer in the spec's
-// format; errors are the spec's error list with 400, 403 or 404 (503 when the store cannot
-// commit, so that the client retries). A POST creates a case on channel open311 under
+// format; errors are the spec's error list with 400, 403 or 404, and beyond the spec 405 for a
+// wrong method, 429 past the API key's rate and 503 when the store cannot commit (so that the
+// client retries). A POST creates a case on channel open311 under
 // "open311:<API key name>"; the same API key, description and location within the duplicate
 // window return the request already filed instead of a second case.
 //
