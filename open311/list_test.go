@@ -70,6 +70,7 @@ func TestListFilters(t *testing.T) {
 		check("period", ids(url.Values{
 			"start_date": {t0.Add(time.Hour).Format(time.RFC3339)}, "end_date": {t0.Add(2 * time.Hour).Format(time.RFC3339)},
 		}), cc, b)
+		check("W3C times without seconds", ids(url.Values{"start_date": {"2026-12-04T10:30+08:00"}, "end_date": {"2026-12-04T11:30+08:00"}}), cc, b)
 		check("before the period", ids(url.Values{"end_date": {t0.Add(-time.Minute).Format(time.RFC3339)}}))
 		check("id list overrides the other filters", ids(url.Values{
 			"service_request_id": {a + "," + d + ", " + rest.Case.CaseNo}, "service_code": {"transport"}, "status": {"closed"},

@@ -123,6 +123,10 @@ func (h *Handler) period(q url.Values) (time.Time, time.Time, error) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
+			// W3C date-times may leave out the seconds.
+			t, err = time.Parse("2006-01-02T15:04Z07:00", v)
+		}
+		if err != nil {
 			errs = append(errs, name+": must be a W3C date and time with its zone, e.g. 2026-12-01T00:00:00+08:00")
 		}
 		return t
