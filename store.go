@@ -33,6 +33,7 @@ type Store interface {
 	Conversations
 	Forwarding
 	Notifications
+	Requests
 	Nonces
 	LookupLimits
 	// PruneExpired removes the request nonces and look-up counters that expired before before,

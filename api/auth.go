@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,6 +98,13 @@ func (a *Authenticator) Lookup(key string) (Principal, bool) {
 		}
 	}
 	return found, ok == 1
+}
+
+// Admit takes one request of the principal named name from its key's rate limit
+// (WithRateLimit), for surfaces that read the key from the request body instead of through
+// Middleware (Open311's api_key field), so that a key has one rate wherever it is used.
+func (a *Authenticator) Admit(name string) (ok bool, retryAfter time.Duration) {
+	return a.perKey.Allow(name)
 }
 
 func unauthorized(detail string) *ProblemError {

@@ -49,6 +49,24 @@ type Config struct {
 	Forwarding    forward.Options       `koanf:"forwarding"`
 	Media         Media                 `koanf:"media"`
 	Channels      []channels.Config     `koanf:"channels" validate:"dive"`
+	Open311       Open311               `koanf:"open311"`
+}
+
+// Open311 is the GeoReport v2 endpoint for third-party reporting apps (/open311/v2/). Clients
+// file requests with an api_key of api_keys holding the submit scope.
+type Open311 struct {
+	Enabled bool `koanf:"enabled"`
+	// CatalogFile adds groups, descriptions and attributes to the taxonomy's categories (empty:
+	// the built-in configs/open311.yaml).
+	CatalogFile string `koanf:"catalog_file"`
+	// Jurisdiction, when set, is the only jurisdiction_id accepted.
+	Jurisdiction string `koanf:"jurisdiction" validate:"max=256"`
+	// Contact and KeyService are what discovery tells client developers.
+	Contact    string `koanf:"contact" validate:"max=500"`
+	KeyService string `koanf:"key_service" validate:"max=500"`
+	// DuplicateWindow: the same api_key, description and location within it return the request
+	// already filed.
+	DuplicateWindow time.Duration `koanf:"duplicate_window" validate:"gt=0"`
 }
 
 // Server is the HTTP side.
@@ -283,6 +301,12 @@ func Defaults() map[string]any {
 		"media.max_redirects":                  3,
 		"classifier.model_file":                "",
 		"classifier.review_below":              0.5,
+		"open311.enabled":                      true,
+		"open311.catalog_file":                 "",
+		"open311.jurisdiction":                 "",
+		"open311.contact":                      "",
+		"open311.key_service":                  "",
+		"open311.duplicate_window":             "10m",
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

@@ -41,3 +41,8 @@ var (
 //
 //go:embed messages.yaml
 var Messages []byte
+
+// What the Open311 service list adds to the taxonomy's categories (open311.ParseCatalog).
+//
+//go:embed open311.yaml
+var Open311 []byte

@@ -33,6 +33,9 @@ func configCommand() *cobra.Command {
 			if err == nil {
 				err = checkChannels(cfg, cmd.ErrOrStderr())
 			}
+			if err == nil && cfg.Open311.Enabled {
+				_, err = loadOpen311Catalog(cfg)
+			}
 			if err != nil {
 				return fmt.Errorf("config %s is not valid:\n%w", describePath(resolved), err)
 			}

@@ -309,6 +309,9 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	if err := registerChannels(e, cfg, chDeps, st); err != nil {
 		return fail(err)
 	}
+	if err := registerOpen311(e, cfg, st, svc, auth, rules, a.texts, logger); err != nil {
+		return fail(err)
+	}
 	e.POST("/v1/transcripts", phonehttp.TranscriptsHandler(svc, phonehttp.WithDeliveries(st), phonehttp.WithLogger(logger),
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
 		auth.Middleware(), api.RequireScope(api.ScopeSubmit),

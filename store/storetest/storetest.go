@@ -101,6 +101,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("SupplementLimitsHoldUnderConcurrency", func(t *testing.T) { testSupplementLimits(t, h) })
 	t.Run("RequestNoncesBindASignatureToOneBody", func(t *testing.T) { testNonces(t, h) })
 	t.Run("FailedLookUpsLockAKeyOut", func(t *testing.T) { testLookupLimits(t, h) })
+	t.Run("SearchCasesForClients", func(t *testing.T) { testSearchCases(t, h) })
+	t.Run("StatusUpdatesByRecordedTime", func(t *testing.T) { testStatusUpdates(t, h) })
 	t.Run("ClosingTwiceIsHarmless", func(t *testing.T) { testCloseTwice(t, h) })
 	if h.OpenSecond != nil {
 		t.Run("TwoProcessesShareCaseNumbersAndDedup", func(t *testing.T) { testTwoProcesses(t, h) })

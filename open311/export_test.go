@@ -1,0 +1,4 @@
+package open311
+
+// WithoutAPIKey exposes withoutAPIKey to the tests.
+var WithoutAPIKey = withoutAPIKey
