@@ -19,6 +19,9 @@ type Requests interface {
 // CaseSearch selects cases for Requests.SearchCases. Zero values mean "any".
 type CaseSearch struct {
 	Channel ChannelKind
+	// ChannelID, when set, restricts the search to the cases of one configured channel or
+	// API client (Open311: "open311:<key name>", so a client sees only what it filed).
+	ChannelID string
 	// CaseNos, when set, restricts the search to these case numbers.
 	CaseNos []string
 	// Category is the classification's category code.
@@ -33,7 +36,9 @@ type CaseSearch struct {
 
 // UpdateQuery selects status history entries for Requests.StatusUpdates.
 type UpdateQuery struct {
-	Channel      ChannelKind
+	Channel ChannelKind
+	// ChannelID, when set, restricts the entries to the cases of one channel or API client.
+	ChannelID    string
 	RecordedFrom time.Time // inclusive; zero: any
 	RecordedTo   time.Time // exclusive; zero: any
 	// ExcludeEvents leaves out entries of these events (the gateway's own "received", say).

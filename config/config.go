@@ -67,6 +67,9 @@ type Open311 struct {
 	// DuplicateWindow: the same api_key, description and location within it return the request
 	// already filed.
 	DuplicateWindow time.Duration `koanf:"duplicate_window" validate:"gt=0"`
+	// PublicReads lets anyone read every request filed through Open311 (the spec's open model);
+	// off (default), reads need an api_key and show only the requests that key filed.
+	PublicReads bool `koanf:"public_reads"`
 }
 
 // Server is the HTTP side.

@@ -166,7 +166,7 @@ func TestReadErrors(t *testing.T) {
 		{"/open311/v2/requests.json?jurisdiction_id=elsewhere", 404, "unknown jurisdiction"},
 		{"/open311/v2/servicerequestupdates.json?start_date=yesterday", 400, "start_date: must be a W3C"},
 	} {
-		res := e.get(t, tc.path)
+		res := e.read(t, tc.path)
 		format := "xml"
 		if strings.Contains(tc.path, ".json") {
 			format = "json"

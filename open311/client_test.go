@@ -113,7 +113,7 @@ func (c georeport) create(service string, fields url.Values) (id, notice string,
 
 // request reads one request back.
 func (c georeport) request(id string) (grRequest, error) {
-	res, err := http.Get(c.base + "/requests/" + url.PathEscape(id) + "." + c.format)
+	res, err := http.Get(c.base + "/requests/" + url.PathEscape(id) + "." + c.format + "?" + url.Values{"api_key": {c.apiKey}}.Encode())
 	if err != nil {
 		return grRequest{}, err
 	}
@@ -127,8 +127,10 @@ func (c georeport) request(id string) (grRequest, error) {
 	return x.Requests[0], nil
 }
 
-// requests lists requests with the spec's filters.
+// requests lists requests with the spec's filters. Like FixMyStreet with always_send_api_key,
+// the client sends its api_key on reads too.
 func (c georeport) requests(q url.Values) ([]grRequest, error) {
+	q = cloneWith(q, "api_key", c.apiKey)
 	res, err := http.Get(c.base + "/requests." + c.format + "?" + q.Encode())
 	if err != nil {
 		return nil, err
@@ -138,4 +140,13 @@ func (c georeport) requests(q url.Values) ([]grRequest, error) {
 		return nil, err
 	}
 	return x.Requests, nil
+}
+
+func cloneWith(q url.Values, k, v string) url.Values {
+	out := url.Values{}
+	for key, vals := range q {
+		out[key] = append([]string(nil), vals...)
+	}
+	out.Set(k, v)
+	return out
 }

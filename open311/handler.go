@@ -66,6 +66,10 @@ type Options struct {
 	// Jurisdiction, when set, is the only jurisdiction_id accepted (404 for another); a request
 	// without one is always accepted.
 	Jurisdiction string
+	// PublicReads lets anyone read every request filed through Open311, as the spec's open
+	// model has it. Off, a read needs an api_key and shows only the requests that key filed:
+	// a citizen's description and address are not published to whoever asks.
+	PublicReads bool
 	// DuplicateWindow is how long the same API key, description and location return the
 	// request already filed instead of a second case (default 10 minutes).
 	DuplicateWindow time.Duration
@@ -260,7 +264,7 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, name string, f F
 		if err := allow(http.MethodGet); err != nil {
 			return err
 		}
-		return h.one(w, r, f, strings.TrimPrefix(name, "requests/"))
+		return h.one(w, r, f, q, strings.TrimPrefix(name, "requests/"))
 	case name == "servicerequestupdates":
 		if err := allow(http.MethodGet); err != nil {
 			return err

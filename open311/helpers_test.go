@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -103,6 +104,11 @@ func newEnv(t *testing.T, kind string) *env { return newEnvLimited(t, kind, nil)
 // newEnvLimited is newEnv with a rate limit per API key.
 func newEnvLimited(t *testing.T, kind string, perKey *ratelimit.Keyed) *env {
 	t.Helper()
+	return newEnvWith(t, kind, perKey, false)
+}
+
+func newEnvWith(t *testing.T, kind string, perKey *ratelimit.Keyed, publicReads bool) *env {
+	t.Helper()
 	clock := coretest.NewClock(t0.UTC())
 	core := coretest.New(t, kind, clock, nil)
 	svc := app.NewIntake(core.Store, clock, app.IntakeOptions{MaxTextChars: 10000, MaxFutureSkew: 5 * time.Minute, Normalize: builtinRules}, nil)
@@ -118,7 +124,8 @@ func newEnvLimited(t *testing.T, kind string, perKey *ratelimit.Keyed) *env {
 		Store: core.Store, Submitter: svc, Keys: keys, Services: services(t),
 		Texts: func() *replies.Replies { return texts }, Clock: clock,
 	}, open311.Options{Location: cst, PublicBaseURL: "https://12345.example.gov.cn", Contact: "12345热线 开放接口",
-		KeyService: "https://12345.example.gov.cn/open311-key", Jurisdiction: "12345.example.gov.cn", Changeset: t0})
+		KeyService: "https://12345.example.gov.cn/open311-key", Jurisdiction: "12345.example.gov.cn", Changeset: t0,
+		PublicReads: publicReads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +164,18 @@ func (e *env) do(t *testing.T, method, path, ctype, body string) response {
 }
 
 func (e *env) get(t *testing.T, path string) response { return e.do(t, http.MethodGet, path, "", "") }
+
+// read is get with the filing client's api_key added, as reads need it unless they are public.
+func (e *env) read(t *testing.T, path string) response { return e.readAs(t, fmsKey, path) }
+
+func (e *env) readAs(t *testing.T, key, path string) response {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return e.get(t, path+sep+url.Values{"api_key": {key}}.Encode())
+}
 
 func (e *env) postForm(t *testing.T, path, form string) response {
 	return e.do(t, http.MethodPost, path, "application/x-www-form-urlencoded", form)

@@ -152,7 +152,7 @@ func (h *Handler) submission(p api.Principal, svc *Service, req Request, body []
 	}
 	sub := intake.Submission{
 		Channel:          intake.ChannelOpen311,
-		ChannelID:        "open311:" + p.Name,
+		ChannelID:        channelIDPrefix + p.Name,
 		Text:             text,
 		Citizen:          intake.CitizenInput{Name: fullName(req.FirstName, req.LastName), Phone: req.Phone},
 		OperatorCategory: svc.Code,
@@ -255,3 +255,6 @@ func hasHan(s string) bool {
 	}
 	return false
 }
+
+// channelIDPrefix names an API client's Open311 requests: "open311:<key name>".
+const channelIDPrefix = "open311:"

@@ -3,9 +3,11 @@ package open311
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,12 +35,37 @@ const maxIDs = 200
 // list answers GET requests.{fmt}: service_request_id (a comma list, which overrides every other
 // filter), service_code, start_date/end_date (at most the range, which is also the default
 // period ending now) and status (open, closed or both), newest first, at most 1,000.
+// reader is the channel id whose requests a read may show: the requests the api_key in the
+// query filed, or (empty) every Open311 request when reads are public.
+func (h *Handler) reader(w http.ResponseWriter, q url.Values) (string, error) {
+	if h.opts.PublicReads {
+		return "", nil
+	}
+	key := q.Get("api_key")
+	if key == "" {
+		return "", refuse(http.StatusForbidden, "api_key: is required to read requests")
+	}
+	p, ok := h.deps.Keys.Lookup(key)
+	if !ok {
+		return "", refuse(http.StatusForbidden, "api_key: is not valid")
+	}
+	if ok, retry := h.deps.Keys.Admit(p.Name); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retry.Seconds())))))
+		return "", refuse(http.StatusTooManyRequests, "api_key: exceeds its request rate; retry later")
+	}
+	return channelIDPrefix + p.Name, nil
+}
+
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format, q url.Values) error {
+	owner, err := h.reader(w, q)
+	if err != nil {
+		return err
+	}
 	// status may be given several times as well as comma-separated (the spec allows both).
 	if err := single(q, "service_request_id", "service_code", "start_date", "end_date"); err != nil {
 		return err
 	}
-	search := intake.CaseSearch{Channel: intake.ChannelOpen311, Limit: intake.SearchLimit}
+	search := intake.CaseSearch{Channel: intake.ChannelOpen311, ChannelID: owner, Limit: intake.SearchLimit}
 	if ids := q.Get("service_request_id"); ids != "" {
 		search.CaseNos = []string{}
 		for _, id := range strings.Split(ids, ",") {
@@ -156,7 +183,11 @@ func (h *Handler) period(q url.Values) (time.Time, time.Time, error) {
 }
 
 // one answers GET requests/{id}.{fmt}: the request as a list of one, like GET requests.
-func (h *Handler) one(w http.ResponseWriter, r *http.Request, f Format, id string) error {
+func (h *Handler) one(w http.ResponseWriter, r *http.Request, f Format, q url.Values, id string) error {
+	owner, err := h.reader(w, q)
+	if err != nil {
+		return err
+	}
 	notFound := refuse(http.StatusNotFound, "service_request_id: no such request")
 	if id == "" || len(id) > 64 || strings.ContainsAny(id, "/,") {
 		return notFound
@@ -170,7 +201,7 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request, f Format, id strin
 	}
 	// Only requests filed here, and only by their number: a case of another channel is not
 	// this endpoint's to show, and its internal id is not a service_request_id.
-	if c.Channel != intake.ChannelOpen311 || c.CaseNo != id {
+	if c.Channel != intake.ChannelOpen311 || c.CaseNo != id || (owner != "" && c.ChannelID != owner) {
 		return notFound
 	}
 	out := []requestJSON{h.request(c)}
@@ -233,6 +264,10 @@ var quietEvents = []string{string(intake.StatusReceived), string(intake.StatusFo
 // updates answers mySociety's GET servicerequestupdates.{fmt}: the status changes of Open311
 // requests recorded between start_date and end_date (default: the last day), oldest first.
 func (h *Handler) updates(w http.ResponseWriter, r *http.Request, f Format, q url.Values) error {
+	owner, err := h.reader(w, q)
+	if err != nil {
+		return err
+	}
 	if err := single(q, "start_date", "end_date"); err != nil {
 		return err
 	}
@@ -244,7 +279,7 @@ func (h *Handler) updates(w http.ResponseWriter, r *http.Request, f Format, q ur
 		return err
 	}
 	ups, err := h.deps.Store.StatusUpdates(r.Context(), intake.UpdateQuery{
-		Channel: intake.ChannelOpen311, RecordedFrom: from, RecordedTo: to, ExcludeEvents: quietEvents,
+		Channel: intake.ChannelOpen311, ChannelID: owner, RecordedFrom: from, RecordedTo: to, ExcludeEvents: quietEvents,
 	})
 	if err != nil {
 		return fmt.Errorf("read open311 updates: %w", err)

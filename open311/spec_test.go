@@ -242,7 +242,7 @@ func TestResponsesFollowTheSpecExamples(t *testing.T) {
 	wantKeys(t, "POST request.json", created[0], specCreated, "account_id")
 
 	// GET requests/{id} and GET requests
-	res = e.get(t, "/open311/v2/requests/"+id+".xml")
+	res = e.read(t, "/open311/v2/requests/"+id+".xml")
 	rq := xmlRoot(t, res, "service_requests").child("request")
 	wantOrder(t, "request", rq.names(), specRequest)
 	for _, ts := range []string{"requested_datetime", "updated_datetime", "expected_datetime"} {
@@ -250,7 +250,7 @@ func TestResponsesFollowTheSpecExamples(t *testing.T) {
 			t.Fatalf("%s %q carries no zone", ts, rq.child(ts).text)
 		}
 	}
-	reqs := jsonList(t, e.get(t, "/open311/v2/requests.json"))
+	reqs := jsonList(t, e.read(t, "/open311/v2/requests.json"))
 	if len(reqs) != 2 {
 		t.Fatalf("GET requests: %d", len(reqs))
 	}
@@ -263,7 +263,7 @@ func TestResponsesFollowTheSpecExamples(t *testing.T) {
 
 	// servicerequestupdates
 	e.report(t, id, "ev-1", "accepted", "市水务集团", "", e.clock.Now())
-	res = e.get(t, "/open311/v2/servicerequestupdates.xml")
+	res = e.read(t, "/open311/v2/servicerequestupdates.xml")
 	up := xmlRoot(t, res, "service_request_updates")
 	if len(up.children) != 1 || up.children[0].name != "request_update" {
 		t.Fatalf("updates: %s", res.body)
@@ -272,12 +272,12 @@ func TestResponsesFollowTheSpecExamples(t *testing.T) {
 	if up.children[0].child("status").text != "investigating" || up.children[0].child("description").text != "已签收" {
 		t.Fatalf("an event without a message is described by its status name: %s", res.body)
 	}
-	for _, u := range jsonList(t, e.get(t, "/open311/v2/servicerequestupdates.json")) {
+	for _, u := range jsonList(t, e.read(t, "/open311/v2/servicerequestupdates.json")) {
 		wantKeys(t, "request_update.json", u, specUpdate)
 	}
 
 	// errors
-	res = e.get(t, "/open311/v2/requests/WH2099010100001.xml")
+	res = e.read(t, "/open311/v2/requests/WH2099010100001.xml")
 	if res.status != 404 {
 		t.Fatalf("unknown request: %d", res.status)
 	}

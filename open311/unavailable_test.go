@@ -48,9 +48,9 @@ func TestStoreDownIs503(t *testing.T) {
 	e := &env{srv: srv}
 	for _, res := range []response{
 		e.postForm(t, "/open311/v2/requests.xml", goodForm().Encode()),
-		e.get(t, "/open311/v2/requests.xml"),
-		e.get(t, "/open311/v2/requests/WH2026120400001.xml"),
-		e.get(t, "/open311/v2/servicerequestupdates.xml"),
+		e.read(t, "/open311/v2/requests.xml"),
+		e.read(t, "/open311/v2/requests/WH2026120400001.xml"),
+		e.read(t, "/open311/v2/servicerequestupdates.xml"),
 	} {
 		if res.status != 503 {
 			t.Fatalf("store down: %d %s", res.status, res.body)

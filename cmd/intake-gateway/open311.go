@@ -46,6 +46,7 @@ func registerOpen311(e *echo.Echo, cfg *config.Config, st open311.Store, svc *ap
 	}, open311.Options{
 		PublicBaseURL: cfg.Server.PublicBaseURL, Contact: oc.Contact, KeyService: oc.KeyService,
 		Jurisdiction: oc.Jurisdiction, DuplicateWindow: oc.DuplicateWindow, Location: cfg.CaseNo.Location(),
+		PublicReads: oc.PublicReads,
 	})
 	if err != nil {
 		return err

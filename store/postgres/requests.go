@@ -30,6 +30,9 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) ([]*intake
 	if q.Channel != "" {
 		where = append(where, "c.channel = "+arg(string(q.Channel)))
 	}
+	if q.ChannelID != "" {
+		where = append(where, "c.channel_id = "+arg(q.ChannelID))
+	}
 	if q.CaseNos != nil {
 		where = append(where, "c.case_no = ANY("+arg(q.CaseNos)+"::text[])")
 	}
@@ -81,6 +84,9 @@ func (s *Store) StatusUpdates(ctx context.Context, q intake.UpdateQuery) ([]inta
 	}
 	if q.Channel != "" {
 		where = append(where, "c.channel = "+arg(string(q.Channel)))
+	}
+	if q.ChannelID != "" {
+		where = append(where, "c.channel_id = "+arg(q.ChannelID))
 	}
 	if !q.RecordedFrom.IsZero() {
 		where = append(where, "h.recorded_at >= "+arg(q.RecordedFrom.UTC()))

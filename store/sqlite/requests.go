@@ -26,6 +26,9 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) ([]*intake
 	if q.Channel != "" {
 		where, args = append(where, "c.channel = ?"), append(args, string(q.Channel))
 	}
+	if q.ChannelID != "" {
+		where, args = append(where, "c.channel_id = ?"), append(args, q.ChannelID)
+	}
 	if q.CaseNos != nil {
 		if len(q.CaseNos) == 0 {
 			return nil, nil
@@ -79,6 +82,9 @@ func (s *Store) StatusUpdates(ctx context.Context, q intake.UpdateQuery) ([]inta
 	)
 	if q.Channel != "" {
 		where, args = append(where, "c.channel = ?"), append(args, string(q.Channel))
+	}
+	if q.ChannelID != "" {
+		where, args = append(where, "c.channel_id = ?"), append(args, q.ChannelID)
 	}
 	if !q.RecordedFrom.IsZero() {
 		where, args = append(where, "h.recorded_at >= ?"), append(args, micros(q.RecordedFrom))

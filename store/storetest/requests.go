@@ -26,6 +26,9 @@ func testSearchCases(t *testing.T, h Harness) {
 			nc.Case.Channel = intake.ChannelREST
 			nc.Case.ChannelID = "rest:crm"
 		}
+		if i == 11 {
+			nc.Case.ChannelID = "open311:another-app"
+		}
 		all = append(all, mustCreate(t, s, nc).Case)
 	}
 	for _, i := range []int{2, 3} {
@@ -64,6 +67,8 @@ func testSearchCases(t *testing.T, h Harness) {
 		Statuses: []intake.Status{intake.StatusResolved, intake.StatusClosed, intake.StatusRejected}}), 5, 3, 2)
 	eq("received range", search(intake.CaseSearch{Channel: intake.ChannelOpen311, ReceivedFrom: base.Add(3 * time.Hour), ReceivedTo: base.Add(7 * time.Hour)}), 6, 5, 3)
 	eq("limit", search(intake.CaseSearch{Channel: intake.ChannelOpen311, Limit: 2}), 11, 10)
+	eq("one client's", search(intake.CaseSearch{Channel: intake.ChannelOpen311, ChannelID: "open311:fms"}), 10, 9, 7, 6, 5, 3, 2, 1)
+	eq("another client's", search(intake.CaseSearch{Channel: intake.ChannelOpen311, ChannelID: "open311:another-app"}), 11)
 	eq("case numbers", search(intake.CaseSearch{CaseNos: []string{all[1].CaseNo, all[4].CaseNo, "WH2099010100001"}}), 4, 1)
 	eq("case numbers within a channel", search(intake.CaseSearch{Channel: intake.ChannelOpen311, CaseNos: []string{all[1].CaseNo, all[4].CaseNo}}), 1)
 	eq("no case numbers", search(intake.CaseSearch{CaseNos: []string{}}))
@@ -135,8 +140,16 @@ func testStatusUpdates(t *testing.T, h Harness) {
 	if err != nil || len(later) != 1 || later[0].Change.EventID != "e5" {
 		t.Fatalf("updates from mid: %+v %v", later, err)
 	}
-	if all, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, Limit: 2}); err != nil || len(all) != 2 || all[0].Change.Event != "received" {
-		t.Fatalf("limit 2 from the start (the first entries are the cases' received): %+v %v", all, err)
+	if mine, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, ChannelID: "open311:x", RecordedTo: mid}); err != nil || len(mine) != 3 {
+		t.Fatalf("one client's updates: %+v %v", mine, err)
+	}
+	if theirs, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, ChannelID: "open311:y"}); err != nil || len(theirs) != 0 {
+		t.Fatalf("another client's updates: %+v %v", theirs, err)
+	}
+	// A case's first entry (received) is kept with the case, not recorded as an update.
+	if all, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, Limit: 2}); err != nil || len(all) != 2 ||
+		all[0].Change.EventID != "e1" || all[1].Change.EventID != "e3" {
+		t.Fatalf("limit 2 from the start: %+v %v", all, err)
 	}
 	// Leaving out the cases' own received entries, the limit counts only what is left.
 	if ups, err := s.StatusUpdates(ctx(t), intake.UpdateQuery{Channel: intake.ChannelOpen311, ExcludeEvents: []string{"received", "progress"}, Limit: 2}); err != nil ||
