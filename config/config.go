@@ -50,6 +50,17 @@ type Config struct {
 	Media         Media                 `koanf:"media"`
 	Channels      []channels.Config     `koanf:"channels" validate:"dive"`
 	Open311       Open311               `koanf:"open311"`
+	Telemetry     Telemetry             `koanf:"telemetry"`
+}
+
+// Telemetry sends OpenTelemetry traces to a collector (OTLP over HTTP); off when the endpoint is
+// empty.
+type Telemetry struct {
+	// OTLPEndpoint is the collector's base URL, e.g. http://otel-collector:4318.
+	OTLPEndpoint string `koanf:"otlp_endpoint" validate:"omitempty,url"`
+	// SampleRatio is the share of new traces recorded (traces continued from a caller keep its
+	// decision).
+	SampleRatio float64 `koanf:"sample_ratio" validate:"gt=0,lte=1"`
 }
 
 // Open311 is the GeoReport v2 endpoint for third-party reporting apps (/open311/v2/). Clients
@@ -310,6 +321,9 @@ func Defaults() map[string]any {
 		"open311.contact":                      "",
 		"open311.key_service":                  "",
 		"open311.duplicate_window":             "10m",
+		"open311.public_reads":                 false,
+		"telemetry.otlp_endpoint":              "",
+		"telemetry.sample_ratio":               1.0,
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

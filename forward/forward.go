@@ -88,10 +88,7 @@ func NewWorker(st Store, cfg Options, systems []CaseSystem, client *http.Client,
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if client == nil {
-		client = &http.Client{Transport: &http.Transport{
-			Proxy: http.ProxyFromEnvironment, MaxIdleConns: 512, MaxIdleConnsPerHost: 256,
-			IdleConnTimeout: 90 * time.Second, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		}}
+		client = &http.Client{Transport: NewTransport()}
 	}
 	w := &Worker{store: st, cfg: cfg, targets: map[string]*target{}, client: client, clock: clock, log: logger, observer: obs}
 	for _, cs := range systems {
@@ -102,6 +99,15 @@ func NewWorker(st Store, cfg Options, systems []CaseSystem, client *http.Client,
 		w.targets[cs.Name] = &target{cfg: cs, breaker: NewBreaker(cfg.BreakerThreshold), limit: lim}
 	}
 	return w
+}
+
+// NewTransport is the connection pool deliveries use: enough idle connections per case system
+// for a hundred workers, and a short dial timeout so that an unreachable system fails fast.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment, MaxIdleConns: 512, MaxIdleConnsPerHost: 256,
+		IdleConnTimeout: 90 * time.Second, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}
 }
 
 // Bookkeeping is the time a delivery job spends besides its request: reading the delivery and

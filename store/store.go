@@ -4,6 +4,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -41,6 +42,9 @@ type Options struct {
 	DefaultTarget string
 	// ObserveBatch, when set, is told the size, duration and outcome of every group commit.
 	ObserveBatch func(size int, took time.Duration, err error)
+	// TraceBatch, when set, gives each group commit a context derived from its members' (a
+	// tracing span linked to every request in it); see groupcommit.Options.Trace.
+	TraceBatch func(members []context.Context) (context.Context, func())
 }
 
 // WithDefaults fills unset options.

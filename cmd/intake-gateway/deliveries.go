@@ -141,7 +141,7 @@ func withStoreConfig(parent context.Context, path string, fn func(context.Contex
 	}
 	ctx, cancel := context.WithTimeout(parent, 10*time.Minute)
 	defer cancel()
-	st, _, err := openStore(ctx, cfg, newLogger(cfg), metrics.New(prometheus.NewRegistry()))
+	st, _, err := openStore(ctx, cfg, newLogger(cfg), metrics.New(prometheus.NewRegistry()), nil)
 	if err != nil {
 		return err
 	}

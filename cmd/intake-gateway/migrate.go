@@ -27,7 +27,7 @@ the same at start; on PostgreSQL an advisory lock lets several replicas start at
 			logger := newLogger(cfg)
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
 			defer cancel()
-			st, kind, err := openStore(ctx, cfg, logger, metrics.New(prometheus.NewRegistry()))
+			st, kind, err := openStore(ctx, cfg, logger, metrics.New(prometheus.NewRegistry()), nil)
 			if err != nil {
 				return err
 			}

@@ -31,6 +31,7 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/internal/ratelimit"
 	"github.com/hotline12345/intake-gateway/internal/replies"
+	"github.com/hotline12345/intake-gateway/internal/telemetry"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 	"github.com/hotline12345/intake-gateway/store"
@@ -220,10 +221,26 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(a.registry)
 
+	tel, err := telemetry.New(ctx, telemetry.Options{
+		Endpoint: cfg.Telemetry.OTLPEndpoint, SampleRatio: cfg.Telemetry.SampleRatio, Version: version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Registered first, so it runs last: spans of the shutdown itself still reach the collector.
+	a.closers = append(a.closers, func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(flushCtx); err != nil {
+			logger.Warn("traces not flushed", "error", err.Error())
+		}
+	})
+
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	st, kind, err := openStore(openCtx, cfg, logger, m)
+	st, kind, err := openStore(openCtx, cfg, logger, m, tel)
 	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	a.store, a.storeKind = st, kind
@@ -254,11 +271,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	if err != nil {
 		return fail(err)
 	}
-	fw := forward.NewWorker(st, cfg.Forwarding, cfg.CaseSystems, nil, nil, logger, m)
+	fw := forward.NewWorker(st, cfg.Forwarding, cfg.CaseSystems, &http.Client{Transport: tel.Transport(forward.NewTransport())}, nil, logger, m)
 	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
 	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
 	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
-	runner, err := jobs.RunnerFor(st, jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger))
+	jobCfg := jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger)
+	jobCfg.Middleware = tel.JobMiddleware()
+	runner, err := jobs.RunnerFor(st, jobCfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -316,7 +335,8 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
 		auth.Middleware(), api.RequireScope(api.ScopeSubmit),
 		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
-	a.handler = e
+	e.Use(tel.Routes())
+	a.handler = tel.Handler(e)
 
 	if len(cfg.CaseSystems) == 0 {
 		logger.Warn("no case_systems configured: cases are stored and their deliveries wait in the queue")

@@ -12,6 +12,7 @@ import (
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/metrics"
+	"github.com/hotline12345/intake-gateway/internal/telemetry"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -37,9 +38,10 @@ func newLogger(cfg *config.Config) *slog.Logger {
 	return logging.New(os.Stderr, cfg.Log.Level, cfg.Log.Format, logging.WithPseudonymKey(cfg.Log.PseudonymKey))
 }
 
-func storeOptions(cfg *config.Config, m *metrics.Metrics) store.Options {
+func storeOptions(cfg *config.Config, m *metrics.Metrics, tel *telemetry.Telemetry) store.Options {
 	return store.Options{
 		ObserveBatch: m.ObserveBatch,
+		TraceBatch:   tel.BatchContext("store.commit_cases"),
 		CaseNoPrefix: cfg.CaseNo.Prefix,
 		Location:     cfg.CaseNo.Location(),
 		Writers:      cfg.Database.Writers,
@@ -48,19 +50,21 @@ func storeOptions(cfg *config.Config, m *metrics.Metrics) store.Options {
 }
 
 // openStore opens PostgreSQL when a URL is configured, else the embedded SQLite file.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics) (migratingStore, string, error) {
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, m *metrics.Metrics, tel *telemetry.Telemetry) (migratingStore, string, error) {
 	// River and the migrators narrate routine work at info level; only their warnings matter.
 	logger = logging.AtLeast(logger, slog.LevelWarn)
 	if cfg.Database.URL != "" {
 		s, err := postgres.Open(ctx, postgres.Config{
-			URL: cfg.Database.URL, Options: storeOptions(cfg, m), Logger: logger, MaxConns: cfg.Database.MaxConns,
+			URL: cfg.Database.URL, Options: storeOptions(cfg, m, tel), Logger: logger, MaxConns: cfg.Database.MaxConns,
+			QueryTracer: tel.QueryTracer(), JobMiddleware: tel.JobMiddleware(),
 		})
 		if err != nil {
 			return nil, "", err
 		}
 		return s, "postgres", nil
 	}
-	s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Database.SQLitePath, Options: storeOptions(cfg, m), Logger: logger})
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Database.SQLitePath, Options: storeOptions(cfg, m, tel), Logger: logger,
+		JobMiddleware: tel.JobMiddleware()})
 	if err != nil {
 		return nil, "", err
 	}

@@ -42,6 +42,10 @@ type Options struct {
 	Isolate func(error) bool
 	// Observe, when set, is told the size, duration and error of every commit (metrics).
 	Observe func(size int, took time.Duration, err error)
+	// Trace, when set, derives the commit's context from its members' contexts (a tracing span
+	// linked to each request) and returns what ends it. The derived context must carry no
+	// member's deadline or cancellation: the commit is everybody's.
+	Trace func(members []context.Context) (context.Context, func())
 }
 
 type item[Req, Res any] struct {
@@ -191,7 +195,17 @@ func (b *Batcher[Req, Res]) run(batch []*item[Req, Res]) {
 }
 
 func (b *Batcher[Req, Res]) commitItems(items []*item[Req, Res]) ([]Outcome[Res], error) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommitTimeout)
+	base := context.Background()
+	if b.opts.Trace != nil {
+		ctxs := make([]context.Context, len(items))
+		for i, it := range items {
+			ctxs[i] = it.ctx
+		}
+		var end func()
+		base, end = b.opts.Trace(ctxs)
+		defer end()
+	}
+	ctx, cancel := context.WithTimeout(base, b.opts.CommitTimeout)
 	defer cancel()
 	reqs := make([]Req, len(items))
 	for i, it := range items {

@@ -26,6 +26,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/store"
@@ -67,6 +68,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxConns sizes the pool; zero leaves pgx's default.
 	MaxConns int32
+	// QueryTracer, when set, traces every query (cmd passes OpenTelemetry's).
+	QueryTracer pgx.QueryTracer
+	// JobMiddleware runs around every job insert (tracing carries its context in the job).
+	JobMiddleware []rivertype.Middleware
 }
 
 // Open connects to PostgreSQL. It does not migrate; call Migrate.
@@ -88,6 +93,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pcfg.MinConns = min(4, pcfg.MaxConns)
 	}
 	withoutJIT(pcfg.ConnConfig.RuntimeParams)
+	if cfg.QueryTracer != nil {
+		pcfg.ConnConfig.Tracer = cfg.QueryTracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -121,7 +129,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	// The store only inserts jobs (in the transactions that create what they refer to); the
 	// gateway's job runner (jobs.Runner), built on the same database, works them.
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger, Middleware: cfg.JobMiddleware})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
@@ -135,6 +143,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		MaxBatch: s.opts.MaxBatch,
 		Isolate:  isolatable,
 		Observe:  s.opts.ObserveBatch,
+		Trace:    s.opts.TraceBatch,
 	})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 2, MaxBatch: 256, Isolate: isolatable})
 	s.contexts = groupcommit.New(s.readContexts, groupcommit.Options{Writers: 2, MaxBatch: 64, Isolate: isolatable})

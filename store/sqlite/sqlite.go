@@ -25,6 +25,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	intake "github.com/hotline12345/intake-gateway"
@@ -67,6 +68,8 @@ type Config struct {
 	Clock   intake.Clock
 	Logger  *slog.Logger
 	River   *river.Config
+	// JobMiddleware runs around every job insert (tracing carries its context in the job).
+	JobMiddleware []rivertype.Middleware
 }
 
 // DSN is the connection string for path. Pragmas are per connection, so they go in the DSN:
@@ -127,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	// The store only inserts jobs (in the transactions that create what they refer to); the
 	// gateway's job runner (jobs.Runner), built on the same database, works them.
-	rc, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: logger})
+	rc, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: logger, Middleware: cfg.JobMiddleware})
 	if err != nil {
 		db.Close()
 		nonceDB.Close()
@@ -141,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// An outage (a busy timeout, a failing disk) fails a whole batch; asking again once per
 	// member would only make every caller wait out the timeout once more.
 	isolatable := func(err error) bool { return !store.IsOutage(err) }
-	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Isolate: isolatable, Observe: s.opts.ObserveBatch})
+	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{Writers: 1, MaxBatch: s.opts.MaxBatch, Isolate: isolatable, Observe: s.opts.ObserveBatch, Trace: s.opts.TraceBatch})
 	s.outcomes = groupcommit.New(s.commitOutcomes, groupcommit.Options{Writers: 1, MaxBatch: 256, Isolate: isolatable})
 	s.nonces = groupcommit.New(s.claimNonces, groupcommit.Options{Writers: 1, MaxBatch: 256, Isolate: isolatable})
 	s.janitor = store.StartJanitor(store.PruneInterval, clock, logger, s.PruneExpired)
