@@ -5,6 +5,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 	"github.com/hotline12345/intake-gateway/store/postgres"
@@ -22,6 +23,7 @@ var (
 	_ notify.Store          = (*postgres.Store)(nil)
 	_ media.CaseStore       = (*postgres.Store)(nil)
 	_ wechat.Tokens         = (*postgres.Store)(nil)
+	_ metrics.BacklogSource = (*postgres.Store)(nil)
 
 	_ app.IntakeStore       = (*sqlite.Store)(nil)
 	_ app.ConversationStore = (*sqlite.Store)(nil)
@@ -31,4 +33,5 @@ var (
 	_ notify.Store          = (*sqlite.Store)(nil)
 	_ media.CaseStore       = (*sqlite.Store)(nil)
 	_ wechat.Tokens         = (*sqlite.Store)(nil)
+	_ metrics.BacklogSource = (*sqlite.Store)(nil)
 )

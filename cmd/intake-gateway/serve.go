@@ -218,7 +218,12 @@ func (a *assembly) Close() {
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*assembly, error) {
 	a := &assembly{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(a.registry)
+	targets := make([]string, 0, len(cfg.CaseSystems))
+	for _, cs := range cfg.CaseSystems {
+		targets = append(targets, cs.Name)
+	}
+	m := metrics.New(a.registry, targets...)
+	metrics.RegisterBuildInfo(a.registry, buildVersion())
 
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -227,6 +232,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		return nil, err
 	}
 	a.store, a.storeKind = st, kind
+	a.registry.MustRegister(metrics.NewBacklog(st, metrics.BacklogOptions{Targets: targets}))
 	a.closers = append(a.closers, func() { _ = st.Close() })
 	fail := func(err error) (*assembly, error) {
 		a.Close()
@@ -258,7 +264,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
 	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
 	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
-	runner, err := jobs.RunnerFor(st, jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger))
+	runner, err := jobs.RunnerFor(st, jobConfig(cfg, fw, notify.NewWorker(notifier, m), fetch, logger))
 	if err != nil {
 		return fail(err)
 	}
@@ -271,6 +277,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
 		Duplicates:    cfg.Duplicates,
 		Fetchable:     fetch.Admits,
+		ObserveBuild:  m.ObserveBuild,
 	}, m)
 	a.service = svc
 	receiver, err := newReceiver(cfg, st, svc, a.texts, logger)

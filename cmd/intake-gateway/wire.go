@@ -21,6 +21,7 @@ import (
 type migratingStore interface {
 	intake.Store
 	wechat.Tokens
+	metrics.BacklogSource
 	Migrate(ctx context.Context) error
 }
 

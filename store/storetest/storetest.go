@@ -93,6 +93,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
 	t.Run("MessageContextAnswersLikeTheSeparateLookups", func(t *testing.T) { testMessageContext(t, h) })
 	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
+	t.Run("DeliveryBacklogCountsQueuedAndDead", func(t *testing.T) { testDeliveryBacklog(t, h) })
 	t.Run("StrandedDeliveriesRequeued", func(t *testing.T) { testRequeueStranded(t, h) })
 	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
 	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
@@ -1355,5 +1356,55 @@ func testFeedback(t *testing.T, h Harness) {
 	}
 	if got, _ := s.GetCase(ctx(t), c2.ID); got.Status != intake.StatusResolved {
 		t.Fatalf("satisfied feedback changed the status to %s", got.Status)
+	}
+}
+
+// backlogger is the store method the metrics' backlog gauges read.
+type backlogger interface {
+	DeliveryBacklog(ctx context.Context) ([]intake.DeliveryBacklog, error)
+}
+
+// testDeliveryBacklog: queued deliveries are counted per target with the oldest one's creation
+// time, dead ones separately, and delivered ones not at all.
+func testDeliveryBacklog(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	b, ok := s.(backlogger)
+	if !ok {
+		t.Fatalf("%T has no DeliveryBacklog", s)
+	}
+	if got, err := b.DeliveryBacklog(ctx(t)); err != nil || len(got) != 0 {
+		t.Fatalf("empty store backlog: %+v %v", got, err)
+	}
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	var ds []intake.Delivery
+	for i := range 4 {
+		res := mustCreate(t, s, wechatCase(fmt.Sprintf("bl-%d", i), "oBacklog", t0.Add(time.Duration(i)*time.Minute)))
+		ds = append(ds, res.Deliveries[0])
+	}
+	record := func(d intake.Delivery, state intake.DeliveryState) {
+		t.Helper()
+		if err := s.RecordOutcome(ctx(t), intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Attempt: 1,
+			At: t0.Add(time.Hour), StatusCode: 422, State: state}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(ds[0], intake.DeliveryDelivered)
+	record(ds[1], intake.DeliveryDead)
+	got, err := b.DeliveryBacklog(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("backlog: %+v, want one target", got)
+	}
+	g := got[0]
+	oldest := ds[2].CreatedAt
+	for _, d := range ds[3:] {
+		if d.CreatedAt.Before(oldest) {
+			oldest = d.CreatedAt
+		}
+	}
+	if g.Target != ds[0].Target || g.Queued != 2 || g.Dead != 1 || !g.OldestQueued.Equal(oldest) {
+		t.Fatalf("backlog %+v, want target %q, 2 queued since %s, 1 dead", g, ds[0].Target, oldest)
 	}
 }
