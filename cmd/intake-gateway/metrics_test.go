@@ -3,16 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"github.com/hotline12345/intake-gateway/config"
@@ -278,6 +283,8 @@ func TestAdminListenerExportsTheOperationalMetrics(t *testing.T) {
 		t.Error("intake_build_info has no go_version")
 	}
 
+	exportedNamesCoverDeployFiles(t, samples)
+
 	// Nothing of the admin surface is served publicly.
 	for _, path := range []string{"/metrics", "/debug/pprof/"} {
 		res, err := http.Get(pub.URL + path)
@@ -303,4 +310,89 @@ func between(s, from, to string) string {
 	}
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// metricName finds the names in a PromQL expression that belong to the gateway's process (its own
+// intake_*, Go's go_* and process_*); "up" and the like are Prometheus's own.
+var metricName = regexp.MustCompile(`\b(?:intake|go|process)_[a-zA-Z0-9_:]*`)
+
+// exportedNamesCoverDeployFiles checks that every metric the Grafana dashboard and the alerting
+// rules in deploy/ query is one the gateway exports, so a renamed metric cannot leave a panel
+// empty or an alert silent.
+func exportedNamesCoverDeployFiles(t *testing.T, samples []sample) {
+	t.Helper()
+	exported := map[string]bool{}
+	for _, s := range samples {
+		exported[s.name] = true
+	}
+	var exprs []string
+
+	raw, err := os.ReadFile("../../deploy/grafana/intake-gateway.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	if len(dash.Panels) < 10 {
+		t.Fatalf("dashboard has %d panels", len(dash.Panels))
+	}
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q queries nothing", p.Title)
+		}
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+
+	raw, err = os.ReadFile("../../deploy/prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(raw, &rules); err != nil {
+		t.Fatalf("alerts: %v", err)
+	}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			exprs = append(exprs, r.Expr)
+		}
+	}
+
+	used := map[string]bool{}
+	for _, e := range exprs {
+		names := metricName.FindAllString(e, -1)
+		if len(names) == 0 && !strings.Contains(e, "up{") {
+			t.Errorf("expression names no metric of the gateway: %s", e)
+		}
+		for _, n := range names {
+			used[n] = true
+		}
+	}
+	var missing []string
+	for n := range used {
+		if !exported[n] {
+			missing = append(missing, n)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("deploy/ queries metrics the gateway does not export: %v", missing)
+	}
 }
