@@ -17,6 +17,7 @@ import (
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/notify"
+	"github.com/hotline12345/intake-gateway/retention"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
@@ -49,6 +50,7 @@ type Config struct {
 	Forwarding    forward.Options       `koanf:"forwarding"`
 	Media         Media                 `koanf:"media"`
 	Channels      []channels.Config     `koanf:"channels" validate:"dive"`
+	Retention     retention.Options     `koanf:"retention"`
 }
 
 // Server is the HTTP side.
@@ -274,6 +276,11 @@ func Defaults() map[string]any {
 		"notifications.events":                 []string{"accepted", "assigned", "progress", "resolved", "closed", "rejected", "reopened"},
 		"notifications.sms_channel":            "",
 		"notifications.survey":                 true,
+		"retention.raw_payload":                0,
+		"retention.personal_data":              0,
+		"retention.pseudonym_key":              "",
+		"retention.interval":                   "1h",
+		"retention.batch":                      0,
 		"notifications.survey_window":          "168h",
 		"notifications.reopen_on_dissatisfied": true,
 		"media.rest_hosts":                     []string{},

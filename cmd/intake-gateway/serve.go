@@ -33,6 +33,7 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
+	"github.com/hotline12345/intake-gateway/retention"
 	"github.com/hotline12345/intake-gateway/store"
 )
 
@@ -264,7 +265,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
 	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
 	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
-	runner, err := jobs.RunnerFor(st, jobConfig(cfg, fw, notify.NewWorker(notifier, m), fetch, logger))
+	var sweep *retention.Worker
+	if cfg.Retention.Enabled() {
+		if sweep, err = retention.NewWorker(st, cfg.Retention, nil, logger); err != nil {
+			return fail(err)
+		}
+	}
+	runner, err := jobs.RunnerFor(st, jobConfig(cfg, fw, notify.NewWorker(notifier, m), fetch, sweep, logger))
 	if err != nil {
 		return fail(err)
 	}
