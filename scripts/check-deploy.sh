@@ -48,7 +48,7 @@ fi
 
 step "docker compose config"
 if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
-	POSTGRES_PASSWORD=check INTAKE_API_KEY_SHA256=check docker compose -f deploy/compose.yaml config -q || fail=1
+	POSTGRES_PASSWORD=check OPERATOR_KEY_SHA256=check docker compose -f deploy/compose.yaml config -q || fail=1
 else
 	echo "skipped: no docker compose client"
 fi
