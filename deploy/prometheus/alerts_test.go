@@ -22,12 +22,24 @@ func promtool(t *testing.T) string {
 	if os.Getenv("CI") != "true" {
 		t.Skip("promtool not installed (Debian package prometheus; scripts/check-deploy.sh installs it); under CI=true this test installs it")
 	}
-	install := []string{"apt-get", "install", "-y", "--no-install-recommends", "prometheus"}
-	if os.Geteuid() != 0 {
-		install = append([]string{"sudo", "-n"}, install...)
+	apt := func(args ...string) ([]byte, error) {
+		if os.Geteuid() != 0 {
+			args = append([]string{"sudo", "-n", "apt-get"}, args...)
+		} else {
+			args = append([]string{"apt-get"}, args...)
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		return cmd.CombinedOutput()
 	}
-	if out, err := exec.Command(install[0], install[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("promtool missing and %v failed: %v\n%s", install, err, out)
+	if out, err := apt("install", "-y", "-q", "--no-install-recommends", "prometheus"); err != nil {
+		// The package lists may be missing or stale on a fresh machine.
+		if uout, uerr := apt("update", "-q"); uerr != nil {
+			t.Fatalf("promtool missing; apt-get install failed (%v: %s) and apt-get update too: %v\n%s", err, out, uerr, uout)
+		}
+		if out, err := apt("install", "-y", "-q", "--no-install-recommends", "prometheus"); err != nil {
+			t.Fatalf("promtool missing and apt-get install prometheus failed: %v\n%s", err, out)
+		}
 	}
 	p, err := exec.LookPath("promtool")
 	if err != nil {
