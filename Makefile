@@ -11,7 +11,7 @@ BIN     := bin/intake-gateway
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-short bench fuzz generate fmt vet check clean
+.PHONY: all build run test test-short bench fuzz generate fmt vet check check-deploy clean
 
 all: build
 
@@ -57,15 +57,21 @@ vet:
 
 STATICCHECK_VERSION ?= v0.8.2
 
-# gofmt, go vet, staticcheck (installed on first use), go.mod tidy, and govulncheck against the
+# gofmt, go vet, staticcheck (installed on first use), go.mod tidy, govulncheck against the
 # vulnerability database (scripts/govulncheck.sh: built from the Go module proxy when vuln.go.dev
-# is unreachable; called vulnerabilities fail unless .govulncheck-accepted gives a reason).
-check: vet
+# is unreachable; called vulnerabilities fail unless .govulncheck-accepted gives a reason), and
+# the deployment files (check-deploy).
+check: vet check-deploy
 	$(GO) mod tidy -diff
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	@command -v staticcheck >/dev/null || test -x "$$($(GO) env GOPATH)/bin/staticcheck" || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 	./scripts/govulncheck.sh
+
+# Alerting rules and their unit tests (promtool, installed with apt-get when missing), the
+# dashboard, the compose file and the systemd unit, where the tools exist.
+check-deploy:
+	./scripts/check-deploy.sh
 
 clean:
 	rm -rf bin

@@ -403,6 +403,16 @@ const (
 	DeliveryDead      DeliveryState = "dead"
 )
 
+// DeliveryBacklog is what waits for one case system: deliveries queued (and since when) and
+// deliveries given up. It feeds the backlog gauges that dashboards and alerts watch.
+type DeliveryBacklog struct {
+	Target string
+	Queued int
+	// OldestQueued is when the oldest queued delivery was created; zero when none is queued.
+	OldestQueued time.Time
+	Dead         int
+}
+
 // Event names carried in X-Intake-Event.
 const (
 	EventCaseCreated   = "case.created"

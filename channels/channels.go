@@ -179,6 +179,7 @@ func (r *Rejection) Error() string { return fmt.Sprintf("%d %s", r.Status, r.Rea
 // never a problem document — counts it by label and logs it without anything of the request.
 func (c Common) Refuse(ctx echo.Context, rej *Rejection) error {
 	c.Metrics.Rejected.WithLabelValues(rej.Label).Inc()
+	c.Metrics.Refused.WithLabelValues(rej.Label).Inc()
 	c.Logger.Info(c.platform+" request refused", "status", rej.Status, "reason", rej.Label)
 	return ctx.String(rej.Status, rej.Reason)
 }

@@ -16,6 +16,9 @@ type Metrics struct {
 	Unknown  *prometheus.CounterVec // pushes of a type the gateway does not handle, by type
 	Rejected *prometheus.CounterVec // 4xx answers, by reason
 	Failed   prometheus.Counter     // 5xx answers (not acknowledged; the platform retries)
+	// Refused is intake_webhook_refused_total for this channel: every platform's 4xx refusals in
+	// one metric, so one alert and one panel cover them all.
+	Refused *prometheus.CounterVec
 
 	mu     sync.Mutex
 	labels map[string]struct{}
@@ -71,12 +74,44 @@ func NewMetrics(reg prometheus.Registerer, platform, name, channelID string) (*M
 			}
 		}
 	}
+	refused, err := RefusedCounter(reg, platform, channelID)
+	if err != nil {
+		return nil, err
+	}
 	cur := prometheus.Labels{"channel_id": channelID}
 	return &Metrics{
+		Refused:  refused,
 		Requests: requests.MustCurryWith(cur),
 		Unknown:  unknown.MustCurryWith(cur),
 		Rejected: rejected.MustCurryWith(cur),
 		Failed:   failed.With(cur),
 		labels:   map[string]struct{}{},
 	}, nil
+}
+
+// RefusedCounter registers (or reuses) intake_webhook_refused_total{platform,channel_id,reason},
+// the refusals of every webhook channel, and returns it curried with platform and channel id:
+// what is left to label is the refusal's reason (bad_signature, stale_timestamp, …).
+func RefusedCounter(reg prometheus.Registerer, platform, channelID string) (*prometheus.CounterVec, error) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "intake", Subsystem: "webhook", Name: "refused_total",
+		Help: "Webhook requests of every platform refused with a 4xx before reaching the core, by platform, channel and reason.",
+	}, []string{"platform", "channel_id", "reason"})
+	if reg != nil {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+			existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
+			if !ok {
+				return nil, err
+			}
+			c = existing
+		}
+	}
+	curried := c.MustCurryWith(prometheus.Labels{"platform": platform, "channel_id": channelID})
+	// Signature refusals start at zero: an alert on their rate then has a series from the start.
+	curried.WithLabelValues("bad_signature")
+	return curried, nil
 }

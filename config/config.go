@@ -17,6 +17,7 @@ import (
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/notify"
+	"github.com/hotline12345/intake-gateway/retention"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
@@ -51,6 +52,7 @@ type Config struct {
 	Channels      []channels.Config     `koanf:"channels" validate:"dive"`
 	Open311       Open311               `koanf:"open311"`
 	Telemetry     Telemetry             `koanf:"telemetry"`
+	Retention     retention.Options     `koanf:"retention"`
 }
 
 // Telemetry sends OpenTelemetry traces to a collector (OTLP over HTTP); off when the endpoint is
@@ -306,6 +308,11 @@ func Defaults() map[string]any {
 		"notifications.events":                 []string{"accepted", "assigned", "progress", "resolved", "closed", "rejected", "reopened"},
 		"notifications.sms_channel":            "",
 		"notifications.survey":                 true,
+		"retention.raw_payload":                0,
+		"retention.personal_data":              0,
+		"retention.pseudonym_key":              "",
+		"retention.interval":                   "1h",
+		"retention.batch":                      0,
 		"notifications.survey_window":          "168h",
 		"notifications.reopen_on_dissatisfied": true,
 		"media.rest_hosts":                     []string{},

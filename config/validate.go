@@ -125,6 +125,9 @@ func checkUnique(cfg *Config) []error {
 			errs = append(errs, fmt.Errorf("channels[%d].credential_hosts: only twilio channels send credentials with media requests", i))
 		}
 	}
+	if err := cfg.Retention.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	names := map[string]int{}
 	for i, k := range cfg.APIKeys {
 		if j, ok := names[k.Name]; ok {

@@ -157,14 +157,22 @@ func (n *Notifier) target(c *intake.Case) (intake.ChannelKind, string, string) {
 // OrderWait is how long a notification waits for an earlier one of the same case.
 const OrderWait = 300 * time.Millisecond
 
+// Observer is told how each send of a notification ended, for metrics: outcome is "sent",
+// "failed" (given up) or "retry" (a transient failure River tries again), channel the kind the
+// last send went to (SMS after a fallback).
+type Observer interface {
+	Notified(channel intake.ChannelKind, outcome string)
+}
+
 // Worker sends queued notifications (the notify_citizen job).
 type Worker struct {
 	river.WorkerDefaults[jobs.NotifyCitizen]
-	n *Notifier
+	n   *Notifier
+	obs Observer
 }
 
-// NewWorker returns the River worker for n.
-func NewWorker(n *Notifier) *Worker { return &Worker{n: n} }
+// NewWorker returns the River worker for n. obs may be nil.
+func NewWorker(n *Notifier, obs Observer) *Worker { return &Worker{n: n, obs: obs} }
 
 // Work sends one notification, falling back to SMS when the first channel cannot deliver.
 func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.NotifyCitizen]) error {
@@ -216,6 +224,16 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[jobs.NotifyCitizen]) e
 	}
 	if err := n.store.UpdateNotification(ctx, *note); err != nil {
 		return err
+	}
+	if w.obs != nil {
+		outcome := "retry"
+		switch note.State {
+		case intake.NotificationSent:
+			outcome = "sent"
+		case intake.NotificationFailed:
+			outcome = "failed"
+		}
+		w.obs.Notified(note.Channel, outcome)
 	}
 	if note.State == intake.NotificationQueued {
 		return sendErr // a transient failure: River tries again later

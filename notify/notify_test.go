@@ -40,7 +40,34 @@ func (f *fakeSMS) Send(_ context.Context, msg intake.Outgoing) (string, error) {
 
 func (f *fakeSMS) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.sent) }
 
+// outcomes records what the worker tells its observer.
+type outcomes struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (o *outcomes) Notified(ch intake.ChannelKind, outcome string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.n[string(ch)+"/"+outcome]++
+}
+
+// wait returns the count of key once it is at least want, or after a second.
+func (o *outcomes) wait(key string, want int) int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		o.mu.Lock()
+		got := o.n[key]
+		o.mu.Unlock()
+		if got >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 type fixture struct {
+	obs   *outcomes
 	t     *testing.T
 	st    *sqlite.Store
 	n     *notify.Notifier
@@ -57,7 +84,7 @@ func newFixture(t *testing.T, withTemplate bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, api: api, sms: &fakeSMS{}, texts: texts}
+	f := &fixture{t: t, api: api, sms: &fakeSMS{}, texts: texts, obs: &outcomes{n: map[string]int{}}}
 
 	client, err := wxapi.New(wxapi.Config{AppID: "wxapp", AppSecret: "secret", BaseURL: api.URL, Tokens: wxapi.NewMemoryTokenStore()})
 	if err != nil {
@@ -86,7 +113,7 @@ func newFixture(t *testing.T, withTemplate bool) *fixture {
 	}
 	f.n = notify.New(st, func() *replies.Replies { return f.texts }, cfg, routes, "sms-main", nil, nil)
 	workers := river.NewWorkers()
-	river.AddWorker(workers, notify.NewWorker(f.n))
+	river.AddWorker(workers, notify.NewWorker(f.n, f.obs))
 	runner, err := jobs.RunnerFor(st, &river.Config{Workers: workers, Queues: map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 4}},
 		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 		SkipUnknownJobCheck: true})
@@ -202,6 +229,10 @@ func TestFallsBackToSMSWhenWeChatCannotDeliver(t *testing.T) {
 	}
 	if f.sms.count() != 1 || f.sms.sent[0].Address != "+8613800138000" {
 		t.Fatalf("sms %+v", f.sms.sent)
+	}
+	// The observer counts the send by the channel it finally went out on.
+	if got := f.obs.wait("sms/sent", 1); got != 1 || len(f.obs.n) != 1 {
+		t.Fatalf("observed outcomes %v, want sms/sent once", f.obs.n)
 	}
 	// The delivery report from the SMS platform lands on the notification.
 	if found, err := f.st.UpdateNotificationByRef(context.Background(), "sms-main", "SM1", intake.NotificationDelivered, "", time.Now()); err != nil || !found {

@@ -81,7 +81,8 @@ type Adapter struct {
 	resolver urlResolver
 	status   StatusRecorder
 	requests *prometheus.CounterVec
-	macs     sync.Pool // *verifier keyed with cfg.AuthToken
+	refused  *prometheus.CounterVec // intake_webhook_refused_total, curried with this channel
+	macs     sync.Pool              // *verifier keyed with cfg.AuthToken
 }
 
 var _ channels.Adapter = (*Adapter)(nil)
@@ -126,6 +127,9 @@ func New(cfg channels.Config, deps channels.Deps, opts ...Option) (*Adapter, err
 		o(a)
 	}
 	if a.requests, err = requestCounter(deps.Metrics); err != nil {
+		return nil, fmt.Errorf("twilio: channel %s: %w", cfg.ID, err)
+	}
+	if a.refused, err = channels.RefusedCounter(deps.Metrics, "twilio", cfg.ID); err != nil {
 		return nil, fmt.Errorf("twilio: channel %s: %w", cfg.ID, err)
 	}
 	return a, nil
@@ -279,6 +283,7 @@ func (a *Adapter) receive(c echo.Context, sub intake.Submission) (app.Reply, err
 // document: Twilio shows the body in its debugger).
 func (a *Adapter) refuse(c echo.Context, route string, rerr *requestError) error {
 	a.requests.WithLabelValues(a.cfg.ID, route, rerr.Label).Inc()
+	a.refused.WithLabelValues(rerr.Label).Inc()
 	r := c.Request()
 	a.log.WarnContext(r.Context(), "twilio request refused", "route", route, "status", rerr.Status,
 		"reason", rerr.Reason, "peer", r.RemoteAddr)

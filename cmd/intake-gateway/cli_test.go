@@ -33,7 +33,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestEverySubcommandHasHelp(t *testing.T) {
-	for _, args := range [][]string{{"serve"}, {"migrate"}, {"config", "check"}, {"apikey", "new"}, {"version"}, {"deliveries", "requeue"}} {
+	for _, args := range [][]string{{"serve"}, {"migrate"}, {"config", "check"}, {"apikey", "new"}, {"version"}, {"deliveries", "requeue"}, {"backup"}} {
 		out, err := run(t, append(args, "--help")...)
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Fatalf("%v --help: %v\n%s", args, err, out)

@@ -12,18 +12,28 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
+	"github.com/hotline12345/intake-gateway/retention"
 )
 
 // jobConfig is the job client of a serving gateway. Every worker runs under a bound (forwarding:
 // the configured request timeout plus its bookkeeping; notifications and media: their own), and
 // River rescues a job still "running" past its bound plus a margin: that is a job whose process
 // died, and its delivery, notification or fetch would otherwise wait for River's default hour.
-func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *media.Worker, logger *slog.Logger) *river.Config {
+//
+// rw, when retention is configured, runs the retention sweep every retention.interval on one
+// replica at a time (River's leader inserts periodic jobs), one sweep at a time.
+func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *media.Worker, rw *retention.Worker, logger *slog.Logger) *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, jobs.Bound(fw, fw.Bound()))
 	river.AddWorker(workers, jobs.Bound(nw, jobs.NotifyBound))
 	river.AddWorker(workers, jobs.Bound(mw, jobs.MediaBound))
 	queues := map[string]river.QueueConfig{jobs.QueueNotify: {MaxWorkers: 20}, jobs.QueueMedia: {MaxWorkers: 10}}
+	var periodic []*river.PeriodicJob
+	if rw != nil {
+		river.AddWorker(workers, jobs.Bound(rw, jobs.RetentionBound))
+		queues[jobs.QueueMaintenance] = river.QueueConfig{MaxWorkers: 1}
+		periodic = append(periodic, retention.PeriodicJob(cfg.Retention))
+	}
 	for _, cs := range cfg.CaseSystems {
 		queues[jobs.ForwardQueue(cs.Name)] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
 	}
@@ -31,6 +41,7 @@ func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *me
 	return &river.Config{
 		Workers:           workers,
 		Queues:            queues,
+		PeriodicJobs:      periodic,
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 250 * time.Millisecond,
 		// Every kind has its own timeout; this default only has to be no longer than the rescue

@@ -5,9 +5,11 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
+	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 	"github.com/hotline12345/intake-gateway/open311"
+	"github.com/hotline12345/intake-gateway/retention"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )
@@ -24,6 +26,8 @@ var (
 	_ media.CaseStore       = (*postgres.Store)(nil)
 	_ wechat.Tokens         = (*postgres.Store)(nil)
 	_ open311.Store         = (*postgres.Store)(nil)
+	_ metrics.BacklogSource = (*postgres.Store)(nil)
+	_ retention.Store       = (*postgres.Store)(nil)
 
 	_ app.IntakeStore       = (*sqlite.Store)(nil)
 	_ app.ConversationStore = (*sqlite.Store)(nil)
@@ -34,4 +38,6 @@ var (
 	_ media.CaseStore       = (*sqlite.Store)(nil)
 	_ wechat.Tokens         = (*sqlite.Store)(nil)
 	_ open311.Store         = (*sqlite.Store)(nil)
+	_ metrics.BacklogSource = (*sqlite.Store)(nil)
+	_ retention.Store       = (*sqlite.Store)(nil)
 )

@@ -34,6 +34,7 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/telemetry"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
+	"github.com/hotline12345/intake-gateway/retention"
 	"github.com/hotline12345/intake-gateway/store"
 )
 
@@ -219,7 +220,12 @@ func (a *assembly) Close() {
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*assembly, error) {
 	a := &assembly{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(a.registry)
+	targets := make([]string, 0, len(cfg.CaseSystems))
+	for _, cs := range cfg.CaseSystems {
+		targets = append(targets, cs.Name)
+	}
+	m := metrics.New(a.registry, targets...)
+	metrics.RegisterBuildInfo(a.registry, buildVersion())
 
 	tel, err := telemetry.New(ctx, telemetry.Options{
 		Endpoint: cfg.Telemetry.OTLPEndpoint, SampleRatio: cfg.Telemetry.SampleRatio, Version: version,
@@ -244,6 +250,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		return nil, err
 	}
 	a.store, a.storeKind = st, kind
+	a.registry.MustRegister(metrics.NewBacklog(st, metrics.BacklogOptions{Targets: targets}))
 	a.closers = append(a.closers, func() { _ = st.Close() })
 	fail := func(err error) (*assembly, error) {
 		a.Close()
@@ -275,7 +282,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
 	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
 	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
-	jobCfg := jobConfig(cfg, fw, notify.NewWorker(notifier), fetch, logger)
+	var sweep *retention.Worker
+	if cfg.Retention.Enabled() {
+		if sweep, err = retention.NewWorker(st, cfg.Retention, nil, logger); err != nil {
+			return fail(err)
+		}
+	}
+	jobCfg := jobConfig(cfg, fw, notify.NewWorker(notifier, m), fetch, sweep, logger)
 	jobCfg.Middleware = tel.JobMiddleware()
 	runner, err := jobs.RunnerFor(st, jobCfg)
 	if err != nil {
@@ -290,6 +303,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		Route:         forward.NewRouter(cfg.Forwarding, cfg.CaseSystems).Route,
 		Duplicates:    cfg.Duplicates,
 		Fetchable:     fetch.Admits,
+		ObserveBuild:  m.ObserveBuild,
 	}, m)
 	a.service = svc
 	receiver, err := newReceiver(cfg, st, svc, a.texts, logger)

@@ -13,6 +13,7 @@ import (
 	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/internal/telemetry"
+	"github.com/hotline12345/intake-gateway/retention"
 	"github.com/hotline12345/intake-gateway/store"
 	"github.com/hotline12345/intake-gateway/store/postgres"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
@@ -22,6 +23,8 @@ import (
 type migratingStore interface {
 	intake.Store
 	wechat.Tokens
+	metrics.BacklogSource
+	retention.Store
 	Migrate(ctx context.Context) error
 }
 

@@ -41,6 +41,9 @@ type IntakeOptions struct {
 	// the others get no fetch job and stay on the case as they came. Nil: every attachment
 	// media.ToFetch names gets a job.
 	Fetchable func(channelID string, att intake.Attachment) bool
+	// ObserveBuild, when set, is told how long building the case from the submission took
+	// (cleaning and classification), for the classification latency metric.
+	ObserveBuild func(time.Duration)
 }
 
 // maxPhoneBytes is the longest phone number kept as given (intake.Citizen.PhoneRaw).
@@ -174,7 +177,11 @@ func (s *Intake) Submit(ctx context.Context, sub intake.Submission) (intake.Rece
 	if err := s.check(sub, now); err != nil {
 		return intake.Receipt{}, err
 	}
+	began := time.Now()
 	c := normalize.Build(sub, now, *s.norm.Load())
+	if s.opts.ObserveBuild != nil {
+		s.opts.ObserveBuild(time.Since(began))
+	}
 	c.ID = store.NewID()
 	code, err := QueryCode()
 	if err != nil {

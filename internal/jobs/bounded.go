@@ -18,9 +18,12 @@ const RescueMargin = 5 * time.Second
 // Bounds of the jobs whose duration is not set by configuration. A notification may send twice
 // (its channel, then the SMS fallback) and refresh a platform token first; a media fetch
 // downloads up to tens of megabytes with a one-minute HTTP timeout, then stores the copy.
+// A retention sweep works in batches and keeps its progress after each: one run stops at its
+// bound and the next continues.
 const (
-	NotifyBound = time.Minute
-	MediaBound  = 2 * time.Minute
+	NotifyBound    = time.Minute
+	MediaBound     = 2 * time.Minute
+	RetentionBound = 10 * time.Minute
 )
 
 // Bounded runs a worker's jobs under a time bound. River is told the bound plus RescueMargin as

@@ -51,3 +51,13 @@ type FetchMedia struct {
 
 // Kind is the River job kind.
 func (FetchMedia) Kind() string { return "fetch_media" }
+
+// QueueMaintenance runs the gateway's own periodic housekeeping (retention), one job at a time.
+const QueueMaintenance = "maintenance"
+
+// RetentionSweep clears raw payloads and pseudonymizes personal data past their retention
+// periods. It is a periodic job: River's leader inserts it, so one replica runs it at a time.
+type RetentionSweep struct{}
+
+// Kind is the River job kind.
+func (RetentionSweep) Kind() string { return "retention_sweep" }

@@ -97,6 +97,27 @@ func TestContract(t *testing.T) {
 			}
 			return raw
 		},
+		RawPayloads: func(t *testing.T, s intake.Store, caseID string) int {
+			var n int
+			err := s.(*postgres.Store).Pool().QueryRow(context.Background(), `SELECT
+				(SELECT count(*) FROM cases WHERE id = $1 AND octet_length(raw_body) > 0) +
+				(SELECT count(*) FROM case_payloads WHERE case_id = $1 AND octet_length(body) > 0) +
+				(SELECT count(*) FROM case_messages WHERE case_id = $1 AND octet_length(body) > 0)`, caseID).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+		MakeLegacyPayload: func(t *testing.T, s intake.Store, caseID string) {
+			pool := s.(*postgres.Store).Pool()
+			if _, err := pool.Exec(context.Background(), `INSERT INTO case_payloads (case_id, content_type, body, received_at)
+				SELECT id, raw_content_type, raw_body, received_at FROM cases WHERE id = $1`, caseID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(context.Background(), `UPDATE cases SET raw_body = NULL, raw_content_type = NULL WHERE id = $1`, caseID); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 

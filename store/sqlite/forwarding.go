@@ -349,3 +349,30 @@ func (s *Store) requeueStranded(ctx context.Context, stuckFor time.Duration) ([]
 	}
 	return out, nil
 }
+
+// DeliveryBacklog counts queued and dead deliveries per target, with the oldest queued one's
+// creation time.
+func (s *Store) DeliveryBacklog(ctx context.Context) ([]intake.DeliveryBacklog, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT target, state, count(*), min(created_at) FROM deliveries
+		WHERE state IN ('queued', 'dead') GROUP BY target, state ORDER BY target`)
+	if err != nil {
+		return nil, fmt.Errorf("delivery backlog: %w", err)
+	}
+	defer rows.Close()
+	var out []intake.DeliveryBacklog
+	for rows.Next() {
+		var (
+			target, state string
+			n             int
+			oldest        int64
+		)
+		if err := rows.Scan(&target, &state, &n, &oldest); err != nil {
+			return nil, fmt.Errorf("delivery backlog: %w", err)
+		}
+		out = store.AddBacklog(out, target, intake.DeliveryState(state), n, fromMicros(oldest))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("delivery backlog: %w", err)
+	}
+	return out, nil
+}

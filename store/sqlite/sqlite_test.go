@@ -64,6 +64,27 @@ func TestContract(t *testing.T) {
 			}
 			return raw
 		},
+		RawPayloads: func(t *testing.T, s intake.Store, caseID string) int {
+			var n int
+			err := s.(*sqlite.Store).DB().QueryRow(`SELECT
+				(SELECT count(*) FROM cases WHERE id = ?1 AND length(raw_body) > 0) +
+				(SELECT count(*) FROM case_payloads WHERE case_id = ?1 AND length(body) > 0) +
+				(SELECT count(*) FROM case_messages WHERE case_id = ?1 AND length(body) > 0)`, caseID).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+		MakeLegacyPayload: func(t *testing.T, s intake.Store, caseID string) {
+			db := s.(*sqlite.Store).DB()
+			if _, err := db.Exec(`INSERT INTO case_payloads (case_id, content_type, body, received_at)
+				SELECT id, raw_content_type, raw_body, received_at FROM cases WHERE id = ?`, caseID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`UPDATE cases SET raw_body = NULL, raw_content_type = NULL WHERE id = ?`, caseID); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 

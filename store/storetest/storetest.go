@@ -35,6 +35,12 @@ type Harness struct {
 	JobsForCase func(t *testing.T, s intake.Store, caseID string) int
 	// RawPayload reads back a case's stored raw payload.
 	RawPayload func(t *testing.T, s intake.Store, caseID string) intake.RawPayload
+	// RawPayloads counts the non-empty raw payloads stored for a case: its own (in the case row
+	// or, for a case stored before payloads moved there, in case_payloads) and its messages'.
+	RawPayloads func(t *testing.T, s intake.Store, caseID string) int
+	// MakeLegacyPayload moves a case's raw payload from its row to case_payloads, where cases
+	// stored by earlier versions keep it.
+	MakeLegacyPayload func(t *testing.T, s intake.Store, caseID string)
 	// SetForwardJob puts the forward_case jobs of a delivery into a River state as a worker
 	// would: "running" since attemptedAgo, or finished ("completed", "discarded", "cancelled").
 	SetForwardJob func(t *testing.T, s intake.Store, deliveryID, state string, attemptedAgo time.Duration)
@@ -93,6 +99,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OptOutsAndLocations", func(t *testing.T) { testOptOutsAndLocations(t, h) })
 	t.Run("MessageContextAnswersLikeTheSeparateLookups", func(t *testing.T) { testMessageContext(t, h) })
 	t.Run("DeliveryOutcomesAndReplay", func(t *testing.T) { testDeliveries(t, h) })
+	t.Run("RetentionClearsPayloadsAndPseudonymizes", func(t *testing.T) { testRetention(t, h) })
+	t.Run("DeliveryBacklogCountsQueuedAndDead", func(t *testing.T) { testDeliveryBacklog(t, h) })
 	t.Run("StrandedDeliveriesRequeued", func(t *testing.T) { testRequeueStranded(t, h) })
 	t.Run("RepeatedRequestsAreLinked", func(t *testing.T) { testRepeated(t, h) })
 	t.Run("NotificationsAndDeliveryReports", func(t *testing.T) { testNotifications(t, h) })
@@ -1357,5 +1365,199 @@ func testFeedback(t *testing.T, h Harness) {
 	}
 	if got, _ := s.GetCase(ctx(t), c2.ID); got.Status != intake.StatusResolved {
 		t.Fatalf("satisfied feedback changed the status to %s", got.Status)
+	}
+}
+
+// backlogger is the store method the metrics' backlog gauges read.
+type backlogger interface {
+	DeliveryBacklog(ctx context.Context) ([]intake.DeliveryBacklog, error)
+}
+
+// testDeliveryBacklog: queued deliveries are counted per target with the oldest one's creation
+// time, dead ones separately, and delivered ones not at all.
+func testDeliveryBacklog(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	b, ok := s.(backlogger)
+	if !ok {
+		t.Fatalf("%T has no DeliveryBacklog", s)
+	}
+	if got, err := b.DeliveryBacklog(ctx(t)); err != nil || len(got) != 0 {
+		t.Fatalf("empty store backlog: %+v %v", got, err)
+	}
+	t0 := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
+	var ds []intake.Delivery
+	for i := range 4 {
+		res := mustCreate(t, s, wechatCase(fmt.Sprintf("bl-%d", i), "oBacklog", t0.Add(time.Duration(i)*time.Minute)))
+		ds = append(ds, res.Deliveries[0])
+	}
+	record := func(d intake.Delivery, state intake.DeliveryState) {
+		t.Helper()
+		if err := s.RecordOutcome(ctx(t), intake.DeliveryOutcome{DeliveryID: d.ID, CaseID: d.CaseID, Event: d.Event, Attempt: 1,
+			At: t0.Add(time.Hour), StatusCode: 422, State: state}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(ds[0], intake.DeliveryDelivered)
+	record(ds[1], intake.DeliveryDead)
+	got, err := b.DeliveryBacklog(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("backlog: %+v, want one target", got)
+	}
+	g := got[0]
+	oldest := ds[2].CreatedAt
+	for _, d := range ds[3:] {
+		if d.CreatedAt.Before(oldest) {
+			oldest = d.CreatedAt
+		}
+	}
+	if g.Target != ds[0].Target || g.Queued != 2 || g.Dead != 1 || !g.OldestQueued.Equal(oldest) {
+		t.Fatalf("backlog %+v, want target %q, 2 queued since %s, 1 dead", g, ds[0].Target, oldest)
+	}
+}
+
+// retainer is what the retention sweep needs from a store.
+type retainer interface {
+	ClearRawPayloads(ctx context.Context, before time.Time, limit int) (int, error)
+	PseudonymizeCases(ctx context.Context, before time.Time, limit int, p store.Pseudonym) (int, error)
+}
+
+// testRetention: past their period, cases lose their raw payloads (in the case row, in the
+// legacy table, and their messages') and then their citizen's name, phone numbers, openid and
+// Weibo uid, replaced by pseudonyms in the record, the columns and notification addresses; cases
+// within the period are untouched; each case is done once, in batches, whatever the batch size;
+// everything statistics use is kept.
+func testRetention(t *testing.T, h Harness) {
+	s := h.Open(t, Options())
+	r, ok := s.(retainer)
+	if !ok {
+		t.Fatalf("%T has no retention methods", s)
+	}
+	t0 := time.Date(2026, 1, 10, 2, 0, 0, 0, time.UTC)
+	cutoff := t0.Add(30 * 24 * time.Hour)
+
+	restOld := NewCase("rest-main", "ret-1", t0)
+	restOld.Case.Citizen.Name = "王女士"
+	wxOld := wechatCase("ret-2", "oRetentionOpenID", t0.Add(time.Hour))
+	wxOld.Case.Citizen.Name = "李先生"
+	wxOld.Case.Citizen.Phone, wxOld.Case.Citizen.PhoneRaw = "+8613900139000", "139 0013 9000"
+	weiboOld := NewCase("weibo-main", "ret-3", t0.Add(2*time.Hour))
+	weiboOld.Case.Channel = intake.ChannelWeibo
+	weiboOld.Case.Citizen = intake.Citizen{WeiboUID: "5566778899"}
+	legacyOld := NewCase("rest-main", "ret-4", t0.Add(3*time.Hour))
+	recent := NewCase("rest-main", "ret-5", cutoff.Add(time.Hour))
+	recent.Case.Citizen.Name = "赵女士"
+	var cases []*intake.Case
+	for _, nc := range []intake.NewCase{restOld, wxOld, weiboOld, legacyOld, recent} {
+		cases = append(cases, mustCreate(t, s, nc).Case)
+	}
+	h.MakeLegacyPayload(t, s, cases[3].ID)
+	if _, err := s.AddSupplement(ctx(t), cases[1].ID, intake.Supplement{ChannelID: "wechat-main", ExternalID: "ret-2b", Text: "补充说明",
+		ReceivedAt: t0.Add(90 * time.Minute), Raw: intake.RawPayload{ContentType: "text/xml", Body: []byte("<xml>oRetentionOpenID</xml>")}}); err != nil {
+		t.Fatal(err)
+	}
+	note := intake.Notification{ID: store.NewID(), CaseID: cases[1].ID, Event: "accepted", Channel: intake.ChannelWeChat,
+		ChannelID: "wechat-main", Address: "oRetentionOpenID", Text: "您的工单已受理。"}
+	if _, err := s.AddStatus(ctx(t), cases[1].ID, intake.StatusChange{Status: intake.StatusAccepted, Event: "accepted",
+		At: t0.Add(2 * time.Hour), Source: "cs", EventID: "ret-acc"}, []intake.Notification{note}); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.RawPayloads(t, s, cases[1].ID); n != 2 {
+		t.Fatalf("raw payloads of the WeChat case before retention: %d, want 2 (case and supplement)", n)
+	}
+	if n := h.RawPayloads(t, s, cases[3].ID); n != 1 {
+		t.Fatalf("legacy raw payload before retention: %d", n)
+	}
+
+	// Raw payloads, two cases per batch: 2 + 2 old cases, then nothing; the recent one keeps its.
+	var done []int
+	for {
+		n, err := r.ClearRawPayloads(ctx(t), cutoff, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, n)
+		if n < 2 {
+			break
+		}
+	}
+	if fmt.Sprint(done) != "[2 2 0]" {
+		t.Fatalf("raw payload batches %v, want [2 2 0]", done)
+	}
+	for i, c := range cases {
+		want := 0
+		if i == 4 {
+			want = 1
+		}
+		if n := h.RawPayloads(t, s, c.ID); n != want {
+			t.Fatalf("case %d: %d raw payloads after retention, want %d", i, n, want)
+		}
+	}
+	before, err := s.GetCase(ctx(t), cases[1].ID)
+	if err != nil || before.Citizen.Name != "李先生" {
+		t.Fatalf("clearing raw payloads touched the record: %+v %v", before, err)
+	}
+
+	// Personal data, three per batch.
+	pseudo := func(kind, value string) string { return "pn:" + kind + ":" + strings.ToUpper(value) }
+	done = nil
+	for {
+		n, err := r.PseudonymizeCases(ctx(t), cutoff, 3, pseudo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, n)
+		if n < 3 {
+			break
+		}
+	}
+	if fmt.Sprint(done) != "[3 1]" {
+		t.Fatalf("pseudonymizing batches %v, want [3 1]", done)
+	}
+	// Again: every case was done once, and a pseudonym is not pseudonymized again.
+	if n, err := r.PseudonymizeCases(ctx(t), cutoff, 3, pseudo); err != nil || n != 0 {
+		t.Fatalf("second pass: %d %v", n, err)
+	}
+
+	get := func(i int) *intake.Case {
+		t.Helper()
+		c, err := s.GetCase(ctx(t), cases[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := get(0); c.Citizen.Name != "pn:name:王女士" || c.Citizen.Phone != "pn:phone:+8613800138000" {
+		t.Fatalf("REST case citizen: %+v", c.Citizen)
+	}
+	wx := get(1)
+	if wx.Citizen.Name != "pn:name:李先生" || wx.Citizen.WeChatOpenID != "pn:openid:ORETENTIONOPENID" ||
+		wx.Citizen.Phone != "pn:phone:+8613900139000" || wx.Citizen.PhoneRaw != wx.Citizen.Phone {
+		t.Fatalf("WeChat case citizen: %+v", wx.Citizen)
+	}
+	if c := get(2); c.Citizen.WeiboUID != "pn:weibo_uid:5566778899" {
+		t.Fatalf("Weibo case citizen: %+v", c.Citizen)
+	}
+	if c := get(4); c.Citizen.Name != "赵女士" || c.Citizen.Phone != "+8613800138000" {
+		t.Fatalf("a case within the period was pseudonymized: %+v", c.Citizen)
+	}
+	// What statistics use is kept: channel, category, status, text, times, history.
+	if wx.Channel != before.Channel || wx.Classification.Category != before.Classification.Category || wx.Status != before.Status ||
+		wx.Content.Text != before.Content.Text || !wx.ReceivedAt.Equal(before.ReceivedAt) || len(wx.StatusHistory) != len(before.StatusHistory) ||
+		wx.CaseNo != before.CaseNo {
+		t.Fatalf("pseudonymizing changed more than the citizen:\nbefore %+v\nafter  %+v", before, wx)
+	}
+	// The columns follow the record: the real openid finds nothing, its pseudonym the case.
+	if got, err := s.RecentCases(ctx(t), []intake.CitizenKey{{Kind: intake.KeyOpenID, Value: "oRetentionOpenID"}}, t0.Add(-time.Hour), 10); err != nil || len(got) != 0 {
+		t.Fatalf("the real openid still finds %d cases (%v)", len(got), err)
+	}
+	if got, err := s.RecentCases(ctx(t), []intake.CitizenKey{{Kind: intake.KeyOpenID, Value: "pn:openid:ORETENTIONOPENID"}}, t0.Add(-time.Hour), 10); err != nil || len(got) != 1 {
+		t.Fatalf("the pseudonym finds %d cases (%v)", len(got), err)
+	}
+	notes, err := s.CaseNotifications(ctx(t), cases[1].ID)
+	if err != nil || len(notes) != 1 || notes[0].Address != "pn:openid:ORETENTIONOPENID" || notes[0].Text != note.Text {
+		t.Fatalf("notification after pseudonymizing: %+v %v", notes, err)
 	}
 }
