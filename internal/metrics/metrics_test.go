@@ -20,7 +20,9 @@ type backlog struct {
 	err  error
 }
 
-func (b *backlog) DeliveryBacklog(context.Context) ([]intake.DeliveryBacklog, error) { return b.rows, b.err }
+func (b *backlog) DeliveryBacklog(context.Context) ([]intake.DeliveryBacklog, error) {
+	return b.rows, b.err
+}
 
 // gather renders every sample of reg as `name{k="v",…} value`, sorted.
 func gather(t *testing.T, reg prometheus.Gatherer) []string {
