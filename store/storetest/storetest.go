@@ -38,6 +38,8 @@ type Harness struct {
 	// SetForwardJob puts the forward_case jobs of a delivery into a River state as a worker
 	// would: "running" since attemptedAgo, or finished ("completed", "discarded", "cancelled").
 	SetForwardJob func(t *testing.T, s intake.Store, deliveryID, state string, attemptedAgo time.Duration)
+	// ExecSQL runs a raw statement on the store's database (to prove what the schema refuses).
+	ExecSQL func(t *testing.T, s intake.Store, query string) error
 }
 
 // Shanghai is the zone the suite numbers cases in.
