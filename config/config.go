@@ -49,6 +49,17 @@ type Config struct {
 	Forwarding    forward.Options       `koanf:"forwarding"`
 	Media         Media                 `koanf:"media"`
 	Channels      []channels.Config     `koanf:"channels" validate:"dive"`
+	Console       Console               `koanf:"console"`
+}
+
+// Console is the operator console under /console.
+type Console struct {
+	// Enabled serves the console; its accounts are made with `intake-gateway user add`.
+	Enabled bool `koanf:"enabled"`
+	// IdleTimeout signs an operator out after this long without a request.
+	IdleTimeout time.Duration `koanf:"idle_timeout" validate:"gt=0"`
+	// SessionMaxAge signs an operator out this long after signing in, however active.
+	SessionMaxAge time.Duration `koanf:"session_max_age" validate:"gt=0"`
 }
 
 // Server is the HTTP side.
@@ -283,6 +294,9 @@ func Defaults() map[string]any {
 		"media.max_redirects":                  3,
 		"classifier.model_file":                "",
 		"classifier.review_below":              0.5,
+		"console.enabled":                      true,
+		"console.idle_timeout":                 "30m",
+		"console.session_max_age":              "12h",
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

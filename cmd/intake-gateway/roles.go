@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
+	"github.com/hotline12345/intake-gateway/console"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/media"
@@ -22,6 +23,8 @@ var (
 	_ notify.Store          = (*postgres.Store)(nil)
 	_ media.CaseStore       = (*postgres.Store)(nil)
 	_ wechat.Tokens         = (*postgres.Store)(nil)
+	_ console.Store         = (*postgres.Store)(nil)
+	_ api.AuditLog          = (*postgres.Store)(nil)
 
 	_ app.IntakeStore       = (*sqlite.Store)(nil)
 	_ app.ConversationStore = (*sqlite.Store)(nil)
@@ -31,4 +34,6 @@ var (
 	_ notify.Store          = (*sqlite.Store)(nil)
 	_ media.CaseStore       = (*sqlite.Store)(nil)
 	_ wechat.Tokens         = (*sqlite.Store)(nil)
+	_ console.Store         = (*sqlite.Store)(nil)
+	_ api.AuditLog          = (*sqlite.Store)(nil)
 )

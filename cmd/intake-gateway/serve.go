@@ -313,6 +313,9 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
 		auth.Middleware(), api.RequireScope(api.ScopeSubmit),
 		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
+	if err := mountConsole(e, cfg, st, rules, auth, logger); err != nil {
+		return fail(err)
+	}
 	a.handler = e
 
 	if len(cfg.CaseSystems) == 0 {

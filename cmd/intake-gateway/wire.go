@@ -21,6 +21,8 @@ import (
 type migratingStore interface {
 	intake.Store
 	wechat.Tokens
+	intake.Operators
+	intake.Review
 	Migrate(ctx context.Context) error
 }
 
