@@ -45,9 +45,16 @@ func maskAddress(addr string) string {
 // free text.
 var digitRun = regexp.MustCompile(`\d[\d -]{5,}\d[\dXx]?`)
 
+// dateLike is a date written with hyphens (2026-12-05), which digitRun would otherwise take for
+// a number.
+var dateLike = regexp.MustCompile(`^\d{4}-\d{1,2}-\d{1,2}$`)
+
 // maskText masks phone and identity numbers a citizen wrote into a text.
 func maskText(text string) string {
 	return digitRun.ReplaceAllStringFunc(text, func(s string) string {
+		if dateLike.MatchString(s) {
+			return s
+		}
 		digits := strings.Map(func(r rune) rune {
 			if r == ' ' || r == '-' {
 				return -1

@@ -302,6 +302,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		},
 		AuthFailures: ratelimit.New(ratelimit.Limit{Rate: rl.AuthFailures.Rate, Burst: rl.AuthFailures.Burst}, rl.MaxKeys, nil),
 		Draining:     a.draining.Load,
+		Audit:        st,
 	})
 	if err != nil {
 		return fail(err)
