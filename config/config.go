@@ -60,6 +60,10 @@ type Console struct {
 	IdleTimeout time.Duration `koanf:"idle_timeout" validate:"gt=0"`
 	// SessionMaxAge signs an operator out this long after signing in, however active.
 	SessionMaxAge time.Duration `koanf:"session_max_age" validate:"gt=0"`
+	// BootstrapAdmin, when set and no account of that name exists, creates it as an admin with
+	// a random password that serve prints once on stderr: a first account for a development
+	// setup. Production creates accounts with `intake-gateway user add`.
+	BootstrapAdmin string `koanf:"bootstrap_admin" validate:"omitempty,max=64"`
 }
 
 // Server is the HTTP side.
@@ -297,6 +301,7 @@ func Defaults() map[string]any {
 		"console.enabled":                      true,
 		"console.idle_timeout":                 "30m",
 		"console.session_max_age":              "12h",
+		"console.bootstrap_admin":              "",
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

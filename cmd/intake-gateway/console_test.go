@@ -15,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/console"
 	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/normalize/evaluate"
 )
@@ -205,5 +207,45 @@ func TestConsoleThroughTheGateway(t *testing.T) {
 	}
 	if len(examples) != 1 || examples[0].Category != "transport" || examples[0].RequestType != "report" || !strings.Contains(examples[0].Text, "路灯坏了一周") {
 		t.Fatalf("exported %+v", examples)
+	}
+}
+
+func TestBootstrapAdminPrintsItsPasswordOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.yaml")
+	yaml := "database: { sqlite_path: " + filepath.Join(dir, "d.db") + " }\nconsole: { bootstrap_admin: boss }\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	boot := func() string {
+		var out strings.Builder
+		err := withStoreConfig(context.Background(), path, func(ctx context.Context, cfg *config.Config, st intake.Store) error {
+			return bootstrapAdmin(ctx, cfg, st.(migratingStore), &out)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	first := boot()
+	m := regexp.MustCompile(`"boss" with the password (\S+)`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("no password printed:\n%s", first)
+	}
+	if second := boot(); second != "" {
+		t.Fatalf("the second start printed %q", second)
+	}
+	err := withStore(context.Background(), path, func(ctx context.Context, st intake.Store) error {
+		u, err := st.(intake.Operators).UserByName(ctx, "boss")
+		if err != nil {
+			return err
+		}
+		if ok, err := console.VerifyPassword(m[1], u.PasswordHash); !ok || err != nil || u.Role != intake.RoleAdmin {
+			t.Errorf("the printed password does not sign boss in (%v, %v), role %s", ok, err, u.Role)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

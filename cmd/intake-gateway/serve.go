@@ -66,6 +66,9 @@ func serve(ctx context.Context, path string) error {
 		return err
 	}
 	defer a.Close()
+	if err := bootstrapAdmin(ctx, cfg, a.store, os.Stderr); err != nil {
+		return err
+	}
 
 	ln, err := listen(cfg.Server)
 	if err != nil {
