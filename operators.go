@@ -52,6 +52,13 @@ type User struct {
 	UpdatedAt    time.Time `json:"updated_at"`
 }
 
+// UserChange is a change to an operator; nil fields stay as they are.
+type UserChange struct {
+	Role         *Role
+	Disabled     *bool
+	PasswordHash *string
+}
+
 // Session is a signed-in operator's session. Only the hash of the cookie's secret is stored, so
 // that a copy of the table does not let anyone sign in.
 type Session struct {
@@ -80,6 +87,7 @@ const (
 	AuditReveal        = "case.reveal"
 	AuditCorrection    = "case.correct"
 	AuditUserAdd       = "user.add"
+	AuditUserChange    = "user.change"
 	AuditDeliveryRetry = "delivery.retry"
 )
 
@@ -120,6 +128,12 @@ type Operators interface {
 	CreateUser(ctx context.Context, u User, audit AuditEntry) (User, error)
 	// UserByName finds an operator; ErrNotFound when there is none.
 	UserByName(ctx context.Context, name string) (*User, error)
+	// ListUsers lists every operator by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser applies a change to an operator, ends its sessions (a disabled account, a new
+	// role or password takes effect at once) and stores the audit entry, in one transaction.
+	// ErrNotFound when there is no such operator.
+	UpdateUser(ctx context.Context, name string, ch UserChange, audit AuditEntry) (User, error)
 	// CreateSession stores a session, and removes the user's sessions that have expired.
 	CreateSession(ctx context.Context, s Session) error
 	// SessionUser reads a session and its operator by the hash of the cookie's secret;

@@ -43,7 +43,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusServiceUnavailable, "暂时无法读取审计日志，请稍后重试。")
 		return
 	}
-	actions := []string{intake.AuditLogin, intake.AuditLoginFailed, intake.AuditLogout, intake.AuditReveal, intake.AuditCorrection, intake.AuditUserAdd, intake.AuditDeliveryRetry}
+	actions := []string{intake.AuditLogin, intake.AuditLoginFailed, intake.AuditLogout, intake.AuditReveal, intake.AuditCorrection, intake.AuditUserAdd, intake.AuditUserChange, intake.AuditDeliveryRetry}
 	view := auditView{Action: f.Action, Actor: f.Actor, Target: f.Target, Actions: options(actions, auditActionNames, f.Action, "全部操作")}
 	for _, e := range page.Entries {
 		view.Rows = append(view.Rows, auditRow{AuditEntry: e, ActionName: nameOr(auditActionNames, e.Action)})

@@ -200,3 +200,34 @@ func TestRoles(t *testing.T) {
 		}
 	})
 }
+
+func TestDisablingAnAccountEndsItsSession(t *testing.T) {
+	bothStores(t, console.Options{}, func(t *testing.T, e *env) {
+		b := e.browser()
+		b.mustLogin("vic")
+		if _, err := console.SetDisabled(t.Context(), e.store, "vic", true, "root", intake.ActorCLI); err != nil {
+			t.Fatal(err)
+		}
+		if r := b.get("/console/cases"); r.url != "/console/login" {
+			t.Fatalf("a disabled account's session still served %s", r.url)
+		}
+		if r := b.login("vic", password); r.status != http.StatusUnauthorized {
+			t.Fatalf("a disabled account signed in: %d", r.status)
+		}
+		if _, err := console.SetDisabled(t.Context(), e.store, "vic", false, "root", intake.ActorCLI); err != nil {
+			t.Fatal(err)
+		}
+		b.mustLogin("vic")
+		// A new role applies at once: the operator's session ends and the next one has the role.
+		if _, err := console.SetRole(t.Context(), e.store, "vic", intake.RoleOperator, "root", intake.ActorCLI); err != nil {
+			t.Fatal(err)
+		}
+		if r := b.get("/console/"); r.url != "/console/login" {
+			t.Fatalf("the session outlived a role change: %s", r.url)
+		}
+		token := b.mustLogin("vic")
+		if r := b.post("/console/cases/"+e.plain.CaseNo+"/reveal", url.Values{"csrf": {token}}); r.status != http.StatusOK {
+			t.Fatalf("reveal with the new role: %d", r.status)
+		}
+	})
+}

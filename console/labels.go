@@ -30,7 +30,7 @@ var (
 	notificationStateNames = map[string]string{"queued": "排队中", "sent": "已发送", "delivered": "已送达", "failed": "失败"}
 	auditActionNames       = map[string]string{
 		intake.AuditLogin: "登录", intake.AuditLoginFailed: "登录失败", intake.AuditLogout: "退出", intake.AuditReveal: "查看个人信息",
-		intake.AuditCorrection: "更正分类", intake.AuditUserAdd: "新增用户", intake.AuditDeliveryRetry: "重新转办",
+		intake.AuditCorrection: "更正分类", intake.AuditUserAdd: "新增用户", intake.AuditUserChange: "修改用户", intake.AuditDeliveryRetry: "重新转办",
 	}
 	// channelColors are the chart's colours, one per channel in channelOrder.
 	channelOrder  = []intake.ChannelKind{intake.ChannelPhone, intake.ChannelWeChat, intake.ChannelSMS, intake.ChannelWeibo, intake.ChannelREST, "open311"}

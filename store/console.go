@@ -112,3 +112,17 @@ func LocalDayStart(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
+
+// ApplyUserChange sets the fields a change names.
+func ApplyUserChange(u *intake.User, ch intake.UserChange, now time.Time) {
+	if ch.Role != nil {
+		u.Role = *ch.Role
+	}
+	if ch.Disabled != nil {
+		u.Disabled = *ch.Disabled
+	}
+	if ch.PasswordHash != nil {
+		u.PasswordHash = *ch.PasswordHash
+	}
+	u.UpdatedAt = now
+}

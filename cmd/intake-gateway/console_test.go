@@ -64,18 +64,43 @@ func TestUserAdd(t *testing.T) {
 	if out, err := runWithStdin(t, consolePassword+"\n", "user", "add", "alice", "--role", "admin", "--config", path); err != nil || !strings.Contains(out, "user alice (admin) created") {
 		t.Fatalf("user add: %v\n%s", err, out)
 	}
+	steps := []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"list"}, "alice                    admin     active"},
+		{"", []string{"disable", "alice"}, "user alice (admin): disabled; its sessions ended"},
+		{"", []string{"list"}, "alice                    admin     disabled"},
+		{"", []string{"enable", "alice"}, "enabled"},
+		{"", []string{"role", "alice", "viewer"}, "user alice (viewer): role changed"},
+		{"another long password\n", []string{"passwd", "alice"}, "password changed"},
+	}
+	for _, st := range steps {
+		out, err := runWithStdin(t, st.stdin, append(append([]string{"user"}, st.args...), "--config", path)...)
+		if err != nil || !strings.Contains(out, st.want) {
+			t.Fatalf("user %v: %v\n%s", st.args, err, out)
+		}
+	}
 	for _, tc := range []struct {
 		stdin string
 		args  []string
 		want  string
 	}{
+		{"", []string{"disable", "nobody"}, "not found"},
+		{"", []string{"role", "alice", "god"}, "role"},
+		{"short\n", []string{"passwd", "alice"}, "at least 10 characters"},
 		{consolePassword + "\n", []string{"alice", "--role", "viewer"}, "already exists"},
 		{"short\n", []string{"bob", "--role", "viewer"}, "at least 10 characters"},
 		{"", []string{"bob", "--role", "viewer"}, "no password"},
 		{consolePassword + "\n", []string{"bob", "--role", "superuser"}, "--role must be"},
 		{consolePassword + "\n", []string{"bad name!", "--role", "viewer"}, "user name"},
 	} {
-		out, err := runWithStdin(t, tc.stdin, append(append([]string{"user", "add"}, tc.args...), "--config", path)...)
+		args := tc.args
+		if args[0] != "disable" && args[0] != "role" && args[0] != "passwd" {
+			args = append([]string{"add"}, args...)
+		}
+		out, err := runWithStdin(t, tc.stdin, append(append([]string{"user"}, args...), "--config", path)...)
 		if err == nil || !strings.Contains(err.Error()+out, tc.want) {
 			t.Errorf("user add %v: %v, want an error with %q\n%s", tc.args, err, tc.want, out)
 		}

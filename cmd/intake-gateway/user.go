@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -62,8 +63,95 @@ as an argon2id hash. The creation is recorded in the audit log.`,
 	}
 	add.Flags().StringVar(&role, "role", "", "viewer, operator or admin (required)")
 	_ = add.MarkFlagRequired("role")
-	addConfigFlag(add, &path)
-	cmd.AddCommand(add)
+
+	// accounts runs fn with the store's account role.
+	accounts := func(cmd *cobra.Command, fn func(ctx context.Context, st console.Accounts) error) error {
+		return withStore(cmd.Context(), path, func(ctx context.Context, st intake.Store) error {
+			a, ok := st.(console.Accounts)
+			if !ok {
+				return errors.New("this store keeps no console accounts")
+			}
+			return fn(ctx, a)
+		})
+	}
+	report := func(cmd *cobra.Command, what string) func(intake.User, error) error {
+		return func(u intake.User, err error) error {
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "user %s (%s): %s; its sessions ended\n", u.Name, u.Role, what)
+			return nil
+		}
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the console's accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return accounts(cmd, func(ctx context.Context, st console.Accounts) error {
+				users, err := st.ListUsers(ctx)
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					state := "active"
+					if u.Disabled {
+						state = "disabled"
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%-24s %-9s %-9s created %s\n", u.Name, u.Role, state, u.CreatedAt.Format(time.RFC3339))
+				}
+				return nil
+			})
+		},
+	}
+	disable := &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Disable an account and end its sessions at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return accounts(cmd, func(ctx context.Context, st console.Accounts) error {
+				return report(cmd, "disabled")(console.SetDisabled(ctx, st, args[0], true, cliActor(), intake.ActorCLI))
+			})
+		},
+	}
+	enable := &cobra.Command{
+		Use:   "enable NAME",
+		Short: "Enable a disabled account",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return accounts(cmd, func(ctx context.Context, st console.Accounts) error {
+				return report(cmd, "enabled")(console.SetDisabled(ctx, st, args[0], false, cliActor(), intake.ActorCLI))
+			})
+		},
+	}
+	setRole := &cobra.Command{
+		Use:   "role NAME viewer|operator|admin",
+		Short: "Give an account another role (its sessions end, so the role applies at once)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return accounts(cmd, func(ctx context.Context, st console.Accounts) error {
+				return report(cmd, "role changed")(console.SetRole(ctx, st, args[0], intake.Role(args[1]), cliActor(), intake.ActorCLI))
+			})
+		},
+	}
+	passwd := &cobra.Command{
+		Use:   "passwd NAME",
+		Short: "Set an account's password, read as by user add (its sessions end)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			password, err := readPassword(cmd.InOrStdin(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return accounts(cmd, func(ctx context.Context, st console.Accounts) error {
+				return report(cmd, "password changed")(console.SetPassword(ctx, st, args[0], password, console.DefaultPasswordParams, cliActor(), intake.ActorCLI))
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{add, list, disable, enable, setRole, passwd} {
+		addConfigFlag(c, &path)
+		cmd.AddCommand(c)
+	}
 	return cmd
 }
 

@@ -73,6 +73,54 @@ func (s *Store) UserByName(ctx context.Context, name string) (*intake.User, erro
 	return u, nil
 }
 
+// ListUsers lists every operator by name.
+func (s *Store) ListUsers(ctx context.Context) ([]intake.User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("list users: %w", err))
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.User, error) {
+		u, err := scanUser(r)
+		if err != nil {
+			return intake.User{}, err
+		}
+		return *u, nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read users: %w", err))
+	}
+	return users, nil
+}
+
+// UpdateUser changes an operator, ends its sessions and audits the change.
+func (s *Store) UpdateUser(ctx context.Context, name string, ch intake.UserChange, audit intake.AuditEntry) (intake.User, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var out intake.User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.name = $1 FOR UPDATE`, name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("user %q: %w", name, intake.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read user: %w", err)
+		}
+		store.ApplyUserChange(u, ch, now)
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, disabled = $3, password_hash = $4, updated_at = $5 WHERE id = $1`,
+			u.ID, string(u.Role), u.Disabled, u.PasswordHash, now); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		out = *u
+		return appendAudit(ctx, tx, audit, now)
+	})
+	if err != nil {
+		return intake.User{}, unavailable(err)
+	}
+	return out, nil
+}
+
 // CreateSession stores a session and drops the user's expired ones.
 func (s *Store) CreateSession(ctx context.Context, ss intake.Session) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -73,22 +73,82 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 const userColumns = `u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.updated_at`
 
-// UserByName finds an operator by name.
-func (s *Store) UserByName(ctx context.Context, name string) (*intake.User, error) {
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+func scanUser(row rowScanner) (*intake.User, error) {
 	var (
 		u                intake.User
 		created, updated int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.name = ?`, name).
-		Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated)
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}
+
+// UserByName finds an operator by name.
+func (s *Store) UserByName(ctx context.Context, name string) (*intake.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %q: %w", name, intake.ErrNotFound)
 	}
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("read user: %w", err))
 	}
-	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &u, nil
+	return u, nil
+}
+
+// ListUsers lists every operator by name.
+func (s *Store) ListUsers(ctx context.Context) ([]intake.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("list users: %w", err))
+	}
+	defer rows.Close()
+	var users []intake.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan user: %w", err)
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("read users: %w", err))
+	}
+	return users, nil
+}
+
+// UpdateUser changes an operator, ends its sessions and audits the change.
+func (s *Store) UpdateUser(ctx context.Context, name string, ch intake.UserChange, audit intake.AuditEntry) (intake.User, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var out intake.User
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.name = ?`, name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("user %q: %w", name, intake.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read user: %w", err)
+		}
+		store.ApplyUserChange(u, ch, now)
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, disabled = ?, password_hash = ?, updated_at = ? WHERE id = ?`,
+			string(u.Role), u.Disabled, u.PasswordHash, micros(now), u.ID); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ?`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		out = *u
+		return appendAudit(ctx, tx, audit, now)
+	})
+	if err != nil {
+		return intake.User{}, unavailable(err)
+	}
+	return out, nil
 }
 
 // CreateSession stores a session and drops the user's expired ones.

@@ -29,6 +29,7 @@ func RunOperators(t *testing.T, h Harness) {
 	}
 	t.Run("UsersAreUniqueAndAudited", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("SessionsLiveServerSide", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("ChangingAUserEndsItsSessions", func(t *testing.T) { testUserChanges(t, open(t)) })
 	t.Run("AuditLogPagesNewestFirst", func(t *testing.T) { testAuditList(t, open(t)) })
 	t.Run("AuditLogIsAppendOnly", func(t *testing.T) { testAuditAppendOnly(t, h, open(t)) })
 	t.Run("SearchFiltersOnTheClassification", func(t *testing.T) { testSearch(t, open(t)) })
@@ -110,6 +111,60 @@ func testSessions(t *testing.T, s OperatorStore) {
 	}
 	if err := s.DeleteSession(ctx(t), "h1"); err != nil {
 		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+func testUserChanges(t *testing.T, s OperatorStore) {
+	add := intake.AuditEntry{Actor: "t", ActorKind: intake.ActorCLI, Action: intake.AuditUserAdd}
+	for _, name := range []string{"zed", "amy"} {
+		if _, err := s.CreateUser(ctx(t), intake.User{Name: name, Role: intake.RoleViewer, PasswordHash: "h0"}, add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users, err := s.ListUsers(ctx(t))
+	if err != nil || len(users) != 2 || users[0].Name != "amy" || users[1].Name != "zed" {
+		t.Fatalf("ListUsers: %+v %v", users, err)
+	}
+	zed := users[1]
+	t0 := time.Now().UTC()
+	for _, h := range []string{"z1", "z2"} {
+		if err := s.CreateSession(ctx(t), intake.Session{IDHash: h, UserID: zed.ID, CSRFToken: "c", CreatedAt: t0, LastSeen: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateSession(ctx(t), intake.Session{IDHash: "a1", UserID: users[0].ID, CSRFToken: "c", CreatedAt: t0, LastSeen: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	disabled, role, hash := true, intake.RoleOperator, "h1"
+	change := intake.AuditEntry{Actor: "root", ActorKind: intake.ActorCLI, Action: intake.AuditUserChange, Target: "user:zed", Detail: "disabled"}
+	got, err := s.UpdateUser(ctx(t), "zed", intake.UserChange{Disabled: &disabled, Role: &role, PasswordHash: &hash}, change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Disabled || got.Role != intake.RoleOperator || got.PasswordHash != "h1" || got.ID != zed.ID {
+		t.Fatalf("changed user %+v", got)
+	}
+	if again, _ := s.UserByName(ctx(t), "zed"); !again.Disabled || again.Role != intake.RoleOperator || again.PasswordHash != "h1" {
+		t.Fatalf("read back %+v", again)
+	}
+	for _, h := range []string{"z1", "z2"} {
+		if _, _, err := s.SessionUser(ctx(t), h); !errors.Is(err, intake.ErrNotFound) {
+			t.Fatalf("session %s of the changed user survived: %v", h, err)
+		}
+	}
+	if _, u, err := s.SessionUser(ctx(t), "a1"); err != nil || u.Name != "amy" {
+		t.Fatalf("another user's session ended: %v", err)
+	}
+	// Only the fields named change.
+	enabled := false
+	if got, err := s.UpdateUser(ctx(t), "zed", intake.UserChange{Disabled: &enabled}, change); err != nil || got.Disabled || got.Role != intake.RoleOperator || got.PasswordHash != "h1" {
+		t.Fatalf("enable: %+v %v", got, err)
+	}
+	if _, err := s.UpdateUser(ctx(t), "nobody", intake.UserChange{Disabled: &disabled}, change); !errors.Is(err, intake.ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	if page, _ := s.ListAudit(ctx(t), intake.AuditFilter{Action: intake.AuditUserChange}); len(page.Entries) != 2 {
+		t.Fatalf("%d user.change entries, want 2 (the refused change writes none)", len(page.Entries))
 	}
 }
 
