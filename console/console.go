@@ -34,6 +34,8 @@ type Store interface {
 	Deliveries(ctx context.Context, caseID string) ([]intake.Delivery, error)
 	DeliveryAttempts(ctx context.Context, deliveryID string) ([]intake.DeliveryAttempt, error)
 	CaseNotifications(ctx context.Context, caseID string) ([]intake.Notification, error)
+	ListDeliveries(ctx context.Context, f intake.DeliveryFilter) (intake.DeliveryPage, error)
+	RetryDelivery(ctx context.Context, id string) (*intake.Delivery, error)
 }
 
 // Category is one entry of the taxonomy, for filters, names and the correction form.
@@ -174,6 +176,8 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("GET /console/cases/{ref}", c.authed(intake.RoleViewer, c.casePage))
 	mux.Handle("POST /console/cases/{ref}/reveal", c.authed(intake.RoleOperator, c.reveal))
 	mux.Handle("POST /console/cases/{ref}/correct", c.authed(intake.RoleOperator, c.correct))
+	mux.Handle("GET /console/deliveries", c.authed(intake.RoleViewer, c.deliveriesPage))
+	mux.Handle("POST /console/deliveries/{id}/retry", c.authed(intake.RoleOperator, c.retryDelivery))
 	mux.Handle("GET /console/audit", c.authed(intake.RoleAdmin, c.auditPage))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "页面不存在。")
@@ -215,7 +219,7 @@ func (c *Console) audit(r *http.Request, u *intake.User, action, target, detail 
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "cases", "case", "audit", "error"} {
+	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "audit", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)
