@@ -197,6 +197,11 @@ type Stats struct {
 	Notices      []KeyCount `json:"notifications"`    // notifications created in the period by state
 	Channels     []KeyCount `json:"channels"`         // cases in the period by channel
 	NeedsReview  int        `json:"needs_review"`
+	// Resolved counts the period's cases that are resolved or closed (办结); ResolvedOnTime
+	// those of them first resolved or closed no later than their deadline, or without one
+	// (按时办结).
+	Resolved       int `json:"resolved"`
+	ResolvedOnTime int `json:"resolved_on_time"`
 }
 
 // Correction is an operator's judgement of a case's classification, kept beside what the

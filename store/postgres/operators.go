@@ -383,6 +383,17 @@ func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 		}
 		return rows.Err()
 	}, store.OpenStatuses, now, now.Add(24*time.Hour))
+	queue(`SELECT count(*), count(*) FILTER (WHERE c.record->>'due_at' IS NULL OR
+			(SELECT min(h.at) FROM case_status_history h WHERE h.case_id = c.id AND h.event IN ('resolved', 'closed')) <= `+colDueAt+`)
+		FROM cases c WHERE c.received_at >= $1 AND c.received_at < $2 AND c.status IN ('resolved', 'closed')`, func(rows pgx.Rows) error {
+		defer rows.Close()
+		if rows.Next() {
+			if err := rows.Scan(&st.Resolved, &st.ResolvedOnTime); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}, from, to)
 	queue(`SELECT split_part(message, ':', 1), count(*) FROM case_status_history
 		WHERE event = 'feedback' AND at >= $1 AND at < $2 GROUP BY 1`, keyCounts(&st.Satisfaction), from, to)
 	queue(`SELECT state, count(*) FROM notifications WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`, keyCounts(&st.Notices), from, to)

@@ -434,6 +434,15 @@ func (s *Store) caseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 	if err != nil {
 		return st, err
 	}
+	// A deadline in microseconds, as the history's times are kept.
+	dueMicros := `CAST(round((` + colDueAt + ` - 2440587.5) * 86400000000) AS INTEGER)`
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(json_extract(c.record, '$.due_at') IS NULL OR
+			(SELECT min(h.at) FROM case_status_history h WHERE h.case_id = c.id AND h.event IN ('resolved', 'closed')) <= `+dueMicros+`), 0)
+		FROM cases c WHERE c.received_at >= ? AND c.received_at < ? AND c.status IN ('resolved', 'closed')`, from, to).
+		Scan(&st.Resolved, &st.ResolvedOnTime)
+	if err != nil {
+		return st, err
+	}
 	if st.Satisfaction, err = s.keyCounts(ctx, `SELECT CASE WHEN instr(message, ':') > 0 THEN substr(message, 1, instr(message, ':') - 1) ELSE message END, count(*)
 		FROM case_status_history WHERE event = 'feedback' AND at >= ? AND at < ? GROUP BY 1`, from, to); err != nil {
 		return st, err

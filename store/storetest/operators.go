@@ -326,6 +326,17 @@ func testStats(t *testing.T, s OperatorStore) {
 	if _, err := s.AddStatus(ctx(t), done.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: now.Add(-time.Minute), Source: "cs", EventID: "e1"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Resolved before its deadline: on time. The one above was resolved a day late.
+	onTime := classified(t, s, "d7", today.AddDate(0, 0, -2), intake.ChannelSMS, "roads", intake.RequestHelp, func(c *intake.Case) {
+		due := now.Add(time.Hour).UTC()
+		c.DueAt = &due
+	})
+	if _, err := s.AddStatus(ctx(t), onTime.ID, intake.StatusChange{Status: intake.StatusResolved, Event: "resolved", At: now.Add(-2 * time.Hour), Source: "cs", EventID: "e2"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddStatus(ctx(t), onTime.ID, intake.StatusChange{Status: intake.StatusClosed, Event: "closed", At: now.Add(2 * time.Hour), Source: "cs", EventID: "e3"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	for i, rating := range []string{"satisfied", "satisfied", "dissatisfied"} {
 		target := done.ID
 		if i == 2 {
@@ -340,8 +351,11 @@ func testStats(t *testing.T, s OperatorStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Total != 5 || st.Today != 3 || st.Emergencies != 1 || st.NeedsReview != 1 {
-		t.Errorf("total %d today %d emergencies %d needs review %d; want 5 3 1 1", st.Total, st.Today, st.Emergencies, st.NeedsReview)
+	if st.Total != 6 || st.Today != 3 || st.Emergencies != 1 || st.NeedsReview != 1 {
+		t.Errorf("total %d today %d emergencies %d needs review %d; want 6 3 1 1", st.Total, st.Today, st.Emergencies, st.NeedsReview)
+	}
+	if st.Resolved != 2 || st.ResolvedOnTime != 1 {
+		t.Errorf("resolved %d, on time %d; want 2 and 1", st.Resolved, st.ResolvedOnTime)
 	}
 	if st.Overdue != 1 || st.DueSoon != 1 {
 		t.Errorf("overdue %d due soon %d; want 1 1", st.Overdue, st.DueSoon)
@@ -356,16 +370,17 @@ func testStats(t *testing.T, s OperatorStore) {
 			t.Errorf("%s: %s, want %s", name, g, w)
 		}
 	}
-	want("categories", st.Categories, "water=3 roads=2")
-	want("request types", st.RequestTypes, "complaint=4 consult=1")
-	want("channels", st.Channels, "wechat=4 sms=1")
+	want("categories", st.Categories, "roads=3 water=3")
+	want("request types", st.RequestTypes, "complaint=4 consult=1 help=1")
+	want("channels", st.Channels, "wechat=4 sms=2")
 	want("satisfaction", st.Satisfaction, "satisfied=2 dissatisfied=1")
 	var days []string
 	for _, d := range st.Days {
 		days = append(days, d.Day+"/"+string(d.Channel)+"="+strconv.Itoa(d.Count))
 	}
 	todayKey, yesterday, three := today.Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), today.AddDate(0, 0, -3).Format("2006-01-02")
-	wantDays := three + "/wechat=1 " + yesterday + "/wechat=1 " + todayKey + "/sms=1 " + todayKey + "/wechat=2"
+	two := today.AddDate(0, 0, -2).Format("2006-01-02")
+	wantDays := three + "/wechat=1 " + two + "/sms=1 " + yesterday + "/wechat=1 " + todayKey + "/sms=1 " + todayKey + "/wechat=2"
 	if g := strings.Join(days, " "); g != wantDays {
 		t.Errorf("days: %s, want %s", g, wantDays)
 	}
