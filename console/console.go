@@ -178,6 +178,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/cases/{ref}/correct", c.authed(intake.RoleOperator, c.correct))
 	mux.Handle("GET /console/deliveries", c.authed(intake.RoleViewer, c.deliveriesPage))
 	mux.Handle("POST /console/deliveries/{id}/retry", c.authed(intake.RoleOperator, c.retryDelivery))
+	mux.Handle("GET /console/reports", c.authed(intake.RoleViewer, c.reportPage))
 	mux.Handle("GET /console/audit", c.authed(intake.RoleAdmin, c.auditPage))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "页面不存在。")
@@ -219,8 +220,8 @@ func (c *Console) audit(r *http.Request, u *intake.User, action, target, detail 
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "audit", "error"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "reports", "audit", "error"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/shares.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	intake "github.com/hotline12345/intake-gateway"
 	"github.com/hotline12345/intake-gateway/config"
@@ -232,6 +233,19 @@ func TestConsoleThroughTheGateway(t *testing.T) {
 	}
 	if len(examples) != 1 || examples[0].Category != "transport" || examples[0].RequestType != "report" || !strings.Contains(examples[0].Text, "路灯坏了一周") {
 		t.Fatalf("exported %+v", examples)
+	}
+
+	today := time.Now().In(cfg.CaseNo.Location()).Format("2006-01-02")
+	out, err = run(t, "report", "--from", today, "--to", today, "--csv", "--config", path)
+	if err != nil || !strings.Contains(out, "total,,工单总量,1,") || !strings.Contains(out, "top_category,transport,") {
+		t.Fatalf("report --csv: %v\n%s", err, out)
+	}
+	out, err = run(t, "report", "--from", today, "--to", today, "--config", path)
+	if err != nil || !strings.Contains(out, "工单总量 1") || !strings.Contains(out, "前五类诉求") {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if _, err := run(t, "report", "--from", "last week", "--to", today, "--config", path); err == nil {
+		t.Fatal("report took a malformed date")
 	}
 }
 
