@@ -83,6 +83,13 @@ func TestBrowserSmoke(t *testing.T) {
 	casePage := page("case", "#reveal")
 	step("reveal", chromedp.Click(chromedp.CSS("#reveal")))
 	revealed := page("case-revealed", ".error")
+	step("open the report", chromedp.Navigate(e.srv.URL+"/console/reports?from="+time.Now().AddDate(0, 0, -29).Format("2006-01-02")+"&to="+time.Now().AddDate(0, 0, 1).Format("2006-01-02")))
+	report := page("report", "#report-total")
+	step("open the deliveries", chromedp.Navigate(e.srv.URL+"/console/deliveries?state="))
+	deliveries := page("deliveries", "#deliveries")
+	if !strings.Contains(report, `id="report-total">2<`) || !strings.Contains(deliveries, "case.created") {
+		t.Fatal("the report or the deliveries page did not render")
+	}
 	if !strings.Contains(dashboard, "运行概况") || !strings.Contains(list, e.plain.CaseNo) {
 		t.Fatal("the dashboard or the case list did not render")
 	}

@@ -153,7 +153,7 @@ func (c *Console) reportPage(w http.ResponseWriter, r *http.Request) {
 		link("近 7 日", today.AddDate(0, 0, -6), today),
 		link("本月", thisMonth, today),
 		link("上月", thisMonth.AddDate(0, -1, 0), thisMonth.AddDate(0, 0, -1)),
-		link("上半年度", half.AddDate(0, -6, 0), half.AddDate(0, 0, -1)),
+		link("上个半年", half.AddDate(0, -6, 0), half.AddDate(0, 0, -1)),
 	}}
 	c.render(w, r, http.StatusOK, "reports", viewerFrom(r.Context()), view)
 }
