@@ -9,15 +9,15 @@ import (
 // filed (the Open311 endpoint): a filtered search of cases, and the status changes recorded in
 // a period.
 type Requests interface {
-	// SearchCases returns the cases matching q, newest first, at most q.Limit.
-	SearchCases(ctx context.Context, q CaseSearch) ([]*Case, error)
+	// SearchRequests returns the cases matching q, newest first, at most q.Limit.
+	SearchRequests(ctx context.Context, q RequestSearch) ([]*Case, error)
 	// StatusUpdates returns the status history entries of cases of q.Channel recorded within
 	// [q.RecordedFrom, q.RecordedTo), oldest first, at most q.Limit.
 	StatusUpdates(ctx context.Context, q UpdateQuery) ([]StatusUpdate, error)
 }
 
-// CaseSearch selects cases for Requests.SearchCases. Zero values mean "any".
-type CaseSearch struct {
+// RequestSearch selects cases for Requests.SearchRequests. Zero values mean "any".
+type RequestSearch struct {
 	Channel ChannelKind
 	// ChannelID, when set, restricts the search to the cases of one configured channel or
 	// API client (Open311: "open311:<key name>", so a client sees only what it filed).
@@ -57,5 +57,5 @@ type StatusUpdate struct {
 	RecordedAt time.Time
 }
 
-// SearchLimit is the largest answer of SearchCases and StatusUpdates, and their default.
+// SearchLimit is the largest answer of SearchRequests and StatusUpdates, and their default.
 const SearchLimit = 1000

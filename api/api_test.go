@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -608,7 +609,10 @@ func TestOperationsEndpoints(t *testing.T) {
 	admin := httptest.NewServer(api.MetricsHandler(e.registry))
 	defer admin.Close()
 	m := e.doAt(admin.URL, "GET", "/metrics")
-	for _, want := range []string{`intake_cases_created_total{channel="sms"} 1`, `intake_http_requests_total{code="201",host="",method="POST",url="/v1/submissions"} 1`, "intake_http_request_duration_seconds_bucket"} {
+	if !regexp.MustCompile(`intake_cases_created_total\{category="[a-z_]+",channel="sms"\} 1`).Match(m.body) {
+		t.Fatalf("metrics lack the SMS case by category: %s", m.body)
+	}
+	for _, want := range []string{`intake_http_requests_total{code="201",host="",method="POST",url="/v1/submissions"} 1`, "intake_http_request_duration_seconds_bucket"} {
 		if !strings.Contains(string(m.body), want) {
 			t.Fatalf("metrics lack %q", want)
 		}

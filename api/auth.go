@@ -36,6 +36,15 @@ func (p Principal) Has(scope string) bool {
 
 type principalKey struct{}
 
+// clientIPKey holds the client address of an authenticated request (as echo determined it,
+// believing X-Forwarded-For only from trusted proxies), for the audit log.
+type clientIPKey struct{}
+
+func clientIPFrom(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}
+
 // PrincipalFrom returns the principal authenticated for ctx.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
@@ -134,7 +143,8 @@ func (a *Authenticator) Middleware() echo.MiddlewareFunc {
 				return tooManyRequests(c, retry, "The API key "+p.Name+" exceeds its request rate.")
 			}
 			req := c.Request()
-			c.SetRequest(req.WithContext(context.WithValue(req.Context(), principalKey{}, p)))
+			ctx := context.WithValue(req.Context(), principalKey{}, p)
+			c.SetRequest(req.WithContext(context.WithValue(ctx, clientIPKey{}, c.RealIP())))
 			return next(c)
 		}
 	}

@@ -77,5 +77,20 @@ func (s *Server) RetryDelivery(ctx context.Context, req gen.RetryDeliveryRequest
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, intake.AuditDeliveryRetry, "delivery:"+d.ID, "case "+d.CaseID+" "+d.Event+" → "+d.Target)
 	return gen.RetryDelivery202JSONResponse(*d), nil
+}
+
+// audit records an action of the request's API key. The action has happened by then; an entry
+// that cannot be written is logged, so that the operator finds the gap.
+func (s *Server) audit(ctx context.Context, action, target, detail string) {
+	if s.deps.Audit == nil {
+		return
+	}
+	p, _ := PrincipalFrom(ctx)
+	e := intake.AuditEntry{At: s.now(), Actor: p.Name, ActorKind: intake.ActorAPIKey, Action: action, Target: target,
+		RemoteAddr: clientIPFrom(ctx), Detail: detail}
+	if err := s.deps.Audit.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		s.deps.Logger.ErrorContext(ctx, "audit entry not written", "action", action, "target", target, "error", err.Error())
+	}
 }

@@ -91,6 +91,13 @@ type Deps struct {
 	// Draining, when it reports true, makes /readyz fail so that a balancer stops sending
 	// requests while the process shuts down.
 	Draining func() bool
+	// Audit, when set, records administrative actions (delivery replays) in the audit log.
+	Audit Auditor
+}
+
+// Auditor appends to the audit log.
+type Auditor interface {
+	AppendAudit(ctx context.Context, e intake.AuditEntry) error
 }
 
 // Server implements the generated StrictServerInterface.

@@ -53,6 +53,7 @@ type Config struct {
 	Open311       Open311               `koanf:"open311"`
 	Telemetry     Telemetry             `koanf:"telemetry"`
 	Retention     retention.Options     `koanf:"retention"`
+	Console       Console               `koanf:"console"`
 }
 
 // Telemetry sends OpenTelemetry traces to a collector (OTLP over HTTP); off when the endpoint is
@@ -83,6 +84,20 @@ type Open311 struct {
 	// PublicReads lets anyone read every request filed through Open311 (the spec's open model);
 	// off (default), reads need an api_key and show only the requests that key filed.
 	PublicReads bool `koanf:"public_reads"`
+}
+
+// Console is the operator console under /console.
+type Console struct {
+	// Enabled serves the console; its accounts are made with `intake-gateway user add`.
+	Enabled bool `koanf:"enabled"`
+	// IdleTimeout signs an operator out after this long without a request.
+	IdleTimeout time.Duration `koanf:"idle_timeout" validate:"gt=0"`
+	// SessionMaxAge signs an operator out this long after signing in, however active.
+	SessionMaxAge time.Duration `koanf:"session_max_age" validate:"gt=0"`
+	// BootstrapAdmin, when set and no account of that name exists, creates it as an admin with
+	// a random password that serve prints once on stderr: a first account for a development
+	// setup. Production creates accounts with `intake-gateway user add`.
+	BootstrapAdmin string `koanf:"bootstrap_admin" validate:"omitempty,max=64"`
 }
 
 // Server is the HTTP side.
@@ -331,6 +346,10 @@ func Defaults() map[string]any {
 		"open311.public_reads":                 false,
 		"telemetry.otlp_endpoint":              "",
 		"telemetry.sample_ratio":               1.0,
+		"console.enabled":                      true,
+		"console.idle_timeout":                 "30m",
+		"console.session_max_age":              "12h",
+		"console.bootstrap_admin":              "",
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

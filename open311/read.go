@@ -65,7 +65,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format, q url.V
 	if err := single(q, "service_request_id", "service_code", "start_date", "end_date"); err != nil {
 		return err
 	}
-	search := intake.CaseSearch{Channel: intake.ChannelOpen311, ChannelID: owner, Limit: intake.SearchLimit}
+	search := intake.RequestSearch{Channel: intake.ChannelOpen311, ChannelID: owner, Limit: intake.SearchLimit}
 	if ids := q.Get("service_request_id"); ids != "" {
 		search.CaseNos = []string{}
 		for _, id := range strings.Split(ids, ",") {
@@ -104,7 +104,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, f Format, q url.V
 			}
 		}
 	}
-	cases, err := h.deps.Store.SearchCases(r.Context(), search)
+	cases, err := h.deps.Store.SearchRequests(r.Context(), search)
 	if err != nil {
 		return fmt.Errorf("search open311 requests: %w", err)
 	}

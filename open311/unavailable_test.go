@@ -20,7 +20,7 @@ func (downStore) GetCase(context.Context, string) (*intake.Case, error) { return
 func (downStore) MessageContext(context.Context, intake.MessageQuery) (intake.MessageContext, error) {
 	return intake.MessageContext{}, errDown
 }
-func (downStore) SearchCases(context.Context, intake.CaseSearch) ([]*intake.Case, error) {
+func (downStore) SearchRequests(context.Context, intake.RequestSearch) ([]*intake.Case, error) {
 	return nil, errDown
 }
 func (downStore) StatusUpdates(context.Context, intake.UpdateQuery) ([]intake.StatusUpdate, error) {

@@ -108,7 +108,7 @@ scores the rules without any model instead.`,
 	cmd.Flags().IntVar(&folds, "cv", 5, "number of cross-validation folds")
 	cmd.Flags().BoolVar(&rulesOnly, "rules-only", false, "use the rules without the model")
 	cmd.Flags().Uint64Var(&seed, "seed", learn.DefaultOptions().Seed, "seed of the fold split and of training")
-	cmd.AddCommand(trainCommand())
+	cmd.AddCommand(trainCommand(), exportCorrectionsCommand())
 	return cmd
 }
 

@@ -142,6 +142,21 @@ func TestDeliveriesRetryAllDead(t *testing.T) {
 				t.Errorf("delivery %d: %s, want %s", i, d.State, want)
 			}
 		}
+		// Each replay is in the audit log, as done from the command line.
+		page, err := st.(intake.Operators).ListAudit(ctx, intake.AuditFilter{Action: intake.AuditDeliveryRetry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets := map[string]bool{}
+		for _, e := range page.Entries {
+			if e.ActorKind != intake.ActorCLI || e.Actor == "" {
+				t.Errorf("replay audited as %+v", e)
+			}
+			targets[e.Target] = true
+		}
+		if len(page.Entries) != 2 || !targets["delivery:"+ids[0]] || !targets["delivery:"+ids[1]] {
+			t.Errorf("audited replays %+v", page.Entries)
+		}
 		return nil
 	})
 }

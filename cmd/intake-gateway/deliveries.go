@@ -56,9 +56,19 @@ func deliveriesCommand() *cobra.Command {
 						ids = append(ids, dead[i].ID)
 					}
 				}
+				auditor, _ := st.(intake.Operators)
+				actor := cliActor()
 				for _, id := range ids {
-					if _, err := st.RetryDelivery(ctx, id); err != nil {
+					d, err := st.RetryDelivery(ctx, id)
+					if err != nil {
 						return fmt.Errorf("retry %s: %w", id, err)
+					}
+					if auditor != nil {
+						e := intake.AuditEntry{Actor: actor, ActorKind: intake.ActorCLI, Action: intake.AuditDeliveryRetry,
+							Target: "delivery:" + d.ID, Detail: "case " + d.CaseID + " " + d.Event + " → " + d.Target}
+						if err := auditor.AppendAudit(ctx, e); err != nil {
+							return fmt.Errorf("retry %s: queued again, but the audit entry was not written: %w", id, err)
+						}
 					}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%d deliveries queued again\n", len(ids))

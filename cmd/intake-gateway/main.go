@@ -30,7 +30,7 @@ same channel and forwards each case to the hotline's case system.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), migrateCommand(), configCommand(), apikeyCommand(), deliveriesCommand(), classifyCommand(), versionCommand(), backupCommand())
+	root.AddCommand(serveCommand(), migrateCommand(), configCommand(), apikeyCommand(), deliveriesCommand(), classifyCommand(), userCommand(), reportCommand(), versionCommand(), backupCommand())
 	return root
 }
 

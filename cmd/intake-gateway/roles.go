@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
+	"github.com/hotline12345/intake-gateway/console"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/metrics"
@@ -28,6 +29,8 @@ var (
 	_ open311.Store         = (*postgres.Store)(nil)
 	_ metrics.BacklogSource = (*postgres.Store)(nil)
 	_ retention.Store       = (*postgres.Store)(nil)
+	_ console.Store         = (*postgres.Store)(nil)
+	_ api.AuditLog          = (*postgres.Store)(nil)
 
 	_ app.IntakeStore       = (*sqlite.Store)(nil)
 	_ app.ConversationStore = (*sqlite.Store)(nil)
@@ -40,4 +43,6 @@ var (
 	_ open311.Store         = (*sqlite.Store)(nil)
 	_ metrics.BacklogSource = (*sqlite.Store)(nil)
 	_ retention.Store       = (*sqlite.Store)(nil)
+	_ console.Store         = (*sqlite.Store)(nil)
+	_ api.AuditLog          = (*sqlite.Store)(nil)
 )

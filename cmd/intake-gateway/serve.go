@@ -68,6 +68,9 @@ func serve(ctx context.Context, path string) error {
 		return err
 	}
 	defer a.Close()
+	if err := bootstrapAdmin(ctx, cfg, a.store, os.Stderr); err != nil {
+		return err
+	}
 
 	ln, err := listen(cfg.Server)
 	if err != nil {
@@ -335,6 +338,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		},
 		AuthFailures: ratelimit.New(ratelimit.Limit{Rate: rl.AuthFailures.Rate, Burst: rl.AuthFailures.Burst}, rl.MaxKeys, nil),
 		Draining:     a.draining.Load,
+		Audit:        st,
 	})
 	if err != nil {
 		return fail(err)
@@ -349,6 +353,9 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
 		auth.Middleware(), api.RequireScope(api.ScopeSubmit),
 		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
+	if err := mountConsole(e, cfg, st, rules, auth, logger); err != nil {
+		return fail(err)
+	}
 	e.Use(tel.Routes())
 	a.handler = tel.Handler(e)
 

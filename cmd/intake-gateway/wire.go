@@ -25,6 +25,8 @@ type migratingStore interface {
 	wechat.Tokens
 	metrics.BacklogSource
 	retention.Store
+	intake.Operators
+	intake.Review
 	Migrate(ctx context.Context) error
 }
 

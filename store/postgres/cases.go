@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -368,57 +367,7 @@ func (s *Store) GetCase(ctx context.Context, ref string) (*intake.Case, error) {
 
 // ListCases pages through cases newest first.
 func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.CasePage, error) {
-	limit := store.ListLimit(f.Limit)
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	if f.Channel != "" {
-		where = append(where, "c.channel = "+arg(string(f.Channel)))
-	}
-	if f.Status != "" {
-		where = append(where, "c.status = "+arg(string(f.Status)))
-	}
-	if !f.ReceivedFrom.IsZero() {
-		where = append(where, "c.received_at >= "+arg(f.ReceivedFrom.UTC()))
-	}
-	if !f.ReceivedTo.IsZero() {
-		where = append(where, "c.received_at < "+arg(f.ReceivedTo.UTC()))
-	}
-	if f.Cursor != "" {
-		cur, err := store.DecodeCursor(f.Cursor)
-		if err != nil {
-			return intake.CasePage{}, err
-		}
-		where = append(where, fmt.Sprintf("(c.received_at, c.id) < (%s, %s::uuid)", arg(cur.ReceivedAt), arg(cur.ID)))
-	}
-	query := `SELECT ` + caseColumns + ` FROM cases c`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT " + arg(limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
-	}
-	cases, err := scanCases(rows)
-	if err != nil {
-		return intake.CasePage{}, unavailable(err)
-	}
-	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
-	for i, sc := range cases {
-		if i == limit {
-			last := page.Cases[limit-1]
-			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
-			break
-		}
-		page.Cases = append(page.Cases, sc.Case)
-	}
-	return page, nil
+	return s.SearchCases(ctx, intake.CaseSearch{CaseFilter: f})
 }
 
 // AddStatus appends a status change; a repeated event id changes nothing.

@@ -55,7 +55,15 @@ func openOn(t testing.TB, url string, opts store.Options) *postgres.Store {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, storetest.Harness{
+	storetest.Run(t, harness())
+}
+
+func TestOperatorContract(t *testing.T) {
+	storetest.RunOperators(t, harness())
+}
+
+func harness() storetest.Harness {
+	return storetest.Harness{
 		Open: func(t *testing.T, opts store.Options) intake.Store { return openStore(t, opts) },
 		OpenSecond: func(t *testing.T, s intake.Store, opts store.Options) intake.Store {
 			return openOn(t, s.(*postgres.Store).Pool().Config().ConnString(), opts)
@@ -118,7 +126,11 @@ func TestContract(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
-	})
+		ExecSQL: func(t *testing.T, s intake.Store, query string) error {
+			_, err := s.(*postgres.Store).Pool().Exec(context.Background(), query)
+			return err
+		},
+	}
 }
 
 func TestMigrateTwiceAndConcurrentlyIsSafe(t *testing.T) {

@@ -17,8 +17,8 @@ func searchLimit(n int) int {
 	return n
 }
 
-// SearchCases returns the cases matching q, newest first.
-func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) ([]*intake.Case, error) {
+// SearchRequests returns the cases matching q, newest first.
+func (s *Store) SearchRequests(ctx context.Context, q intake.RequestSearch) ([]*intake.Case, error) {
 	var (
 		where []string
 		args  []any

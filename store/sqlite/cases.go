@@ -333,54 +333,7 @@ func (s *Store) GetCase(ctx context.Context, ref string) (*intake.Case, error) {
 
 // ListCases pages through cases newest first.
 func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter) (intake.CasePage, error) {
-	limit := store.ListLimit(f.Limit)
-	var (
-		where []string
-		args  []any
-	)
-	if f.Channel != "" {
-		where, args = append(where, "c.channel = ?"), append(args, string(f.Channel))
-	}
-	if f.Status != "" {
-		where, args = append(where, "c.status = ?"), append(args, string(f.Status))
-	}
-	if !f.ReceivedFrom.IsZero() {
-		where, args = append(where, "c.received_at >= ?"), append(args, micros(f.ReceivedFrom))
-	}
-	if !f.ReceivedTo.IsZero() {
-		where, args = append(where, "c.received_at < ?"), append(args, micros(f.ReceivedTo))
-	}
-	if f.Cursor != "" {
-		cur, err := store.DecodeCursor(f.Cursor)
-		if err != nil {
-			return intake.CasePage{}, err
-		}
-		where, args = append(where, "(c.received_at, c.id) < (?, ?)"), append(args, micros(cur.ReceivedAt), cur.ID)
-	}
-	query := `SELECT ` + caseColumns + ` FROM cases c`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT ?"
-	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
-	}
-	cases, err := s.scanCases(ctx, s.db, rows)
-	if err != nil {
-		return intake.CasePage{}, unavailable(err)
-	}
-	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
-	for i, sc := range cases {
-		if i == limit {
-			last := page.Cases[limit-1]
-			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
-			break
-		}
-		page.Cases = append(page.Cases, sc.Case)
-	}
-	return page, nil
+	return s.SearchCases(ctx, intake.CaseSearch{CaseFilter: f})
 }
 
 // AddStatus appends a status change; a repeated event id changes nothing.

@@ -27,7 +27,15 @@ func openStore(t *testing.T, opts store.Options) *sqlite.Store {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, storetest.Harness{
+	storetest.Run(t, harness())
+}
+
+func TestOperatorContract(t *testing.T) {
+	storetest.RunOperators(t, harness())
+}
+
+func harness() storetest.Harness {
+	return storetest.Harness{
 		Open: func(t *testing.T, opts store.Options) intake.Store { return openStore(t, opts) },
 		FailDeliveriesTo: func(t *testing.T, s intake.Store, target string) {
 			_, err := s.(*sqlite.Store).DB().Exec(`CREATE TRIGGER fail_delivery BEFORE INSERT ON deliveries
@@ -85,7 +93,11 @@ func TestContract(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
-	})
+		ExecSQL: func(t *testing.T, s intake.Store, query string) error {
+			_, err := s.(*sqlite.Store).DB().Exec(query)
+			return err
+		},
+	}
 }
 
 func TestReadyReportsPendingMigrations(t *testing.T) {

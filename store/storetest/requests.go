@@ -8,10 +8,10 @@ import (
 	intake "github.com/hotline12345/intake-gateway"
 )
 
-// testSearchCases: the search that third-party clients' listings use filters by channel, case
+// testSearchRequests: the search that third-party clients' listings use filters by channel, case
 // numbers, category, several statuses and a received range together, newest first, and honours
 // its limit.
-func testSearchCases(t *testing.T, h Harness) {
+func testSearchRequests(t *testing.T, h Harness) {
 	s := h.Open(t, Options())
 	base := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	var all []*intake.Case
@@ -39,9 +39,9 @@ func testSearchCases(t *testing.T, h Harness) {
 	if _, err := s.AddStatus(ctx(t), all[5].ID, intake.StatusChange{Status: intake.StatusRejected, At: base.Add(50 * time.Hour), Source: "t"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	search := func(q intake.CaseSearch) []int {
+	search := func(q intake.RequestSearch) []int {
 		t.Helper()
-		got, err := s.SearchCases(ctx(t), q)
+		got, err := s.SearchRequests(ctx(t), q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,18 +61,18 @@ func testSearchCases(t *testing.T, h Harness) {
 			t.Fatalf("%s: cases %v, want %v", what, got, want)
 		}
 	}
-	eq("channel, newest first", search(intake.CaseSearch{Channel: intake.ChannelOpen311}), 11, 10, 9, 7, 6, 5, 3, 2, 1)
-	eq("category", search(intake.CaseSearch{Channel: intake.ChannelOpen311, Category: "cityscape"}), 10, 6, 2)
-	eq("closed statuses", search(intake.CaseSearch{Channel: intake.ChannelOpen311,
+	eq("channel, newest first", search(intake.RequestSearch{Channel: intake.ChannelOpen311}), 11, 10, 9, 7, 6, 5, 3, 2, 1)
+	eq("category", search(intake.RequestSearch{Channel: intake.ChannelOpen311, Category: "cityscape"}), 10, 6, 2)
+	eq("closed statuses", search(intake.RequestSearch{Channel: intake.ChannelOpen311,
 		Statuses: []intake.Status{intake.StatusResolved, intake.StatusClosed, intake.StatusRejected}}), 5, 3, 2)
-	eq("received range", search(intake.CaseSearch{Channel: intake.ChannelOpen311, ReceivedFrom: base.Add(3 * time.Hour), ReceivedTo: base.Add(7 * time.Hour)}), 6, 5, 3)
-	eq("limit", search(intake.CaseSearch{Channel: intake.ChannelOpen311, Limit: 2}), 11, 10)
-	eq("one client's", search(intake.CaseSearch{Channel: intake.ChannelOpen311, ChannelID: "open311:fms"}), 10, 9, 7, 6, 5, 3, 2, 1)
-	eq("another client's", search(intake.CaseSearch{Channel: intake.ChannelOpen311, ChannelID: "open311:another-app"}), 11)
-	eq("case numbers", search(intake.CaseSearch{CaseNos: []string{all[1].CaseNo, all[4].CaseNo, "WH2099010100001"}}), 4, 1)
-	eq("case numbers within a channel", search(intake.CaseSearch{Channel: intake.ChannelOpen311, CaseNos: []string{all[1].CaseNo, all[4].CaseNo}}), 1)
-	eq("no case numbers", search(intake.CaseSearch{CaseNos: []string{}}))
-	got, err := s.SearchCases(ctx(t), intake.CaseSearch{CaseNos: []string{all[3].CaseNo}})
+	eq("received range", search(intake.RequestSearch{Channel: intake.ChannelOpen311, ReceivedFrom: base.Add(3 * time.Hour), ReceivedTo: base.Add(7 * time.Hour)}), 6, 5, 3)
+	eq("limit", search(intake.RequestSearch{Channel: intake.ChannelOpen311, Limit: 2}), 11, 10)
+	eq("one client's", search(intake.RequestSearch{Channel: intake.ChannelOpen311, ChannelID: "open311:fms"}), 10, 9, 7, 6, 5, 3, 2, 1)
+	eq("another client's", search(intake.RequestSearch{Channel: intake.ChannelOpen311, ChannelID: "open311:another-app"}), 11)
+	eq("case numbers", search(intake.RequestSearch{CaseNos: []string{all[1].CaseNo, all[4].CaseNo, "WH2099010100001"}}), 4, 1)
+	eq("case numbers within a channel", search(intake.RequestSearch{Channel: intake.ChannelOpen311, CaseNos: []string{all[1].CaseNo, all[4].CaseNo}}), 1)
+	eq("no case numbers", search(intake.RequestSearch{CaseNos: []string{}}))
+	got, err := s.SearchRequests(ctx(t), intake.RequestSearch{CaseNos: []string{all[3].CaseNo}})
 	if err != nil || len(got) != 1 || got[0].Status != intake.StatusResolved || len(got[0].StatusHistory) != 2 {
 		t.Fatalf("a found case comes whole, with its status and history: %+v %v", got, err)
 	}

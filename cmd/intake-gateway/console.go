@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/api"
+	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/console"
+	"github.com/hotline12345/intake-gateway/normalize"
+)
+
+// mountConsole adds the audit log's API route and, when enabled, the operator console.
+func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules normalize.Options, auth *api.Authenticator, logger *slog.Logger) error {
+	e.GET("/v1/audit", api.AuditHandler(st), auth.Middleware(), api.RequireScope(api.ScopeAdmin))
+	if !cfg.Console.Enabled {
+		return nil
+	}
+	var categories []console.Category
+	if rules.Classifier != nil {
+		for _, c := range rules.Classifier.Rules().Taxonomy.Categories {
+			categories = append(categories, console.Category{Code: c.Code, Name: c.Name})
+		}
+	}
+	c, err := console.New(st, console.Options{
+		IdleTimeout: cfg.Console.IdleTimeout, MaxAge: cfg.Console.SessionMaxAge,
+		Location: cfg.CaseNo.Location(), Categories: categories, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	// The console names clients by the address echo found, which believes X-Forwarded-For only
+	// from the trusted proxies.
+	h := func(ec echo.Context) error {
+		r := ec.Request()
+		c.ServeHTTP(ec.Response(), r.WithContext(console.WithClientIP(r.Context(), ec.RealIP())))
+		return nil
+	}
+	e.Any("/console", h)
+	e.Any("/console/*", h)
+	return nil
+}
+
+// bootstrapAdmin creates console.bootstrap_admin with a random password, printed once on out,
+// when no account of that name exists.
+func bootstrapAdmin(ctx context.Context, cfg *config.Config, st migratingStore, out io.Writer) error {
+	name := cfg.Console.BootstrapAdmin
+	if name == "" || !cfg.Console.Enabled {
+		return nil
+	}
+	if _, err := st.UserByName(ctx, name); err == nil {
+		return nil
+	} else if !errors.Is(err, intake.ErrNotFound) {
+		return fmt.Errorf("console.bootstrap_admin: %w", err)
+	}
+	raw := make([]byte, 15)
+	if _, err := rand.Read(raw); err != nil {
+		return fmt.Errorf("console.bootstrap_admin: %w", err)
+	}
+	password := base64.RawURLEncoding.EncodeToString(raw)
+	_, err := console.AddUser(ctx, st, name, intake.RoleAdmin, password, console.DefaultPasswordParams, "console.bootstrap_admin", intake.ActorCLI)
+	if errors.Is(err, intake.ErrExists) {
+		return nil // another replica made it first; it printed the password
+	}
+	if err != nil {
+		return fmt.Errorf("console.bootstrap_admin: %w", err)
+	}
+	fmt.Fprintf(out, "\nconsole: created the admin account %q with the password %s\n"+
+		"console: it is shown this once; sign in at /console/login (development only: empty console.bootstrap_admin for real use)\n\n", name, password)
+	return nil
+}

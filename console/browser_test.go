@@ -1,0 +1,105 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/console"
+)
+
+// TestBrowserSmoke signs in, opens the dashboard, the case list and a case, and reveals its
+// personal data in headless Chromium, with screenshots of each page written to
+// $CONSOLE_SCREENSHOTS (default: the test's temporary directory). It needs Debian's chromium.
+func TestBrowserSmoke(t *testing.T) {
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("\n*** SKIPPING the browser test: no chromium on PATH (apt-get install chromium) ***")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	shots := os.Getenv("CONSOLE_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, openSQLite(t), console.Options{})
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		// The test server's certificate is httptest's own.
+		chromedp.Flag("ignore-certificate-errors", true),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// page waits for sel, writes a screenshot and returns main's HTML.
+	page := func(name, sel string) string {
+		t.Helper()
+		step("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatalf("read %s: %v", name, err)
+		}
+		return html
+	}
+	step("open the console", chromedp.Navigate(e.srv.URL+"/console/"))
+	page("login", `input[name="name"]`)
+	step("sign in", chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "olga"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password), chromedp.Click(chromedp.CSS(`form.login button`)))
+	dashboard := page("dashboard", "#today")
+	step("open the cases", chromedp.Navigate(e.srv.URL+"/console/cases"))
+	list := page("cases", "#cases")
+	step("open a case", chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+e.plain.CaseNo+`"]`)))
+	casePage := page("case", "#reveal")
+	step("reveal", chromedp.Click(chromedp.CSS("#reveal")))
+	revealed := page("case-revealed", ".error")
+	step("open the report", chromedp.Navigate(e.srv.URL+"/console/reports?from="+time.Now().AddDate(0, 0, -29).Format("2006-01-02")+"&to="+time.Now().AddDate(0, 0, 1).Format("2006-01-02")))
+	report := page("report", "#report-total")
+	step("open the deliveries", chromedp.Navigate(e.srv.URL+"/console/deliveries?state="))
+	deliveries := page("deliveries", "#deliveries")
+	if !strings.Contains(report, `id="report-total">2<`) || !strings.Contains(deliveries, "case.created") {
+		t.Fatal("the report or the deliveries page did not render")
+	}
+	if !strings.Contains(dashboard, "运行概况") || !strings.Contains(list, e.plain.CaseNo) {
+		t.Fatal("the dashboard or the case list did not render")
+	}
+	assertMasked(t, "the case list in the browser", list)
+	assertMasked(t, "the case page in the browser", casePage)
+	if !strings.Contains(revealed, "13800138000") {
+		t.Fatal("the reveal did not show the phone number")
+	}
+	if n := len(e.audit(intake.AuditReveal)); n != 1 {
+		t.Fatalf("%d reveal entries after one click", n)
+	}
+	t.Logf("screenshots in %s", shots)
+}

@@ -1,0 +1,530 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/riverqueue/river"
+
+	intake "github.com/hotline12345/intake-gateway"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
+	"github.com/hotline12345/intake-gateway/store"
+)
+
+// The console's queries read a few fields of the case record; it is json, so these are
+// computed per row (an index on an expression can serve them once a store is large).
+const (
+	colCategory    = `(c.record->'classification'->>'category')`
+	colRequestType = `(c.record->'classification'->>'request_type')`
+	colNeedsReview = `(c.record->'classification'->>'needs_review')`
+	colDistrict    = `(c.record->'location'->>'district')`
+	colText        = `(c.record->'content'->>'text')`
+	colEmergency   = `(c.record->>'emergency')`
+	colDueAt       = `((c.record->>'due_at')::timestamptz)`
+)
+
+// CreateUser stores a new operator with its audit entry.
+func (s *Store) CreateUser(ctx context.Context, u intake.User, audit intake.AuditEntry) (intake.User, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	u.ID, u.CreatedAt, u.UpdatedAt = store.NewID(), now, now
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, name, role, password_hash, disabled, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, u.ID, u.Name, string(u.Role), u.PasswordHash, u.Disabled, now)
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return fmt.Errorf("user %q: %w", u.Name, intake.ErrExists)
+			}
+			return fmt.Errorf("insert user: %w", err)
+		}
+		return appendAudit(ctx, tx, audit, now)
+	})
+	if err != nil {
+		return intake.User{}, unavailable(err)
+	}
+	return u, nil
+}
+
+const userColumns = `u.id::text, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.updated_at`
+
+func scanUser(row pgx.Row) (*intake.User, error) {
+	var u intake.User
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.UpdatedAt); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return &u, nil
+}
+
+// UserByName finds an operator by name.
+func (s *Store) UserByName(ctx context.Context, name string) (*intake.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.name = $1`, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("user %q: %w", name, intake.ErrNotFound)
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read user: %w", err))
+	}
+	return u, nil
+}
+
+// ListUsers lists every operator by name.
+func (s *Store) ListUsers(ctx context.Context) ([]intake.User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("list users: %w", err))
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.User, error) {
+		u, err := scanUser(r)
+		if err != nil {
+			return intake.User{}, err
+		}
+		return *u, nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read users: %w", err))
+	}
+	return users, nil
+}
+
+// UpdateUser changes an operator, ends its sessions and audits the change.
+func (s *Store) UpdateUser(ctx context.Context, name string, ch intake.UserChange, audit intake.AuditEntry) (intake.User, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var out intake.User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.name = $1 FOR UPDATE`, name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("user %q: %w", name, intake.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read user: %w", err)
+		}
+		store.ApplyUserChange(u, ch, now)
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, disabled = $3, password_hash = $4, updated_at = $5 WHERE id = $1`,
+			u.ID, string(u.Role), u.Disabled, u.PasswordHash, now); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		out = *u
+		return appendAudit(ctx, tx, audit, now)
+	})
+	if err != nil {
+		return intake.User{}, unavailable(err)
+	}
+	return out, nil
+}
+
+// CreateSession stores a session and drops the user's expired ones.
+func (s *Store) CreateSession(ctx context.Context, ss intake.Session) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND expires_at <= $2`, ss.UserID, ss.CreatedAt.UTC()); err != nil {
+			return fmt.Errorf("drop expired sessions: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO user_sessions (id_hash, user_id, csrf_token, remote_addr, created_at, last_seen, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ss.IDHash, ss.UserID, ss.CSRFToken, ss.RemoteAddr,
+			ss.CreatedAt.UTC(), ss.LastSeen.UTC(), ss.ExpiresAt.UTC())
+		if err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		return nil
+	})
+	return unavailable(err)
+}
+
+// SessionUser reads a session with its operator.
+func (s *Store) SessionUser(ctx context.Context, idHash string) (*intake.Session, *intake.User, error) {
+	var (
+		ss intake.Session
+		u  intake.User
+	)
+	err := s.pool.QueryRow(ctx, `SELECT s.id_hash, s.user_id::text, s.csrf_token, s.remote_addr, s.created_at, s.last_seen, s.expires_at,
+			`+userColumns+` FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, idHash).
+		Scan(&ss.IDHash, &ss.UserID, &ss.CSRFToken, &ss.RemoteAddr, &ss.CreatedAt, &ss.LastSeen, &ss.ExpiresAt,
+			&u.ID, &u.Name, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, fmt.Errorf("session: %w", intake.ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, unavailable(fmt.Errorf("read session: %w", err))
+	}
+	ss.CreatedAt, ss.LastSeen, ss.ExpiresAt = ss.CreatedAt.UTC(), ss.LastSeen.UTC(), ss.ExpiresAt.UTC()
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return &ss, &u, nil
+}
+
+// TouchSession records activity on a session.
+func (s *Store) TouchSession(ctx context.Context, idHash string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE user_sessions SET last_seen = greatest(last_seen, $2) WHERE id_hash = $1`, idHash, at.UTC())
+	if err != nil {
+		return unavailable(fmt.Errorf("touch session: %w", err))
+	}
+	return nil
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM user_sessions WHERE id_hash = $1`, idHash); err != nil {
+		return unavailable(fmt.Errorf("delete session: %w", err))
+	}
+	return nil
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func appendAudit(ctx context.Context, q execer, e intake.AuditEntry, now time.Time) error {
+	at := e.At
+	if at.IsZero() {
+		at = now
+	}
+	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, actor_kind, action, target, remote_addr, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, at.UTC(), e.Actor, e.ActorKind, e.Action, e.Target, e.RemoteAddr, e.Detail)
+	if err != nil {
+		return fmt.Errorf("append audit entry: %w", err)
+	}
+	return nil
+}
+
+// AppendAudit adds an entry to the audit log.
+func (s *Store) AppendAudit(ctx context.Context, e intake.AuditEntry) error {
+	return unavailable(appendAudit(ctx, s.pool, e, s.clock.Now()))
+}
+
+// ListAudit pages through the audit log, newest first.
+func (s *Store) ListAudit(ctx context.Context, f intake.AuditFilter) (intake.AuditPage, error) {
+	limit := store.ListLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Action != "" {
+		where = append(where, "action = "+arg(f.Action))
+	}
+	if f.Actor != "" {
+		where = append(where, "actor = "+arg(f.Actor))
+	}
+	if f.Target != "" {
+		where = append(where, "target = "+arg(f.Target))
+	}
+	if f.Cursor != "" {
+		id, err := store.DecodeAuditCursor(f.Cursor)
+		if err != nil {
+			return intake.AuditPage{}, err
+		}
+		where = append(where, "id < "+arg(id))
+	}
+	query := `SELECT id, at, actor, actor_kind, action, target, remote_addr, detail FROM audit_log`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id DESC LIMIT " + arg(limit+1)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return intake.AuditPage{}, unavailable(fmt.Errorf("list audit: %w", err))
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.AuditEntry, error) {
+		var e intake.AuditEntry
+		err := r.Scan(&e.ID, &e.At, &e.Actor, &e.ActorKind, &e.Action, &e.Target, &e.RemoteAddr, &e.Detail)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return intake.AuditPage{}, unavailable(fmt.Errorf("read audit: %w", err))
+	}
+	page := intake.AuditPage{Entries: entries}
+	if len(entries) > limit {
+		page.Entries = entries[:limit]
+		page.NextCursor = store.EncodeAuditCursor(entries[limit-1].ID)
+	}
+	return page, nil
+}
+
+// SearchCases pages through cases newest first, filtered.
+func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.CasePage, error) {
+	f := q.CaseFilter
+	limit := store.ListLimit(f.Limit)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Channel != "" {
+		where = append(where, "c.channel = "+arg(string(f.Channel)))
+	}
+	if f.Status != "" {
+		where = append(where, "c.status = "+arg(string(f.Status)))
+	}
+	if !f.ReceivedFrom.IsZero() {
+		where = append(where, "c.received_at >= "+arg(f.ReceivedFrom.UTC()))
+	}
+	if !f.ReceivedTo.IsZero() {
+		where = append(where, "c.received_at < "+arg(f.ReceivedTo.UTC()))
+	}
+	if q.Category != "" {
+		where = append(where, colCategory+" = "+arg(q.Category))
+	}
+	if q.RequestType != "" {
+		where = append(where, colRequestType+" = "+arg(string(q.RequestType)))
+	}
+	if q.Priority != "" {
+		where = append(where, "c.priority = "+arg(string(q.Priority)))
+	}
+	if q.District != "" {
+		where = append(where, colDistrict+" = "+arg(q.District))
+	}
+	if q.NeedsReview {
+		where = append(where, colNeedsReview+" = 'true'")
+	}
+	if q.Text != "" {
+		where = append(where, colText+` LIKE `+arg(store.LikePattern(q.Text))+` ESCAPE '\'`)
+	}
+	if f.Cursor != "" {
+		cur, err := store.DecodeCursor(f.Cursor)
+		if err != nil {
+			return intake.CasePage{}, err
+		}
+		where = append(where, fmt.Sprintf("(c.received_at, c.id) < (%s, %s::uuid)", arg(cur.ReceivedAt), arg(cur.ID)))
+	}
+	query := `SELECT ` + caseColumns + ` FROM cases c`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT " + arg(limit+1)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
+	}
+	cases, err := scanCases(rows)
+	if err != nil {
+		return intake.CasePage{}, unavailable(err)
+	}
+	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
+	for i, sc := range cases {
+		if i == limit {
+			last := page.Cases[limit-1]
+			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Cases = append(page.Cases, sc.Case)
+	}
+	return page, nil
+}
+
+// CaseStats computes the dashboard's figures in one round trip.
+func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stats, error) {
+	from, to, today, now := q.From.UTC(), q.To.UTC(), q.Today.UTC(), q.Now.UTC()
+	var days, los, his []any
+	for d := store.LocalDayStart(q.From, s.opts.Location); d.Before(q.To); d = d.AddDate(0, 0, 1) {
+		days, los, his = append(days, d.Format("2006-01-02")), append(los, d.UTC()), append(his, d.AddDate(0, 0, 1).UTC())
+	}
+	st := intake.Stats{}
+	b := &pgx.Batch{}
+	keyCounts := func(dst *[]intake.KeyCount) func(pgx.Rows) error {
+		return func(rows pgx.Rows) error {
+			out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.KeyCount, error) {
+				var k intake.KeyCount
+				err := r.Scan(&k.Key, &k.Count)
+				return k, err
+			})
+			*dst = store.SortCounts(out)
+			return err
+		}
+	}
+	queue := func(sql string, scan func(pgx.Rows) error, args ...any) {
+		b.Queue(sql, args...).Query(scan)
+	}
+	period := ` FROM cases c WHERE c.received_at >= $1 AND c.received_at < $2`
+	queue(`SELECT c.channel, count(*)`+period+` GROUP BY 1`, keyCounts(&st.Channels), from, to)
+	queue(`SELECT COALESCE(`+colCategory+`, ''), count(*)`+period+` GROUP BY 1`, keyCounts(&st.Categories), from, to)
+	queue(`SELECT COALESCE(`+colRequestType+`, ''), count(*)`+period+` GROUP BY 1`, keyCounts(&st.RequestTypes), from, to)
+	queue(`SELECT d.day, c.channel, count(*) FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS d(day, lo, hi)
+		JOIN cases c ON c.received_at >= d.lo AND c.received_at < d.hi GROUP BY 1, 2 ORDER BY 1, 2`, func(rows pgx.Rows) error {
+		out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.DayCount, error) {
+			var d intake.DayCount
+			err := r.Scan(&d.Day, &d.Channel, &d.Count)
+			return d, err
+		})
+		st.Days = out
+		return err
+	}, days, los, his)
+	queue(`SELECT count(*), count(*) FILTER (WHERE `+colEmergency+` IS NOT NULL),
+			count(*) FILTER (WHERE `+colNeedsReview+` = 'true')
+		FROM cases c WHERE c.received_at >= $1 AND c.received_at < $2`, func(rows pgx.Rows) error {
+		defer rows.Close()
+		if rows.Next() {
+			if err := rows.Scan(&st.Today, &st.Emergencies, &st.NeedsReview); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}, today, q.Today.AddDate(0, 0, 1).UTC())
+	queue(`SELECT count(*) FILTER (WHERE `+colDueAt+` < $2), count(*) FILTER (WHERE `+colDueAt+` >= $2 AND `+colDueAt+` < $3)
+		FROM cases c WHERE c.status = ANY($1) AND c.record->>'due_at' IS NOT NULL`, func(rows pgx.Rows) error {
+		defer rows.Close()
+		if rows.Next() {
+			if err := rows.Scan(&st.Overdue, &st.DueSoon); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}, store.OpenStatuses, now, now.Add(24*time.Hour))
+	queue(`SELECT count(*), count(*) FILTER (WHERE c.record->>'due_at' IS NULL OR
+			(SELECT min(h.at) FROM case_status_history h WHERE h.case_id = c.id AND h.event IN ('resolved', 'closed')) <= `+colDueAt+`)
+		FROM cases c WHERE c.received_at >= $1 AND c.received_at < $2 AND c.status IN ('resolved', 'closed')`, func(rows pgx.Rows) error {
+		defer rows.Close()
+		if rows.Next() {
+			if err := rows.Scan(&st.Resolved, &st.ResolvedOnTime); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}, from, to)
+	queue(`SELECT split_part(message, ':', 1), count(*) FROM case_status_history
+		WHERE event = 'feedback' AND at >= $1 AND at < $2 GROUP BY 1`, keyCounts(&st.Satisfaction), from, to)
+	queue(`SELECT state, count(*) FROM notifications WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`, keyCounts(&st.Notices), from, to)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return intake.Stats{}, unavailable(fmt.Errorf("case statistics: %w", err))
+	}
+	for _, c := range st.Channels {
+		st.Total += c.Count
+	}
+	return st, nil
+}
+
+// CorrectClassification applies and records an operator's correction, with its audit entry and
+// a case.updated delivery, in one transaction.
+func (s *Store) CorrectClassification(ctx context.Context, caseID string, corr intake.Correction, audit intake.AuditEntry) (*intake.Case, error) {
+	if !store.IsUUID(caseID) {
+		return nil, fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+	}
+	if err := store.CheckCorrection(corr); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	if corr.At.IsZero() {
+		corr.At = now
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var record []byte
+		if err := tx.QueryRow(ctx, `SELECT record FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&record); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("case %q: %w", caseID, intake.ErrNotFound)
+			}
+			return fmt.Errorf("lock case: %w", err)
+		}
+		c, err := store.DecodeRecord(record, "", "", 0, nil, nil)
+		if err != nil {
+			return err
+		}
+		store.ApplyCorrection(c, &corr, store.EmergencyNumbers)
+		rec, err := store.EncodeRecord(c)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE cases SET record = $2, priority = $3, updated_at = $4 WHERE id = $1`, caseID, string(rec), string(c.Priority), now)
+		b.Queue(`INSERT INTO classification_corrections (case_id, at, actor, category, request_type, emergency, out_of_scope, note,
+				auto_category, auto_request_type, auto_emergency, auto_out_of_scope)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, caseID, corr.At.UTC(), corr.Actor, corr.Category,
+			string(corr.RequestType), string(corr.Emergency), corr.OutOfScope, corr.Note,
+			corr.AutoCategory, string(corr.AutoRequestType), string(corr.AutoEmergency), corr.AutoOutOfScope)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("store correction: %w", err)
+		}
+		if err := appendAudit(ctx, tx, audit, now); err != nil {
+			return err
+		}
+		// The case system hears of the correction where it heard of the case; a case never
+		// forwarded anywhere has nobody to tell.
+		var target string
+		err = tx.QueryRow(ctx, `SELECT target FROM deliveries WHERE case_id = $1 AND event IN ('case.created', 'case.duplicate') ORDER BY created_at LIMIT 1`, caseID).Scan(&target)
+		if errors.Is(err, pgx.ErrNoRows) {
+			target = s.opts.DefaultTarget
+		} else if err != nil {
+			return fmt.Errorf("find case target: %w", err)
+		}
+		if target == "" {
+			return nil
+		}
+		d, job := store.NewUpdateDelivery(c, target, now)
+		if _, err := tx.Exec(ctx, `INSERT INTO deliveries (id, case_id, event, target, state, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $5)`,
+			d.ID, caseID, d.Event, d.Target, now); err != nil {
+			return fmt.Errorf("insert delivery: %w", err)
+		}
+		if _, err := s.river.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: job, InsertOpts: &river.InsertOpts{
+			Queue: jobs.ForwardQueue(target), Priority: store.JobPriority(c),
+		}}}); err != nil {
+			return fmt.Errorf("enqueue case.updated: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return s.GetCase(ctx, caseID)
+}
+
+const correctionColumns = `k.id, k.case_id::text, k.at, k.actor, k.category, k.request_type, k.emergency, k.out_of_scope, k.note,
+	k.auto_category, k.auto_request_type, k.auto_emergency, k.auto_out_of_scope`
+
+func scanCorrection(r pgx.CollectableRow, extra ...any) (intake.Correction, error) {
+	var k intake.Correction
+	dst := append([]any{&k.ID, &k.CaseID, &k.At, &k.Actor, &k.Category, &k.RequestType, &k.Emergency, &k.OutOfScope, &k.Note,
+		&k.AutoCategory, &k.AutoRequestType, &k.AutoEmergency, &k.AutoOutOfScope}, extra...)
+	err := r.Scan(dst...)
+	k.At = k.At.UTC()
+	return k, err
+}
+
+// Corrections lists a case's corrections, oldest first.
+func (s *Store) Corrections(ctx context.Context, caseID string) ([]intake.Correction, error) {
+	if !store.IsUUID(caseID) {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+correctionColumns+` FROM classification_corrections k WHERE k.case_id = $1 ORDER BY k.id`, caseID)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("list corrections: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.Correction, error) { return scanCorrection(r) })
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read corrections: %w", err))
+	}
+	return out, nil
+}
+
+// ListCorrections pages through every correction with its case's text and channel.
+func (s *Store) ListCorrections(ctx context.Context, afterID int64, limit int) ([]intake.Correction, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+correctionColumns+`, `+colText+`, c.channel
+		FROM classification_corrections k JOIN cases c ON c.id = k.case_id WHERE k.id > $1 ORDER BY k.id LIMIT $2`, afterID, store.ListLimit(limit))
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("list corrections: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.Correction, error) {
+		var (
+			text    string
+			channel string
+		)
+		k, err := scanCorrection(r, &text, &channel)
+		k.Text, k.Channel = text, intake.ChannelKind(channel)
+		return k, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read corrections: %w", err))
+	}
+	return out, nil
+}
