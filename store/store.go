@@ -67,6 +67,10 @@ func (o Options) WithDefaults() Options {
 // Day is the local calendar day of t that numbers a case, as YYYYMMDD.
 func (o Options) Day(t time.Time) string { return t.In(o.Location).Format("20060102") }
 
+// CaseNoCutoff is the first day (YYYYMMDD) whose case-number sequence is kept when pruning at
+// now: a week back, far beyond any batch still numbering cases of the day before.
+func CaseNoCutoff(o Options, now time.Time) string { return o.Day(now.AddDate(0, 0, -7)) }
+
 // CaseNo formats a case number: prefix, local day and the day's sequence, at least five digits
 // wide (a busy day simply gets a longer number rather than a collision).
 func (o Options) CaseNo(day string, seq int64) string {

@@ -175,9 +175,14 @@ func (s *Store) RecordLookupFailure(ctx context.Context, keys []string, at time.
 	return locked, nil
 }
 
-// PruneExpired deletes request nonces and look-up counters that expired before before.
+// PruneExpired deletes request nonces and look-up counters that expired before before, and the
+// case-number sequences of days a week or more before it (one is created per day and nothing
+// numbers a case on a past day).
 func (s *Store) PruneExpired(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
+	n, err := s.dropOldCaseNoSequences(ctx, store.CaseNoCutoff(s.opts, before))
+	if err != nil {
+		return 0, err
+	}
 	for _, sql := range []string{`DELETE FROM request_nonces WHERE expires_at < $1`, `DELETE FROM lookup_failures WHERE expires_at < $1`} {
 		tag, err := s.pool.Exec(ctx, sql, before.UTC())
 		if err != nil {
@@ -186,4 +191,24 @@ func (s *Store) PruneExpired(ctx context.Context, before time.Time) (int64, erro
 		n += tag.RowsAffected()
 	}
 	return n, nil
+}
+
+// dropOldCaseNoSequences drops case_no_seq_<day> for days before cutoff (YYYYMMDD).
+func (s *Store) dropOldCaseNoSequences(ctx context.Context, cutoff string) (int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'S' AND n.nspname = current_schema() AND c.relname ~ '^case_no_seq_[0-9]{8}$'
+		  AND substr(c.relname, 13) < $1`, cutoff)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("list case-number sequences: %w", err))
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("list case-number sequences: %w", err))
+	}
+	for _, name := range names {
+		if _, err := s.pool.Exec(ctx, "DROP SEQUENCE IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return 0, unavailable(fmt.Errorf("drop %s: %w", name, err))
+		}
+	}
+	return int64(len(names)), nil
 }

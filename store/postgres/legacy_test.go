@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +63,41 @@ func events(c *intake.Case) string {
 		s += h.Event
 	}
 	return s
+}
+
+// Each local day's case numbers come from a sequence of their own; pruning drops those a week
+// old and keeps the recent ones, whose numbering goes on.
+func TestPruneDropsOldCaseNumberSequences(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, storetest.Options())
+	now := time.Now().UTC()
+	for i, at := range []time.Time{now.AddDate(0, 0, -10), now.AddDate(0, 0, -1), now} {
+		if _, err := s.CreateCase(ctx, storetest.NewCase("rest:crm", fmt.Sprintf("seq-%d", i), at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.PruneExpired(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	day := func(at time.Time) string { return storetest.Options().WithDefaults().Day(at) }
+	exists := func(d string) bool {
+		var ok bool
+		if err := s.Pool().QueryRow(ctx, `SELECT to_regclass('case_no_seq_' || $1) IS NOT NULL`, d).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if exists(day(now.AddDate(0, 0, -10))) {
+		t.Error("the sequence of ten days ago survived pruning")
+	}
+	if !exists(day(now.AddDate(0, 0, -1))) || !exists(day(now)) {
+		t.Fatal("a recent day's sequence was dropped")
+	}
+	res, err := s.CreateCase(ctx, storetest.NewCase("rest:crm", "seq-after", now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(res.Case.CaseNo, "00002") {
+		t.Fatalf("today's numbering restarted: %s", res.Case.CaseNo)
+	}
 }

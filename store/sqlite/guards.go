@@ -131,6 +131,12 @@ func (s *Store) RecordLookupFailure(ctx context.Context, keys []string, at time.
 // PruneExpired deletes request nonces and look-up counters that expired before before.
 func (s *Store) PruneExpired(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
+	// Case-number counters of days a week or more back: nothing numbers a case on a past day.
+	res, err := s.db.ExecContext(ctx, `DELETE FROM case_no_counters WHERE day < ?`, store.CaseNoCutoff(s.opts, before))
+	if err != nil {
+		return n, unavailable(fmt.Errorf("prune case-number counters: %w", err))
+	}
+	n, _ = res.RowsAffected()
 	for _, q := range []string{`DELETE FROM request_nonces WHERE expires_at < ?`, `DELETE FROM lookup_failures WHERE expires_at < ?`} {
 		res, err := s.db.ExecContext(ctx, q, micros(before))
 		if err != nil {

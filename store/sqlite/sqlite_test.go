@@ -119,3 +119,35 @@ func TestReadyReportsPendingMigrations(t *testing.T) {
 		t.Fatalf("Ready after migrate: %v", err)
 	}
 }
+
+// Pruning deletes the case-number counters of days a week old and keeps the recent ones.
+func TestPruneDeletesOldCaseNumberCounters(t *testing.T) {
+	ctx := context.Background()
+	st := harness().Open(t, storetest.Options()).(*sqlite.Store)
+	now := time.Now().UTC()
+	for i, at := range []time.Time{now.AddDate(0, 0, -10), now.AddDate(0, 0, -1), now} {
+		if _, err := st.CreateCase(ctx, storetest.NewCase("rest:crm", fmt.Sprintf("seq-%d", i), at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.PruneExpired(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	rows, err := st.DB().Query(`SELECT day FROM case_no_counters ORDER BY day`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			t.Fatal(err)
+		}
+		days = append(days, d)
+	}
+	rows.Close()
+	o := storetest.Options().WithDefaults()
+	if want := []string{o.Day(now.AddDate(0, 0, -1)), o.Day(now)}; fmt.Sprint(days) != fmt.Sprint(want) {
+		t.Fatalf("counters %v, want %v", days, want)
+	}
+}
