@@ -364,7 +364,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 		}
 	}
 	m.keys, m.names = keys, names
-	m.w = make([]int16, len(kept)*width)
+	m.w = make([]float32, len(kept)*width)
 	m.step = make([]float32, width)
 	for _, h := range m.heads {
 		top := 0.0
@@ -383,7 +383,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 		for i, row := range kept {
 			for c := range h.Classes {
 				q := math.Round(w[row*width+h.offset+c] / float64(step))
-				m.w[i*width+h.offset+c] = int16(max(-quantSteps, min(quantSteps, q)))
+				m.w[i*width+h.offset+c] = float32(max(-quantSteps, min(quantSteps, q)))
 			}
 		}
 	}
@@ -394,6 +394,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 	if err := m.build(); err != nil {
 		panic(err) // keys and names are a subset of unique ones
 	}
+	m.buildJoint()
 }
 
 // calibrate chooses the threshold of a head by k-fold cross-validation on the training examples:
