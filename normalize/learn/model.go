@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -49,10 +50,11 @@ type Model struct {
 	heads []Head
 	width int // total classes over all heads: the length of a weight row
 
-	grams keyTable         // n-gram key → row
-	hints map[string]int32 // hint → row
-	keys  []uint64         // row → key (grams first, in key order)
-	names []string         // hint rows, in name order, after the n-gram rows
+	grams    keyTable         // n-gram key → row
+	hints    map[string]int32 // hint → row
+	hintVals []float32        // hint row − len(keys) → the hint's value (TrainOptions.HintValues)
+	keys     []uint64         // row → key (grams first, in key order)
+	names    []string         // hint rows, in name order, after the n-gram rows
 	// w holds the weights as whole multiples of their head's step, as the file keeps them in
 	// int16; a weight is w[row*width+col] × step[col]. They are float32 in memory, which spares
 	// a conversion per weight and class in every prediction for twice the memory.
@@ -127,7 +129,7 @@ func (m *Model) featurize(text string, hints []string, v *vector) {
 	for _, h := range hints {
 		if row, ok := m.hints[h]; ok {
 			v.rows = append(v.rows, row)
-			v.vals = append(v.vals, 1)
+			v.vals = append(v.vals, m.hintVals[int(row)-len(m.keys)])
 		}
 	}
 }
@@ -537,11 +539,13 @@ func (m *Model) build() error {
 		}
 	}
 	m.hints = make(map[string]int32, len(m.names))
+	m.hintVals = make([]float32, len(m.names))
 	for i, s := range m.names {
 		if _, dup := m.hints[s]; dup {
 			return fmt.Errorf("duplicate hint %q", s)
 		}
 		m.hints[s] = int32(len(m.keys) + i)
+		m.hintVals[i] = hintValue(s, m.info.Options.HintValues)
 	}
 	m.width = 0
 	for i, h := range m.heads {
@@ -549,6 +553,17 @@ func (m *Model) build() error {
 		m.width += len(h.Classes)
 	}
 	return nil
+}
+
+// hintValue is the value of the hint of that name (TrainOptions.HintValues).
+func hintValue(name string, values map[string]float64) float32 {
+	v, longest := 1.0, -1
+	for prefix, x := range values {
+		if len(prefix) > longest && strings.HasPrefix(name, prefix) {
+			v, longest = x, len(prefix)
+		}
+	}
+	return float32(v)
 }
 
 // keyTable maps n-gram keys to rows: open addressing with linear probing at a load of at most

@@ -99,3 +99,23 @@ func TestJointTableMatchesTheTwoBlocks(t *testing.T) {
 		ref.Release()
 	}
 }
+
+// A hint's value comes from the longest prefix of TrainOptions.HintValues that its name starts
+// with, 1 when none does.
+func TestHintValueByLongestPrefix(t *testing.T) {
+	values := map[string]float64{"rule.": 0.3, "rule.out_of_scope": 1, "rule.out_of_scope_phrase:": 0.5}
+	for name, want := range map[string]float32{
+		"rule.category:health":         0.3,
+		"rule.out_of_scope:court":      1,
+		"rule.out_of_scope_phrase:xyz": 0.5,
+		"referral.cue:court":           1,
+		"rule":                         1,
+	} {
+		if got := hintValue(name, values); got != want {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	if got := hintValue("rule.category:health", nil); got != 1 {
+		t.Errorf("no values: %v, want 1", got)
+	}
+}

@@ -41,6 +41,11 @@ type TrainOptions struct {
 	Prune float64 `json:"prune"`
 	// AlternativeWeight is the share of an example's target given to its alternatives.
 	AlternativeWeight float64 `json:"alternative_weight"`
+	// HintValues are the values of hint features by name prefix: the longest prefix that
+	// matches a hint's name gives its value; a hint that none matches has value 1. The n-grams
+	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
+	// and, where the rules' findings are hints, a smaller value lets the text speak more.
+	HintValues map[string]float64 `json:"hint_values,omitempty"`
 }
 
 // DefaultOptions are the options the embedded model is trained with.
@@ -170,6 +175,7 @@ func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 	for i, h := range heads {
 		m.heads[i] = Head{Name: h.Name, Classes: slices.Clone(h.Classes), Conditional: h.Conditional}
 	}
+	m.info.Options = opts
 	m.keys, m.names = vocabulary(examples, opts.MinCount)
 	if err := m.build(); err != nil {
 		return nil, err
