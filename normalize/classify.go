@@ -620,9 +620,7 @@ const evidenceTerms = 5
 // combine asks the model and merges its answer into res (see Classify). It reports whether the
 // rules' category and request type stood.
 func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Result, hints []string, found ruleFindings, catConf, reqConf float64) (ruleCategory, ruleRequest bool) {
-	// The category is needed for most texts (wherever no rule is certain), and computing it in
-	// the same pass over the features as the heads every text needs costs less than a second pass.
-	p := model.Predict(m, hints, HeadEmergency, HeadOutOfScope, HeadRequestType, HeadCategory)
+	p := model.Predict(m, hints, HeadEmergency, HeadOutOfScope, HeadRequestType)
 	defer p.Release()
 	t := &c.rules.Taxonomy
 	rclass, rprob, _ := p.Best(HeadRequestType)
