@@ -141,3 +141,39 @@ func TestClassifyCrossValidation(t *testing.T) {
 		t.Error("text and --corpus together accepted")
 	}
 }
+
+// classifier.review_below reaches the cases the gateway stores: 0 never asks for a review, a
+// threshold above every confidence always does, and the stored case carries the flag.
+func TestReviewBelowIsConfigured(t *testing.T) {
+	for _, tt := range []struct {
+		below string
+		want  bool
+	}{{"0", false}, {"0.999", true}} {
+		dir := t.TempDir()
+		cfgPath := filepath.Join(dir, "g.yaml")
+		if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("database: { sqlite_path: %q }\nclassifier: { review_below: %s }\nlog: { level: error }\n",
+			filepath.Join(dir, "r.db"), tt.below)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := loadConfig(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := assemble(context.Background(), cfg, newLogger(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := a.service.Submit(context.Background(), intake.Submission{Channel: intake.ChannelREST, ChannelID: "rest:t", ExternalID: "1", Text: "我想在家门口开个小超市，营业执照怎么办"})
+		a.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Case.Classification.NeedsReview; got != tt.want {
+			t.Errorf("review_below %s: needs_review %v, want %v (confidence %.2f)", tt.below, got, tt.want, r.Case.Classification.Confidence)
+		}
+		out, err := run(t, "classify", "--config", cfgPath, "我想在家门口开个小超市，营业执照怎么办")
+		if err != nil || strings.Contains(out, "needs review  yes") != tt.want {
+			t.Errorf("classify with review_below %s: %v\n%s", tt.below, err, out)
+		}
+	}
+}

@@ -38,10 +38,11 @@ func checkFloors(t *testing.T, name string, rep *Report, f floors) {
 }
 
 // cvFloors are just below the 5-fold cross-validation of the shipped configuration (category
-// 85.5%, request type 81.8%, emergencies 175/183 with 29/1497 false alarms and none on 168 long
-// letters, out of scope 137/170 with 37/1350 in-scope matters flagged).
+// 86.2%, request type 83.3%, emergencies 174/183 with 24/1497 false alarms and none on 168 long
+// letters, out of scope 136/170 with 40/1350 in-scope matters flagged). The out-of-scope figures
+// sit on their targets, so those floors are the targets themselves.
 var cvFloors = floors{
-	category: 0.85, request: 0.81,
+	category: 0.86, request: 0.83,
 	emergencyRecall: 0.95, falseAlarmRate: 0.02, longLetterFalseAlarms: 0,
 	outOfScopeRecall: 0.80, outOfScopeFalseRate: 0.03,
 }

@@ -29,11 +29,14 @@ func TestHoldout(t *testing.T) {
 		file            string
 		rules, combined limits
 	}{
-		// Combined: 97.5% / 85.0% / 1 false alarm / 3 flagged wrongly on the holdout set;
-		// 95.0% / 77.5% / 4 of 36 false alarms / 1 on the 40-item set, whose short, agitated
+		// Combined: 96.3% / 82.5% / 1 false alarm / 4 flagged wrongly on the holdout set;
+		// 95.0% / 77.5% / 3 of 36 false alarms / 1 on the 40-item set, whose short, agitated
 		// complaints the model takes for emergencies more often than anything in the corpus.
-		{"testdata/holdout.jsonl", limits{0.95, 0.90, 0, 0}, limits{0.95, 0.83, 1, 3}},
-		{"testdata/blind.jsonl", limits{0.85, 0.75, 0, 0}, limits{0.92, 0.75, 4, 1}},
+		// (With the rules' findings weighed at full value, as hints, the holdout set scored
+		// 97.5% / 85.0% / 1 / 3 and the 40-item set 4 false alarms; cross-validation on the
+		// corpus chose the smaller value, which these small sets do not confirm.)
+		{"testdata/holdout.jsonl", limits{0.95, 0.90, 0, 0}, limits{0.95, 0.81, 1, 4}},
+		{"testdata/blind.jsonl", limits{0.85, 0.75, 0, 0}, limits{0.92, 0.75, 3, 1}},
 	}
 	for _, tt := range tests {
 		data, err := os.ReadFile(tt.file)

@@ -49,14 +49,15 @@ func syntheticModel(n int) *Model {
 	if err := m.build(); err != nil {
 		panic(err)
 	}
-	m.w = make([]int16, len(m.keys)*m.width)
+	m.w = make([]float32, len(m.keys)*m.width)
 	for i := range m.w {
-		m.w[i] = int16(rng.IntN(2001) - 1000)
+		m.w[i] = float32(rng.IntN(2001) - 1000)
 	}
 	m.step, m.bias = make([]float32, m.width), make([]float32, m.width)
 	for i := range m.step {
 		m.step[i] = 1e-3
 	}
+	m.buildJoint()
 	return m
 }
 

@@ -56,7 +56,7 @@ func (m *Model) Encode() []byte {
 	}
 	buf := make([]byte, 2*len(m.w))
 	for i, w := range m.w {
-		binary.LittleEndian.PutUint16(buf[2*i:], uint16(w))
+		binary.LittleEndian.PutUint16(buf[2*i:], uint16(int16(w)))
 	}
 	b.Write(buf)
 	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
@@ -117,10 +117,11 @@ func Decode(data []byte) (*Model, error) {
 	if len(r.b) != 0 {
 		return nil, fmt.Errorf("model: %d bytes after the weights", len(r.b))
 	}
-	m.w = make([]int16, rows*m.width)
+	m.w = make([]float32, rows*m.width)
 	for i := range m.w {
-		m.w[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+		m.w[i] = float32(int16(binary.LittleEndian.Uint16(raw[2*i:])))
 	}
+	m.buildJoint()
 	return m, nil
 }
 

@@ -285,3 +285,27 @@ func TestHeadsComputedTogetherOrWhenAsked(t *testing.T) {
 		asked.Release()
 	}
 }
+
+// Hint values are part of the model: a decoded model gives its hints the values it was trained
+// with, so it predicts exactly what the trained one does.
+func TestHintValuesTravelWithTheModel(t *testing.T) {
+	opts := smallOptions()
+	opts.HintValues = map[string]float64{"rule.": 0.25}
+	m := train(t, opts)
+	d, err := learn.Decode(m.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Info().Options.HintValues["rule."]; got != 0.25 {
+		t.Fatalf("decoded hint value %v, want 0.25", got)
+	}
+	a := m.Predict("中区情况反映", []string{"rule.power"}).Probs("topic")
+	b := d.Predict("中区情况反映", []string{"rule.power"}).Probs("topic")
+	full := train(t, smallOptions()).Predict("中区情况反映", []string{"rule.power"}).Probs("topic")
+	if !slices.Equal(a, b) {
+		t.Errorf("decoded model: %v, trained: %v", b, a)
+	}
+	if slices.Equal(a, full) {
+		t.Errorf("a hint at 0.25 gives the same probabilities as at 1: %v", a)
+	}
+}

@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Head is one decision of the model: a set of classes of which exactly one applies.
@@ -48,15 +50,25 @@ type Model struct {
 	heads []Head
 	width int // total classes over all heads: the length of a weight row
 
-	grams keyTable         // n-gram key → row
-	hints map[string]int32 // hint → row
-	keys  []uint64         // row → key (grams first, in key order)
-	names []string         // hint rows, in name order, after the n-gram rows
-	// w holds the weights as multiples of their head's step (int16 keeps the model small in
-	// memory and on disk); a weight is w[row*width+col] × step[col].
-	w    []int16
+	grams    keyTable         // n-gram key → row
+	hints    map[string]int32 // hint → row
+	hintVals []float32        // hint row − len(keys) → the hint's value (TrainOptions.HintValues)
+	keys     []uint64         // row → key (grams first, in key order)
+	names    []string         // hint rows, in name order, after the n-gram rows
+	// w holds the weights as whole multiples of their head's step, as the file keeps them in
+	// int16; a weight is w[row*width+col] × step[col]. They are float32 in memory, which spares
+	// a conversion per weight and class in every prediction for twice the memory.
+	w    []float32
 	step []float32 // width: the step of each column's head
 	bias []float32 // width
+
+	// A short text is its own request (RequestPart), so its two blocks hold the same n-grams with
+	// the same counts. The joint table serves such texts: each n-gram's whole-text weights plus
+	// requestScale times its request weights, summed once when the weights are set, in units of
+	// the column's step. A short text then costs one look-up and one row per n-gram, not two.
+	joint     keyTable  // n-gram key without the request bit → joint row
+	jointKeys []uint64  // joint row → key
+	jw        []float32 // joint rows × width
 
 	info Info
 }
@@ -89,27 +101,35 @@ func (m *Model) Features() int { return len(m.keys) + len(m.names) }
 
 // MemoryBytes estimates the model's footprint in memory: weights, keys, and the look-up maps.
 func (m *Model) MemoryBytes() int {
-	n := 2*len(m.w) + 4*len(m.step) + 4*len(m.bias) + 8*len(m.keys) + m.grams.bytes()
+	n := 4*len(m.w) + 4*len(m.step) + 4*len(m.bias) + 8*len(m.keys) + m.grams.bytes() +
+		4*len(m.jw) + 8*len(m.jointKeys) + m.joint.bytes()
 	for _, s := range m.names {
 		n += 16 + len(s) + 16 + 4 + 8
 	}
 	return n
 }
 
-// vector is a sparse feature vector: rows with values (a row may repeat; values add up).
+// vector is a sparse feature vector: rows with values (a row may repeat; values add up), and
+// rows of the joint table with theirs.
 type vector struct {
-	rows []int32
-	vals []float32
+	rows  []int32
+	vals  []float32
+	jrows []int32
+	jvals []float32
 }
 
 // featurize appends the features of text and hints to v.
 func (m *Model) featurize(text string, hints []string, v *vector) {
-	m.block(text, 0, v)
-	m.block(RequestPart(text), requestBit, v)
+	if m.jw != nil && utf8.RuneCountInString(text) <= shortRunes {
+		m.jointBlock(text, v)
+	} else {
+		m.block(text, 0, v)
+		m.block(RequestPart(text), requestBit, v)
+	}
 	for _, h := range hints {
 		if row, ok := m.hints[h]; ok {
 			v.rows = append(v.rows, row)
-			v.vals = append(v.vals, 1)
+			v.vals = append(v.vals, m.hintVals[int(row)-len(m.keys)])
 		}
 	}
 }
@@ -154,6 +174,72 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 	}
 }
 
+// jointBlock appends the n-grams of a short text that the joint table knows, each weighted
+// 1/√(n-grams in text) (requestScale is in the table's weights).
+func (m *Model) jointBlock(s string, v *vector) {
+	start := len(v.jrows)
+	add := func(k uint64) {
+		if row, ok := m.joint.get(k); ok {
+			v.jrows = append(v.jrows, row)
+		}
+	}
+	var p1, p2 rune
+	n := 0
+	for _, r := range s {
+		if skipRune(r) {
+			p1, p2 = 0, 0
+			continue
+		}
+		add(gramKey(0, 0, r))
+		n++
+		if p1 != 0 {
+			add(gramKey(0, p1, r))
+			n++
+			if p2 != 0 {
+				add(gramKey(p2, p1, r))
+				n++
+			}
+		}
+		p2, p1 = p1, r
+	}
+	if n == 0 {
+		return
+	}
+	scale := float32(1 / math.Sqrt(float64(n)))
+	for range len(v.jrows) - start {
+		v.jvals = append(v.jvals, scale)
+	}
+}
+
+// buildJoint fills the joint table from the weights.
+func (m *Model) buildJoint() {
+	width := m.width
+	index := make(map[uint64]int32, len(m.keys))
+	m.jointKeys = m.jointKeys[:0]
+	for _, k := range m.keys {
+		k &^= requestBit
+		if _, ok := index[k]; !ok {
+			index[k] = int32(len(m.jointKeys))
+			m.jointKeys = append(m.jointKeys, k)
+		}
+	}
+	m.jw = make([]float32, len(m.jointKeys)*width)
+	for i, k := range m.keys {
+		scale := float32(1)
+		if k&requestBit != 0 {
+			scale = requestScale
+		}
+		j := int(index[k&^requestBit]) * width
+		for c := range width {
+			m.jw[j+c] += float32(m.w[i*width+c] * scale)
+		}
+	}
+	m.joint = newKeyTable(len(m.jointKeys))
+	for j, k := range m.jointKeys {
+		m.joint.put(k, int32(j))
+	}
+}
+
 // Prediction is the model's output for one text: the probabilities of the classes of each
 // head, computed when first asked for, and the features they are computed from. It is not safe
 // for concurrent use; Release hands its buffers back for the next prediction.
@@ -165,6 +251,7 @@ type prediction struct {
 	done    []bool // per head: probabilities computed
 	v       vector
 	scratch []float64 // Top's contributions
+	ids     []int32   // and their features
 }
 
 var predictionPool = sync.Pool{New: func() any { return new(prediction) }}
@@ -178,7 +265,7 @@ func (m *Model) Predict(text string, hints []string, heads ...string) Prediction
 	p.probs = slices.Grow(p.probs[:0], m.width)[:m.width]
 	p.done = slices.Grow(p.done[:0], len(m.heads))[:len(m.heads)]
 	clear(p.done)
-	p.v.rows, p.v.vals = p.v.rows[:0], p.v.vals[:0]
+	p.v.rows, p.v.vals, p.v.jrows, p.v.jvals = p.v.rows[:0], p.v.vals[:0], p.v.jrows[:0], p.v.jvals[:0]
 	m.featurize(text, hints, &p.v)
 	lo, hi := m.width, 0
 	for i, h := range m.heads {
@@ -222,8 +309,34 @@ func (m *Model) scores(v *vector, out []float32, lo, hi int) {
 		base := int(row) * width
 		w := m.w[base+lo : base+hi]
 		w = w[:len(o)]
-		for c := range o {
-			o[c] += float32(float32(w[c]) * x)
+		c := 0
+		for ; c+4 <= len(o); c += 4 {
+			oc, wc := o[c:c+4:c+4], w[c:c+4:c+4]
+			oc[0] += float32(wc[0] * x)
+			oc[1] += float32(wc[1] * x)
+			oc[2] += float32(wc[2] * x)
+			oc[3] += float32(wc[3] * x)
+		}
+		for ; c < len(o); c++ {
+			o[c] += float32(w[c] * x)
+		}
+	}
+	for i, row := range v.jrows {
+		x := v.jvals[i]
+		base := int(row) * width
+		w := m.jw[base+lo : base+hi]
+		w = w[:len(o)]
+		// Four columns a step: the loop's own instructions were half of its cost.
+		c := 0
+		for ; c+4 <= len(o); c += 4 {
+			oc, wc := o[c:c+4:c+4], w[c:c+4:c+4]
+			oc[0] += float32(wc[0] * x)
+			oc[1] += float32(wc[1] * x)
+			oc[2] += float32(wc[2] * x)
+			oc[3] += float32(wc[3] * x)
+		}
+		for ; c < len(o); c++ {
+			o[c] += float32(w[c] * x)
 		}
 	}
 	for c := range o {
@@ -334,37 +447,83 @@ func (p Prediction) Top(head, class string, n int) []Contribution {
 		return nil
 	}
 	col, width, step := h.offset+c, p.m.width, float64(p.m.step[h.offset+c])
-	p.scratch = slices.Grow(p.scratch[:0], len(p.v.rows))[:len(p.v.rows)]
-	w := p.scratch
+	// Features are identified by their row, or −1 − their joint row; only those that count for
+	// the class are kept, with their contributions.
+	ids, w := p.ids[:0], p.scratch[:0]
 	for i, row := range p.v.rows {
-		w[i] = float64(p.m.w[int(row)*width+col]) * step * float64(p.v.vals[i])
+		if x := float64(p.m.w[int(row)*width+col]) * step * float64(p.v.vals[i]); x > 0 {
+			ids, w = append(ids, row), append(w, x)
+		}
 	}
-	out := make([]Contribution, 0, n)
-	for len(out) < n {
-		best := -1
-		for i, x := range w {
-			if x > 0 && (best < 0 || x > w[best] || x == w[best] && p.v.rows[i] < p.v.rows[best]) {
-				best = i
+	for i, row := range p.v.jrows {
+		if x := float64(p.m.jw[int(row)*width+col]) * step * float64(p.v.jvals[i]); x > 0 {
+			ids, w = append(ids, -1-row), append(w, x)
+		}
+	}
+	p.ids, p.scratch = ids, w
+	// One pass keeps the n features with the largest single contributions (ties to the lower
+	// id); a feature pushed out can come back with a larger occurrence (its earlier one was
+	// smaller than everything kept since), so the n kept are exactly the n largest.
+	type candidate struct {
+		id   int32
+		best float64
+	}
+	better := func(x float64, id int32, than candidate) bool {
+		return x > than.best || x == than.best && id < than.id
+	}
+	var buf [8]candidate
+	kept := buf[:0]
+	if n > len(buf) {
+		kept = make([]candidate, 0, n)
+	}
+	for i, id := range ids {
+		x := w[i]
+		seen := false
+		for j := range kept {
+			if kept[j].id == id {
+				kept[j].best, seen = max(kept[j].best, x), true
+				break
 			}
 		}
-		if best < 0 {
-			break
+		switch {
+		case seen:
+		case len(kept) < n:
+			kept = append(kept, candidate{id, x})
+		default:
+			worst := 0
+			for j := 1; j < len(kept); j++ {
+				if better(kept[worst].best, kept[worst].id, kept[j]) {
+					worst = j
+				}
+			}
+			if better(x, id, kept[worst]) {
+				kept[worst] = candidate{id, x}
+			}
 		}
-		row, sum := p.v.rows[best], 0.0
-		for i, r := range p.v.rows {
-			if r == row {
+	}
+	slices.SortFunc(kept, func(a, b candidate) int {
+		if better(a.best, a.id, b) {
+			return -1
+		}
+		return 1
+	})
+	out := make([]Contribution, len(kept))
+	for k, cand := range kept {
+		sum := 0.0
+		for i, id := range ids {
+			if id == cand.id {
 				sum += w[i]
-				w[i] = math.Inf(-1)
 			}
 		}
-		if sum > 0 {
-			out = append(out, Contribution{Feature: p.m.featureName(row), Weight: sum})
-		}
+		out[k] = Contribution{Feature: p.m.featureName(cand.id), Weight: sum}
 	}
 	return out
 }
 
 func (m *Model) featureName(row int32) string {
+	if row < 0 {
+		return KeyText(m.jointKeys[-1-row])
+	}
 	if int(row) < len(m.keys) {
 		return KeyText(m.keys[row])
 	}
@@ -380,11 +539,13 @@ func (m *Model) build() error {
 		}
 	}
 	m.hints = make(map[string]int32, len(m.names))
+	m.hintVals = make([]float32, len(m.names))
 	for i, s := range m.names {
 		if _, dup := m.hints[s]; dup {
 			return fmt.Errorf("duplicate hint %q", s)
 		}
 		m.hints[s] = int32(len(m.keys) + i)
+		m.hintVals[i] = hintValue(s, m.info.Options.HintValues)
 	}
 	m.width = 0
 	for i, h := range m.heads {
@@ -392,6 +553,17 @@ func (m *Model) build() error {
 		m.width += len(h.Classes)
 	}
 	return nil
+}
+
+// hintValue is the value of the hint of that name (TrainOptions.HintValues).
+func hintValue(name string, values map[string]float64) float32 {
+	v, longest := 1.0, -1
+	for prefix, x := range values {
+		if len(prefix) > longest && strings.HasPrefix(name, prefix) {
+			v, longest = x, len(prefix)
+		}
+	}
+	return float32(v)
 }
 
 // keyTable maps n-gram keys to rows: open addressing with linear probing at a load of at most

@@ -41,6 +41,11 @@ type TrainOptions struct {
 	Prune float64 `json:"prune"`
 	// AlternativeWeight is the share of an example's target given to its alternatives.
 	AlternativeWeight float64 `json:"alternative_weight"`
+	// HintValues are the values of hint features by name prefix: the longest prefix that
+	// matches a hint's name gives its value; a hint that none matches has value 1. The n-grams
+	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
+	// and, where the rules' findings are hints, a smaller value lets the text speak more.
+	HintValues map[string]float64 `json:"hint_values,omitempty"`
 }
 
 // DefaultOptions are the options the embedded model is trained with.
@@ -170,6 +175,7 @@ func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 	for i, h := range heads {
 		m.heads[i] = Head{Name: h.Name, Classes: slices.Clone(h.Classes), Conditional: h.Conditional}
 	}
+	m.info.Options = opts
 	m.keys, m.names = vocabulary(examples, opts.MinCount)
 	if err := m.build(); err != nil {
 		return nil, err
@@ -364,7 +370,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 		}
 	}
 	m.keys, m.names = keys, names
-	m.w = make([]int16, len(kept)*width)
+	m.w = make([]float32, len(kept)*width)
 	m.step = make([]float32, width)
 	for _, h := range m.heads {
 		top := 0.0
@@ -383,7 +389,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 		for i, row := range kept {
 			for c := range h.Classes {
 				q := math.Round(w[row*width+h.offset+c] / float64(step))
-				m.w[i*width+h.offset+c] = int16(max(-quantSteps, min(quantSteps, q)))
+				m.w[i*width+h.offset+c] = float32(max(-quantSteps, min(quantSteps, q)))
 			}
 		}
 	}
@@ -394,6 +400,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 	if err := m.build(); err != nil {
 		panic(err) // keys and names are a subset of unique ones
 	}
+	m.buildJoint()
 }
 
 // calibrate chooses the threshold of a head by k-fold cross-validation on the training examples:
