@@ -197,16 +197,18 @@ func decodeLocation(raw []byte, err error) (*intake.Location, error) {
 
 // RecentCases returns the citizen's cases since the given time under any of their identifiers,
 // one indexed lookup per identifier.
+// Concurrent submissions' look-ups travel together (the message-context batcher): one pipeline
+// and round trip for the group instead of a query each, which was a tenth of the gateway's CPU
+// on REST intake.
 func (s *Store) RecentCases(ctx context.Context, who []intake.CitizenKey, since time.Time, limit int) ([]*intake.Case, error) {
-	sql, args, err := recentCasesQuery(who, since, limit)
-	if err != nil || sql == "" {
+	if len(who) == 0 {
+		return nil, nil
+	}
+	mc, err := s.MessageContext(ctx, intake.MessageQuery{Citizen: who, RecentSince: since, RecentLimit: limit})
+	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, unavailable(fmt.Errorf("recent cases: %w", err))
-	}
-	return scanRecent(rows)
+	return mc.Recent, nil
 }
 
 func recentCasesQuery(who []intake.CitizenKey, since time.Time, limit int) (string, []any, error) {
@@ -294,7 +296,11 @@ func queueMessageContext(b *pgx.Batch, q intake.MessageQuery) (func(pgx.BatchRes
 	if err != nil {
 		return nil, err
 	}
-	b.Queue(lookupMessageSQL, q.ChannelID, q.ExternalID)
+	// A query for recent cases alone (a submission's repeat check) asks about no message.
+	lookup := q.ExternalID != ""
+	if lookup {
+		b.Queue(lookupMessageSQL, q.ChannelID, q.ExternalID)
+	}
 	if recentSQL != "" {
 		b.Queue(recentSQL, recentArgs...)
 	}
@@ -303,11 +309,13 @@ func queueMessageContext(b *pgx.Batch, q intake.MessageQuery) (func(pgx.BatchRes
 	}
 	return func(br pgx.BatchResults) (intake.MessageContext, error) {
 		var out intake.MessageContext
-		switch err := br.QueryRow().Scan(&out.CaseID, &out.Kind, &out.PayloadHash); {
-		case err == nil:
-			out.Handled = true
-		case !errors.Is(err, pgx.ErrNoRows):
-			return out, unavailable(fmt.Errorf("look up message: %w", err))
+		if lookup {
+			switch err := br.QueryRow().Scan(&out.CaseID, &out.Kind, &out.PayloadHash); {
+			case err == nil:
+				out.Handled = true
+			case !errors.Is(err, pgx.ErrNoRows):
+				return out, unavailable(fmt.Errorf("look up message: %w", err))
+			}
 		}
 		if recentSQL != "" {
 			rows, err := br.Query()
