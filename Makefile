@@ -57,15 +57,14 @@ vet:
 
 STATICCHECK_VERSION ?= v0.8.2
 
-# gofmt, go vet, staticcheck (installed on first use), go.mod tidy, govulncheck against the
+# gofmt, go vet, staticcheck (built with the pinned Go on first use), go.mod tidy, govulncheck against the
 # vulnerability database (scripts/govulncheck.sh: built from the Go module proxy when vuln.go.dev
 # is unreachable; called vulnerabilities fail unless .govulncheck-accepted gives a reason), and
 # the deployment files (check-deploy).
 check: vet check-deploy
 	$(GO) mod tidy -diff
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
-	@command -v staticcheck >/dev/null || test -x "$$($(GO) env GOPATH)/bin/staticcheck" || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	GOFLAGS= $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	./scripts/govulncheck.sh
 
 # Alerting rules and their unit tests (promtool, installed with apt-get when missing), the

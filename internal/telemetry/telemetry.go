@@ -29,6 +29,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Options configure tracing. With no Endpoint tracing is off and every method returns its input
@@ -115,7 +116,7 @@ func (t *Telemetry) Flush(ctx context.Context) error {
 // TracerProvider is the provider (a no-op one when tracing is off).
 func (t *Telemetry) TracerProvider() trace.TracerProvider {
 	if !t.Enabled() {
-		return trace.NewNoopTracerProvider()
+		return noop.NewTracerProvider()
 	}
 	return t.tp
 }
