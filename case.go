@@ -155,10 +155,15 @@ type Classification struct {
 	OutOfScopeCode   string `json:"out_of_scope_code,omitempty"`
 	OutOfScopeReason string `json:"out_of_scope_reason,omitempty"`
 	// Referral is where an out-of-scope matter belongs instead ("人民法院/12368").
-	Referral        string      `json:"referral,omitempty"`
-	Source          string      `json:"source" validate:"oneof=auto operator"`
-	AutoCategory    string      `json:"auto_category,omitempty"`
-	AutoRequestType RequestType `json:"auto_request_type,omitempty"`
+	Referral string `json:"referral,omitempty"`
+	// EmergencyConfidence and OutOfScopeConfidence are the learned model's probabilities that
+	// the text describes an emergency or a matter outside the hotline's remit (absent without a
+	// model), whatever the rules then decided: an operator sees how close a call was.
+	EmergencyConfidence  float64     `json:"emergency_confidence,omitempty" validate:"gte=0,lte=1"`
+	OutOfScopeConfidence float64     `json:"out_of_scope_confidence,omitempty" validate:"gte=0,lte=1"`
+	Source               string      `json:"source" validate:"oneof=auto operator"`
+	AutoCategory         string      `json:"auto_category,omitempty"`
+	AutoRequestType      RequestType `json:"auto_request_type,omitempty"`
 }
 
 // EmergencyKind names the emergency service a case belongs to.

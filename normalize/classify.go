@@ -316,6 +316,9 @@ func (r Result) Classification() intake.Classification {
 		OutOfScopeReason: r.OutOfScopeReason,
 		Referral:         r.Referral,
 		Source:           "auto",
+		// Rounded: the record keeps what an operator can read, not float noise.
+		EmergencyConfidence:  math.Round(r.EmergencyConfidence*1000) / 1000,
+		OutOfScopeConfidence: math.Round(r.OutOfScopeConfidence*1000) / 1000,
 	}
 	for _, e := range r.ModelEvidence {
 		if !slices.Contains(cl.ModelTerms, e.Feature) {

@@ -183,6 +183,10 @@ func TestModelRefersOutOfScopeMatters(t *testing.T) {
 		if !cl.OutOfScope || cl.Referral != kind.Referral || cl.OutOfScopeReason == "" || len(cl.ModelTerms) == 0 {
 			t.Errorf("%s: case classification %+v", tt.text, cl)
 		}
+		// The record carries the model's own confidence, which decided here.
+		if cl.OutOfScopeConfidence < 0.5 || cl.OutOfScopeConfidence > 1 || cl.EmergencyConfidence >= 0.5 {
+			t.Errorf("%s: confidences in the record: out of scope %.3f, emergency %.3f", tt.text, cl.OutOfScopeConfidence, cl.EmergencyConfidence)
+		}
 	}
 	// Ordinary matters stay in scope.
 	for _, text := range []string{"小区门口的路灯坏了一个星期了，晚上走路很黑", "请问公积金贷款最多能贷多少", "我想在家门口开个小超市，营业执照怎么办"} {

@@ -165,6 +165,10 @@ func checkStored(t *testing.T, g replyGateway, strokeID, debtID string) {
 	if !cl.OutOfScope || cl.Referral == "" || cl.OutOfScopeReason == "" || cl.OutOfScopeCode == "" || len(cl.ModelTerms) == 0 {
 		t.Errorf("debt case classification: %+v", cl)
 	}
+	// The stored record keeps the model's confidences, for the operator who reviews it.
+	if cl.OutOfScopeConfidence <= 0 || stroke.Classification.EmergencyConfidence <= 0 {
+		t.Errorf("stored confidences: out of scope %v (debt), emergency %v (stroke)", cl.OutOfScopeConfidence, stroke.Classification.EmergencyConfidence)
+	}
 }
 
 func TestEmergencyAndReferralRepliesWeChat(t *testing.T) {
