@@ -11,6 +11,8 @@
 # Generator, servers and PostgreSQL share the machine: read the ratio, not the rates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
+. scripts/benchlib.sh
 
 RUNS="${RUNS:-3}"
 DURATION="${DURATION:-20}"
@@ -37,11 +39,6 @@ if [ -n "${GATEWAY_BIN:-}" ]; then cp "$GATEWAY_BIN" "$WORK/intake-gateway"; els
 go build -o "$WORK/barehandler" ./scripts/barehandler
 go build -o "$WORK/loadgen" ./scripts/loadgen
 
-db_url() { python3 - "$ADMIN_URL" "$1" <<'PY'
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))
-PY
-}
 fresh_db() { psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -qc "CREATE DATABASE $DB"; }
 wait_up() { for _ in $(seq 1 600); do curl -s -o /dev/null "$1" && return; sleep 0.1; done; echo "server did not start"; cat "$WORK/server.log"; exit 1; }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
@@ -82,7 +79,6 @@ for r in $(seq 1 "$RUNS"); do
   g+=("$(gateway)"); b+=("$(bare)")
   echo "   round $r: gateway ${g[-1]} req/s, bare handler ${b[-1]} req/s (load average $(cut -d' ' -f1 /proc/loadavg))"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mg=$(median "${g[@]}"); mb=$(median "${b[@]}")
 echo
 echo "== summary ($(date -u +%FT%TZ), wrk -c$CONNECTIONS -d${DURATION}s, $RUNS rounds)"

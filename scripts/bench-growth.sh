@@ -33,6 +33,8 @@
 # Generator, gateway and PostgreSQL share the machine: compare figures from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
+. scripts/benchlib.sh
 
 FILL="${FILL:-1000000}"
 RUNS="${RUNS:-3}"
@@ -71,11 +73,6 @@ else
 fi
 go build -o "$WORK/loadgen" ./scripts/loadgen
 
-db_url() { python3 - "$ADMIN_URL" "$1" <<'PY'
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))
-PY
-}
 BIG_URL=$(db_url "$BIG_DB")
 
 start_gateway() { # start_gateway DB_URL LOG
@@ -180,7 +177,6 @@ for r in $(seq 1 "$RUNS"); do
   echo "   round $r: big store ${big[-1]} req/s, empty store ${fresh[-1]} req/s (load average $(cut -d' ' -f1 /proc/loadavg))"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mb=$(median "${big[@]}"); mf=$(median "${fresh[@]}")
 echo
 echo "== summary ($(nproc) cores, $(date -u +%FT%TZ), wrk -c$CONNECTIONS -d${DURATION}s, $RUNS rounds, big store statistics: $STATS)"

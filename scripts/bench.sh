@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/toolchain.sh
+. scripts/benchlib.sh
 
 DURATION="${DURATION:-20}"
 CONNECTIONS="${CONNECTIONS:-32}"
@@ -42,11 +43,6 @@ go build -o "$WORK/loadgen" ./scripts/loadgen
 "$WORK/loadgen" -mode wrk -key "$KEY" -prefix "wrk-$RANDOM" > "$WORK/post.lua"
 
 BENCH_DB="intake_bench_$$"
-db_url() { python3 - "$ADMIN_URL" "$1" <<'PY'
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))
-PY
-}
 
 summary=()
 run_store() {

@@ -69,7 +69,7 @@ func (o Options) Day(t time.Time) string { return t.In(o.Location).Format("20060
 
 // CaseNoCutoff is the first day (YYYYMMDD) whose case-number sequence is kept when pruning at
 // now: a week back, far beyond any batch still numbering cases of the day before.
-func CaseNoCutoff(o Options, now time.Time) string { return o.Day(now.AddDate(0, 0, -7)) }
+func (o Options) CaseNoCutoff(now time.Time) string { return o.Day(now.AddDate(0, 0, -7)) }
 
 // CaseNo formats a case number: prefix, local day and the day's sequence, at least five digits
 // wide (a busy day simply gets a longer number rather than a collision).
@@ -123,17 +123,14 @@ func DecodeRecord(record []byte, status string, caseRef string, mergedCount int,
 	c.Related.MergedCount = mergedCount
 	history := []intake.StatusChange{}
 	if len(initial) > 0 {
+		// Written in UTC by EncodeInitialHistory, so it decodes in UTC.
 		if err := json.Unmarshal(initial, &history); err != nil {
 			return nil, fmt.Errorf("decode initial status history: %w", err)
 		}
-		for i := range history {
-			history[i].At = history[i].At.UTC()
-		}
 	}
-	if len(history) == 0 {
-		history = append(history, later...)
-	} else if len(later) > 0 {
-		history = append(history, later...)
+	mixed := len(history) > 0 && len(later) > 0
+	history = append(history, later...)
+	if mixed {
 		// The table's entries come ordered by time; an entry a case system dated before the
 		// case was received still sorts first, as it did when all entries were in the table.
 		sort.SliceStable(history, func(i, j int) bool { return history[i].At.Before(history[j].At) })

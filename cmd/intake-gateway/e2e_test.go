@@ -272,3 +272,22 @@ func TestSenderRateLimitOnWeChat(t *testing.T) {
 		t.Fatalf("%d cases after another citizen's message, want 3", n)
 	}
 }
+
+// assembleYAML assembles a gateway from yaml, written as dir/gateway.yaml and loaded as serve
+// loads its file; the caller closes it.
+func assembleYAML(t *testing.T, dir, yaml string) *assembly {
+	t.Helper()
+	path := filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,9 +14,7 @@ import (
 	"time"
 
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
-	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
 
@@ -59,18 +55,7 @@ forwarding: { retry_min: 50ms, retry_max: 200ms }
 channels:
   - { id: wechat-main, type: wechat, app_id: %s, app_secret: secret, token: %s, encoding_aes_key: %s, mode: safe, account_id: %s, api_base_url: %q }
 `, dbURL, filepath.Join(dir, "loop.db"), sha(e2eKey), caseSystem.URL, e2eAccount.AppID, e2eAccount.Token, e2eAccount.EncodingAESKey, e2eAccount.GhID, wxAPI.URL)
-	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, []string{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := assembleYAML(t, dir, yaml)
 	srv := httptest.NewServer(a.handler)
 	defer func() { srv.Close(); a.Close() }()
 

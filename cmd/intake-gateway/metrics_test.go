@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,8 +19,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
-	"github.com/hotline12345/intake-gateway/config"
-	"github.com/hotline12345/intake-gateway/internal/logging"
 )
 
 // sample is one line of the Prometheus text exposition format.
@@ -172,18 +169,7 @@ channels:
     mode: safe
     account_id: %s
 `, filepath.Join(dir, "m.db"), sha(e2eKey), caseSystem.URL+"/cases", e2eAccount.AppID, e2eAccount.Token, e2eAccount.EncodingAESKey, e2eAccount.GhID)
-	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, []string{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := assembleYAML(t, dir, yaml)
 	pub := httptest.NewServer(a.handler)
 	admin := httptest.NewServer(adminHandler(a.registry))
 	t.Cleanup(func() { admin.Close(); pub.Close(); a.Close() })

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -17,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline12345/intake-gateway/config"
-	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 )
@@ -53,18 +50,7 @@ case_systems: [{ name: default, url: %q, secret: cs-secret }]
 forwarding: { retry_min: 50ms, retry_max: 200ms }
 open311: { jurisdiction: 12345.example.gov.cn, contact: "12345热线" }
 `, dbURL, filepath.Join(dir, "open311.db"), sha("fms-key"), sha(e2eKey), caseSystem.URL)
-	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, []string{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := assembleYAML(t, dir, yaml)
 	srv := httptest.NewServer(a.handler)
 	defer func() { srv.Close(); a.Close() }()
 

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,8 +18,6 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hotline12345/intake-gateway/config"
-	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
 
@@ -104,18 +100,7 @@ case_systems: [{ name: default, url: %q, secret: cs-secret }]
 forwarding: { retry_min: 50ms, retry_max: 200ms }
 telemetry: { otlp_endpoint: %q }
 `, dbURL, filepath.Join(dir, "t.db"), sha("crm-secret-key"), caseSystem.URL, otlp.URL)
-	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, []string{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := assemble(context.Background(), cfg, logging.New(testLog{t}, "error", "text"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := assembleYAML(t, dir, yaml)
 	srv := httptest.NewServer(a.handler)
 	closed := false
 	defer func() {

@@ -179,7 +179,7 @@ func (s *Store) RecordLookupFailure(ctx context.Context, keys []string, at time.
 // case-number sequences of days a week or more before it (one is created per day and nothing
 // numbers a case on a past day).
 func (s *Store) PruneExpired(ctx context.Context, before time.Time) (int64, error) {
-	n, err := s.dropOldCaseNoSequences(ctx, store.CaseNoCutoff(s.opts, before))
+	n, err := s.dropOldCaseNoSequences(ctx, s.opts.CaseNoCutoff(before))
 	if err != nil {
 		return 0, err
 	}

@@ -132,7 +132,7 @@ func (s *Store) RecordLookupFailure(ctx context.Context, keys []string, at time.
 func (s *Store) PruneExpired(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	// Case-number counters of days a week or more back: nothing numbers a case on a past day.
-	res, err := s.db.ExecContext(ctx, `DELETE FROM case_no_counters WHERE day < ?`, store.CaseNoCutoff(s.opts, before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM case_no_counters WHERE day < ?`, s.opts.CaseNoCutoff(before))
 	if err != nil {
 		return n, unavailable(fmt.Errorf("prune case-number counters: %w", err))
 	}
