@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,12 +16,14 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/twilio"
 	"github.com/hotline12345/intake-gateway/channels/webhook"
 	"github.com/hotline12345/intake-gateway/channels/wechat"
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxapi"
 	"github.com/hotline12345/intake-gateway/channels/weibo"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/replies"
 	"github.com/hotline12345/intake-gateway/internal/safefetch"
+	"github.com/hotline12345/intake-gateway/internal/telemetry"
 	"github.com/hotline12345/intake-gateway/media"
 	"github.com/hotline12345/intake-gateway/notify"
 )
@@ -162,11 +166,22 @@ func restFetcher(cfg *config.Config) (media.Fetcher, error) {
 // the first twilio channel that can send). A channel without sending credentials still serves
 // its webhook; it only gets no sender and no fetcher, and the log says so once at start. Media
 // fetchers reach only the channel's media_hosts, under the media.* rules.
-func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
+//
+// trace wraps every platform client's transport (nil: tracing off).
+func platformClients(cfg *config.Config, st wechat.Tokens, trace func(http.RoundTripper) http.RoundTripper, logger *slog.Logger) (map[string]notify.Route, string, map[string]media.Fetcher, error) {
 	routes := map[string]notify.Route{}
 	fetchers := map[string]media.Fetcher{}
 	receiveOnly := map[string]bool{}
 	base := mediaPolicy(cfg.Media)
+	base.Wrap = trace
+	// apiClient is a platform API client with the platform's own timeout, traced when tracing
+	// is on; nil lets the channel package use its default.
+	apiClient := func(timeout time.Duration) *http.Client {
+		if trace == nil {
+			return nil
+		}
+		return &http.Client{Timeout: timeout, Transport: trace(http.DefaultTransport)}
+	}
 	skip := func(id string, err error) error {
 		if !errors.Is(err, channels.ErrSendingNotConfigured) {
 			return err
@@ -178,7 +193,7 @@ func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) 
 	for _, ch := range cfg.Channels {
 		switch ch.Type {
 		case "wechat":
-			client, err := wechat.NewClient(ch, wechat.StoreTokens{Tokens: st}, nil)
+			client, err := wechat.NewClient(ch, wechat.StoreTokens{Tokens: st}, apiClient(wxapi.DefaultTimeout))
 			if err != nil {
 				if err := skip(ch.ID, err); err != nil {
 					return nil, "", nil, err
@@ -203,7 +218,7 @@ func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) 
 				return nil, "", nil, err
 			}
 			fetchers[ch.ID] = f
-			sender, err := twilio.NewSender(ch, cfg.Server.PublicBaseURL)
+			sender, err := twilio.NewSender(ch, cfg.Server.PublicBaseURL, twilio.WithHTTPClient(apiClient(twilio.DefaultSendTimeout)))
 			if err != nil {
 				if err := skip(ch.ID, err); err != nil {
 					return nil, "", nil, err
@@ -212,7 +227,7 @@ func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) 
 			}
 			routes[ch.ID] = notify.Route{Kind: intake.ChannelSMS, Sender: twilio.NotifySender{Sender: sender}}
 		case "weibo":
-			client, err := weibo.NewClient(ch, nil)
+			client, err := weibo.NewClient(ch, apiClient(weibo.DefaultClientTimeout))
 			if err != nil {
 				if err := skip(ch.ID, err); err != nil {
 					return nil, "", nil, err
@@ -253,4 +268,13 @@ func platformClients(cfg *config.Config, st wechat.Tokens, logger *slog.Logger) 
 		return nil, "", nil, fmt.Errorf("notifications.sms_channel: %q is not a twilio channel", sms)
 	}
 	return routes, sms, fetchers, nil
+}
+
+// traceFunc is how platform clients are traced: nil when tracing is off, so that they keep
+// their own default transports.
+func traceFunc(tel *telemetry.Telemetry) func(http.RoundTripper) http.RoundTripper {
+	if !tel.Enabled() {
+		return nil
+	}
+	return tel.PlatformTransport
 }

@@ -334,7 +334,7 @@ func TestPlatformClientsSkipOnlyTheChannelsThatCannotSend(t *testing.T) {
 		{ID: "weibo-in", Type: "weibo", AppKey: "k", AppSecret: "s", AccountUID: "5001"},
 	}
 	var logs bytes.Buffer
-	routes, sms, fetchers, err := platformClients(cfg, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	routes, sms, fetchers, err := platformClients(cfg, nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestPlatformClientsSkipOnlyTheChannelsThatCannotSend(t *testing.T) {
 	// A broken setting that is not about missing credentials still fails the start.
 	cfg.Channels = append(cfg.Channels, channels.Config{ID: "wx", Type: "wechat", AppID: "wx0123456789abcdef", AppSecret: "x",
 		Token: "tok", Mode: "plain", Settings: map[string]any{"account_id": "gh_0123456789ab", "notify_template": "not-a-map"}})
-	if _, _, _, err := platformClients(cfg, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "notify_template") {
+	if _, _, _, err := platformClients(cfg, nil, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "notify_template") {
 		t.Fatalf("bad notify_template: %v", err)
 	}
 }

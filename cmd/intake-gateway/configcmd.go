@@ -80,7 +80,7 @@ func checkChannels(cfg *config.Config, warnings io.Writer) error {
 	}
 	if len(errs) == 0 {
 		warn := slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		if _, _, _, err := platformClients(cfg, nil, warn); err != nil {
+		if _, _, _, err := platformClients(cfg, nil, nil, warn); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -273,7 +273,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	a.texts = replies.NewCurrent(texts)
 
 	// The platforms' clients (senders for notifications, media fetchers), then the workers.
-	routes, smsChannel, fetchers, err := platformClients(cfg, st, logger)
+	routes, smsChannel, fetchers, err := platformClients(cfg, st, traceFunc(tel), logger)
 	if err != nil {
 		return fail(err)
 	}

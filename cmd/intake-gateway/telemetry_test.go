@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hotline12345/intake-gateway/channels/wechat/wxtest"
 	"github.com/hotline12345/intake-gateway/internal/pgtest"
 )
 
@@ -200,3 +203,117 @@ telemetry: { otlp_endpoint: %q }
 
 func TestTracingSQLite(t *testing.T)   { runTracing(t, "") }
 func TestTracingPostgres(t *testing.T) { runTracing(t, pgtest.NewDatabase(t, "", nil)) }
+
+// Calls to a messaging platform are traced as client spans, but the platform (a third party)
+// gets no trace context: neither the API calls (token, customer-service send) nor the media
+// download, which goes through the media policy's own transport.
+func TestPlatformCallsTracedWithoutTraceContext(t *testing.T) {
+	col := &collector{}
+	otlp := httptest.NewServer(col)
+	defer otlp.Close()
+	wxAPI := wxtest.NewFakeAPI(e2eAccount.AppID, "secret")
+	defer wxAPI.Close()
+	wxAPI.PutMedia("media_2002", wxtest.FakeMedia{ContentType: "image/jpeg", Body: []byte("\xff\xd8\xff\xe0 photo")})
+	var (
+		mu      sync.Mutex
+		calls   []string
+		leaked  []string
+		backend = httputil.NewSingleHostReverseProxy(mustParseURL(t, wxAPI.URL))
+	)
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method+" "+r.URL.Path)
+		for _, h := range []string{"traceparent", "tracestate", "baggage"} {
+			if v := r.Header.Get(h); v != "" {
+				leaked = append(leaked, r.URL.Path+" "+h+": "+v)
+			}
+		}
+		mu.Unlock()
+		backend.ServeHTTP(w, r)
+	}))
+	defer platform.Close()
+
+	dir := t.TempDir()
+	yaml := fmt.Sprintf(`database: { sqlite_path: %q, attachments_dir: %q }
+log: { level: error }
+api_keys: [{ name: case-system, sha256: "%s", scopes: [events, read] }]
+media: { allow_private_networks: true, allow_http: true }
+telemetry: { otlp_endpoint: %q }
+channels:
+  - { id: wechat-main, type: wechat, app_id: %s, app_secret: secret, token: %s, encoding_aes_key: %s, mode: safe, account_id: %s, api_base_url: %q }
+`, filepath.Join(dir, "t.db"), filepath.Join(dir, "attachments"), sha(e2eKey), otlp.URL,
+		e2eAccount.AppID, e2eAccount.Token, e2eAccount.EncodingAESKey, e2eAccount.GhID, platform.URL)
+	a := assembleYAML(t, dir, yaml)
+	srv := httptest.NewServer(a.handler)
+	closed := false
+	defer func() {
+		if !closed {
+			srv.Close()
+			a.Close()
+		}
+	}()
+
+	_, reply := push(t, srv, textMsg("oTrace", "2001", "小区门口的路灯坏了一周了"))
+	caseNo := reply[strings.Index(reply, "WH") : strings.Index(reply, "WH")+15]
+	push(t, srv, imageMsg("oTrace", "2002"))
+	event := fmt.Sprintf(`{"event_id":"tr-ev-1","type":"resolved","at":%q,"message":"路灯已更换","notify":true}`, time.Now().UTC().Format(time.RFC3339))
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/cases/"+caseNo+"/events", strings.NewReader(event))
+	req.Header.Set("Authorization", "Bearer "+e2eKey)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("event: %d", res.StatusCode)
+	}
+	seen := func(call string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range calls {
+			if c == call {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "the photo downloaded and the citizen told", func() bool {
+		return seen("GET /cgi-bin/media/get") && len(wxAPI.Sent()) >= 1
+	})
+	srv.Close()
+	a.Close()
+	closed = true
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(leaked) > 0 {
+		t.Errorf("the platform was sent trace context: %v", leaked)
+	}
+	host := strings.TrimPrefix(platform.URL, "http://")
+	clientSpans := map[string]bool{}
+	for _, s := range col.all() {
+		if s.Kind == tracepb.Span_SPAN_KIND_CLIENT && strings.HasSuffix(s.Name, " "+host) {
+			clientSpans[s.Name] = true
+			for _, kv := range s.Attributes {
+				if v := kv.Value.String(); strings.Contains(v, "access_token") || strings.Contains(v, "oTrace") || strings.Contains(v, "secret") {
+					t.Errorf("span %q attribute %s carries a credential or an openid: %s", s.Name, kv.Key, v)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"GET " + host, "POST " + host} {
+		if !clientSpans[want] {
+			t.Errorf("no client span %q for the platform calls %v; client spans: %v", want, calls, clientSpans)
+		}
+	}
+}
+
+func mustParseURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -93,6 +93,9 @@ type Policy struct {
 	Resolver Resolver
 	// TLS configures the TLS client (nil: the system's roots), e.g. a lab's own CA.
 	TLS *tls.Config
+	// Wrap, when set, wraps the checking transport (tracing). It sees each request after the
+	// policy has allowed it, and cannot bypass the address check made when connecting.
+	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
 // WithHosts is a copy of p that allows hosts.
@@ -148,8 +151,12 @@ func (p Policy) Client() *http.Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	var rt http.RoundTripper = &transport{policy: p, next: p.transport()}
+	if p.Wrap != nil {
+		rt = p.Wrap(rt)
+	}
 	return &http.Client{
-		Transport: &transport{policy: p, next: p.transport()},
+		Transport: rt,
 		Timeout:   timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects || maxRedirects < 0 {

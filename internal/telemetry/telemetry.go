@@ -84,7 +84,7 @@ func New(ctx context.Context, o Options) (*Telemetry, error) {
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
 		sdktrace.WithResource(res),
 		sdktrace.WithSpanProcessor(redactor{}),
-		sdktrace.WithBatcher(exp),
+		sdktrace.WithBatcher(redactingExporter{next: exp}),
 	)
 	return &Telemetry{tp: tp, prop: propagation.TraceContext{}}, nil
 }
@@ -158,6 +158,20 @@ func (t *Telemetry) Transport(rt http.RoundTripper) http.RoundTripper {
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host }))
 }
 
+// PlatformTransport traces requests to the messaging platforms (WeChat, Twilio, Weibo and the
+// media downloads from them) without sending them the trace context: a traceparent means
+// something only to a system that joins our traces, and the platforms are third parties.
+func (t *Telemetry) PlatformTransport(rt http.RoundTripper) http.RoundTripper {
+	if !t.Enabled() {
+		return rt
+	}
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(t.tp), otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host }))
+}
+
 // QueryTracer traces database queries (statement text only, never the bound values); nil when
 // tracing is off.
 func (t *Telemetry) QueryTracer() pgx.QueryTracer {
@@ -216,22 +230,67 @@ var redactedKeys = []attribute.Key{
 	"db.query.parameter", "user.id", "enduser.id",
 }
 
-// redactor overwrites those attributes as a span starts, before anything can export them.
+func redacted(key attribute.Key) bool {
+	for _, k := range redactedKeys {
+		if key == k || strings.HasPrefix(string(key), string(k)+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// redactor overwrites those attributes as a span starts, so that nothing reading live spans
+// sees them.
 type redactor struct{}
 
 func (redactor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	var kv []attribute.KeyValue
 	for _, a := range s.Attributes() {
-		for _, k := range redactedKeys {
-			if a.Key == k || strings.HasPrefix(string(a.Key), string(k)+".") {
-				kv = append(kv, attribute.String(string(a.Key), "[redacted]"))
-			}
+		if redacted(a.Key) {
+			kv = append(kv, attribute.String(string(a.Key), "[redacted]"))
 		}
 	}
 	if len(kv) > 0 {
 		s.SetAttributes(kv...)
 	}
 }
-func (redactor) OnEnd(sdktrace.ReadOnlySpan)      {}
-func (redactor) Shutdown(context.Context) error   { return nil }
-func (redactor) ForceFlush(context.Context) error { return nil }
+
+// redactingExporter redacts again on the way out, because instrumentation may set attributes
+// after the span started (otelhttp's client sets url.full — with a platform's access_token or
+// app secret in the query — once the request is sent).
+type redactingExporter struct{ next sdktrace.SpanExporter }
+
+func (e redactingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	out := make([]sdktrace.ReadOnlySpan, len(spans))
+	for i, s := range spans {
+		out[i] = s
+		attrs := s.Attributes()
+		for j, a := range attrs {
+			if !redacted(a.Key) {
+				continue
+			}
+			clean := append([]attribute.KeyValue(nil), attrs...)
+			for k := j; k < len(clean); k++ {
+				if redacted(clean[k].Key) {
+					clean[k] = attribute.String(string(clean[k].Key), "[redacted]")
+				}
+			}
+			out[i] = redactedSpan{ReadOnlySpan: s, attrs: clean}
+			break
+		}
+	}
+	return e.next.ExportSpans(ctx, out)
+}
+
+func (e redactingExporter) Shutdown(ctx context.Context) error { return e.next.Shutdown(ctx) }
+
+// redactedSpan is a finished span with its attributes replaced.
+type redactedSpan struct {
+	sdktrace.ReadOnlySpan
+	attrs []attribute.KeyValue
+}
+
+func (s redactedSpan) Attributes() []attribute.KeyValue { return s.attrs }
+func (redactor) OnEnd(sdktrace.ReadOnlySpan)            {}
+func (redactor) Shutdown(context.Context) error         { return nil }
+func (redactor) ForceFlush(context.Context) error       { return nil }

@@ -30,6 +30,9 @@ import (
 // DefaultBaseURL is WeChat's API host.
 const DefaultBaseURL = "https://api.weixin.qq.com"
 
+// DefaultTimeout bounds one API call when the caller brings no HTTP client.
+const DefaultTimeout = 10 * time.Second
+
 // Errcodes that mean the access_token is no longer good: 40001 (invalid credential, often "not
 // the latest" after another process refreshed), 40014 (invalid access_token), 42001 (expired).
 const (
@@ -107,7 +110,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("wxapi: base URL must be an absolute http(s) URL, got %q", cfg.BaseURL)
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		cfg.HTTPClient = &http.Client{Timeout: DefaultTimeout}
 	}
 	if cfg.Tokens == nil {
 		cfg.Tokens = NewMemoryTokenStore()
