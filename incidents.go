@@ -29,9 +29,9 @@ const EventIncidentOpened = "incident.opened"
 // Incident is a cluster of alike cases (same category, same district, similar text) that grew
 // past the configured size within the window.
 type Incident struct {
-	ID       string        `json:"id"`
-	Category string        `json:"category"`
-	District string        `json:"district"`
+	ID       string `json:"id"`
+	Category string `json:"category"`
+	District string `json:"district"`
 	// Summary is the wording the member cases share (see hottopics.Summary): phrases common to
 	// many citizens' texts, never one citizen's text, so it carries no personal data.
 	Summary   string        `json:"summary"`
