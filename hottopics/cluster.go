@@ -22,44 +22,32 @@ import (
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
-// maxCompare bounds the members a case is compared with in one cluster (its newest): single
-// linkage against every member would grow with the square of a big burst for no better answer.
-const maxCompare = 64
+// maxCompare bounds the earlier cases of its category and district a case is compared with (the
+// newest of them): a burst links up through its neighbours in time, and comparing every pair of a
+// very large one would grow with its square for no better answer.
+const maxCompare = 500
 
 type member struct {
 	tc  intake.TopicCase
 	key normalize.Key
 }
 
-type cluster struct {
-	incidentID string // "" for a cluster not yet an incident
-	members    []member
-	added      []member // members new to an existing incident
-}
-
-// similarity is the best similarity of k to the cluster's newest members (single linkage: a
-// burst drifts in wording as it grows, and each new report resembles some earlier one).
-func (c *cluster) similarity(k normalize.Key) float64 {
-	best := 0.0
-	for i := len(c.members) - 1; i >= 0 && i >= len(c.members)-maxCompare; i-- {
-		best = max(best, c.members[i].key.Similarity(k))
-	}
-	return best
-}
-
 // Plan clusters cases (oldest first, as Incidents.TopicCases returns them) received within the
-// window before now. open holds the ids of the open incidents: their members within the window
-// seed their clusters; members of closed incidents are left alone. New cases join the most
-// similar cluster of their category and district at or above opts.Similarity, or start one; a
-// new cluster of opts.MinCases or more opens an incident, and an open incident's cluster that
-// took new cases grows. Repeated requests of one citizen and cases without a category, a
-// district or comparable text take no part.
+// window before now. open holds the ids of the open incidents.
+//
+// Within one category and district, two cases are alike when their texts are at least
+// opts.Similarity similar, and a cluster is a connected group of alike cases (single linkage:
+// citizens word one problem differently, and each report resembles some other; the order cases
+// arrive in does not matter). A cluster holding members of an open incident grows that incident
+// by its other cases (the incident with the most members there, should it hold two); any other
+// cluster of opts.MinCases or more opens an incident. Members of closed incidents, repeated
+// requests of one citizen and cases without a category, a district or comparable text take no
+// part.
 func Plan(cases []intake.TopicCase, open map[string]bool, now time.Time, opts Options) intake.TopicChanges {
 	ch := intake.TopicChanges{Now: now, CloseQuietBefore: now.Add(-opts.Window), Announce: opts.Announces()}
 	type groupKey struct{ category, district string }
-	groups := map[groupKey][]*cluster{}
+	groups := map[groupKey][]member{}
 	var order []groupKey
-	byIncident := map[string]*cluster{}
 	since := now.Add(-opts.Window)
 	for _, tc := range cases {
 		if tc.Repeat || tc.Category == "" || tc.District == "" || tc.ReceivedAt.Before(since) {
@@ -74,64 +62,97 @@ func Plan(cases []intake.TopicCase, open map[string]bool, now time.Time, opts Op
 		}
 		gk := groupKey{tc.Category, tc.District}
 		if _, seen := groups[gk]; !seen {
-			groups[gk] = nil
 			order = append(order, gk)
 		}
-		m := member{tc: tc, key: k}
-		if tc.IncidentID != "" {
-			c := byIncident[tc.IncidentID]
-			if c == nil {
-				c = &cluster{incidentID: tc.IncidentID}
-				byIncident[tc.IncidentID] = c
-				groups[gk] = append(groups[gk], c)
-			}
-			c.members = append(c.members, m)
-			continue
-		}
-		var best *cluster
-		bestScore := 0.0
-		for _, c := range groups[gk] {
-			if s := c.similarity(k); s >= opts.Similarity && s > bestScore {
-				best, bestScore = c, s
-			}
-		}
-		if best == nil {
-			groups[gk] = append(groups[gk], &cluster{members: []member{m}})
-			continue
-		}
-		best.members = append(best.members, m)
-		if best.incidentID != "" {
-			best.added = append(best.added, m)
-		}
+		groups[gk] = append(groups[gk], member{tc: tc, key: k})
 	}
 	for _, gk := range order {
-		for _, c := range groups[gk] {
-			switch {
-			case c.incidentID != "" && len(c.added) > 0:
-				g := intake.IncidentGrowth{IncidentID: c.incidentID}
-				for _, m := range c.added {
-					g.CaseIDs = append(g.CaseIDs, m.tc.ID)
-					g.LastSeen = maxTime(g.LastSeen, m.tc.ReceivedAt)
-				}
-				ch.Grow = append(ch.Grow, g)
-			case c.incidentID == "" && len(c.members) >= opts.MinCases:
-				ni := intake.NewIncident{Incident: intake.Incident{Category: gk.category, District: gk.district,
-					State: intake.IncidentOpen, Size: len(c.members)}}
-				texts := make([]string, len(c.members))
-				for i, m := range c.members {
-					ni.CaseIDs = append(ni.CaseIDs, m.tc.ID)
-					texts[i] = m.tc.Text
-					if i == 0 {
-						ni.Incident.FirstSeen = m.tc.ReceivedAt
-					}
-					ni.Incident.LastSeen = maxTime(ni.Incident.LastSeen, m.tc.ReceivedAt)
-				}
-				ni.Incident.Summary = Summary(texts)
-				ch.Open = append(ch.Open, ni)
-			}
+		for _, c := range components(groups[gk], opts.Similarity) {
+			planCluster(&ch, gk.category, gk.district, c, opts)
 		}
 	}
 	return ch
+}
+
+// components splits ms into groups connected by similarity at or above threshold, each in the
+// order of ms, the groups in the order of their first member.
+func components(ms []member, threshold float64) [][]member {
+	parent := make([]int, len(ms))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for i := range ms {
+		for j := max(0, i-maxCompare); j < i; j++ {
+			ri, rj := find(i), find(j)
+			if ri == rj {
+				continue
+			}
+			if ms[i].key.Similarity(ms[j].key) >= threshold {
+				parent[max(ri, rj)] = min(ri, rj)
+			}
+		}
+	}
+	index := map[int]int{}
+	var out [][]member
+	for i, m := range ms {
+		r := find(i)
+		k, ok := index[r]
+		if !ok {
+			k = len(out)
+			index[r] = k
+			out = append(out, nil)
+		}
+		out[k] = append(out[k], m)
+	}
+	return out
+}
+
+// planCluster adds what one cluster asks for to ch: growth of its incident, or a new incident.
+func planCluster(ch *intake.TopicChanges, category, district string, c []member, opts Options) {
+	counts := map[string]int{}
+	incident := ""
+	for _, m := range c {
+		if id := m.tc.IncidentID; id != "" {
+			counts[id]++
+			if incident == "" || counts[id] > counts[incident] || (counts[id] == counts[incident] && id < incident) {
+				incident = id
+			}
+		}
+	}
+	if incident != "" {
+		g := intake.IncidentGrowth{IncidentID: incident}
+		for _, m := range c {
+			if m.tc.IncidentID == "" {
+				g.CaseIDs = append(g.CaseIDs, m.tc.ID)
+				g.LastSeen = maxTime(g.LastSeen, m.tc.ReceivedAt)
+			}
+		}
+		if len(g.CaseIDs) > 0 {
+			ch.Grow = append(ch.Grow, g)
+		}
+		return
+	}
+	if len(c) < opts.MinCases {
+		return
+	}
+	ni := intake.NewIncident{Incident: intake.Incident{Category: category, District: district, State: intake.IncidentOpen,
+		Size: len(c), FirstSeen: c[0].tc.ReceivedAt}}
+	texts := make([]string, len(c))
+	for i, m := range c {
+		ni.CaseIDs = append(ni.CaseIDs, m.tc.ID)
+		texts[i] = m.tc.Text
+		ni.Incident.LastSeen = maxTime(ni.Incident.LastSeen, m.tc.ReceivedAt)
+	}
+	ni.Incident.Summary = Summary(texts)
+	ch.Open = append(ch.Open, ni)
 }
 
 func maxTime(a, b time.Time) time.Time {
