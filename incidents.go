@@ -109,7 +109,10 @@ type TopicResult struct {
 type IncidentFilter struct {
 	// State keeps one state ("" for any).
 	State IncidentState
-	Limit int
+	// FirstSeenFrom and FirstSeenTo keep the incidents whose first case arrived in
+	// [FirstSeenFrom, FirstSeenTo) (zero: unbounded), for a period's report.
+	FirstSeenFrom, FirstSeenTo time.Time
+	Limit                      int
 }
 
 // AnnouncementOutcome is the result of one try at announcing an incident.

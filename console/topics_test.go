@@ -104,3 +104,28 @@ func TestTopicsPage(t *testing.T) {
 		}
 	})
 }
+
+// TestReportListsRisingTopics: the period report lists the incidents that began in it, on the
+// page and in the CSV; a period before them lists none.
+func TestReportListsRisingTopics(t *testing.T) {
+	bothStores(t, console.Options{}, func(t *testing.T, e *env) {
+		in, _ := openIncident(t, e)
+		b := e.browser()
+		b.mustLogin("vic")
+		now := time.Now().In(storetest.Shanghai)
+		from, to := now.AddDate(0, 0, -1).Format("2006-01-02"), now.Format("2006-01-02")
+		page := b.get("/console/reports?from=" + from + "&to=" + to)
+		if page.status != http.StatusOK || !regexp.MustCompile(`<td>环翠区</td><td>幸福小区停水</td><td>水电气</td><td>3</td>`).MatchString(page.body) {
+			t.Fatalf("the report lacks the rising topic %s:\n%s", in.ID, page.body)
+		}
+		assertMasked(t, "the report", page.body)
+		file := b.get("/console/reports?from=" + from + "&to=" + to + "&format=csv")
+		if !strings.Contains(file.body, "rising_topic,环翠区,幸福小区停水,3,") {
+			t.Fatalf("the CSV lacks the rising topic:\n%s", file.body)
+		}
+		before := now.AddDate(0, 0, -10).Format("2006-01-02")
+		if r := b.get("/console/reports?from=" + before + "&to=" + before); !strings.Contains(r.body, "本期没有热点") {
+			t.Fatal("a period before the incident lists it")
+		}
+	})
+}

@@ -164,8 +164,16 @@ func (s *Store) ApplyTopics(ctx context.Context, ch intake.TopicChanges) (intake
 
 // ListIncidents lists incidents, the most recently active first.
 func (s *Store) ListIncidents(ctx context.Context, f intake.IncidentFilter) ([]intake.Incident, error) {
+	var from, to *time.Time
+	if !f.FirstSeenFrom.IsZero() {
+		from = &f.FirstSeenFrom
+	}
+	if !f.FirstSeenTo.IsZero() {
+		to = &f.FirstSeenTo
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+incidentColumns+` FROM incidents
-		WHERE ($1 = '' OR state = $1) ORDER BY last_seen DESC, id DESC LIMIT $2`, string(f.State), store.ListLimit(f.Limit))
+		WHERE ($1 = '' OR state = $1) AND ($3::timestamptz IS NULL OR first_seen >= $3) AND ($4::timestamptz IS NULL OR first_seen < $4)
+		ORDER BY last_seen DESC, id DESC LIMIT $2`, string(f.State), store.ListLimit(f.Limit), from, to)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("list incidents: %w", err))
 	}

@@ -205,8 +205,16 @@ func (s *Store) applyTopics(ctx context.Context, ch intake.TopicChanges) (intake
 
 // ListIncidents lists incidents, the most recently active first.
 func (s *Store) ListIncidents(ctx context.Context, f intake.IncidentFilter) ([]intake.Incident, error) {
+	var from, to sql.NullInt64
+	if !f.FirstSeenFrom.IsZero() {
+		from = sql.NullInt64{Int64: micros(f.FirstSeenFrom), Valid: true}
+	}
+	if !f.FirstSeenTo.IsZero() {
+		to = sql.NullInt64{Int64: micros(f.FirstSeenTo), Valid: true}
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents
-		WHERE (?1 = '' OR state = ?1) ORDER BY last_seen DESC, id DESC LIMIT ?2`, string(f.State), store.ListLimit(f.Limit))
+		WHERE (?1 = '' OR state = ?1) AND (?3 IS NULL OR first_seen >= ?3) AND (?4 IS NULL OR first_seen < ?4)
+		ORDER BY last_seen DESC, id DESC LIMIT ?2`, string(f.State), store.ListLimit(f.Limit), from, to)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("list incidents: %w", err))
 	}

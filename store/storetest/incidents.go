@@ -279,6 +279,21 @@ func testIncidentGrowth(t *testing.T, s IncidentStore) {
 	if err != nil || len(all) != 1 || all[0].ID != id {
 		t.Fatalf("all incidents = %+v, %v", all, err)
 	}
+	// A period's incidents are those whose first case arrived in it.
+	for _, p := range []struct {
+		from, to time.Time
+		want     int
+	}{
+		{cases[0].ReceivedAt, cases[0].ReceivedAt.Add(time.Second), 1},
+		{cases[0].ReceivedAt.Add(time.Second), time.Time{}, 0},
+		{time.Time{}, cases[0].ReceivedAt, 0},
+		{base.Add(-24 * time.Hour), base.Add(24 * time.Hour), 1},
+	} {
+		got, err := s.ListIncidents(ctx(t), intake.IncidentFilter{FirstSeenFrom: p.from, FirstSeenTo: p.to})
+		if err != nil || len(got) != p.want {
+			t.Errorf("incidents first seen in [%s, %s) = %d, %v; want %d", p.from, p.to, len(got), err, p.want)
+		}
+	}
 }
 
 func testAnnouncementOutcomes(t *testing.T, s IncidentStore) {
