@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/internal/jobs"
-	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/store/sqlite"
 	"github.com/hotline12345/intake-gateway/store/storetest"
 )
@@ -64,15 +62,7 @@ func TestServeAnnouncesHotTopics(t *testing.T) {
 	}))
 	t.Cleanup(desk.Close)
 
-	write := func(extra string) string {
-		path := filepath.Join(dir, "gateway.yaml")
-		yaml := fmt.Sprintf("database: { sqlite_path: %q, attachments_dir: %q }\nlog: { level: error }\n%s\n", db, filepath.Join(dir, "att"), extra)
-		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	off, err := config.Load(write(""), []string{})
+	off, err := config.Load("", []string{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,15 +70,8 @@ func TestServeAnnouncesHotTopics(t *testing.T) {
 		t.Fatalf("without hot_topics the job config has %+v and %d periodic jobs", rc.Queues[jobs.QueueHotTopics], len(rc.PeriodicJobs))
 	}
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
-	cfg, err := config.Load(write(fmt.Sprintf("hot_topics: { enabled: true, min_cases: 5, webhook: { url: %q, secret: \"${DUTY_SECRET}\" } }", desk.URL)),
-		[]string{"DUTY_SECRET=" + secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := assemble(ctx, cfg, logging.New(testLog{t}, "error", "text"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := assembleYAML(t, dir, fmt.Sprintf("database: { sqlite_path: %q, attachments_dir: %q }\nlog: { level: error }\n"+
+		"hot_topics: { enabled: true, min_cases: 5, webhook: { url: %q, secret: %q } }\n", db, filepath.Join(dir, "att"), desk.URL, secret))
 	defer a.Close()
 	topics := a.store.(intake.Incidents)
 	deadline := time.Now().Add(15 * time.Second)
