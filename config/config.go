@@ -15,6 +15,7 @@ import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/channels"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/hottopics"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/notify"
 	"github.com/hotline12345/intake-gateway/retention"
@@ -53,6 +54,7 @@ type Config struct {
 	Open311       Open311               `koanf:"open311"`
 	Telemetry     Telemetry             `koanf:"telemetry"`
 	Retention     retention.Options     `koanf:"retention"`
+	HotTopics     hottopics.Options     `koanf:"hot_topics"`
 	Console       Console               `koanf:"console"`
 }
 
@@ -328,6 +330,16 @@ func Defaults() map[string]any {
 		"retention.pseudonym_key":              "",
 		"retention.interval":                   "1h",
 		"retention.batch":                      0,
+		"hot_topics.enabled":                   false,
+		"hot_topics.window":                    "2h",
+		"hot_topics.min_cases":                 15,
+		"hot_topics.similarity":                0.15,
+		"hot_topics.interval":                  "1m",
+		"hot_topics.max_cases":                 5000,
+		"hot_topics.webhook.url":               "",
+		"hot_topics.webhook.secret":            "",
+		"hot_topics.webhook.signature":         "standard-webhooks",
+		"hot_topics.webhook.timeout":           "10s",
 		"notifications.survey_window":          "168h",
 		"notifications.reopen_on_dissatisfied": true,
 		"media.rest_hosts":                     []string{},

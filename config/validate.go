@@ -128,6 +128,9 @@ func checkUnique(cfg *Config) []error {
 	if err := cfg.Retention.Check(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := cfg.HotTopics.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	names := map[string]int{}
 	for i, k := range cfg.APIKeys {
 		if j, ok := names[k.Name]; ok {

@@ -36,6 +36,9 @@ type Store interface {
 	CaseNotifications(ctx context.Context, caseID string) ([]intake.Notification, error)
 	ListDeliveries(ctx context.Context, f intake.DeliveryFilter) (intake.DeliveryPage, error)
 	RetryDelivery(ctx context.Context, id string) (*intake.Delivery, error)
+	ListIncidents(ctx context.Context, f intake.IncidentFilter) ([]intake.Incident, error)
+	CountIncidents(ctx context.Context, state intake.IncidentState) (int, error)
+	IncidentCases(ctx context.Context, id string, limit int) ([]*intake.Case, error)
 }
 
 // Category is one entry of the taxonomy, for filters, names and the correction form.
@@ -178,6 +181,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/cases/{ref}/correct", c.authed(intake.RoleOperator, c.correct))
 	mux.Handle("GET /console/deliveries", c.authed(intake.RoleViewer, c.deliveriesPage))
 	mux.Handle("POST /console/deliveries/{id}/retry", c.authed(intake.RoleOperator, c.retryDelivery))
+	mux.Handle("GET /console/topics", c.authed(intake.RoleViewer, c.topicsPage))
 	mux.Handle("GET /console/reports", c.authed(intake.RoleViewer, c.reportPage))
 	mux.Handle("GET /console/audit", c.authed(intake.RoleAdmin, c.auditPage))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
@@ -220,7 +224,7 @@ func (c *Console) audit(r *http.Request, u *intake.User, action, target, detail 
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "reports", "audit", "error"} {
+	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "topics", "reports", "audit", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/shares.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)

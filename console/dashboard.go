@@ -57,6 +57,8 @@ type dashView struct {
 	SatisfactionRate string
 	Notices          []shareRow
 	DeliveryRate     string
+	// OpenIncidents counts the hot-topic incidents still open.
+	OpenIncidents int
 }
 
 func percent(n, total int) string {
@@ -106,7 +108,13 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusServiceUnavailable, "暂时无法读取统计数据，请稍后重试。")
 		return
 	}
-	view := dashView{Stats: st, From: from.Format("2006-01-02"), To: today.Format("2006-01-02")}
+	openIncidents, err := c.store.CountIncidents(r.Context(), intake.IncidentOpen)
+	if err != nil {
+		c.opts.Logger.Error("console: count incidents", "error", err.Error())
+		c.fail(w, r, nil, http.StatusServiceUnavailable, "暂时无法读取统计数据，请稍后重试。")
+		return
+	}
+	view := dashView{Stats: st, From: from.Format("2006-01-02"), To: today.Format("2006-01-02"), OpenIncidents: openIncidents}
 	view.Chart = dayChart(st.Days, from)
 	view.Channels = shares(st.Channels, func(k string) string { return nameOr(channelNames, intake.ChannelKind(k)) }, 0)
 	view.TopCategories = shares(st.Categories, c.categoryName, 5)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,11 +29,27 @@ type Report struct {
 	ResolvedRate     string
 	OnTimeRate       string
 	SatisfactionRate string
+	// RisingTopics are the period's hot-topic incidents (those whose first case arrived in
+	// it), the largest first, at most risingTopics: what the hot-topic clustering found.
+	RisingTopics []topicSummary
 }
+
+// topicSummary is one rising topic of a report.
+type topicSummary struct {
+	Summary   string
+	Category  string
+	District  string
+	Size      int
+	FirstSeen time.Time
+}
+
+// risingTopics bounds the topics a report lists.
+const risingTopics = 10
 
 // ReportSource is what a report reads.
 type ReportSource interface {
 	CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stats, error)
+	ListIncidents(ctx context.Context, f intake.IncidentFilter) ([]intake.Incident, error)
 }
 
 // BuildReport computes the report of the local days from..to (both included).
@@ -66,6 +83,19 @@ func BuildReport(ctx context.Context, st ReportSource, from, to time.Time, loc *
 		}
 	}
 	r.SatisfactionRate = percent(content, answered)
+	incidents, err := st.ListIncidents(ctx, intake.IncidentFilter{FirstSeenFrom: start, FirstSeenTo: end, Limit: 500})
+	if err != nil {
+		return Report{}, err
+	}
+	slices.SortStableFunc(incidents, func(a, b intake.Incident) int { return b.Size - a.Size })
+	for _, in := range incidents[:min(len(incidents), risingTopics)] {
+		t := topicSummary{Summary: in.Summary, Category: c.categoryName(in.Category), District: in.District, Size: in.Size,
+			FirstSeen: in.FirstSeen.In(loc)}
+		if t.Summary == "" {
+			t.Summary = t.Category
+		}
+		r.RisingTopics = append(r.RisingTopics, t)
+	}
 	return r, nil
 }
 
@@ -87,6 +117,9 @@ func (r Report) WriteCSV(w io.Writer) error {
 		for _, row := range sec.rows {
 			rows = append(rows, []string{sec.name, row.Key, row.Label, strconv.Itoa(row.Count), row.Share})
 		}
+	}
+	for _, t := range r.RisingTopics {
+		rows = append(rows, []string{"rising_topic", t.District, t.Summary, strconv.Itoa(t.Size), ""})
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -175,6 +208,12 @@ func (r Report) WriteText(w io.Writer) error {
 		p("\n%s\n", sec.title)
 		for _, row := range sec.rows {
 			p("  %-12s %8d  %s\n", row.Label, row.Count, row.Share)
+		}
+	}
+	if len(r.RisingTopics) > 0 {
+		p("\n热点诉求\n")
+		for _, t := range r.RisingTopics {
+			p("  %s %s（%s）%8d  首次 %s\n", t.District, t.Summary, t.Category, t.Size, t.FirstSeen.Format("2006-01-02 15:04"))
 		}
 	}
 	return err

@@ -20,12 +20,29 @@ import (
 // (two empty texts, e.g. two photos, are not "the same request"). Typical values: the same
 // complaint re-sent with a few words changed 0.6–0.9, unrelated requests below 0.2.
 func Similarity(a, b string) float64 {
-	x, y := bigrams(a), bigrams(b)
+	return SimilarityKey(a).Similarity(SimilarityKey(b))
+}
+
+// Key is the sorted multiset of a text's character bigrams, the part of Similarity that depends
+// on one text only: code comparing one text with many (hot-topic clustering compares every
+// recent case with its neighbours) computes it once per text instead of once per pair.
+type Key []uint64
+
+// SimilarityKey returns the Key of s: Similarity(a, b) == SimilarityKey(a).Similarity(SimilarityKey(b)).
+func SimilarityKey(s string) Key {
+	x := bigrams(s)
+	slices.Sort(x)
+	return x
+}
+
+// Empty reports whether the text had nothing to compare (no Han, letter or digit).
+func (x Key) Empty() bool { return len(x) == 0 }
+
+// Similarity is the Dice coefficient of the two keys' bigram multisets (see Similarity).
+func (x Key) Similarity(y Key) float64 {
 	if len(x) == 0 || len(y) == 0 {
 		return 0
 	}
-	slices.Sort(x)
-	slices.Sort(y)
 	common := 0
 	for i, j := 0, 0; i < len(x) && j < len(y); {
 		switch {

@@ -77,3 +77,19 @@ func BenchmarkSimilarity(b *testing.B) {
 		_ = Similarity(x, y)
 	}
 }
+
+// TestSimilarityKeyAgreesWithSimilarity: comparing precomputed keys gives exactly what
+// Similarity gives for the texts, so hot-topic clustering measures what repeat detection does.
+func TestSimilarityKeyAgreesWithSimilarity(t *testing.T) {
+	texts := []string{"幸福小区停水了，什么时候来水？", "我们这里停水一上午了", "路灯坏了！！", "路灯坏了", "水", "", "🙂🙂", "Street light BROKEN 12"}
+	for _, a := range texts {
+		for _, b := range texts {
+			if got, want := SimilarityKey(a).Similarity(SimilarityKey(b)), Similarity(a, b); got != want {
+				t.Errorf("keys of %q and %q: %v, Similarity %v", a, b, got, want)
+			}
+		}
+		if SimilarityKey(a).Empty() != (Similarity(a, a) == 0) {
+			t.Errorf("Empty(%q) disagrees with Similarity", a)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/hottopics"
 	"github.com/hotline12345/intake-gateway/internal/jobs"
 	"github.com/hotline12345/intake-gateway/internal/logging"
 	"github.com/hotline12345/intake-gateway/media"
@@ -22,7 +23,11 @@ import (
 //
 // rw, when retention is configured, runs the retention sweep every retention.interval on one
 // replica at a time (River's leader inserts periodic jobs), one sweep at a time.
-func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *media.Worker, rw *retention.Worker, logger *slog.Logger) *river.Config {
+//
+// ht, when hot topics are enabled, clusters the recent cases every hot_topics.interval (River's
+// leader inserts the job; runs that overlap anyway are serialised by the store) and announces
+// the incidents it opens.
+func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *media.Worker, rw *retention.Worker, ht *hotTopicWorkers, logger *slog.Logger) *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, jobs.Bound(fw, fw.Bound()))
 	river.AddWorker(workers, jobs.Bound(nw, jobs.NotifyBound))
@@ -33,6 +38,13 @@ func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *me
 		river.AddWorker(workers, jobs.Bound(rw, jobs.RetentionBound))
 		queues[jobs.QueueMaintenance] = river.QueueConfig{MaxWorkers: 1}
 		periodic = append(periodic, retention.PeriodicJob(cfg.Retention))
+	}
+	if ht != nil {
+		river.AddWorker(workers, jobs.Bound(ht.scan, hottopics.ScanBound))
+		river.AddWorker(workers, jobs.Bound(ht.announce, ht.announce.Bound()))
+		// Two workers: an announcement need not wait for a clustering run to finish.
+		queues[jobs.QueueHotTopics] = river.QueueConfig{MaxWorkers: 2}
+		periodic = append(periodic, hottopics.PeriodicJob(cfg.HotTopics))
 	}
 	for _, cs := range cfg.CaseSystems {
 		queues[jobs.ForwardQueue(cs.Name)] = river.QueueConfig{MaxWorkers: cfg.Forwarding.Workers}
@@ -57,4 +69,10 @@ func jobConfig(cfg *config.Config, fw *forward.Worker, nw *notify.Worker, mw *me
 // It is also the default of `deliveries requeue --stuck-for`.
 func rescueAfter(cfg *config.Config) time.Duration {
 	return jobs.RescueAfter(forward.JobBound(cfg.Forwarding), jobs.NotifyBound, jobs.MediaBound)
+}
+
+// hotTopicWorkers are the hot-topic clustering and announcement workers.
+type hotTopicWorkers struct {
+	scan     *hottopics.Scanner
+	announce *hottopics.Announcer
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/wechat"
 	"github.com/hotline12345/intake-gateway/console"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/hottopics"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/metrics"
 	"github.com/hotline12345/intake-gateway/media"
@@ -29,6 +30,7 @@ var (
 	_ open311.Store         = (*postgres.Store)(nil)
 	_ metrics.BacklogSource = (*postgres.Store)(nil)
 	_ retention.Store       = (*postgres.Store)(nil)
+	_ hottopics.Store       = (*postgres.Store)(nil)
 	_ console.Store         = (*postgres.Store)(nil)
 	_ api.AuditLog          = (*postgres.Store)(nil)
 
@@ -43,6 +45,7 @@ var (
 	_ open311.Store         = (*sqlite.Store)(nil)
 	_ metrics.BacklogSource = (*sqlite.Store)(nil)
 	_ retention.Store       = (*sqlite.Store)(nil)
+	_ hottopics.Store       = (*sqlite.Store)(nil)
 	_ console.Store         = (*sqlite.Store)(nil)
 	_ api.AuditLog          = (*sqlite.Store)(nil)
 )

@@ -25,6 +25,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/phone/phonehttp"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/forward"
+	"github.com/hotline12345/intake-gateway/hottopics"
 	"github.com/hotline12345/intake-gateway/internal/app"
 	"github.com/hotline12345/intake-gateway/internal/connlimit"
 	"github.com/hotline12345/intake-gateway/internal/jobs"
@@ -291,7 +292,16 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 			return fail(err)
 		}
 	}
-	jobCfg := jobConfig(cfg, fw, notify.NewWorker(notifier, m), fetch, sweep, logger)
+	var topics *hotTopicWorkers
+	if cfg.HotTopics.Enabled {
+		scan, err := hottopics.NewScanner(st, cfg.HotTopics, nil, logger)
+		if err != nil {
+			return fail(err)
+		}
+		topics = &hotTopicWorkers{scan: scan, announce: hottopics.NewAnnouncer(st, cfg.HotTopics.Webhook,
+			&http.Client{Transport: tel.Transport(forward.NewTransport())}, nil, logger)}
+	}
+	jobCfg := jobConfig(cfg, fw, notify.NewWorker(notifier, m), fetch, sweep, topics, logger)
 	jobCfg.Middleware = tel.JobMiddleware()
 	runner, err := jobs.RunnerFor(st, jobCfg)
 	if err != nil {

@@ -25,6 +25,7 @@ type migratingStore interface {
 	wechat.Tokens
 	metrics.BacklogSource
 	retention.Store
+	intake.Incidents
 	intake.Operators
 	intake.Review
 	Migrate(ctx context.Context) error

@@ -61,3 +61,27 @@ type RetentionSweep struct{}
 
 // Kind is the River job kind.
 func (RetentionSweep) Kind() string { return "retention_sweep" }
+
+// QueueHotTopics runs hot-topic clustering and the announcements of the incidents it opens.
+const QueueHotTopics = "hot_topics"
+
+// HotTopicsScan clusters the recent cases into incidents (package hottopics). It is a periodic
+// job: River's leader inserts it, and runs that overlap anyway (a rescued job, a slow run) are
+// made harmless by the store, which serialises what they write.
+type HotTopicsScan struct{}
+
+// Kind is the River job kind.
+func (HotTopicsScan) Kind() string { return "hot_topics_scan" }
+
+// AnnounceIncident posts one incident.opened webhook. It is inserted in the transaction that
+// opens the incident, so every incident gets exactly one.
+type AnnounceIncident struct {
+	IncidentID string `json:"incident_id"`
+}
+
+// Kind is the River job kind.
+func (AnnounceIncident) Kind() string { return "announce_incident" }
+
+// AnnounceAttempts is how often an incident's announcement is tried (with River's growing
+// backoff: about three days in all) before it is given up as dead.
+const AnnounceAttempts = 25

@@ -58,6 +58,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, harness())
 }
 
+func TestIncidentContract(t *testing.T) {
+	storetest.RunIncidents(t, harness())
+}
+
 func TestOperatorContract(t *testing.T) {
 	storetest.RunOperators(t, harness())
 }
@@ -86,6 +90,15 @@ func harness() storetest.Harness {
 			if err != nil {
 				t.Fatal(err)
 			}
+		},
+		JobsOfKind: func(t *testing.T, s intake.Store, kind string) int {
+			var n int
+			err := s.(*postgres.Store).Pool().QueryRow(context.Background(),
+				`SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'available'`, kind).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
 		},
 		JobsForCase: func(t *testing.T, s intake.Store, caseID string) int {
 			var n int

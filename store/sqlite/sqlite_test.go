@@ -30,6 +30,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, harness())
 }
 
+func TestIncidentContract(t *testing.T) {
+	storetest.RunIncidents(t, harness())
+}
+
 func TestOperatorContract(t *testing.T) {
 	storetest.RunOperators(t, harness())
 }
@@ -53,6 +57,14 @@ func harness() storetest.Harness {
 			if err != nil {
 				t.Fatal(err)
 			}
+		},
+		JobsOfKind: func(t *testing.T, s intake.Store, kind string) int {
+			var n int
+			err := s.(*sqlite.Store).DB().QueryRow(`SELECT count(*) FROM river_job WHERE kind = ? AND state = 'available'`, kind).Scan(&n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
 		},
 		JobsForCase: func(t *testing.T, s intake.Store, caseID string) int {
 			var n int

@@ -44,6 +44,8 @@ type Harness struct {
 	// SetForwardJob puts the forward_case jobs of a delivery into a River state as a worker
 	// would: "running" since attemptedAgo, or finished ("completed", "discarded", "cancelled").
 	SetForwardJob func(t *testing.T, s intake.Store, deliveryID, state string, attemptedAgo time.Duration)
+	// JobsOfKind counts the available River jobs of a kind (e.g. announce_incident).
+	JobsOfKind func(t *testing.T, s intake.Store, kind string) int
 	// ExecSQL runs a raw statement on the store's database (to prove what the schema refuses).
 	ExecSQL func(t *testing.T, s intake.Store, query string) error
 }
