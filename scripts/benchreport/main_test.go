@@ -130,7 +130,10 @@ func TestBreakageRules(t *testing.T) {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func TestParsePgbench(t *testing.T) {
 	out, err := os.ReadFile("testdata/pgbench.txt")
@@ -198,8 +201,8 @@ func TestReportRatios(t *testing.T) {
 	out := r.report(rows, time.Now(), "1 1 1", "1 1 1", time.Minute)
 	for _, want := range []string{
 		"| SQLite | REST | 0.50 | 0.12 | 1.50 | 3.00 | 6.00 | 7.50 |", // max ÷ bare, ÷ pgbench; p50, p99 ÷ bare; p99 ÷ pgbench; RSS
-		"| SQLite | REST, wrk | 0.50 | 0.14 |",                         // wrk against the bare handler's wrk
-		"| 150 MiB | 400 / 400 |",                                        // warm-up, constant, max and wrk 2xx
+		"| SQLite | REST, wrk | 0.50 | 0.14 |",                        // wrk against the bare handler's wrk
+		"| 150 MiB | 400 / 400 |",                                     // warm-up, constant, max and wrk 2xx
 		"No breakage",
 	} {
 		if !strings.Contains(out, want) {
