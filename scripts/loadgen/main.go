@@ -1,7 +1,7 @@
 // Command loadgen feeds load generators with realistic submissions for `make bench`:
 //
-//	loadgen -mode vegeta -url URL -key KEY   an endless stream of vegeta JSON targets, each a
-//	                                         submission with a unique Idempotency-Key
+//	loadgen -mode vegeta -url URL -key KEY   a stream of vegeta JSON targets (endless, or -count),
+//	                                         each a submission with a unique Idempotency-Key
 //	loadgen -mode wrk                        a wrk Lua script that does the same
 //
 // The texts are written for this benchmark (texts.txt): everyday hotline matters of realistic
@@ -33,7 +33,7 @@ var textsFile string
 
 func main() {
 	mode := flag.String("mode", "vegeta", "vegeta, wrk, wechat or twilio")
-	count := flag.Int("count", 0, "wechat/twilio: stop after this many targets (0: endless)")
+	count := flag.Int("count", 0, "vegeta/wechat/twilio: stop after this many targets (0: endless)")
 	url := flag.String("url", "http://127.0.0.1:18080/v1/submissions", "submission URL")
 	key := flag.String("key", "bench-key", "API key")
 	prefix := flag.String("prefix", "bench", "Idempotency-Key prefix (make it unique per run)")
@@ -61,19 +61,19 @@ func main() {
 	case "wrk":
 		writeWrk(bodies, *key, *prefix)
 	case "vegeta":
-		writeVegeta(bodies, *url, *key, *prefix)
+		writeVegeta(bodies, *url, *key, *prefix, *count)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown -mode")
 		os.Exit(2)
 	}
 }
 
-func writeVegeta(bodies []string, url, key, prefix string) {
+func writeVegeta(bodies []string, url, key, prefix string, count int) {
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
 	defer w.Flush()
 	enc := json.NewEncoder(w)
 	run := rand.IntN(1000) // keeps the citizens of one run apart from those of the runs before it
-	for i := 0; ; i++ {
+	for i := 0; count == 0 || i < count; i++ {
 		body := strings.Replace(bodies[rand.IntN(len(bodies))], "PHONE", fmt.Sprintf("139%03d%05d", run, i%100000), 1)
 		target := map[string]any{
 			"method": "POST",
