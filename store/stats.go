@@ -38,11 +38,9 @@ func KeysOf(c *intake.Case) StatsKeys {
 }
 
 // OpenStatusesSQL is OpenStatuses as an SQL list of literals. The partial index of open cases by
-// deadline (cases_open_due) names these statuses in its predicate, and the planner uses it only
-// for a query that names them too, as constants.
-func OpenStatusesSQL() string {
-	return "'" + strings.Join(OpenStatuses, "', '") + "'"
-}
+// deadline (cases_open_due, migration 00013) names these statuses in its predicate, and the
+// planner uses it only for a query that names them too, as constants.
+const OpenStatusesSQL = "'received', 'forwarded', 'accepted', 'assigned'"
 
 // DaySpan is one local day of a statistics period, clipped to the period.
 type DaySpan struct {

@@ -320,6 +320,31 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 	return page, nil
 }
 
+// The dashboard's queries (CaseStats), each served by an index of migration 00013.
+const (
+	// statsPeriodSQL counts the period's cases, a local day at a time ($1 days, $2 and $3 their
+	// bounds), grouped as finely as any figure needs: an index-only range scan of cases_received
+	// per day.
+	statsPeriodSQL = `SELECT d.day, c.channel, c.category, c.request_type, count(*),
+			count(*) FILTER (WHERE c.status IN ('resolved', 'closed')),
+			count(*) FILTER (WHERE c.status IN ('resolved', 'closed') AND (c.due_at IS NULL OR c.first_resolved_at <= c.due_at))
+		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS d(day, lo, hi)
+		JOIN cases c ON c.received_at >= d.lo AND c.received_at < d.hi
+		GROUP BY 1, 2, 3, 4`
+	// statsTodaySQL counts the day's cases, emergencies and cases awaiting review.
+	statsTodaySQL = `SELECT count(*), count(*) FILTER (WHERE c.emergency), count(*) FILTER (WHERE c.needs_review)
+		FROM cases c WHERE c.received_at >= $1 AND c.received_at < $2`
+	// statsDueSQL counts open cases overdue at $1 and due before $2, through cases_open_due (the
+	// status list must be the index's, as constants).
+	statsDueSQL = `SELECT count(*) FILTER (WHERE c.due_at < $1), count(*) FILTER (WHERE c.due_at >= $1)
+		FROM cases c WHERE c.due_at IS NOT NULL AND c.status IN (` + store.OpenStatusesSQL + `) AND c.due_at < $2`
+	// statsFeedbackSQL counts the period's satisfaction answers by rating.
+	statsFeedbackSQL = `SELECT split_part(message, ':', 1), count(*) FROM case_status_history
+		WHERE event = 'feedback' AND at >= $1 AND at < $2 GROUP BY 1`
+	// statsNoticesSQL counts the period's notifications by state.
+	statsNoticesSQL = `SELECT state, count(*) FROM notifications WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`
+)
+
 // CaseStats computes the dashboard's figures in one round trip. Every query reads an index: the
 // period's cases through cases_received (index-only: the figures' columns are carried in it),
 // open cases by deadline through cases_open_due, feedback through case_status_history_feedback
@@ -347,15 +372,9 @@ func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 	queue := func(sql string, scan func(pgx.Rows) error, args ...any) {
 		b.Queue(sql, args...).Query(scan)
 	}
-	// One pass over the period's cases, a day at a time, grouped as finely as any figure needs;
-	// the figures are sums of these groups (store.FoldPeriod).
+	// The period's figures are sums of its groups (store.FoldPeriod).
 	var groups []store.PeriodCount
-	queue(`SELECT d.day, c.channel, c.category, c.request_type, count(*),
-			count(*) FILTER (WHERE c.status IN ('resolved', 'closed')),
-			count(*) FILTER (WHERE c.status IN ('resolved', 'closed') AND (c.due_at IS NULL OR c.first_resolved_at <= c.due_at))
-		FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS d(day, lo, hi)
-		JOIN cases c ON c.received_at >= d.lo AND c.received_at < d.hi
-		GROUP BY 1, 2, 3, 4`, func(rows pgx.Rows) error {
+	queue(statsPeriodSQL, func(rows pgx.Rows) error {
 		var err error
 		groups, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.PeriodCount, error) {
 			var g store.PeriodCount
@@ -364,8 +383,7 @@ func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 		})
 		return err
 	}, days, los, his)
-	queue(`SELECT count(*), count(*) FILTER (WHERE c.emergency), count(*) FILTER (WHERE c.needs_review)
-		FROM cases c WHERE c.received_at >= $1 AND c.received_at < $2`, func(rows pgx.Rows) error {
+	queue(statsTodaySQL, func(rows pgx.Rows) error {
 		defer rows.Close()
 		if rows.Next() {
 			if err := rows.Scan(&st.Today, &st.Emergencies, &st.NeedsReview); err != nil {
@@ -374,8 +392,7 @@ func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 		}
 		return rows.Err()
 	}, today, q.Today.AddDate(0, 0, 1).UTC())
-	queue(`SELECT count(*) FILTER (WHERE c.due_at < $1), count(*) FILTER (WHERE c.due_at >= $1)
-		FROM cases c WHERE c.due_at IS NOT NULL AND c.status IN (`+store.OpenStatusesSQL()+`) AND c.due_at < $2`, func(rows pgx.Rows) error {
+	queue(statsDueSQL, func(rows pgx.Rows) error {
 		defer rows.Close()
 		if rows.Next() {
 			if err := rows.Scan(&st.Overdue, &st.DueSoon); err != nil {
@@ -384,9 +401,8 @@ func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 		}
 		return rows.Err()
 	}, now, now.Add(24*time.Hour))
-	queue(`SELECT split_part(message, ':', 1), count(*) FROM case_status_history
-		WHERE event = 'feedback' AND at >= $1 AND at < $2 GROUP BY 1`, keyCounts(&st.Satisfaction), from, to)
-	queue(`SELECT state, count(*) FROM notifications WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`, keyCounts(&st.Notices), from, to)
+	queue(statsFeedbackSQL, keyCounts(&st.Satisfaction), from, to)
+	queue(statsNoticesSQL, keyCounts(&st.Notices), from, to)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return intake.Stats{}, unavailable(fmt.Errorf("case statistics: %w", err))
 	}

@@ -419,7 +419,7 @@ func (s *Store) caseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 	}
 	now := micros(q.Now)
 	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(sum(c.due_at < ?1), 0), COALESCE(sum(c.due_at >= ?1), 0)
-		FROM cases c WHERE c.due_at IS NOT NULL AND c.status IN (`+store.OpenStatusesSQL()+`) AND c.due_at < ?2`,
+		FROM cases c WHERE c.due_at IS NOT NULL AND c.status IN (`+store.OpenStatusesSQL+`) AND c.due_at < ?2`,
 		now, micros(q.Now.Add(24*time.Hour))).Scan(&st.Overdue, &st.DueSoon)
 	if err != nil {
 		return st, err
