@@ -48,7 +48,9 @@ CREATE INDEX case_status_history_feedback ON case_status_history (at) WHERE even
 -- Notifications of a period by state.
 CREATE INDEX notifications_created ON notifications (created_at);
 
-ANALYZE cases;
+-- No ANALYZE here: on a new, empty store it would tell the planner the table is empty for good
+-- (and it would plan the intake's probes as scans); Migrate analyzes tables whose statistics
+-- the backfill made stale (refreshStatistics).
 
 -- +goose Down
 DROP INDEX notifications_created;
