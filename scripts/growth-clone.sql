@@ -2,7 +2,9 @@
 -- with every row forwarding added: the case with its record, raw payload and status history,
 -- its delivery and attempt. Ids are time-ordered like the gateway's (UUIDv7 layout, from the new
 -- time), phone numbers random, case numbers those of the earlier day, external ids suffixed: the
--- indexes grow as the gateway's own writes would grow them. Run by bench-growth.sh with -v k=K.
+-- indexes grow as the gateway's own writes would grow them. The figures' columns (migration 00013)
+-- are copied as the record is: its deadline unchanged, the first resolution shifted with the
+-- history. Run by bench-growth.sh with -v k=K.
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE TEMP TABLE m ON COMMIT DROP AS
@@ -14,12 +16,14 @@ CREATE TEMP TABLE m ON COMMIT DROP AS
   FROM (SELECT c.id, c.case_no, c.received_at - :k * interval '6 days' AS ts
         FROM cases c JOIN growth_templates g USING (id)) t;
 INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at, payload_hash,
-                   citizen_phone, citizen_openid, citizen_weibo_uid, case_ref, record, updated_at, merged_count)
+                   citizen_phone, citizen_openid, citizen_weibo_uid, case_ref, record, updated_at, merged_count,
+                   category, request_type, emergency, needs_review, due_at, first_resolved_at)
   SELECT m.new_id, m.new_no, c.channel, c.channel_id, c.external_id || '~' || :k, c.status, c.priority, m.ts, c.payload_hash,
          CASE WHEN c.citizen_phone IS NOT NULL THEN '+86138' || lpad((floor(random() * 100000000))::bigint::text, 8, '0') END,
          c.citizen_openid, c.citizen_weibo_uid, 'CS-' || m.new_no,
          replace(replace(c.record::text, c.id::text, m.new_id::text), c.case_no, m.new_no)::json,
-         c.updated_at - m.shift, c.merged_count
+         c.updated_at - m.shift, c.merged_count,
+         c.category, c.request_type, c.emergency, c.needs_review, c.due_at, c.first_resolved_at - m.shift
   FROM m JOIN cases c ON c.id = m.old_id;
 INSERT INTO case_payloads (case_id, content_type, body, received_at)
   SELECT m.new_id, p.content_type, p.body, p.received_at - m.shift FROM m JOIN case_payloads p ON p.case_id = m.old_id;

@@ -152,6 +152,9 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		dIDs, dTargets, dEvents                         = make([]string, n), make([]string, n), make([]string, n)
 		dupOf                                           = make([]*string, n)
 		initials                                        = make([]string, n)
+		categories, requestTypes                        = make([]string, n), make([]string, n)
+		emergencies, needsReview                        = make([]bool, n), make([]bool, n)
+		dueAts                                          = make([]*time.Time, n)
 		byID                                            = make(map[string]int, n)
 		deliveries                                      = make(map[string]intake.Delivery, n)
 		jobsByCase                                      = make(map[string][]river.InsertManyParams, n)
@@ -167,6 +170,8 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		statuses[j], priorities[j], hashes[j], records[j] = string(c.Status), string(c.Priority), reqs[i].PayloadHash, string(rec)
 		phones[j], openids[j], weiboUIDs[j] = nullable(c.Citizen.Phone), nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID)
 		receivedAts[j] = c.ReceivedAt
+		k := store.KeysOf(c)
+		categories[j], requestTypes[j], emergencies[j], needsReview[j], dueAts[j] = k.Category, k.RequestType, k.Emergency, k.NeedsReview, k.DueAt
 		contentTypes[j], bodies[j] = reqs[i].Raw.ContentType, reqs[i].Raw.Body
 		if contentTypes[j] == "" {
 			contentTypes[j] = "application/octet-stream"
@@ -197,15 +202,19 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		WITH u AS (
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			                     $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-			                     $14::text[], $15::bytea[], $16::uuid[], $17::text[], $19::text[])
+			                     $14::text[], $15::bytea[], $16::uuid[], $17::text[], $19::text[],
+			                     $22::text[], $23::text[], $24::bool[], $25::bool[], $26::timestamptz[])
 			    AS u(id, case_no, channel, channel_id, external_id, status, priority, received_at, payload_hash,
-			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target, initial_history)
+			         phone, openid, weibo_uid, record, content_type, body, delivery_id, target, initial_history,
+			         category, request_type, emergency, needs_review, due_at)
 		), ins AS (
 			INSERT INTO cases (id, case_no, channel, channel_id, external_id, status, priority, received_at,
 			                   payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at,
-			                   raw_content_type, raw_body, initial_history)
+			                   raw_content_type, raw_body, initial_history,
+			                   category, request_type, emergency, needs_review, due_at)
 			SELECT id, case_no, channel, channel_id, external_id, status, priority, received_at,
-			       payload_hash, phone, openid, weibo_uid, record::json, $18, content_type, body, initial_history::json FROM u
+			       payload_hash, phone, openid, weibo_uid, record::json, $18, content_type, body, initial_history::json,
+			       category, request_type, emergency, needs_review, due_at FROM u
 			ON CONFLICT (channel_id, external_id) DO NOTHING
 			RETURNING id
 		), deliveries AS (
@@ -222,7 +231,7 @@ func (s *Store) insertFresh(ctx context.Context, reqs []intake.NewCase, idx []in
 		SELECT id::text FROM ins`,
 		ids, caseNos, channels, channelIDs, externalIDs, statuses, priorities, receivedAts, hashes,
 		phones, openids, weiboUIDs, records, contentTypes, bodies, dIDs, dTargets, now,
-		initials, dEvents, dupOf)
+		initials, dEvents, dupOf, categories, requestTypes, emergencies, needsReview, dueAts)
 	tx, br, err := beginPipelined(ctx, s.pool, b)
 	if err != nil {
 		return nil, err
@@ -406,10 +415,13 @@ func (s *Store) AddStatus(ctx context.Context, caseID string, ch intake.StatusCh
 		// gateway's own entries, whatever the two clocks say.
 		// A case whose first entry is kept in its row (not in the table) keeps its status
 		// until an entry that changes it arrives.
+		// first_resolved_at is the earliest resolution or closure of the history, whatever order
+		// the events arrive in (the figures' 按时办结 compare it with the deadline).
 		_, err = tx.Exec(ctx, `UPDATE cases SET status = COALESCE((
 				SELECT status FROM case_status_history WHERE case_id = $1 AND event NOT IN ('progress', 'feedback')
 				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1), status),
-				updated_at = $2 WHERE id = $1`, caseID, now)
+				first_resolved_at = CASE WHEN $3::text IN ('resolved', 'closed') THEN LEAST(first_resolved_at, $4) ELSE first_resolved_at END,
+				updated_at = $2 WHERE id = $1`, caseID, now, event, ch.At.UTC())
 		if err != nil {
 			return fmt.Errorf("update case status: %w", err)
 		}

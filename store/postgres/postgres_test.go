@@ -206,3 +206,18 @@ func TestCaseNumbersPastFiveDigits(t *testing.T) {
 		}
 	}
 }
+
+// Migration 00013's backfill gives cases stored before it the figures' columns they would have
+// had: taken back to 00012 and forward again, a store counts exactly as before.
+func TestStatsColumnsBackfill(t *testing.T) {
+	s := openStore(t, storetest.Options())
+	storetest.RunFiguresSurviveRebuild(t, s, func(t *testing.T) {
+		ctx := context.Background()
+		if err := s.MigrateDownTo(ctx, 12); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -20,6 +20,14 @@ func micros(t time.Time) int64 { return t.UTC().UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// microsOrNil is micros of *t, or NULL.
+func microsOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
 // CreateCase stores a case with its payload, first status entry, delivery record and forwarding
 // job in one transaction shared with the other cases submitted at the same moment.
 func (s *Store) CreateCase(ctx context.Context, nc intake.NewCase) (intake.CreateResult, error) {
@@ -101,8 +109,8 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 	}
 	insCase, err := tx.PrepareContext(ctx, `INSERT INTO cases (id, case_no, channel, channel_id, external_id, status,
 		priority, received_at, payload_hash, citizen_phone, citizen_openid, citizen_weibo_uid, record, updated_at,
-		raw_content_type, raw_body, initial_history)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`)
+		raw_content_type, raw_body, initial_history, category, request_type, emergency, needs_review, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`)
 	if err != nil {
 		return nil, fmt.Errorf("prepare case insert: %w", err)
 	}
@@ -133,10 +141,11 @@ func (d *batchDriver) InsertFresh(ctx context.Context, reqs []intake.NewCase, id
 		if body == nil {
 			body = []byte{}
 		}
+		k := store.KeysOf(c)
 		res, err := insCase.ExecContext(ctx, c.ID, c.CaseNo, string(c.Channel), c.ChannelID, c.ExternalID, string(c.Status),
 			string(c.Priority), micros(c.ReceivedAt), reqs[i].PayloadHash, nullable(c.Citizen.Phone),
 			nullable(c.Citizen.WeChatOpenID), nullable(c.Citizen.WeiboUID), string(rec), micros(now),
-			ct, body, string(initial))
+			ct, body, string(initial), k.Category, k.RequestType, k.Emergency, k.NeedsReview, microsOrNil(k.DueAt))
 		if err != nil {
 			return nil, fmt.Errorf("insert case: %w", err)
 		}
@@ -371,10 +380,13 @@ func (s *Store) addStatus(ctx context.Context, caseID string, ch intake.StatusCh
 	// entries, whatever the two clocks say.
 	// A case whose first entry is kept in its row (not in the table) keeps its status until an
 	// entry that changes it arrives.
+	// first_resolved_at is the earliest resolution or closure of the history, whatever order the
+	// events arrive in (the figures' 按时办结 compare it with the deadline).
 	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = COALESCE((
 			SELECT status FROM case_status_history WHERE case_id = ?1 AND event NOT IN ('progress', 'feedback')
 				ORDER BY event NOT IN ('received', 'forwarded') DESC, at DESC, id DESC LIMIT 1), status),
-			updated_at = ?2 WHERE id = ?1`, caseID, micros(now)); err != nil {
+			first_resolved_at = CASE WHEN ?3 IN ('resolved', 'closed') THEN min(COALESCE(first_resolved_at, ?4), ?4) ELSE first_resolved_at END,
+			updated_at = ?2 WHERE id = ?1`, caseID, micros(now), event, micros(ch.At)); err != nil {
 		return false, fmt.Errorf("update case status: %w", err)
 	}
 	if _, err := s.insertNotifications(ctx, tx, notes); err != nil {

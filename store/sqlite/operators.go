@@ -18,15 +18,11 @@ import (
 	"github.com/hotline12345/intake-gateway/store"
 )
 
-// The console's queries read a few fields of the case record (see the PostgreSQL store).
+// The console's search reads a few fields of the case record (see the PostgreSQL store); the
+// classification's keys have columns of their own (store.StatsKeys).
 const (
-	colCategory    = `json_extract(c.record, '$.classification.category')`
-	colRequestType = `json_extract(c.record, '$.classification.request_type')`
-	colNeedsReview = `json_extract(c.record, '$.classification.needs_review')`
-	colDistrict    = `json_extract(c.record, '$.location.district')`
-	colText        = `json_extract(c.record, '$.content.text')`
-	colEmergency   = `json_extract(c.record, '$.emergency')`
-	colDueAt       = `julianday(json_extract(c.record, '$.due_at'))`
+	colDistrict = `json_extract(c.record, '$.location.district')`
+	colText     = `json_extract(c.record, '$.content.text')`
 )
 
 type execer interface {
@@ -302,10 +298,10 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		add("c.received_at < ?", micros(f.ReceivedTo))
 	}
 	if q.Category != "" {
-		add(colCategory+" = ?", q.Category)
+		add("c.category = ?", q.Category)
 	}
 	if q.RequestType != "" {
-		add(colRequestType+" = ?", string(q.RequestType))
+		add("c.request_type = ?", string(q.RequestType))
 	}
 	if q.Priority != "" {
 		add("c.priority = ?", string(q.Priority))
@@ -314,7 +310,7 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		add(colDistrict+" = ?", q.District)
 	}
 	if q.NeedsReview {
-		add(colNeedsReview + " = 1")
+		add("c.needs_review = 1")
 	}
 	if q.Text != "" {
 		add(colText+` LIKE ? ESCAPE '\'`, store.LikePattern(q.Text))
@@ -380,23 +376,13 @@ func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 
 func (s *Store) caseStats(ctx context.Context, q intake.StatsQuery) (intake.Stats, error) {
 	from, to := micros(q.From), micros(q.To)
-	var (
-		st  intake.Stats
-		err error
-	)
-	period := ` FROM cases c WHERE c.received_at >= ? AND c.received_at < ? GROUP BY 1`
-	if st.Channels, err = s.keyCounts(ctx, `SELECT c.channel, count(*)`+period, from, to); err != nil {
-		return st, err
-	}
-	if st.Categories, err = s.keyCounts(ctx, `SELECT COALESCE(`+colCategory+`, ''), count(*)`+period, from, to); err != nil {
-		return st, err
-	}
-	if st.RequestTypes, err = s.keyCounts(ctx, `SELECT COALESCE(`+colRequestType+`, ''), count(*)`+period, from, to); err != nil {
-		return st, err
-	}
-	var buckets [][3]any
-	for d := store.LocalDayStart(q.From, s.opts.Location); d.Before(q.To); d = d.AddDate(0, 0, 1) {
-		buckets = append(buckets, [3]any{d.Format("2006-01-02"), micros(d), micros(d.AddDate(0, 0, 1))})
+	var st intake.Stats
+	// One pass over the period's cases, a day at a time, grouped as finely as any figure needs
+	// (store.FoldPeriod), read from the covering index cases_received.
+	spans := store.DaySpans(q.From, q.To, s.opts.Location)
+	buckets := make([][3]any, len(spans))
+	for i, d := range spans {
+		buckets[i] = [3]any{d.Day, micros(d.From), micros(d.To)}
 	}
 	bucketJSON, err := json.Marshal(buckets)
 	if err != nil {
@@ -404,42 +390,37 @@ func (s *Store) caseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 	}
 	rows, err := s.db.QueryContext(ctx, `WITH d(day, lo, hi) AS (
 			SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?))
-		SELECT d.day, c.channel, count(*) FROM d JOIN cases c ON c.received_at >= d.lo AND c.received_at < d.hi
-		GROUP BY 1, 2 ORDER BY 1, 2`, string(bucketJSON))
+		SELECT d.day, c.channel, c.category, c.request_type, count(*),
+			COALESCE(sum(c.status IN ('resolved', 'closed')), 0),
+			COALESCE(sum(c.status IN ('resolved', 'closed') AND (c.due_at IS NULL OR c.first_resolved_at <= c.due_at)), 0)
+		FROM d JOIN cases c INDEXED BY cases_received ON c.received_at >= d.lo AND c.received_at < d.hi
+		GROUP BY 1, 2, 3, 4`, string(bucketJSON))
 	if err != nil {
 		return st, err
 	}
 	defer rows.Close()
+	var groups []store.PeriodCount
 	for rows.Next() {
-		var d intake.DayCount
-		if err := rows.Scan(&d.Day, &d.Channel, &d.Count); err != nil {
+		var g store.PeriodCount
+		if err := rows.Scan(&g.Day, &g.Channel, &g.Category, &g.RequestType, &g.Cases, &g.Resolved, &g.OnTime); err != nil {
 			return st, err
 		}
-		st.Days = append(st.Days, d)
+		groups = append(groups, g)
 	}
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(`+colEmergency+` IS NOT NULL), 0), COALESCE(sum(`+colNeedsReview+` = 1), 0)
+	store.FoldPeriod(&st, groups)
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(c.emergency), 0), COALESCE(sum(c.needs_review), 0)
 		FROM cases c WHERE c.received_at >= ? AND c.received_at < ?`, micros(q.Today), micros(q.Today.AddDate(0, 0, 1))).
 		Scan(&st.Today, &st.Emergencies, &st.NeedsReview)
 	if err != nil {
 		return st, err
 	}
-	now := julian(q.Now)
-	open := "'" + strings.Join(store.OpenStatuses, "', '") + "'"
-	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(sum(`+colDueAt+` < ?), 0), COALESCE(sum(`+colDueAt+` >= ? AND `+colDueAt+` < ?), 0)
-		FROM cases c WHERE c.status IN (`+open+`) AND json_extract(c.record, '$.due_at') IS NOT NULL`,
-		now, now, julian(q.Now.Add(24*time.Hour))).Scan(&st.Overdue, &st.DueSoon)
-	if err != nil {
-		return st, err
-	}
-	// A deadline in microseconds, as the history's times are kept.
-	dueMicros := `CAST(round((` + colDueAt + ` - 2440587.5) * 86400000000) AS INTEGER)`
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(json_extract(c.record, '$.due_at') IS NULL OR
-			(SELECT min(h.at) FROM case_status_history h WHERE h.case_id = c.id AND h.event IN ('resolved', 'closed')) <= `+dueMicros+`), 0)
-		FROM cases c WHERE c.received_at >= ? AND c.received_at < ? AND c.status IN ('resolved', 'closed')`, from, to).
-		Scan(&st.Resolved, &st.ResolvedOnTime)
+	now := micros(q.Now)
+	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(sum(c.due_at < ?1), 0), COALESCE(sum(c.due_at >= ?1), 0)
+		FROM cases c WHERE c.due_at IS NOT NULL AND c.status IN (`+store.OpenStatusesSQL+`) AND c.due_at < ?2`,
+		now, micros(q.Now.Add(24*time.Hour))).Scan(&st.Overdue, &st.DueSoon)
 	if err != nil {
 		return st, err
 	}
@@ -450,15 +431,7 @@ func (s *Store) caseStats(ctx context.Context, q intake.StatsQuery) (intake.Stat
 	if st.Notices, err = s.keyCounts(ctx, `SELECT state, count(*) FROM notifications WHERE created_at >= ? AND created_at < ? GROUP BY 1`, from, to); err != nil {
 		return st, err
 	}
-	for _, c := range st.Channels {
-		st.Total += c.Count
-	}
 	return st, nil
-}
-
-// julian is t as a Julian day number, what SQLite's julianday() makes of a stored time.
-func julian(t time.Time) float64 {
-	return float64(t.UTC().UnixMicro())/86400e6 + 2440587.5
 }
 
 // CorrectClassification applies and records an operator's correction, with its audit entry and
@@ -488,8 +461,10 @@ func (s *Store) CorrectClassification(ctx context.Context, caseID string, corr i
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET record = ?, priority = ?, updated_at = ? WHERE id = ?`,
-			string(rec), string(c.Priority), micros(now), caseID); err != nil {
+		k := store.KeysOf(c)
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET record = ?, priority = ?, updated_at = ?,
+				category = ?, request_type = ?, emergency = ?, needs_review = ?, due_at = ? WHERE id = ?`,
+			string(rec), string(c.Priority), micros(now), k.Category, k.RequestType, k.Emergency, k.NeedsReview, microsOrNil(k.DueAt), caseID); err != nil {
 			return fmt.Errorf("update case: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO classification_corrections (case_id, at, actor, category, request_type, emergency, out_of_scope, note,

@@ -34,6 +34,9 @@ func RunOperators(t *testing.T, h Harness) {
 	t.Run("AuditLogIsAppendOnly", func(t *testing.T) { testAuditAppendOnly(t, h, open(t)) })
 	t.Run("SearchFiltersOnTheClassification", func(t *testing.T) { testSearch(t, open(t)) })
 	t.Run("DashboardFigures", func(t *testing.T) { testStats(t, open(t)) })
+	t.Run("FiguresFollowCorrections", func(t *testing.T) { testStatsFollowCorrections(t, open(t)) })
+	t.Run("FiguresCountResolutionsExactly", func(t *testing.T) { testStatsCountResolutions(t, open(t)) })
+	t.Run("FiguresUseLocalDays", func(t *testing.T) { testStatsLocalDays(t, open(t)) })
 	t.Run("CorrectionsKeepTheAutomaticResult", func(t *testing.T) { testCorrections(t, open(t)) })
 }
 

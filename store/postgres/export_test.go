@@ -1,0 +1,20 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+)
+
+// MigrateDownTo takes the gateway's schema back to version (its Down sections), for tests of a
+// migration's backfill.
+func (s *Store) MigrateDownTo(ctx context.Context, version int64) error {
+	provider, db, err := gooseProvider(s.pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := provider.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate down to %d: %w", version, err)
+	}
+	return nil
+}
