@@ -180,7 +180,7 @@ func (s *suite) badSignatures(ctx context.Context, res *abuseResult) error {
 	if err != nil {
 		return err
 	}
-	good := newLoader(s.gw.base, "g"+s.runID)
+	good := newLoader(s.gw.base, "g"+s.runID, 10_000_000)
 	var badIDs []string
 	var mu sync.Mutex
 	res.BadStatuses = map[string]int{}

@@ -140,7 +140,7 @@ func (s *suite) runFault(ctx context.Context, i int, f fault) faultResult {
 			return res
 		}
 	}
-	l := newLoader(s.gw.base, fmt.Sprintf("f%d%s", i+1, s.runID))
+	l := newLoader(s.gw.base, fmt.Sprintf("f%d%s", i+1, s.runID), int64(i+1)*1_000_000)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -82,9 +82,14 @@ type loader struct {
 	gaveUp   int
 }
 
-func newLoader(base, tag string) *loader {
-	return &loader{base: base, tag: tag, statuses: map[string]int{},
+// newLoader numbers its messages from first up: every loader of a run needs a range of its
+// own, because the numbers make the citizens' phone numbers and WeChat MsgIds, and a citizen
+// writing again within minutes adds to their open case instead of opening a new one.
+func newLoader(base, tag string, first int64) *loader {
+	l := &loader{base: base, tag: tag, statuses: map[string]int{},
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	l.seq.Store(first)
+	return l
 }
 
 // run sends at perSecond until ctx ends, with workers senders.
@@ -160,18 +165,20 @@ func smsSubmission(base, token, sid, from, text string) submission {
 var wechatBase = 20_000_000_000_000_000 + rand.Int64N(70_000_000_000_000_000)
 
 func (l *loader) wechat(n int64, text string) submission {
-	msgID := strconv.FormatInt(wechatBase+n+int64(len(l.tag))*1_000_000_000, 10)
+	msgID := strconv.FormatInt(wechatBase+n, 10)
 	return wechatSubmission(l.base, msgID, fmt.Sprintf("o%s%010d", alnum(l.tag), n), text, false)
 }
 
 // wechatSubmission is a text message as WeChat pushes it in plaintext mode; badSignature signs
 // it with another token.
 func wechatSubmission(base, msgID, openID, text string, badSignature bool) submission {
+	created := strconv.FormatInt(time.Now().Unix(), 10)
+	msg := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%s</MsgId></xml>`,
+		wechatAccount.GhID, openID, created, text, msgID)
 	return submission{kind: "wechat", channelID: wechatChan, externalID: msgID, req: func(ctx context.Context) (*http.Request, error) {
-		// WeChat signs every retry anew (a fresh timestamp and nonce), with the same MsgId.
+		// WeChat signs every retry anew (a fresh timestamp and nonce); the message itself, its
+		// MsgId and CreateTime, stays the same.
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		msg := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%s</MsgId></xml>`,
-			wechatAccount.GhID, openID, ts, text, msgID)
 		acct := wechatAccount
 		if badSignature {
 			acct.Token = "not-the-token"

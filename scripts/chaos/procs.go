@@ -28,7 +28,7 @@ func freeAddr() (string, error) {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	exit chan error
+	done chan struct{} // closed when the process has exited
 }
 
 func startProc(name, logPath, bin string, args ...string) (*proc, error) {
@@ -43,8 +43,8 @@ func startProc(name, logPath, bin string, args ...string) (*proc, error) {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, exit: make(chan error, 1)}
-	go func() { p.exit <- cmd.Wait(); logf.Close() }()
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(p.done) }()
 	return p, nil
 }
 
@@ -53,19 +53,21 @@ func (p *proc) stop(sig syscall.Signal, grace time.Duration) {
 	if p == nil {
 		return
 	}
+	if p.exited() {
+		return
+	}
 	_ = p.cmd.Process.Signal(sig)
 	select {
-	case <-p.exit:
+	case <-p.done:
 	case <-time.After(grace):
 		_ = p.cmd.Process.Kill()
-		<-p.exit
+		<-p.done
 	}
 }
 
 func (p *proc) exited() bool {
 	select {
-	case err := <-p.exit:
-		p.exit <- err
+	case <-p.done:
 		return true
 	default:
 		return false
