@@ -20,6 +20,7 @@ type faultResult struct {
 	// IntakeBack: from the moment the fault was cleared to the first acknowledgement after it.
 	// Recovery: from that moment until every acknowledged case had reached the case system.
 	IntakeBack, Recovery time.Duration
+	AckedAfter           bool // something was acknowledged after the fault was cleared
 	Complete             bool // every acknowledged case delivered before the deadline
 	Notes                []string
 	Err                  error
@@ -184,8 +185,8 @@ func (s *suite) runFault(ctx context.Context, i int, f fault) faultResult {
 	}
 	for _, a := range acks {
 		if a.At.After(cleared) {
-			if back := a.At.Sub(cleared); res.IntakeBack == 0 || back < res.IntakeBack {
-				res.IntakeBack = back
+			if back := a.At.Sub(cleared); !res.AckedAfter || back < res.IntakeBack {
+				res.IntakeBack, res.AckedAfter = back, true
 			}
 		}
 	}

@@ -241,12 +241,14 @@ func printFaults(w *os.File, rs []faultResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "fault\tacknowledged\tstored\tdelivered\tlost\trepeats (same key)\tother key\tintake back\trecovery\t")
 	for _, r := range rs {
-		rec := "—"
+		rec, back := "—", "—"
 		if r.Complete {
 			rec = r.Recovery.Round(100 * time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", r.Name, r.Acked, r.Stored, r.Delivered, r.Lost, r.Repeats, r.CrossKey,
-			r.IntakeBack.Round(10*time.Millisecond), rec)
+		if r.AckedAfter {
+			back = r.IntakeBack.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", r.Name, r.Acked, r.Stored, r.Delivered, r.Lost, r.Repeats, r.CrossKey, back, rec)
 	}
 	tw.Flush()
 	for _, r := range rs {
