@@ -33,13 +33,16 @@ func (r faultResult) failed() bool {
 // fault is one injected failure: inject runs while load is applied, returns once the fault is
 // cleared (with the time it was), and may add notes.
 type fault struct {
-	name   string
+	name string
+	// slow: the case system takes up to 3 s per delivery while the fault's load runs, so that
+	// deliveries are in flight at any moment.
+	slow   bool
 	inject func(ctx context.Context, s *suite, notes *[]string) (time.Time, error)
 }
 
 func faults(d durations) []fault {
 	return []fault{
-		{"kill -9 ×3", func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{"kill -9 ×3", false, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
 			var cleared time.Time
 			for i := range 3 {
 				if err := sleep(ctx, d.KillEvery); err != nil {
@@ -56,7 +59,7 @@ func faults(d durations) []fault {
 			}
 			return cleared, nil
 		}},
-		{fmt.Sprintf("PostgreSQL stopped %s", d.PGStop), func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{fmt.Sprintf("PostgreSQL stopped %s", d.PGStop), false, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
 			if err := s.cl.stopImmediate(); err != nil {
 				return time.Time{}, err
 			}
@@ -75,7 +78,7 @@ func faults(d durations) []fault {
 			}
 			return cleared, nil
 		}},
-		{fmt.Sprintf("case system 5xx %s, hang %s", d.CSFail, d.CSHang), func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{fmt.Sprintf("case system 5xx %s, hang %s", d.CSFail, d.CSHang), false, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
 			if err := s.cs.setMode("fail"); err != nil {
 				return time.Time{}, err
 			}
@@ -90,9 +93,7 @@ func faults(d durations) []fault {
 			}
 			return time.Now(), s.cs.setMode("normal")
 		}},
-		{"restart, deliveries in flight", func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
-			// The case system takes up to 3 s per delivery from the start of this fault, so
-			// that deliveries are in flight when the gateway is asked to stop.
+		{"restart, deliveries in flight", true, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
 			if n, err := s.runningJobs(ctx); err == nil {
 				*notes = append(*notes, fmt.Sprintf("%d delivery jobs running at SIGTERM", n))
 			}
@@ -135,7 +136,7 @@ func (s *suite) runningJobs(ctx context.Context) (int, error) {
 func (s *suite) runFault(ctx context.Context, i int, f fault) faultResult {
 	res := faultResult{Name: f.name}
 	log.Printf("fault %d: %s", i+1, f.name)
-	if i == 3 {
+	if f.slow {
 		if err := s.cs.setMode("slow"); err != nil {
 			res.Err = err
 			return res
@@ -172,7 +173,7 @@ func (s *suite) runFault(ctx context.Context, i int, f fault) faultResult {
 	}
 	stopLoad()
 	wg.Wait()
-	if i == 3 {
+	if f.slow {
 		if merr := s.cs.setMode("normal"); err == nil {
 			err = merr
 		}

@@ -122,6 +122,9 @@ func ready(ctx context.Context, url string) bool {
 type caseSystemProc struct {
 	base string
 	p    *proc
+	// admin talks to the admin endpoints: a fake that stops answering must fail the run, not
+	// hang it.
+	admin *http.Client
 }
 
 func startCaseSystem(ctx context.Context, bin, work, secret string) (*caseSystemProc, error) {
@@ -134,7 +137,7 @@ func startCaseSystem(ctx context.Context, bin, work, secret string) (*caseSystem
 	if err != nil {
 		return nil, err
 	}
-	cs := &caseSystemProc{base: "http://" + addr, p: p}
+	cs := &caseSystemProc{base: "http://" + addr, p: p, admin: &http.Client{Timeout: 30 * time.Second}}
 	for range 100 {
 		if res, err := http.Get(cs.base + "/admin/count"); err == nil {
 			res.Body.Close()
@@ -150,7 +153,7 @@ func startCaseSystem(ctx context.Context, bin, work, secret string) (*caseSystem
 }
 
 func (cs *caseSystemProc) setMode(mode string) error {
-	res, err := http.Post(cs.base+"/admin/mode?m="+mode, "", nil)
+	res, err := cs.admin.Post(cs.base+"/admin/mode?m="+mode, "", nil)
 	if err != nil {
 		return fmt.Errorf("case system mode %s: %w", mode, err)
 	}
@@ -173,7 +176,7 @@ type received struct {
 }
 
 func (cs *caseSystemProc) received() ([]received, error) {
-	res, err := http.Get(cs.base + "/admin/received")
+	res, err := cs.admin.Get(cs.base + "/admin/received")
 	if err != nil {
 		return nil, fmt.Errorf("case system deliveries: %w", err)
 	}
