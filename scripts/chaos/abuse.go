@@ -58,24 +58,33 @@ func (r abuseResult) ratios() (throughput, p50 float64) {
 	return throughput, p50
 }
 
-func (r abuseResult) failed(d durations) bool {
-	if r.Err != nil || r.BadCreated != 0 || r.CaseDelta != r.GoodAcked || r.BadSent < d.BadRequests {
-		return true
-	}
-	// The flood is mostly refused, the others all served.
-	if r.FloodSent == 0 || r.Flood429*2 < r.FloodSent || r.OthersSent == 0 || r.OthersOK != r.OthersSent {
-		return true
-	}
-	for code, n := range r.BadStatuses {
-		if c, err := strconv.Atoi(code); n > 0 && (err != nil || c < 400 || c >= 500) {
-			return true // a bad signature got something other than a clear 4xx
+// problems lists every check of the abuse suite that failed; empty when it passed.
+func (r abuseResult) problems(d durations) []string {
+	var out []string
+	add := func(bad bool, format string, args ...any) {
+		if bad {
+			out = append(out, fmt.Sprintf(format, args...))
 		}
+	}
+	if r.Err != nil {
+		return []string{r.Err.Error()}
+	}
+	add(r.BadCreated != 0, "%d cases bear the bad requests' message ids", r.BadCreated)
+	add(r.CaseDelta != r.GoodAcked, "%d cases were created while %d good messages were acknowledged", r.CaseDelta, r.GoodAcked)
+	add(r.BadSent < d.BadRequests, "only %d of %d bad requests were sent", r.BadSent, d.BadRequests)
+	// The flood is mostly refused, the others all served.
+	add(r.FloodSent == 0 || r.Flood429*2 < r.FloodSent, "the flooding sender was refused %d times of %d", r.Flood429, r.FloodSent)
+	add(r.OthersSent == 0 || r.OthersOK != r.OthersSent, "the other senders were served %d times of %d", r.OthersOK, r.OthersSent)
+	for code, n := range r.BadStatuses {
+		c, err := strconv.Atoi(code)
+		add(n > 0 && (err != nil || c < 400 || c >= 500), "%d bad requests were answered %s, not a clear 4xx", n, code)
 	}
 	if d.StrictTimings {
 		tp, p50 := r.ratios()
-		return tp < 0.9 || p50 > 1.1
+		add(tp < 0.9, "good traffic's throughput fell to %.3f of its rate without the attack", tp)
+		add(p50 > 1.1, "good traffic's p50 latency rose to %.3f of its latency without the attack", p50)
 	}
-	return false
+	return out
 }
 
 func (s *suite) runAbuse(ctx context.Context) (res abuseResult) {
@@ -370,4 +379,7 @@ func printAbuse(w *os.File, r abuseResult, d durations) {
 		bound = "must be ≥ 0.90 and ≤ 1.10"
 	}
 	fmt.Fprintf(w, "during the attack / mean of before and after: throughput %.3f, p50 latency %.3f (%s)\n", tp, p50, bound)
+	for _, p := range r.problems(d) {
+		fmt.Fprintf(w, "  FAILED: %s\n", p)
+	}
 }
