@@ -43,8 +43,8 @@ bench: build
 # failing and hanging, a restart with deliveries in flight, a flooding sender, 10,000 bad
 # signatures. Prints per fault acknowledged/stored/delivered/lost and fails when anything
 # acknowledged is lost. Runs its own PostgreSQL cluster on port 55432 (CHAOS_PG_PORT), never the
-# one the tests use; needs PostgreSQL's server binaries (initdb, postgres). chaos takes about 12
-# minutes, chaos-short (CI) a few.
+# one the tests use; needs PostgreSQL's server binaries (initdb, postgres). chaos takes about 10
+# minutes, chaos-short (CI) about 3.
 CHAOS_PG_PORT ?= 55432
 
 chaos:
