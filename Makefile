@@ -11,7 +11,7 @@ BIN     := bin/intake-gateway
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-short bench bench-short fuzz generate fmt vet check check-deploy clean
+.PHONY: all build run test test-short bench bench-short chaos chaos-short fuzz generate fmt vet check check-deploy clean
 
 all: build
 
@@ -46,6 +46,20 @@ bench: build
 # fails on breakage only (a failing tool or server, a 4xx, a non-2xx at the constant rate), never on speed.
 bench-short: build
 	$(GO) run ./scripts/benchreport -short -gateway $(BIN) $(BENCH_FLAGS)
+
+# Fault and abuse suites (scripts/chaos): kill -9 under load, PostgreSQL stopped, the case system
+# failing and hanging, a restart with deliveries in flight, a flooding sender, 10,000 bad
+# signatures. Prints per fault acknowledged/stored/delivered/lost and fails when anything
+# acknowledged is lost. Runs its own PostgreSQL cluster on port 55432 (CHAOS_PG_PORT), never the
+# one the tests use; needs PostgreSQL's server binaries (initdb, postgres). chaos takes about 10
+# minutes, chaos-short (CI) about 3.
+CHAOS_PG_PORT ?= 55432
+
+chaos:
+	$(GO) run ./scripts/chaos -pg-port $(CHAOS_PG_PORT)
+
+chaos-short:
+	CHAOS_SHORT=1 $(GO) run ./scripts/chaos -pg-port $(CHAOS_PG_PORT)
 
 # Short fuzzing pass over every parser (FUZZTIME=30s per target by default).
 fuzz:
