@@ -283,7 +283,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	}
 	fw := forward.NewWorker(st, cfg.Forwarding, cfg.CaseSystems, &http.Client{Transport: tel.Transport(forward.NewTransport())}, nil, logger, m)
 	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
-	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
+	blobs, err := attachmentStore(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if c, ok := blobs.(interface{ Close() error }); ok {
+		a.closers = append(a.closers, func() { _ = c.Close() })
+	}
 	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
 	var sweep *retention.Worker
 	if cfg.Retention.Enabled() {
@@ -316,13 +322,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	a.receiver = receiver
 	rl := cfg.RateLimits
 	chDeps := channels.Deps{
-		Receiver: channels.Throttle(receiver, ratelimit.New(ratelimit.Limit{Rate: rl.Sender.Rate, Burst: rl.Sender.Burst}, rl.MaxKeys, nil)),
+		Receiver: channels.Throttle(receiver, keyedLimit(rl, rl.Sender)),
 		Nonces:   st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry,
 		PublicBaseURL: cfg.Server.PublicBaseURL, TrustedProxies: cfg.Server.TrustedProxies,
 	}
 
 	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
-		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
+		keyedLimit(rl, rl.APIKey))
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys,
 		Limits: api.Limits{
@@ -336,7 +342,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		ReadDeadlines: api.ReadDeadlines{
 			Webhook: cfg.Server.WebhookReadTimeout, Body: cfg.Server.BodyReadTimeout, Batch: cfg.Server.BatchReadTimeout,
 		},
-		AuthFailures: ratelimit.New(ratelimit.Limit{Rate: rl.AuthFailures.Rate, Burst: rl.AuthFailures.Burst}, rl.MaxKeys, nil),
+		AuthFailures: keyedLimit(rl, rl.AuthFailures),
 		Draining:     a.draining.Load,
 		Audit:        st,
 	})
@@ -376,6 +382,22 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	go fw.Run(watchCtx)
 	a.closers = append(a.closers, stopWatch)
 	return a, nil
+}
+
+// keyedLimit builds one replica's buckets for a configured limit: its share of the rate and burst
+// (rate_limits.replicas), since every replica counts only the requests it serves.
+func keyedLimit(rl config.RateLimits, l config.RateLimit) *ratelimit.Keyed {
+	share := rl.Share(l)
+	return ratelimit.New(ratelimit.Limit{Rate: share.Rate, Burst: share.Burst}, rl.MaxKeys, nil)
+}
+
+// attachmentStore is where fetched media is kept: the bucket attachments.url names, else the
+// directory database.attachments_dir (one machine's).
+func attachmentStore(ctx context.Context, cfg *config.Config) (media.Store, error) {
+	if cfg.Attachments.URL == "" {
+		return media.DirStore{Dir: cfg.Database.AttachmentsDir}, nil
+	}
+	return media.OpenBucket(ctx, cfg.Attachments.URL)
 }
 
 // adminHandler serves what only operators may see: Prometheus metrics and Go's pprof profiles.
