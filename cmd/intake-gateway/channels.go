@@ -135,6 +135,9 @@ func newReceiver(cfg *config.Config, st app.ConversationStore, sub intake.Submit
 			MaxSupplements: cfg.Limits.MaxSupplements},
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
 	}
+	if l, ok := st.(app.CitizenLocker); ok {
+		opts.Locker = l
+	}
 	if cfg.Duplicates.Enabled {
 		opts.RepeatWindow = cfg.Duplicates.Window
 	}
