@@ -221,6 +221,13 @@ func (a *assembly) Close() {
 // runner that takes the workers, the application core, and the HTTP surfaces. Nothing is set
 // after it is built.
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*assembly, error) {
+	return assembleWith(ctx, cfg, logger, nil)
+}
+
+// assembleWith is assemble with platformTransport wrapping the transport of every platform API
+// client (senders, media fetchers) inside tracing: the tests point the platforms' fixed API
+// hosts, such as Twilio's, at fakes on the loopback. serve passes nil.
+func assembleWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, platformTransport func(http.RoundTripper) http.RoundTripper) (*assembly, error) {
 	a := &assembly{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	targets := make([]string, 0, len(cfg.CaseSystems))
@@ -273,7 +280,17 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	a.texts = replies.NewCurrent(texts)
 
 	// The platforms' clients (senders for notifications, media fetchers), then the workers.
-	routes, smsChannel, fetchers, err := platformClients(cfg, st, traceFunc(tel), logger)
+	wrap := traceFunc(tel)
+	if platformTransport != nil {
+		trace := wrap
+		wrap = func(rt http.RoundTripper) http.RoundTripper {
+			if trace != nil {
+				rt = trace(rt)
+			}
+			return platformTransport(rt)
+		}
+	}
+	routes, smsChannel, fetchers, err := platformClients(cfg, st, wrap, logger)
 	if err != nil {
 		return fail(err)
 	}
