@@ -151,34 +151,41 @@ func newRoundRobin(t *testing.T) *roundRobin {
 	return rr
 }
 
-func TestTwoReplicas(t *testing.T) {
-	dbURL := pgtest.NewDatabase(t, "", nil)
-	wxAPI := wxtest.NewFakeAPI(e2eAccount.AppID, "secret")
-	t.Cleanup(wxAPI.Close)
-	twAPI := newFakeTwilioAPI(t)
-	cases := newFakeCaseSystem(t)
-	lb := newRoundRobin(t)
-	shared := t.TempDir()
-	attachments := (&url.URL{Scheme: "file", Path: filepath.Join(shared, "attachments")}).String()
+// replicaSet is two assembled gateways on one database, their fakes and the balancer.
+type replicaSet struct {
+	replicas [2]*httptest.Server
+	lb       *roundRobin
+	wxAPI    *wxtest.FakeAPI
+	twAPI    *fakeTwilioAPI
+	cases    *fakeCaseSystem
+}
 
-	twURL, _ := url.Parse(twAPI.URL)
-	var replicas [2]*httptest.Server
-	for i := range replicas {
+// startReplicas assembles two gateways exactly as serve does, on one fresh PostgreSQL
+// database and one attachment bucket, behind a round-robin balancer; rateLimits is the
+// rate_limits section.
+func startReplicas(t *testing.T, rateLimits string) *replicaSet {
+	t.Helper()
+	dbURL := pgtest.NewDatabase(t, "", nil)
+	rs := &replicaSet{wxAPI: wxtest.NewFakeAPI(e2eAccount.AppID, "secret"), twAPI: newFakeTwilioAPI(t), cases: newFakeCaseSystem(t), lb: newRoundRobin(t)}
+	t.Cleanup(rs.wxAPI.Close)
+	attachments := (&url.URL{Scheme: "file", Path: filepath.Join(t.TempDir(), "attachments")}).String()
+	twURL, _ := url.Parse(rs.twAPI.URL)
+	for i := range rs.replicas {
 		dir := t.TempDir()
 		yaml := fmt.Sprintf(`server: { public_base_url: %q, request_timeout: 10s }
 database: { url: %q, sqlite_path: %q, attachments_dir: %q }
 attachments: { url: %q }
 log: { level: error }
 api_keys: [{ name: crm, sha256: "%s", scopes: [submit, read, events] }]
-rate_limits: { replicas: 2 }
+rate_limits: %s
 case_systems: [{ name: default, url: %q, secret: cs-secret }]
 forwarding: { retry_min: 50ms, retry_max: 200ms }
 media: { allow_private_networks: true, allow_http: true }
 channels:
   - { id: wechat-main, type: wechat, app_id: %s, app_secret: secret, token: %s, encoding_aes_key: %s, mode: safe, account_id: %s, api_base_url: %q }
   - { id: sms-main, type: twilio, account_sid: %s, auth_token: %s, from: "+15005550006" }
-`, lb.URL, dbURL, filepath.Join(dir, "unused.db"), filepath.Join(dir, "unused-attachments"), attachments, sha(replicaKey), cases.URL,
-			e2eAccount.AppID, e2eAccount.Token, e2eAccount.EncodingAESKey, e2eAccount.GhID, wxAPI.URL, replicaTwilioSID, replicaTwilioTok)
+`, rs.lb.URL, dbURL, filepath.Join(dir, "unused.db"), filepath.Join(dir, "unused-attachments"), attachments, sha(replicaKey), rateLimits, rs.cases.URL,
+			e2eAccount.AppID, e2eAccount.Token, e2eAccount.EncodingAESKey, e2eAccount.GhID, rs.wxAPI.URL, replicaTwilioSID, replicaTwilioTok)
 		path := filepath.Join(dir, "gateway.yaml")
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
@@ -192,15 +199,24 @@ channels:
 		if err != nil {
 			t.Fatal(err)
 		}
-		replicas[i] = httptest.NewServer(a.handler)
-		t.Cleanup(func() { replicas[i].Close(); a.Close() })
+		srv := httptest.NewServer(a.handler)
+		rs.replicas[i] = srv
+		t.Cleanup(func() { srv.Close(); a.Close() })
 	}
 	backends := make([]*url.URL, 2)
-	for i, r := range replicas {
+	for i, r := range rs.replicas {
 		backends[i], _ = url.Parse(r.URL)
 	}
-	lb.backends.Store(&backends)
-	via := func(base string) *httptest.Server { return &httptest.Server{URL: base} }
+	rs.lb.backends.Store(&backends)
+	return rs
+}
+
+// via lets the WeChat helpers (which take a server) push to any base URL.
+func via(base string) *httptest.Server { return &httptest.Server{URL: base} }
+
+func TestTwoReplicas(t *testing.T) {
+	rs := startReplicas(t, "{ replicas: 2 }")
+	replicas, lb, wxAPI, twAPI, cases := rs.replicas, rs.lb, rs.wxAPI, rs.twAPI, rs.cases
 
 	const citizens = 6
 	var wg sync.WaitGroup
@@ -456,4 +472,75 @@ func getCaseView(t *testing.T, base, id string) intake.CaseView {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// With rate_limits.replicas: 2 each replica enforces half of every per-citizen limit, so behind
+// the balancer a citizen gets the configured limit in total, not twice it; query-code lockouts
+// are counted in the database, so guesses spread over both replicas lock the case number.
+func TestTwoReplicasShareLimits(t *testing.T) {
+	rs := startReplicas(t, "{ replicas: 2, sender: { rate: 0.001, burst: 8 } }")
+	lb := via(rs.lb.URL)
+
+	// Ten messages from one citizen, one after another, alternate between the replicas: the
+	// burst of 8 is spent after eight, whichever replica served them.
+	ok, refused := 0, 0
+	for i := range 10 {
+		status, _ := push(t, lb, textMsg("oFlooder", fmt.Sprint(660000+i), fmt.Sprintf("新问题 第%d件事：小区电梯坏了", i+1)))
+		switch status {
+		case 200:
+			ok++
+		case http.StatusTooManyRequests:
+			refused++
+		default:
+			t.Fatalf("message %d: %d", i+1, status)
+		}
+	}
+	if ok != 8 || refused != 2 {
+		t.Fatalf("sender burst 8 over two replicas: %d answered, %d refused", ok, refused)
+	}
+
+	// Status queries: conversation.query_limit (5) is split the same way, two per replica.
+	answered, limited := 0, 0
+	for i := range 5 {
+		status, reply := push(t, lb, textMsg("oAsker", fmt.Sprint(661000+i), "查询"))
+		if status != 200 {
+			t.Fatalf("status query %d: %d", i+1, status)
+		}
+		if strings.Contains(reply, "查询过于频繁") {
+			limited++
+		} else {
+			answered++
+		}
+	}
+	if answered != 4 || limited != 1 {
+		t.Fatalf("status queries over two replicas: %d answered, %d limited", answered, limited)
+	}
+
+	// Query-code guesses from five strangers, spread over both replicas, lock the case number:
+	// a sixth stranger with the right code gets the neutral miss; the case's own citizen does not.
+	_, created := push(t, lb, textMsg("oOwner", "662000", "小区门口的井盖丢了，很危险"))
+	caseNo := caseNoOf(created)
+	i := strings.Index(created, "查询码：")
+	if caseNo == "" || i < 0 {
+		t.Fatalf("created reply: %q", created)
+	}
+	code := created[i+len("查询码：") : i+len("查询码：")+6]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	for s := range 5 {
+		_, reply := push(t, lb, textMsg(fmt.Sprintf("oStranger%d", s), fmt.Sprint(663000+s), "查询 "+caseNo+" "+wrong))
+		if strings.Contains(reply, caseNo) {
+			t.Fatalf("a wrong code answered with the case: %q", reply)
+		}
+	}
+	_, reply := push(t, lb, textMsg("oStranger9", "663009", "查询 "+caseNo+" "+code))
+	if strings.Contains(reply, caseNo) || !strings.Contains(reply, "未查询到") {
+		t.Fatalf("the right code after the lockout: %q", reply)
+	}
+	_, reply = push(t, lb, textMsg("oOwner", "663010", "查询 "+caseNo+" "+code))
+	if !strings.Contains(reply, caseNo) {
+		t.Fatalf("the case's own citizen after the lockout: %q", reply)
+	}
 }
