@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,8 +21,9 @@ import (
 // pool connections. Holding a pool connection per message while waiting for them starves the
 // writers under load (every connection held by a waiter, none left to commit), and a second pool
 // of blocking locks would cost a connection per message in flight — 128 concurrent senders,
-// 128 connections. A try-lock never blocks its connection, so a handful of sessions carry every
-// lock of the replica, two short statements per message.
+// 128 connections. A try-lock never blocks its connection, so a couple of sessions carry every
+// lock of the replica, and the lock and unlock statements of concurrent messages travel
+// together: one round trip serves every message waiting on that session.
 //
 // A session's locks last as long as the session: if its connection breaks, the server releases
 // them while their holders still decide. That window (a lost connection while a citizen's two
@@ -31,45 +31,147 @@ import (
 
 // lockShards is how many lock sessions a store keeps. A key always maps to the same one, since
 // only the session that took a lock can release it.
-const lockShards = 4
+const lockShards = 2
 
-// lockStatementTimeout bounds one lock statement. It runs without the caller's cancellation: a
-// cancelled statement closes the connection, which would release every lock the session holds
-// for other callers.
+// maxLockBatch caps the lock operations sent in one statement.
+const maxLockBatch = 256
+
+// lockStatementTimeout bounds one statement of lock operations. It runs without any caller's
+// cancellation: a cancelled statement closes the connection, which would release every lock the
+// session holds for other callers. A try-lock never waits, so the bound is only for a database
+// that stopped answering.
 const lockStatementTimeout = 3 * time.Second
 
-type lockSession struct {
-	mu   sync.Mutex
-	cfg  *pgx.ConnConfig
-	conn *pgx.Conn
+var errLocksClosed = errors.New("citizen lock: store closed")
+
+type lockOp struct {
+	id   int64
+	lock bool // pg_try_advisory_lock; false: pg_advisory_unlock
+	done chan lockResult
 }
 
-// try runs a boolean advisory-lock function for id on the session, reconnecting when needed.
-func (l *lockSession) try(ctx context.Context, fn string, id int64) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockStatementTimeout)
+type lockResult struct {
+	ok  bool
+	err error
+}
+
+// lockSession owns one connection; its goroutine sends the operations waiting for it together.
+type lockSession struct {
+	cfg     *pgx.ConnConfig
+	ops     chan lockOp
+	quit    chan struct{}
+	stopped chan struct{}
+	conn    *pgx.Conn // only the session's goroutine touches it
+}
+
+func newLockSession(cfg *pgx.ConnConfig) *lockSession {
+	l := &lockSession{cfg: cfg, ops: make(chan lockOp, maxLockBatch), quit: make(chan struct{}), stopped: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// do runs one operation and waits for its result. It does not give up with a caller's context:
+// a lock granted to a caller that left could never be released.
+func (l *lockSession) do(id int64, lock bool) (bool, error) {
+	op := lockOp{id: id, lock: lock, done: make(chan lockResult, 1)}
+	select {
+	case l.ops <- op:
+	case <-l.quit:
+		return false, errLocksClosed
+	}
+	select {
+	case r := <-op.done:
+		return r.ok, r.err
+	case <-l.stopped:
+		select {
+		case r := <-op.done:
+			return r.ok, r.err
+		default:
+			return false, errLocksClosed
+		}
+	}
+}
+
+func (l *lockSession) run() {
+	defer close(l.stopped)
+	batch := make([]lockOp, 0, maxLockBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case op := <-l.ops:
+			batch = append(batch, op)
+		case <-l.quit:
+			l.closeConn()
+			l.drain()
+			return
+		}
+	gather:
+		for len(batch) < maxLockBatch {
+			select {
+			case op := <-l.ops:
+				batch = append(batch, op)
+			default:
+				break gather
+			}
+		}
+		oks, err := l.exec(batch)
+		for i, op := range batch {
+			if err != nil {
+				op.done <- lockResult{err: err}
+				continue
+			}
+			op.done <- lockResult{ok: oks[i]}
+		}
+	}
+}
+
+// drain answers what was queued when the session stopped.
+func (l *lockSession) drain() {
+	for {
+		select {
+		case op := <-l.ops:
+			op.done <- lockResult{err: errLocksClosed}
+		default:
+			return
+		}
+	}
+}
+
+// exec sends a batch as one statement, reconnecting when needed. Keys in one batch are
+// distinct: the caller's in-process lock keeps a key's lock and unlock from travelling together.
+func (l *lockSession) exec(batch []lockOp) ([]bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), lockStatementTimeout)
 	defer cancel()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.conn == nil || l.conn.IsClosed() {
 		conn, err := pgx.ConnectConfig(ctx, l.cfg)
 		if err != nil {
-			return false, unavailable(fmt.Errorf("citizen lock: connect: %w", err))
+			return nil, unavailable(fmt.Errorf("citizen lock: connect: %w", err))
 		}
 		l.conn = conn
 	}
-	var ok bool
-	// fn is one of two constants below, never input.
-	if err := l.conn.QueryRow(ctx, "SELECT "+fn+"($1)", id).Scan(&ok); err != nil {
-		_ = l.conn.Close(ctx)
-		l.conn = nil
-		return false, unavailable(fmt.Errorf("citizen lock: %w", err))
+	ids, locks := make([]int64, len(batch)), make([]bool, len(batch))
+	for i, op := range batch {
+		ids[i], locks[i] = op.id, op.lock
 	}
-	return ok, nil
+	rows, err := l.conn.Query(ctx, `SELECT CASE WHEN t.lock THEN pg_try_advisory_lock(t.k) ELSE pg_advisory_unlock(t.k) END
+		FROM unnest($1::bigint[], $2::bool[]) WITH ORDINALITY AS t(k, lock, i) ORDER BY t.i`, ids, locks)
+	if err == nil {
+		var oks []bool
+		oks, err = pgx.CollectRows(rows, pgx.RowTo[bool])
+		if err == nil && len(oks) != len(batch) {
+			err = fmt.Errorf("%d answers for %d lock operations", len(oks), len(batch))
+		}
+		if err == nil {
+			return oks, nil
+		}
+	}
+	// The session's state is unknown now: closing it releases whatever it held, so that no lock
+	// outlives the error.
+	l.closeConn()
+	return nil, unavailable(fmt.Errorf("citizen lock: %w", err))
 }
 
-func (l *lockSession) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *lockSession) closeConn() {
 	if l.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -79,20 +181,21 @@ func (l *lockSession) close() {
 }
 
 type citizenLocks struct {
-	shards [lockShards]lockSession
+	shards [lockShards]*lockSession
 }
 
 func newCitizenLocks(cfg *pgx.ConnConfig) *citizenLocks {
 	l := &citizenLocks{}
 	for i := range l.shards {
-		l.shards[i].cfg = cfg.Copy()
+		l.shards[i] = newLockSession(cfg.Copy())
 	}
 	return l
 }
 
 func (l *citizenLocks) close() {
-	for i := range l.shards {
-		l.shards[i].close()
+	for _, s := range l.shards {
+		close(s.quit)
+		<-s.stopped
 	}
 }
 
@@ -117,10 +220,10 @@ const (
 // takes its own lock again without waiting.
 func (s *Store) LockCitizen(ctx context.Context, key string) (func(), error) {
 	id := citizenLockID(key)
-	sess := &s.citizenLocks.shards[uint64(id)%lockShards]
+	sess := s.citizenLocks.shards[uint64(id)%lockShards]
 	wait := lockPollMin
 	for {
-		ok, err := sess.try(ctx, "pg_try_advisory_lock", id)
+		ok, err := sess.do(id, true)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +241,7 @@ func (s *Store) LockCitizen(ctx context.Context, key string) (func(), error) {
 	}
 	return func() {
 		// A failed unlock closed the session, which released its locks; nothing is left held.
-		if _, err := sess.try(context.Background(), "pg_advisory_unlock", id); err != nil && !errors.Is(err, context.Canceled) {
+		if _, err := sess.do(id, false); err != nil && !errors.Is(err, errLocksClosed) {
 			s.log.Warn("citizen lock not released cleanly; its session was closed", "error", err.Error())
 		}
 	}, nil
