@@ -233,7 +233,17 @@ func TestTwoReplicas(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				status, reply := push(t, via(replicas[j].URL), body)
+				// WeChat pushes a message again when it is not answered in time, as here
+				// under a loaded machine or the race detector; the answer must stay one case.
+				var (
+					status int
+					reply  string
+				)
+				for range 4 {
+					if status, reply = push(t, via(replicas[j].URL), body); status != http.StatusServiceUnavailable {
+						break
+					}
+				}
 				if status != 200 {
 					t.Errorf("wechat %s message %d: %d %q", openid, j, status, reply)
 				}
@@ -253,17 +263,23 @@ func TestTwoReplicas(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, _ := http.NewRequest("POST", hook, strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", twilioSignature(replicaTwilioTok, hook, form))
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Error(err)
-					return
+				status := 0
+				for range 4 {
+					req, _ := http.NewRequest("POST", hook, strings.NewReader(form.Encode()))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("X-Twilio-Signature", twilioSignature(replicaTwilioTok, hook, form))
+					res, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					res.Body.Close()
+					if status = res.StatusCode; status != http.StatusServiceUnavailable {
+						break
+					}
 				}
-				res.Body.Close()
-				if res.StatusCode != 200 {
-					t.Errorf("sms %d: %d", i, res.StatusCode)
+				if status != 200 {
+					t.Errorf("sms %d: %d", i, status)
 				}
 			}()
 		}
@@ -277,7 +293,15 @@ func TestTwoReplicas(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				status, out := lbCall(t, lb.URL, "POST", "/v1/submissions", body, "rest-"+fmt.Sprint(i))
+				var (
+					status int
+					out    []byte
+				)
+				for range 4 { // a client retries a 503 with the same key
+					if status, out = lbCall(t, lb.URL, "POST", "/v1/submissions", body, "rest-"+fmt.Sprint(i)); status != http.StatusServiceUnavailable {
+						break
+					}
+				}
 				if status != 200 && status != 201 {
 					t.Errorf("rest %d: %d %s", i, status, out)
 					return
