@@ -11,12 +11,11 @@ import (
 
 	"gocloud.dev/blob"
 	// The bucket schemes attachments.url may name: file:// for one machine (or a shared mount),
-	// s3:// for S3 and S3-compatible stores (MinIO, Ceph, the clouds' S3 endpoints), mem:// for
-	// tests. Google Cloud Storage and Azure are left out on purpose: each pulls its SDK into the
-	// binary, and an S3-compatible endpoint covers the deployments the gateway is made for.
+	// mem:// for tests, and s3:// (bucket_s3.go). Google Cloud Storage and Azure are left out on
+	// purpose: each pulls its SDK into the binary, and an S3-compatible endpoint covers the
+	// deployments the gateway is made for.
 	_ "gocloud.dev/blob/fileblob"
 	_ "gocloud.dev/blob/memblob"
-	_ "gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 
 	intake "github.com/hotline12345/intake-gateway"
