@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -182,6 +183,8 @@ func (l *lockSession) closeConn() {
 
 type citizenLocks struct {
 	shards [lockShards]*lockSession
+	// closed makes close idempotent, as the store's Close is.
+	closed sync.Once
 }
 
 func newCitizenLocks(cfg *pgx.ConnConfig) *citizenLocks {
@@ -193,10 +196,12 @@ func newCitizenLocks(cfg *pgx.ConnConfig) *citizenLocks {
 }
 
 func (l *citizenLocks) close() {
-	for _, s := range l.shards {
-		close(s.quit)
-		<-s.stopped
-	}
+	l.closed.Do(func() {
+		for _, s := range l.shards {
+			close(s.quit)
+			<-s.stopped
+		}
+	})
 }
 
 // citizenLockID is the advisory lock id of a conversation key. The prefix keeps it apart from
