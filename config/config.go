@@ -37,6 +37,7 @@ const EnvPrefix = "INTAKE_"
 type Config struct {
 	Server        Server                `koanf:"server"`
 	Database      Database              `koanf:"database"`
+	Attachments   Attachments           `koanf:"attachments"`
 	CaseNo        CaseNo                `koanf:"case_no"`
 	Limits        Limits                `koanf:"limits"`
 	Log           Log                   `koanf:"log"`
@@ -149,6 +150,15 @@ type Database struct {
 	MaxBatch int `koanf:"max_batch" validate:"gte=0,lte=1000"`
 }
 
+// Attachments chooses where fetched media is kept. With URL empty it is the directory
+// database.attachments_dir, as before; several replicas need a store they all reach.
+type Attachments struct {
+	// URL names a gocloud.dev/blob bucket: file:///path (one machine, or a mount every replica
+	// shares), s3://bucket?region=… or s3://bucket?endpoint=…&use_path_style=true (S3 and
+	// S3-compatible stores; credentials from the environment as the AWS SDK reads them).
+	URL string `koanf:"url" validate:"omitempty,startswith=file://|startswith=s3://|startswith=mem://"`
+}
+
 // CaseNo shapes case numbers.
 type CaseNo struct {
 	Prefix   string `koanf:"prefix" validate:"max=10,alphanum"`
@@ -223,8 +233,11 @@ type Log struct {
 	PseudonymKey string `koanf:"pseudonym_key" validate:"omitempty,min=16"`
 }
 
-// RateLimits bound how fast one client may call. Each replica keeps its own buckets: with N
-// replicas behind a balancer, a client may reach up to N times these rates in total.
+// RateLimits bound how fast one client may call. Each replica keeps its own buckets in memory
+// (a shared bucket would cost a database write on every request); Replicas tells each its share,
+// so that behind a balancer that spreads requests evenly the replicas together allow about the
+// configured rate. Look-up lockouts, which guard query codes, are kept in the database and are
+// exact across replicas.
 type RateLimits struct {
 	// APIKey applies to each REST API key.
 	APIKey RateLimit `koanf:"api_key"`
@@ -237,6 +250,24 @@ type RateLimits struct {
 	Sender RateLimit `koanf:"sender"`
 	// MaxKeys bounds the buckets each limit remembers.
 	MaxKeys int `koanf:"max_keys" validate:"gte=0"`
+	// Replicas is how many gateway processes share the traffic: each enforces 1/Replicas of
+	// every rate and burst above and of conversation.query_limit (rounded down, at least 1).
+	Replicas int `koanf:"replicas" validate:"gte=1,lte=1000"`
+}
+
+// Share is one replica's part of l: rate and burst divided by Replicas, the burst rounded down
+// but at least 1, so that together the replicas never allow more than l.
+func (r RateLimits) Share(l RateLimit) RateLimit {
+	n := max(r.Replicas, 1)
+	if l.Rate <= 0 {
+		return l
+	}
+	return RateLimit{Rate: l.Rate / float64(n), Burst: max(l.Burst/n, 1)}
+}
+
+// ShareCount is one replica's part of a count limit (conversation.query_limit).
+func (r RateLimits) ShareCount(limit int) int {
+	return max(limit/max(r.Replicas, 1), 1)
 }
 
 // RateLimit is a token bucket: Rate per second on average, Burst at once. Rate 0: unlimited.
@@ -283,6 +314,7 @@ func Defaults() map[string]any {
 		"rate_limits.sender.rate":              0.5,
 		"rate_limits.sender.burst":             20,
 		"rate_limits.max_keys":                 100000,
+		"rate_limits.replicas":                 1,
 		"database.url":                         "",
 		"database.sqlite_path":                 "data/intake.db",
 		"database.attachments_dir":             "data/attachments",

@@ -97,6 +97,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"case smaller than one message", "limits: {max_text_chars: 5000, max_case_chars: 4000}", nil,
 			[]string{"limits.max_case_chars: must be at least limits.max_text_chars, got 4000"}},
 		{"no query lockout", "conversation: {query_lockout: 0s}", nil, []string{"conversation.query_lockout: must be >"}},
+		{"no replicas", "rate_limits: {replicas: 0}", nil, []string{"rate_limits.replicas: must be ≥ 1"}},
+		{"attachments in an unknown store", `attachments: {url: "gs://bucket"}`, nil, []string{"attachments.url"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +116,35 @@ func TestErrorsNameTheKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Each replica enforces its share: together they never allow more than the configured limit,
+// and no replica is left with a burst of zero.
+func TestRateLimitShare(t *testing.T) {
+	cfg, err := Load(writeFile(t, "rate_limits: { replicas: 3, sender: { rate: 0.6, burst: 20 }, api_key: { rate: 0 } }"), []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := cfg.RateLimits
+	if got := rl.Share(rl.Sender); got.Burst != 6 || got.Rate < 0.1999 || got.Rate > 0.2001 {
+		t.Fatalf("sender share %+v, want rate 0.2 burst 6", got)
+	}
+	if got := rl.Share(RateLimit{Rate: 1, Burst: 2}); got.Burst != 1 {
+		t.Fatalf("a burst smaller than the replica count: %+v, want 1", got)
+	}
+	if got := rl.Share(rl.APIKey); got.Rate != 0 {
+		t.Fatalf("an unlimited limit stays unlimited: %+v", got)
+	}
+	if got := rl.ShareCount(5); got != 1 {
+		t.Fatalf("query limit share %d, want 1", got)
+	}
+	one, err := Load(writeFile(t, ""), []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := one.RateLimits.Share(one.RateLimits.Sender); got != one.RateLimits.Sender || one.RateLimits.ShareCount(5) != 5 {
+		t.Fatalf("one replica (the default) keeps the whole limit: %+v", got)
 	}
 }
 

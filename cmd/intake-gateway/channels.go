@@ -125,12 +125,18 @@ func newReceiver(cfg *config.Config, st app.ConversationStore, sub intake.Submit
 	if err != nil {
 		return nil, err
 	}
+	settings := cfg.Conversation.ConversationSettings
+	// Each replica counts only the status queries it answers (rate_limits.replicas).
+	settings.QueryLimit = cfg.RateLimits.ShareCount(settings.QueryLimit)
 	opts := app.ConversationOptions{
-		Conversation: cfg.Conversation.ConversationSettings, Menus: m, Location: cfg.CaseNo.Location(), Logger: logger, Clock: intake.SystemClock,
+		Conversation: settings, Menus: m, Location: cfg.CaseNo.Location(), Logger: logger, Clock: intake.SystemClock,
 		ReopenOnDissatisfied: cfg.Notifications.ReopenOnDissatisfied,
 		Supplements: intake.SupplementLimits{MaxTextChars: cfg.Limits.MaxTextChars, MaxCaseChars: cfg.Limits.MaxCaseChars,
 			MaxSupplements: cfg.Limits.MaxSupplements},
 		MaxFutureSkew: cfg.Limits.MaxFutureSkew,
+	}
+	if l, ok := st.(app.CitizenLocker); ok {
+		opts.Locker = l
 	}
 	if cfg.Duplicates.Enabled {
 		opts.RepeatWindow = cfg.Duplicates.Window

@@ -222,6 +222,13 @@ func (a *assembly) Close() {
 // runner that takes the workers, the application core, and the HTTP surfaces. Nothing is set
 // after it is built.
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*assembly, error) {
+	return assembleWith(ctx, cfg, logger, nil)
+}
+
+// assembleWith is assemble with platformTransport wrapping the transport of every platform API
+// client (senders, media fetchers) inside tracing: the tests point the platforms' fixed API
+// hosts, such as Twilio's, at fakes on the loopback. serve passes nil.
+func assembleWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, platformTransport func(http.RoundTripper) http.RoundTripper) (*assembly, error) {
 	a := &assembly{cfg: cfg, log: logger, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	targets := make([]string, 0, len(cfg.CaseSystems))
@@ -274,7 +281,17 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	a.texts = replies.NewCurrent(texts)
 
 	// The platforms' clients (senders for notifications, media fetchers), then the workers.
-	routes, smsChannel, fetchers, err := platformClients(cfg, st, traceFunc(tel), logger)
+	wrap := traceFunc(tel)
+	if platformTransport != nil {
+		trace := wrap
+		wrap = func(rt http.RoundTripper) http.RoundTripper {
+			if trace != nil {
+				rt = trace(rt)
+			}
+			return platformTransport(rt)
+		}
+	}
+	routes, smsChannel, fetchers, err := platformClients(cfg, st, wrap, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -284,7 +301,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	}
 	fw := forward.NewWorker(st, cfg.Forwarding, cfg.CaseSystems, &http.Client{Transport: tel.Transport(forward.NewTransport())}, nil, logger, m)
 	notifier := notify.New(st, a.texts.Load, cfg.Notifications, routes, smsChannel, cfg.CaseNo.Location(), logger)
-	blobs := media.DirStore{Dir: cfg.Database.AttachmentsDir}
+	blobs, err := attachmentStore(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if c, ok := blobs.(interface{ Close() error }); ok {
+		a.closers = append(a.closers, func() { _ = c.Close() })
+	}
 	fetch := media.NewWorker(st, blobs, fetchers, rest, store.NewID, logger)
 	var sweep *retention.Worker
 	if cfg.Retention.Enabled() {
@@ -326,13 +349,13 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	a.receiver = receiver
 	rl := cfg.RateLimits
 	chDeps := channels.Deps{
-		Receiver: channels.Throttle(receiver, ratelimit.New(ratelimit.Limit{Rate: rl.Sender.Rate, Burst: rl.Sender.Burst}, rl.MaxKeys, nil)),
+		Receiver: channels.Throttle(receiver, keyedLimit(rl, rl.Sender)),
 		Nonces:   st, Logger: logger, Clock: intake.SystemClock, Metrics: a.registry,
 		PublicBaseURL: cfg.Server.PublicBaseURL, TrustedProxies: cfg.Server.TrustedProxies,
 	}
 
 	auth := api.NewAuthenticator(cfg.APIKeys).WithRateLimit(
-		ratelimit.New(ratelimit.Limit{Rate: rl.APIKey.Rate, Burst: rl.APIKey.Burst}, rl.MaxKeys, nil))
+		keyedLimit(rl, rl.APIKey))
 	e, err := api.New(api.Deps{
 		Store: st, Submitter: svc, APIKeys: cfg.APIKeys,
 		Limits: api.Limits{
@@ -346,7 +369,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		ReadDeadlines: api.ReadDeadlines{
 			Webhook: cfg.Server.WebhookReadTimeout, Body: cfg.Server.BodyReadTimeout, Batch: cfg.Server.BatchReadTimeout,
 		},
-		AuthFailures: ratelimit.New(ratelimit.Limit{Rate: rl.AuthFailures.Rate, Burst: rl.AuthFailures.Burst}, rl.MaxKeys, nil),
+		AuthFailures: keyedLimit(rl, rl.AuthFailures),
 		Draining:     a.draining.Load,
 		Audit:        st,
 	})
@@ -386,6 +409,22 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	go fw.Run(watchCtx)
 	a.closers = append(a.closers, stopWatch)
 	return a, nil
+}
+
+// keyedLimit builds one replica's buckets for a configured limit: its share of the rate and burst
+// (rate_limits.replicas), since every replica counts only the requests it serves.
+func keyedLimit(rl config.RateLimits, l config.RateLimit) *ratelimit.Keyed {
+	share := rl.Share(l)
+	return ratelimit.New(ratelimit.Limit{Rate: share.Rate, Burst: share.Burst}, rl.MaxKeys, nil)
+}
+
+// attachmentStore is where fetched media is kept: the bucket attachments.url names, else the
+// directory database.attachments_dir (one machine's).
+func attachmentStore(ctx context.Context, cfg *config.Config) (media.Store, error) {
+	if cfg.Attachments.URL == "" {
+		return media.DirStore{Dir: cfg.Database.AttachmentsDir}, nil
+	}
+	return media.OpenBucket(ctx, cfg.Attachments.URL)
 }
 
 // adminHandler serves what only operators may see: Prometheus metrics and Go's pprof profiles.

@@ -52,6 +52,16 @@ type ConversationOptions struct {
 	// MaxFutureSkew is how far in the future a message's own timestamp may lie (default 5m): the
 	// same rule as for a new case, so a supplement cannot carry a time the case could not.
 	MaxFutureSkew time.Duration
+	// Locker, when set, extends the per-citizen lock to every process sharing the store (the
+	// PostgreSQL store's advisory locks); nil keeps it within this process, which is all an
+	// embedded SQLite file, owned by one process, needs.
+	Locker CitizenLocker
+}
+
+// CitizenLocker serialises the decisions on one conversation key across processes.
+type CitizenLocker interface {
+	// LockCitizen returns once no other process holds key, and holds it until unlock is called.
+	LockCitizen(ctx context.Context, key string) (unlock func(), err error)
 }
 
 // locationChannels are the channels whose citizens report a position apart from their messages
@@ -153,10 +163,21 @@ func (r *Conversation) Receive(ctx context.Context, msg Message) (Reply, error) 
 
 	// One citizen's messages are decided one at a time, so that a text and the photo sent right
 	// after it cannot both open a case.
+	// With several replicas the lock is also taken in the store, inside the process's own (so
+	// that the process's other messages of the citizen wait here, not in the database), and held
+	// exactly as long.
 	if hasWho {
-		mu := r.lockFor(sub.ChannelID, who)
+		key := sub.ChannelID + "|" + string(who.Kind) + "|" + who.Value
+		mu := r.lockFor(key)
 		mu.Lock()
 		defer mu.Unlock()
+		if r.opts.Locker != nil {
+			unlock, err := r.opts.Locker.LockCitizen(ctx, key)
+			if err != nil {
+				return Reply{}, fmt.Errorf("citizen lock: %w", err)
+			}
+			defer unlock()
+		}
 	}
 	// What the message already became, the citizen's recent cases and their remembered position
 	// are read at once.
@@ -466,9 +487,9 @@ func (r *Conversation) stripNewMatter(text string) (string, bool) {
 	return text, false
 }
 
-func (r *Conversation) lockFor(channelID string, who intake.CitizenKey) *sync.Mutex {
+func (r *Conversation) lockFor(key string) *sync.Mutex {
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(channelID + "|" + string(who.Kind) + "|" + who.Value))
+	_, _ = h.Write([]byte(key))
 	return &r.locks[h.Sum32()%uint32(len(r.locks))]
 }
 

@@ -4,6 +4,8 @@
 //
 // The buckets live in one process: with several replicas behind a balancer each enforces its own,
 // and the effective limit for a key is at most the per-replica limit times the replica count.
+// The gateway therefore gives each replica its share of the configured limit
+// (rate_limits.replicas, config.RateLimits.Share).
 package ratelimit
 
 import (

@@ -58,6 +58,8 @@ type Store struct {
 	activity store.IntakeActivity
 	// janitor deletes expired request nonces and look-up counters.
 	janitor *store.Janitor
+	// citizenLocks serialise one citizen's messages across replicas (LockCitizen).
+	citizenLocks *citizenLocks
 }
 
 // Config opens a Store.
@@ -137,7 +139,8 @@ func New(pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = intake.SystemClock
 	}
-	s := &Store{pool: pool, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger}
+	s := &Store{pool: pool, river: rc, opts: cfg.Options.WithDefaults(), clock: clock, log: logger,
+		citizenLocks: newCitizenLocks(pool.Config().ConnConfig)}
 	s.batcher = groupcommit.New(s.commitBatch, groupcommit.Options{
 		Writers:  s.opts.Writers,
 		MaxBatch: s.opts.MaxBatch,
@@ -172,6 +175,7 @@ func (s *Store) Close() error {
 	s.outcomes.Close()
 	s.contexts.Close()
 	s.nonces.Close()
+	s.citizenLocks.close()
 	s.pool.Close()
 	return nil
 }
