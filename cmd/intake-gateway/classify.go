@@ -19,6 +19,7 @@ func classifyCommand() *cobra.Command {
 	var (
 		path, evalFile string
 		corpora        []string
+		trainAlso      []string
 		folds          int
 		rulesOnly      bool
 		seed           uint64
@@ -38,8 +39,10 @@ out-of-scope recall and false flags, confusion tables and every miss.
 
 classify --corpus FILE.jsonl... cross-validates the combined classifier on the training files:
 the examples are split into --cv folds, a model is trained with the configured rules on all but
-one fold, and that fold is scored; the report covers every example exactly once. --rules-only
-scores the rules without any model instead.`,
+one fold, and that fold is scored; the report covers every example exactly once. --train-also
+FILE.jsonl adds a file to every fold's training without scoring it (what project-written data
+adds on the other files, without grading its own items). --rules-only scores the rules without
+any model instead.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(config.ResolvePath(path), nil)
 			if err != nil {
@@ -56,6 +59,9 @@ scores the rules without any model instead.`,
 				}
 			}
 			out := cmd.OutOrStdout()
+			if len(trainAlso) > 0 && (len(corpora) == 0 || rulesOnly) {
+				return fmt.Errorf("--train-also needs --corpus and a model to train (not --rules-only)")
+			}
 			if evalFile == "" && len(corpora) == 0 {
 				if len(args) == 0 {
 					return fmt.Errorf("give TEXT to classify, --eval FILE or --corpus FILE")
@@ -92,10 +98,18 @@ scores the rules without any model instead.`,
 				} else {
 					opts := learn.DefaultOptions()
 					opts.Seed = seed
-					if report, err = evaluate.CrossValidate(classifier, examples, folds, opts); err != nil {
+					also, err := readCorpora(trainAlso)
+					if err != nil {
 						return err
 					}
-					fmt.Fprintf(out, "\n== %s (rules + model, %d-fold cross-validation)\n", strings.Join(corpora, ", "), folds)
+					if report, err = evaluate.CrossValidateWith(classifier, examples, also, folds, opts); err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "\n== %s (rules + model, %d-fold cross-validation", strings.Join(corpora, ", "), folds)
+					if len(trainAlso) > 0 {
+						fmt.Fprintf(out, "; every fold also trained on %s", strings.Join(trainAlso, ", "))
+					}
+					fmt.Fprintln(out, ")")
 				}
 				return report.Print(out)
 			}
@@ -105,6 +119,7 @@ scores the rules without any model instead.`,
 	addConfigFlag(cmd, &path)
 	cmd.Flags().StringVar(&evalFile, "eval", "", "score the configured classifier on a labelled JSONL corpus")
 	cmd.Flags().StringArrayVar(&corpora, "corpus", nil, "cross-validate on these labelled JSONL files (repeatable)")
+	cmd.Flags().StringArrayVar(&trainAlso, "train-also", nil, "with --corpus: also train every fold on this JSONL file, without scoring it (repeatable)")
 	cmd.Flags().IntVar(&folds, "cv", 5, "number of cross-validation folds")
 	cmd.Flags().BoolVar(&rulesOnly, "rules-only", false, "use the rules without the model")
 	cmd.Flags().Uint64Var(&seed, "seed", learn.DefaultOptions().Seed, "seed of the fold split and of training")

@@ -137,6 +137,17 @@ func TestClassifyCrossValidation(t *testing.T) {
 	if _, err := run(t, "classify", "--corpus", corpus, "--cv", "1"); err == nil {
 		t.Error("one fold accepted")
 	}
+	// --train-also trains every fold on a second file and scores only the corpus.
+	out, err = run(t, "classify", "--corpus", corpus, "--train-also", trainingCorpus(t), "--cv", "2")
+	if err != nil || !strings.Contains(out, "every fold also trained on") || !strings.Contains(out, "examples                 32\n") {
+		t.Fatalf("cross-validation with --train-also: %v\n%s", err, out)
+	}
+	if _, err := run(t, "classify", "--train-also", corpus, "some text"); err == nil {
+		t.Error("--train-also without --corpus accepted")
+	}
+	if _, err := run(t, "classify", "--corpus", corpus, "--train-also", filepath.Join(t.TempDir(), "missing.jsonl")); err == nil {
+		t.Error("a missing --train-also file accepted")
+	}
 	if _, err := run(t, "classify", "--corpus", corpus, "some text"); err == nil {
 		t.Error("text and --corpus together accepted")
 	}

@@ -188,6 +188,13 @@ func Run(c *normalize.Classifier, examples []Example) *Report {
 // the other k−1 and the fold is classified with the rules and that model. c's own model, if any,
 // is not used.
 func CrossValidate(c *normalize.Classifier, examples []Example, k int, opts learn.TrainOptions) (*Report, error) {
+	return CrossValidateWith(c, examples, nil, k, opts)
+}
+
+// CrossValidateWith is CrossValidate with further examples that every fold trains on and none
+// scores: data written by the project itself (normalize/learn/corpus/extra.jsonl) can then show
+// what it adds on the other files without grading its own items.
+func CrossValidateWith(c *normalize.Classifier, examples, trainOnly []Example, k int, opts learn.TrainOptions) (*Report, error) {
 	if k < 2 || k > len(examples) {
 		return nil, fmt.Errorf("cross-validation: need 2 ≤ folds ≤ %d examples, got %d", len(examples), k)
 	}
@@ -202,6 +209,9 @@ func CrossValidate(c *normalize.Classifier, examples []Example, k int, opts lear
 			if fold[i] != f {
 				train = append(train, e.Training())
 			}
+		}
+		for _, e := range trainOnly {
+			train = append(train, e.Training())
 		}
 		model, err := c.Train(train, opts)
 		if err != nil {

@@ -218,3 +218,42 @@ func TestCrossValidateFixture(t *testing.T) {
 		t.Error("one fold accepted")
 	}
 }
+
+// Examples given to CrossValidateWith as training-only are learnt by every fold and scored by
+// none: with them the fixture's unseen words become known, and the report still counts the
+// corpus alone.
+func TestCrossValidateWithTrainOnly(t *testing.T) {
+	words := []string{"甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸", "子", "丑", "寅", "卯", "辰", "巳", "午", "未", "申", "酉"}
+	var lines, taught []string
+	for i, w := range words {
+		cat := []string{"utilities", "property"}[i%2]
+		lines = append(lines, fmt.Sprintf(`{"id": "x%d", "text": "%s%s事", "category": %q, "request_type": "consult"}`, i, w, w, cat))
+		taught = append(taught, fmt.Sprintf(`{"id": "t%d", "text": "又是%s%s的情况", "category": %q, "request_type": "consult"}`, i, w, w, cat))
+	}
+	ex, err := ParseJSONL([]byte(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	also, err := ParseJSONL([]byte(strings.Join(taught, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := learn.DefaultOptions()
+	opts.MinCount = 1
+	opts.CalibrationFolds = 2
+	rep, err := CrossValidateWith(fixtureClassifier(t), ex, also, 4, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != len(ex) {
+		t.Fatalf("scored %d examples, want the corpus's %d (training-only examples are not scored)", rep.Total, len(ex))
+	}
+	for _, o := range rep.Outcomes {
+		if strings.HasPrefix(o.ID, "t") {
+			t.Errorf("training-only example %s was scored", o.ID)
+		}
+	}
+	if rep.CategoryAccuracy() < 0.9 {
+		t.Errorf("accuracy %.2f with every word taught by the training-only examples: were they trained on?", rep.CategoryAccuracy())
+	}
+}

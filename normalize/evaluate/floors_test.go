@@ -37,14 +37,16 @@ func checkFloors(t *testing.T, name string, rep *Report, f floors) {
 	}
 }
 
-// cvFloors are just below the 5-fold cross-validation of the shipped configuration (category
-// 86.2%, request type 83.3%, emergencies 174/183 with 24/1497 false alarms and none on 168 long
-// letters, out of scope 136/170 with 40/1350 in-scope matters flagged). The out-of-scope figures
-// sit on their targets, so those floors are the targets themselves.
+// cvFloors are just below the 5-fold cross-validation of the shipped configuration on train.jsonl
+// and dev.jsonl, every fold also trained on the project-written extra.jsonl (category 86.0%,
+// request type 83.5%, emergencies 174/183 with 25/1497 false alarms and none on 168 long
+// letters, out of scope 138/170 with 37/1350 in-scope matters flagged). The emergency recall
+// and false-alarm floors are the targets themselves; the out-of-scope floors moved up from
+// the targets (80%, 3%) with this model.
 var cvFloors = floors{
 	category: 0.86, request: 0.83,
 	emergencyRecall: 0.95, falseAlarmRate: 0.02, longLetterFalseAlarms: 0,
-	outOfScopeRecall: 0.80, outOfScopeFalseRate: 0.03,
+	outOfScopeRecall: 0.81, outOfScopeFalseRate: 0.028,
 }
 
 // blindFloors are a little below the blind set's one scoring of the finished classifier

@@ -48,11 +48,14 @@ type TrainOptions struct {
 	HintValues map[string]float64 `json:"hint_values,omitempty"`
 }
 
-// DefaultOptions are the options the embedded model is trained with.
+// DefaultOptions are the options the embedded model is trained with. Epochs: 20 rather than 12
+// scored better in 5-fold cross-validation on the corpus with and without extra.jsonl (category,
+// out-of-scope recall and emergency false alarms all improved; 30 flagged more in-scope matters).
+// The other values are as cross-validated before; none was tuned by nested cross-validation.
 func DefaultOptions() TrainOptions {
 	return TrainOptions{
 		Seed:              12345,
-		Epochs:            12,
+		Epochs:            20,
 		LearningRate:      0.2,
 		L2:                1e-4,
 		MinCount:          3,
