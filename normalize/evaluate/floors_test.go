@@ -57,3 +57,13 @@ var blindFloors = floors{
 	emergencyRecall: 0.92, falseAlarmRate: 0.016, longLetterFalseAlarms: 0,
 	outOfScopeRecall: 0.54, outOfScopeFalseRate: 0.04,
 }
+
+// blind4Floors are a little below blind set 4's second scoring (testdata/blind4/README.md:
+// category 91.8 %, request type 78.2 %, emergencies 36/43 with 1/177 false alarms and none on 27
+// long letters, out of scope 37/39 with 6/181 in-scope matters flagged). They hold the classifier
+// where it stood; they were not reached by tuning on the set.
+var blind4Floors = floors{
+	category: 0.90, request: 0.76,
+	emergencyRecall: 0.81, falseAlarmRate: 0.012, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.92, outOfScopeFalseRate: 0.04,
+}
