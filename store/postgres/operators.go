@@ -253,8 +253,34 @@ func (s *Store) ListAudit(ctx context.Context, f intake.AuditFilter) (intake.Aud
 
 // SearchCases pages through cases newest first, filtered.
 func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.CasePage, error) {
+	limit := store.ListLimit(q.Limit)
+	query, args, err := searchSQL(q, limit)
+	if err != nil {
+		return intake.CasePage{}, err
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
+	}
+	cases, err := scanCases(rows)
+	if err != nil {
+		return intake.CasePage{}, unavailable(err)
+	}
+	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
+	for i, sc := range cases {
+		if i == limit {
+			last := page.Cases[limit-1]
+			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Cases = append(page.Cases, sc.Case)
+	}
+	return page, nil
+}
+
+// searchSQL is SearchCases' query (limit+1 rows, to know whether another page follows).
+func searchSQL(q intake.CaseSearch, limit int) (string, []any, error) {
 	f := q.CaseFilter
-	limit := store.ListLimit(f.Limit)
 	var (
 		where []string
 		args  []any
@@ -291,12 +317,15 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		where = append(where, colNeedsReview+" = 'true'")
 	}
 	if q.Text != "" {
-		where = append(where, colText+` LIKE `+arg(store.LikePattern(q.Text))+` ESCAPE '\'`)
+		// ILIKE, to match SQLite's case-insensitive LIKE and FTS5 MATCH. From three characters
+		// on, the trigram index cases_text_trgm (migration 00015) serves it; shorter queries have
+		// no trigram and are answered by walking the newest cases until a page is full.
+		where = append(where, colText+` ILIKE `+arg(store.LikePattern(q.Text))+` ESCAPE '\'`)
 	}
 	if f.Cursor != "" {
 		cur, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
-			return intake.CasePage{}, err
+			return "", nil, err
 		}
 		where = append(where, fmt.Sprintf("(c.received_at, c.id) < (%s, %s::uuid)", arg(cur.ReceivedAt), arg(cur.ID)))
 	}
@@ -305,24 +334,7 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT " + arg(limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
-	}
-	cases, err := scanCases(rows)
-	if err != nil {
-		return intake.CasePage{}, unavailable(err)
-	}
-	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
-	for i, sc := range cases {
-		if i == limit {
-			last := page.Cases[limit-1]
-			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
-			break
-		}
-		page.Cases = append(page.Cases, sc.Case)
-	}
-	return page, nil
+	return query, args, nil
 }
 
 // CaseStats computes the dashboard's figures in one round trip.

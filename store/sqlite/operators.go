@@ -317,7 +317,13 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		add(colNeedsReview + " = 1")
 	}
 	if q.Text != "" {
-		add(colText+` LIKE ? ESCAPE '\'`, store.LikePattern(q.Text))
+		if store.Indexable(q.Text) {
+			// The trigram index (migration 00015) finds the substring; MATCH on a quoted phrase
+			// is a case-insensitive substring test, as SQLite's LIKE is.
+			add(`c.rowid IN (SELECT rowid FROM cases_text WHERE cases_text MATCH ?)`, store.FTSPhrase(q.Text))
+		} else {
+			add(colText+` LIKE ? ESCAPE '\'`, store.LikePattern(q.Text))
+		}
 	}
 	if f.Cursor != "" {
 		cur, err := store.DecodeCursor(f.Cursor)

@@ -33,6 +33,7 @@ func RunOperators(t *testing.T, h Harness) {
 	t.Run("AuditLogPagesNewestFirst", func(t *testing.T) { testAuditList(t, open(t)) })
 	t.Run("AuditLogIsAppendOnly", func(t *testing.T) { testAuditAppendOnly(t, h, open(t)) })
 	t.Run("SearchFiltersOnTheClassification", func(t *testing.T) { testSearch(t, open(t)) })
+	t.Run("TextSearchFindsChineseSubstrings", func(t *testing.T) { testTextSearch(t, open(t)) })
 	t.Run("DashboardFigures", func(t *testing.T) { testStats(t, open(t)) })
 	t.Run("CorrectionsKeepTheAutomaticResult", func(t *testing.T) { testCorrections(t, open(t)) })
 }
@@ -289,6 +290,67 @@ func testSearch(t *testing.T, s OperatorStore) {
 	page, err = s.SearchCases(ctx(t), intake.CaseSearch{CaseFilter: intake.CaseFilter{Limit: 2, Cursor: page.NextCursor}})
 	if err != nil || len(page.Cases) != 1 || page.Cases[0].ID != a.ID {
 		t.Fatalf("second page: %v %v", page, err)
+	}
+}
+
+// The text filter finds a substring anywhere in a case's text, also in the middle of a Chinese
+// word, with the trigram index (three characters and more) and without it (one or two), and it
+// follows changes of the text.
+func testTextSearch(t *testing.T, s OperatorStore) {
+	t0 := time.Now().UTC().Add(-time.Hour)
+	lamp := classified(t, s, "t1", t0, intake.ChannelWeChat, "roads", intake.RequestComplaint, func(c *intake.Case) {
+		c.Content.Text = "文化路12号门口路灯坏了，晚上很黑 Street LAMP"
+	})
+	classified(t, s, "t2", t0.Add(time.Minute), intake.ChannelSMS, "water", intake.RequestComplaint, func(c *intake.Case) {
+		c.Content.Text = "幸福小区停水三天了，没人管"
+	})
+	classified(t, s, "t3", t0.Add(2*time.Minute), intake.ChannelWeChat, "roads", intake.RequestComplaint, func(c *intake.Case) {
+		c.Content.Text = "新华路的路灯也不亮"
+	})
+	ids := func(text string) string {
+		t.Helper()
+		page, err := s.SearchCases(ctx(t), intake.CaseSearch{Text: text})
+		if err != nil {
+			t.Fatalf("search %q: %v", text, err)
+		}
+		var out []string
+		for _, x := range page.Cases {
+			out = append(out, x.ExternalID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"门口路灯", "t1"},        // the middle of a sentence, across two words
+		{"口路灯坏", "t1"},        // starts and ends inside words
+		{"路灯", "t3,t1"},       // two characters: no trigram, still found
+		{"灯", "t3,t1"},        // one character
+		{"小区停水", "t2"},        // three and more
+		{"停水三天了，没人管", "t2"},   // with punctuation
+		{"路灯修好了", ""},         // no such text
+		{"street lamp", "t1"}, // ASCII letters: case does not matter, in either store
+		{"路灯\" OR \"停水", ""},  // FTS5 syntax in the query is text, not operators
+		{"路灯*", ""},           // nor a prefix query
+		{"text: 路灯", ""},      // nor a column filter
+	} {
+		if got := ids(tc.text); got != tc.want {
+			t.Errorf("text %q: got %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	// A change of the text reaches the index: a supplement's words are found, the old ones still.
+	conv, ok := s.(intake.Conversations)
+	if !ok {
+		t.Fatal("the store lacks intake.Conversations")
+	}
+	sup := intake.Supplement{ChannelID: "console", ExternalID: "t1-more", Text: "电线杆也歪了", ReceivedAt: t0.Add(5 * time.Minute),
+		PayloadHash: "t1-more", Limits: intake.SupplementLimits{MaxSupplements: 10, MaxCaseChars: 10000, MaxTextChars: 1000}}
+	if _, err := conv.AddSupplement(ctx(t), lamp.ID, sup); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids("线杆也歪"); got != "t1" {
+		t.Errorf("after a supplement: got %q, want t1", got)
+	}
+	if got := ids("门口路灯"); got != "t1" {
+		t.Errorf("the original text after a supplement: got %q, want t1", got)
 	}
 }
 
