@@ -234,6 +234,9 @@ type Review interface {
 	SearchCases(ctx context.Context, q CaseSearch) (CasePage, error)
 	// CaseStats computes the dashboard's figures.
 	CaseStats(ctx context.Context, q StatsQuery) (Stats, error)
+	// CountReceived counts the cases received in [from, to): one index range, cheap enough for
+	// the dashboard's live figure to ask every few seconds.
+	CountReceived(ctx context.Context, from, to time.Time) (int, error)
 	// CorrectClassification applies an operator's correction to a case's record (the
 	// classifier's own answer kept in AutoCategory/AutoRequestType), stores the correction and
 	// its audit entry, and queues a case.updated delivery to the case's case system, in one

@@ -2,9 +2,11 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +17,9 @@ import (
 	"github.com/hotline12345/intake-gateway/console"
 )
 
-// TestBrowserSmoke signs in, opens the dashboard, the case list and a case, and reveals its
-// personal data in headless Chromium, with screenshots of each page written to
+// TestBrowserSmoke signs in, opens the dashboard and sees a WeChat case stored after the page
+// loaded appear in today's count without a reload (server-sent events), opens the case list and
+// a case, and reveals its personal data in headless Chromium, with screenshots of each page written to
 // $CONSOLE_SCREENSHOTS (default: the test's temporary directory). It needs Debian's chromium.
 func TestBrowserSmoke(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
@@ -32,7 +35,7 @@ func TestBrowserSmoke(t *testing.T) {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, openSQLite(t), console.Options{})
+	e := newEnv(t, openSQLite(t), console.Options{LiveInterval: 200 * time.Millisecond})
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -77,6 +80,27 @@ func TestBrowserSmoke(t *testing.T) {
 	step("sign in", chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "olga"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password), chromedp.Click(chromedp.CSS(`form.login button`)))
 	dashboard := page("dashboard", "#today")
+	// The page's script has its stream open once it marked the figure live.
+	step("the live figure connects", chromedp.WaitVisible(chromedp.CSS(`#today[data-live="on"]`)))
+	before, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#today")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addCase("browser-live") // the report below counts it too
+	want := fmt.Sprint(mustAtoi(t, before) + 1)
+	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelWait()
+	for {
+		now, err := chromedp.Run(waitCtx, chromedp.Text(chromedp.CSS("#today")))
+		if err != nil {
+			t.Fatalf("today's count stayed %s after a new WeChat case (want %s): %v", before, want, err)
+		}
+		if now == want {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	page("dashboard-live", "#today")
 	step("open the cases", chromedp.Navigate(e.srv.URL+"/console/cases"))
 	list := page("cases", "#cases")
 	step("open a case", chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+e.plain.CaseNo+`"]`)))
@@ -87,7 +111,7 @@ func TestBrowserSmoke(t *testing.T) {
 	report := page("report", "#report-total")
 	step("open the deliveries", chromedp.Navigate(e.srv.URL+"/console/deliveries?state="))
 	deliveries := page("deliveries", "#deliveries")
-	if !strings.Contains(report, `id="report-total">2<`) || !strings.Contains(deliveries, "case.created") {
+	if !strings.Contains(report, `id="report-total">3<`) || !strings.Contains(deliveries, "case.created") {
 		t.Fatal("the report or the deliveries page did not render")
 	}
 	if !strings.Contains(dashboard, "运行概况") || !strings.Contains(list, e.plain.CaseNo) {
@@ -102,4 +126,13 @@ func TestBrowserSmoke(t *testing.T) {
 		t.Fatalf("%d reveal entries after one click", n)
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
 }

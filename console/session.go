@@ -242,6 +242,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if err := c.store.AppendAudit(r.Context(), c.audit(r, v.user, intake.AuditLogout, "user:"+v.user.Name, "")); err != nil {
 		c.opts.Logger.Error("console: audit sign-out", "error", err.Error())
 	}
+	c.live.endSession(v.session.IDHash)
 	setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 }

@@ -18,11 +18,15 @@ import (
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
-// mountConsole adds the audit log's API route and, when enabled, the operator console.
-func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules normalize.Options, auth *api.Authenticator, logger *slog.Logger) error {
+// consoleStreams are the console's long-lived routes, exempt from server.request_timeout.
+var consoleStreams = []string{"/console/live"}
+
+// mountConsole adds the audit log's API route and, when enabled, the operator console (nil when
+// disabled).
+func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules normalize.Options, auth *api.Authenticator, logger *slog.Logger) (*console.Console, error) {
 	e.GET("/v1/audit", api.AuditHandler(st), auth.Middleware(), api.RequireScope(api.ScopeAdmin))
 	if !cfg.Console.Enabled {
-		return nil
+		return nil, nil
 	}
 	var categories []console.Category
 	if rules.Classifier != nil {
@@ -33,9 +37,11 @@ func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules nor
 	c, err := console.New(st, console.Options{
 		IdleTimeout: cfg.Console.IdleTimeout, MaxAge: cfg.Console.SessionMaxAge,
 		Location: cfg.CaseNo.Location(), Categories: categories, Logger: logger,
+		LiveInterval: cfg.Console.LiveInterval, LiveStreams: cfg.Console.LiveStreams,
+		LiveStreamsPerSession: cfg.Console.LiveStreamsPerSession,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The console names clients by the address echo found, which believes X-Forwarded-For only
 	// from the trusted proxies.
@@ -46,7 +52,9 @@ func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules nor
 	}
 	e.Any("/console", h)
 	e.Any("/console/*", h)
-	return nil
+	// Its own route, so that the request timeout can tell it apart (consoleStreams).
+	e.GET("/console/live", h)
+	return c, nil
 }
 
 // bootstrapAdmin creates console.bootstrap_admin with a random password, printed once on out,

@@ -337,6 +337,16 @@ func searchSQL(q intake.CaseSearch, limit int) (string, []any, error) {
 	return query, args, nil
 }
 
+// CountReceived counts the cases received in [from, to) (an index-only range of cases_received).
+func (s *Store) CountReceived(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE received_at >= $1 AND received_at < $2`, from.UTC(), to.UTC()).Scan(&n)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("count cases received: %w", err))
+	}
+	return n, nil
+}
+
 // CaseStats computes the dashboard's figures in one round trip.
 func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stats, error) {
 	from, to, today, now := q.From.UTC(), q.To.UTC(), q.Today.UTC(), q.Now.UTC()

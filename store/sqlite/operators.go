@@ -375,6 +375,16 @@ func (s *Store) keyCounts(ctx context.Context, query string, args ...any) ([]int
 	return store.SortCounts(out), rows.Err()
 }
 
+// CountReceived counts the cases received in [from, to) (a range of the cases_received index).
+func (s *Store) CountReceived(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE received_at >= ? AND received_at < ?`, micros(from), micros(to)).Scan(&n)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("count cases received: %w", err))
+	}
+	return n, nil
+}
+
 // CaseStats computes the dashboard's figures.
 func (s *Store) CaseStats(ctx context.Context, q intake.StatsQuery) (intake.Stats, error) {
 	st, err := s.caseStats(ctx, q)

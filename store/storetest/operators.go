@@ -352,6 +352,20 @@ func testTextSearch(t *testing.T, s OperatorStore) {
 	if got := ids("门口路灯"); got != "t1" {
 		t.Errorf("the original text after a supplement: got %q, want t1", got)
 	}
+	// The live figure counts by receipt time, bounds half-open.
+	for _, tc := range []struct {
+		from, to time.Time
+		want     int
+	}{
+		{t0, t0.Add(3 * time.Minute), 3},
+		{t0, t0.Add(2 * time.Minute), 2},
+		{t0.Add(time.Second), t0.Add(time.Hour), 2},
+		{t0.Add(time.Hour), t0.Add(2 * time.Hour), 0},
+	} {
+		if n, err := s.CountReceived(ctx(t), tc.from, tc.to); err != nil || n != tc.want {
+			t.Errorf("CountReceived(%v, %v) = %d, %v; want %d", tc.from.Sub(t0), tc.to.Sub(t0), n, err, tc.want)
+		}
+	}
 }
 
 func testStats(t *testing.T, s OperatorStore) {
