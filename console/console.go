@@ -71,6 +71,9 @@ type Options struct {
 	// LiveStreams and LiveStreamsPerSession bound the open live streams of this replica and of
 	// one session (defaults 200 and 4).
 	LiveStreams, LiveStreamsPerSession int
+	// Jobs is River's job UI (riverui, built with prefix /console/jobs), served to admins at
+	// /console/jobs; nil shows a page saying it is not available.
+	Jobs http.Handler
 	// ClientIP names the client of a request (default: the address set by WithClientIP, else
 	// the connection's peer).
 	ClientIP func(r *http.Request) string
@@ -204,6 +207,8 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/deliveries/{id}/retry", c.authed(intake.RoleOperator, c.retryDelivery))
 	mux.Handle("GET /console/reports", c.authed(intake.RoleViewer, c.reportPage))
 	mux.Handle("GET /console/audit", c.authed(intake.RoleAdmin, c.auditPage))
+	mux.Handle("/console/jobs/", c.authed(intake.RoleAdmin, c.jobsUI))
+	mux.Handle("GET /console/jobs", http.RedirectHandler("/console/jobs/", http.StatusSeeOther))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "页面不存在。")
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/hotline12345/intake-gateway/api"
 	"github.com/hotline12345/intake-gateway/config"
 	"github.com/hotline12345/intake-gateway/console"
+	"github.com/hotline12345/intake-gateway/internal/jobs"
 	"github.com/hotline12345/intake-gateway/normalize"
 )
 
@@ -23,7 +24,7 @@ var consoleStreams = []string{"/console/live"}
 
 // mountConsole adds the audit log's API route and, when enabled, the operator console (nil when
 // disabled).
-func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules normalize.Options, auth *api.Authenticator, logger *slog.Logger) (*console.Console, error) {
+func mountConsole(ctx context.Context, e *echo.Echo, cfg *config.Config, st migratingStore, rules normalize.Options, auth *api.Authenticator, logger *slog.Logger) (*console.Console, error) {
 	e.GET("/v1/audit", api.AuditHandler(st), auth.Middleware(), api.RequireScope(api.ScopeAdmin))
 	if !cfg.Console.Enabled {
 		return nil, nil
@@ -34,7 +35,13 @@ func mountConsole(e *echo.Echo, cfg *config.Config, st migratingStore, rules nor
 			categories = append(categories, console.Category{Code: c.Code, Name: c.Name})
 		}
 	}
+	// River's job UI, for admins (both stores: riverui reads River's SQLite schema too).
+	jobsUI, err := jobs.UIFor(ctx, st, "/console/jobs", logger)
+	if err != nil {
+		return nil, err
+	}
 	c, err := console.New(st, console.Options{
+		Jobs: jobsUI,
 		IdleTimeout: cfg.Console.IdleTimeout, MaxAge: cfg.Console.SessionMaxAge,
 		Location: cfg.CaseNo.Location(), Categories: categories, Logger: logger,
 		LiveInterval: cfg.Console.LiveInterval, LiveStreams: cfg.Console.LiveStreams,

@@ -360,7 +360,10 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
 		auth.Middleware(), api.RequireScope(api.ScopeSubmit),
 		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
-	if a.console, err = mountConsole(e, cfg, st, rules, auth, logger); err != nil {
+	// The job UI's background services (count caches) run until the assembly closes.
+	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
+	a.closers = append(a.closers, stopUI)
+	if a.console, err = mountConsole(uiCtx, e, cfg, st, rules, auth, logger); err != nil {
 		return fail(err)
 	}
 	e.Use(tel.Routes())
