@@ -29,6 +29,7 @@ import (
 type Store interface {
 	intake.Operators
 	intake.Review
+	intake.ChannelReport
 	intake.LookupLimits
 	GetCase(ctx context.Context, ref string) (*intake.Case, error)
 	Deliveries(ctx context.Context, caseID string) ([]intake.Delivery, error)
@@ -71,6 +72,11 @@ type Options struct {
 	// LiveStreams and LiveStreamsPerSession bound the open live streams of this replica and of
 	// one session (defaults 200 and 4).
 	LiveStreams, LiveStreamsPerSession int
+	// Channels are the configured channels, for the channels page (besides those the store
+	// saw cases or notifications of).
+	Channels []ChannelInfo
+	// Refusals reads this replica's counts of refused webhook requests (nil: none shown).
+	Refusals func() []Refusal
 	// Jobs is River's job UI (riverui, built with prefix /console/jobs), served to admins at
 	// /console/jobs; nil shows a page saying it is not available.
 	Jobs http.Handler
@@ -205,6 +211,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/cases/{ref}/correct", c.authed(intake.RoleOperator, c.correct))
 	mux.Handle("GET /console/deliveries", c.authed(intake.RoleViewer, c.deliveriesPage))
 	mux.Handle("POST /console/deliveries/{id}/retry", c.authed(intake.RoleOperator, c.retryDelivery))
+	mux.Handle("GET /console/channels", c.authed(intake.RoleViewer, c.channelsPage))
 	mux.Handle("GET /console/reports", c.authed(intake.RoleViewer, c.reportPage))
 	mux.Handle("GET /console/audit", c.authed(intake.RoleAdmin, c.auditPage))
 	mux.Handle("/console/jobs/", c.authed(intake.RoleAdmin, c.jobsUI))
@@ -249,7 +256,7 @@ func (c *Console) audit(r *http.Request, u *intake.User, action, target, detail 
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "reports", "audit", "error"} {
+	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "reports", "audit", "channels", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/shares.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)

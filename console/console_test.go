@@ -57,6 +57,7 @@ func (c *clock) Advance(d time.Duration) {
 
 type consoleStore interface {
 	storetest.OperatorStore
+	intake.ChannelReport
 }
 
 type env struct {

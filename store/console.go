@@ -140,3 +140,37 @@ func ApplyUserChange(u *intake.User, ch intake.UserChange, now time.Time) {
 	}
 	u.UpdatedAt = now
 }
+
+// ChannelFailure is one row of a store's failed notifications by channel and reason.
+type ChannelFailure struct {
+	ChannelID, Reason string
+	Count             int
+	Last              time.Time
+}
+
+// MergeChannelActivity joins the per-channel case counts and failures into one list by channel
+// id, so that both stores answer alike.
+func MergeChannelActivity(acts []intake.ChannelActivity, fails []ChannelFailure) []intake.ChannelActivity {
+	byID := map[string]int{}
+	for i, a := range acts {
+		byID[a.ChannelID] = i
+	}
+	for _, f := range fails {
+		i, ok := byID[f.ChannelID]
+		if !ok {
+			acts = append(acts, intake.ChannelActivity{ChannelID: f.ChannelID})
+			i = len(acts) - 1
+			byID[f.ChannelID] = i
+		}
+		a := &acts[i]
+		a.FailedNotices = append(a.FailedNotices, intake.KeyCount{Key: f.Reason, Count: f.Count})
+		if f.Last.After(a.LastFailureAt) {
+			a.LastFailureAt = f.Last.UTC()
+		}
+	}
+	for i := range acts {
+		acts[i].FailedNotices = SortCounts(acts[i].FailedNotices)
+	}
+	slices.SortFunc(acts, func(a, b intake.ChannelActivity) int { return strings.Compare(a.ChannelID, b.ChannelID) })
+	return acts
+}

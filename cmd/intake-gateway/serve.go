@@ -363,7 +363,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*as
 	// The job UI's background services (count caches) run until the assembly closes.
 	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
 	a.closers = append(a.closers, stopUI)
-	if a.console, err = mountConsole(uiCtx, e, cfg, st, rules, auth, logger); err != nil {
+	if a.console, err = mountConsole(uiCtx, e, cfg, st, rules, auth, a.registry, logger); err != nil {
 		return fail(err)
 	}
 	e.Use(tel.Routes())

@@ -27,6 +27,7 @@ type migratingStore interface {
 	retention.Store
 	intake.Operators
 	intake.Review
+	intake.ChannelReport
 	Migrate(ctx context.Context) error
 }
 

@@ -550,3 +550,53 @@ func (s *Store) ListCorrections(ctx context.Context, afterID int64, limit int) (
 	}
 	return out, nil
 }
+
+// ChannelActivity reports each channel's cases and failed notifications since since.
+func (s *Store) ChannelActivity(ctx context.Context, since time.Time) ([]intake.ChannelActivity, error) {
+	rows, err := s.pool.Query(ctx, `SELECT channel_id, channel, count(*), max(received_at) FROM cases
+		WHERE received_at >= $1 GROUP BY 1, 2`, since.UTC())
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("channel activity: %w", err))
+	}
+	acts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.ChannelActivity, error) {
+		var a intake.ChannelActivity
+		err := r.Scan(&a.ChannelID, &a.Channel, &a.Cases, &a.LastCaseAt)
+		a.LastCaseAt = a.LastCaseAt.UTC()
+		return a, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("channel activity: %w", err))
+	}
+	rows, err = s.pool.Query(ctx, `SELECT channel_id, reason, count(*), max(updated_at) FROM notifications
+		WHERE state = 'failed' AND created_at >= $1 GROUP BY 1, 2`, since.UTC())
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("failed notifications: %w", err))
+	}
+	fails, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ChannelFailure, error) {
+		var f store.ChannelFailure
+		err := r.Scan(&f.ChannelID, &f.Reason, &f.Count, &f.Last)
+		return f, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("failed notifications: %w", err))
+	}
+	return store.MergeChannelActivity(acts, fails), nil
+}
+
+// TokenStates lists the stored platform tokens' keys and expiries.
+func (s *Store) TokenStates(ctx context.Context) ([]intake.TokenState, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, expires_at FROM platform_tokens ORDER BY key`)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("token states: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.TokenState, error) {
+		var t intake.TokenState
+		err := r.Scan(&t.Key, &t.ExpiresAt)
+		t.ExpiresAt = t.ExpiresAt.UTC()
+		return t, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("token states: %w", err))
+	}
+	return out, nil
+}

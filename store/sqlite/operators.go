@@ -587,3 +587,78 @@ func (s *Store) ListCorrections(ctx context.Context, afterID int64, limit int) (
 	return s.corrections(ctx, `SELECT `+correctionColumns+`, `+colText+`, c.channel
 		FROM classification_corrections k JOIN cases c ON c.id = k.case_id WHERE k.id > ? ORDER BY k.id LIMIT ?`, true, afterID, store.ListLimit(limit))
 }
+
+// ChannelActivity reports each channel's cases and failed notifications since since.
+func (s *Store) ChannelActivity(ctx context.Context, since time.Time) ([]intake.ChannelActivity, error) {
+	var acts []intake.ChannelActivity
+	err := queryEach(ctx, s.db, `SELECT channel_id, channel, count(*), max(received_at) FROM cases
+		WHERE received_at >= ? GROUP BY 1, 2`, []any{micros(since)}, func(rows *sql.Rows) error {
+		var (
+			a    intake.ChannelActivity
+			last int64
+		)
+		if err := rows.Scan(&a.ChannelID, &a.Channel, &a.Cases, &last); err != nil {
+			return err
+		}
+		a.LastCaseAt = fromMicros(last)
+		acts = append(acts, a)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("channel activity: %w", err))
+	}
+	var fails []store.ChannelFailure
+	err = queryEach(ctx, s.db, `SELECT channel_id, reason, count(*), max(updated_at) FROM notifications
+		WHERE state = 'failed' AND created_at >= ? GROUP BY 1, 2`, []any{micros(since)}, func(rows *sql.Rows) error {
+		var (
+			f    store.ChannelFailure
+			last int64
+		)
+		if err := rows.Scan(&f.ChannelID, &f.Reason, &f.Count, &last); err != nil {
+			return err
+		}
+		f.Last = fromMicros(last)
+		fails = append(fails, f)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("failed notifications: %w", err))
+	}
+	return store.MergeChannelActivity(acts, fails), nil
+}
+
+// TokenStates lists the stored platform tokens' keys and expiries.
+func (s *Store) TokenStates(ctx context.Context) ([]intake.TokenState, error) {
+	var out []intake.TokenState
+	err := queryEach(ctx, s.db, `SELECT key, expires_at FROM platform_tokens ORDER BY key`, nil, func(rows *sql.Rows) error {
+		var (
+			t   intake.TokenState
+			exp int64
+		)
+		if err := rows.Scan(&t.Key, &exp); err != nil {
+			return err
+		}
+		t.ExpiresAt = fromMicros(exp)
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("token states: %w", err))
+	}
+	return out, nil
+}
+
+// queryEach runs a query and hands each row to fn.
+func queryEach(ctx context.Context, db *sql.DB, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +36,7 @@ func RunOperators(t *testing.T, h Harness) {
 	t.Run("AuditLogIsAppendOnly", func(t *testing.T) { testAuditAppendOnly(t, h, open(t)) })
 	t.Run("SearchFiltersOnTheClassification", func(t *testing.T) { testSearch(t, open(t)) })
 	t.Run("TextSearchFindsChineseSubstrings", func(t *testing.T) { testTextSearch(t, open(t)) })
+	t.Run("ChannelActivityAcrossCasesAndNotifications", func(t *testing.T) { testChannelActivity(t, open(t)) })
 	t.Run("DashboardFigures", func(t *testing.T) { testStats(t, open(t)) })
 	t.Run("CorrectionsKeepTheAutomaticResult", func(t *testing.T) { testCorrections(t, open(t)) })
 }
@@ -527,3 +530,60 @@ func testCorrections(t *testing.T, s OperatorStore) {
 }
 
 const store0UUID = "01900000-0000-7000-8000-000000000000"
+
+func testChannelActivity(t *testing.T, s OperatorStore) {
+	rep, ok := s.(intake.ChannelReport)
+	if !ok {
+		t.Fatal("the store lacks intake.ChannelReport")
+	}
+	tokens, ok := s.(interface {
+		SaveToken(ctx context.Context, key, value string, expiresAt time.Time) error
+	})
+	if !ok {
+		t.Fatal("the store lacks SaveToken")
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	classified(t, s, "a0", now.Add(-48*time.Hour), intake.ChannelWeChat, "roads", intake.RequestComplaint, nil)
+	c1 := classified(t, s, "a1", now.Add(-2*time.Hour), intake.ChannelWeChat, "roads", intake.RequestComplaint, nil)
+	classified(t, s, "a2", now.Add(-time.Hour), intake.ChannelWeChat, "roads", intake.RequestComplaint, nil)
+	for i, reason := range []string{"wechat: 45015 out of window", "wechat: 45015 out of window", "sms: 21610 unsubscribed"} {
+		n, err := s.QueueNotification(ctx(t), intake.Notification{CaseID: c1.ID, Event: "resolved", Channel: intake.ChannelWeChat,
+			ChannelID: "wechat-main", Address: "oX", Text: "您的工单已办结"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.State, n.Reason, n.Attempts = intake.NotificationFailed, reason, i+1
+		if err := s.UpdateNotification(ctx(t), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.QueueNotification(ctx(t), intake.Notification{CaseID: c1.ID, Event: "resolved", Channel: intake.ChannelSMS,
+		ChannelID: "sms-main", Address: "+8613800138000", Text: "您的工单已办结"}); err != nil {
+		t.Fatal(err)
+	}
+	acts, err := rep.ChannelActivity(ctx(t), now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cases came through "console"; the failed notifications went out on "wechat-main"; the
+	// queued SMS is no failure, and the case of two days ago is outside the period.
+	if len(acts) != 2 {
+		t.Fatalf("activity: %+v", acts)
+	}
+	if a := acts[0]; a.ChannelID != "console" || a.Channel != intake.ChannelWeChat || a.Cases != 2 ||
+		!a.LastCaseAt.Equal(now.Add(-time.Hour)) || len(a.FailedNotices) != 0 {
+		t.Errorf("cases: %+v", a)
+	}
+	want := []intake.KeyCount{{Key: "wechat: 45015 out of window", Count: 2}, {Key: "sms: 21610 unsubscribed", Count: 1}}
+	if a := acts[1]; a.ChannelID != "wechat-main" || a.Cases != 0 || !slices.Equal(a.FailedNotices, want) || a.LastFailureAt.IsZero() {
+		t.Errorf("failures: %+v", a)
+	}
+	tokenExp := now.Add(time.Hour)
+	if err := tokens.SaveToken(ctx(t), "wechat:wx9", "secret-token-value", tokenExp); err != nil {
+		t.Fatal(err)
+	}
+	states, err := rep.TokenStates(ctx(t))
+	if err != nil || len(states) != 1 || states[0].Key != "wechat:wx9" || !states[0].ExpiresAt.Equal(tokenExp) {
+		t.Fatalf("token states: %+v %v", states, err)
+	}
+}
