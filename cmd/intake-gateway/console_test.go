@@ -299,7 +299,7 @@ func TestConsoleLiveThroughTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteString("server: { request_timeout: 2s }\nconsole: { live_interval: 500ms }\n"); err != nil {
+	if _, err := f.WriteString("server: { request_timeout: 6s }\nconsole: { live_interval: 500ms }\n"); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -375,7 +375,7 @@ func TestConsoleLiveThroughTheGateway(t *testing.T) {
 	if first := next(); first != "0" {
 		t.Fatalf("first count %q, want 0", first)
 	}
-	time.Sleep(2500 * time.Millisecond) // past the request timeout
+	time.Sleep(6500 * time.Millisecond) // past the request timeout
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/submissions", strings.NewReader(`{"channel":"phone","citizen":{"phone":"13800138000"},
 		"text":"环翠区文化路路灯坏了一周。"}`))
 	req.Header.Set("Authorization", "Bearer "+consoleSubmitKey)
