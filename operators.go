@@ -234,6 +234,9 @@ type Review interface {
 	SearchCases(ctx context.Context, q CaseSearch) (CasePage, error)
 	// CaseStats computes the dashboard's figures.
 	CaseStats(ctx context.Context, q StatsQuery) (Stats, error)
+	// CountReceived counts the cases received in [from, to): one index range, cheap enough for
+	// the dashboard's live figure to ask every few seconds.
+	CountReceived(ctx context.Context, from, to time.Time) (int, error)
 	// CorrectClassification applies an operator's correction to a case's record (the
 	// classifier's own answer kept in AutoCategory/AutoRequestType), stores the correction and
 	// its audit entry, and queues a case.updated delivery to the case's case system, in one
@@ -244,4 +247,33 @@ type Review interface {
 	// ListCorrections pages through every correction in the order made, after the id afterID,
 	// at most limit, each with its case's text: the classifier's training data.
 	ListCorrections(ctx context.Context, afterID int64, limit int) ([]Correction, error)
+}
+
+// ChannelActivity is one channel instance's recent work as the store saw it from every replica:
+// the cases it brought and the notifications to citizens it failed to deliver.
+type ChannelActivity struct {
+	ChannelID string      `json:"channel_id"`
+	Channel   ChannelKind `json:"channel"`
+	// Cases counts the cases received in the period; LastCaseAt is the newest one's time.
+	Cases      int       `json:"cases"`
+	LastCaseAt time.Time `json:"last_case_at"`
+	// FailedNotices counts the period's failed notifications by reason, most first;
+	// LastFailureAt is the latest failure's time.
+	FailedNotices []KeyCount `json:"failed_notifications"`
+	LastFailureAt time.Time  `json:"last_failure_at"`
+}
+
+// TokenState is a stored platform credential's name and expiry (never its value).
+type TokenState struct {
+	Key       string    `json:"key"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// ChannelReport is what the console's channels page reads.
+type ChannelReport interface {
+	// ChannelActivity reports every channel instance that received a case or failed a
+	// notification at or after since, by channel id.
+	ChannelActivity(ctx context.Context, since time.Time) ([]ChannelActivity, error)
+	// TokenStates lists the stored platform tokens (WeChat access tokens) by key.
+	TokenStates(ctx context.Context) ([]TokenState, error)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
@@ -71,7 +72,10 @@ type Deps struct {
 	TrustedProxies []string
 	// RequestTimeout bounds a request's work, so a slow store answers 503 instead of hanging.
 	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	// Streams are the routes (echo paths, e.g. /console/live) exempt from RequestTimeout:
+	// long-lived streams that bound their own lifetime.
+	Streams []string
+	Logger  *slog.Logger
 	// Registry receives the HTTP metrics; MetricsHandler serves it on the admin listener, never
 	// on this public server.
 	Registry *prometheus.Registry
@@ -155,7 +159,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	if deps.AuthFailures != nil {
 		e.Use(authFailureLimit(deps.AuthFailures))
 	}
-	e.Use(requestTimeout(deps.RequestTimeout))
+	e.Use(requestTimeout(deps.RequestTimeout, deps.Streams))
 
 	srv := &Server{deps: deps}
 	if deps.Auth == nil {
@@ -210,10 +214,10 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 
 // requestTimeout bounds each request's work so that a slow store ends in a 503 (and a retry by
 // the caller) instead of a connection the platform gives up on.
-func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+func requestTimeout(d time.Duration, streams []string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if d <= 0 {
+			if d <= 0 || slices.Contains(streams, c.Path()) {
 				return next(c)
 			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)

@@ -101,6 +101,13 @@ type Console struct {
 	// a random password that serve prints once on stderr: a first account for a development
 	// setup. Production creates accounts with `intake-gateway user add`.
 	BootstrapAdmin string `koanf:"bootstrap_admin" validate:"omitempty,max=64"`
+	// LiveInterval is how often each replica reads today's count of new cases from the store
+	// while a dashboard is open, for the dashboard's live figure.
+	LiveInterval time.Duration `koanf:"live_interval" validate:"gte=500ms,lte=1m"`
+	// LiveStreams and LiveStreamsPerSession bound the dashboard's open live streams per replica
+	// and per signed-in session.
+	LiveStreams           int `koanf:"live_streams" validate:"gt=0,lte=10000"`
+	LiveStreamsPerSession int `koanf:"live_streams_per_session" validate:"gt=0,lte=100"`
 }
 
 // Server is the HTTP side.
@@ -394,6 +401,9 @@ func Defaults() map[string]any {
 		"console.idle_timeout":                 "30m",
 		"console.session_max_age":              "12h",
 		"console.bootstrap_admin":              "",
+		"console.live_interval":                "2s",
+		"console.live_streams":                 200,
+		"console.live_streams_per_session":     4,
 		"log.level":                            "info",
 		"log.format":                           "json",
 	}

@@ -29,6 +29,7 @@ import (
 type Store interface {
 	intake.Operators
 	intake.Review
+	intake.ChannelReport
 	intake.LookupLimits
 	GetCase(ctx context.Context, ref string) (*intake.Case, error)
 	Deliveries(ctx context.Context, caseID string) ([]intake.Delivery, error)
@@ -65,6 +66,23 @@ type Options struct {
 	Password PasswordParams
 	Clock    intake.Clock
 	Logger   *slog.Logger
+	// LiveInterval is how often the dashboard's live figure is read from the store while a
+	// dashboard is open (default 2 s).
+	LiveInterval time.Duration
+	// LiveMaxAge ends a live stream after this long; the browser reconnects, passing the session
+	// check again (default 55 s, under the server's 60 s write timeout).
+	LiveMaxAge time.Duration
+	// LiveStreams and LiveStreamsPerSession bound the open live streams of this replica and of
+	// one session (defaults 200 and 4).
+	LiveStreams, LiveStreamsPerSession int
+	// Channels are the configured channels, for the channels page (besides those the store
+	// saw cases or notifications of).
+	Channels []ChannelInfo
+	// Refusals reads this replica's counts of refused webhook requests (nil: none shown).
+	Refusals func() []Refusal
+	// Jobs is River's job UI (riverui, built with prefix /console/jobs), served to admins at
+	// /console/jobs; nil shows a page saying it is not available.
+	Jobs http.Handler
 	// ClientIP names the client of a request (default: the address set by WithClientIP, else
 	// the connection's peer).
 	ClientIP func(r *http.Request) string
@@ -101,6 +119,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ClientIP == nil {
 		o.ClientIP = defaultClientIP
+	}
+	if o.LiveInterval <= 0 {
+		o.LiveInterval = 2 * time.Second
+	}
+	if o.LiveMaxAge <= 0 {
+		o.LiveMaxAge = 55 * time.Second
+	}
+	if o.LiveStreams <= 0 {
+		o.LiveStreams = 200
+	}
+	if o.LiveStreamsPerSession <= 0 {
+		o.LiveStreamsPerSession = 4
 	}
 	return o
 }
@@ -140,6 +170,7 @@ type Console struct {
 	// as long for an unknown name as for a wrong password.
 	dummyHash string
 	handler   http.Handler
+	live      *liveHub
 }
 
 // New builds the console.
@@ -159,6 +190,7 @@ func New(st Store, opts Options) (*Console, error) {
 		return nil, err
 	}
 	c.dummyHash = dummy
+	c.live = newLiveHub(c)
 	c.handler = c.routes()
 	return c, nil
 }
@@ -175,6 +207,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/logout", c.authed(intake.RoleViewer, c.logout))
 	mux.Handle("GET /console/{$}", c.authed(intake.RoleViewer, c.dashboard))
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusSeeOther))
+	mux.Handle("GET /console/live", c.authed(intake.RoleViewer, c.liveStream))
 	mux.Handle("GET /console/cases", c.authed(intake.RoleViewer, c.casesPage))
 	mux.Handle("GET /console/cases/{ref}", c.authed(intake.RoleViewer, c.casePage))
 	mux.Handle("POST /console/cases/{ref}/reveal", c.authed(intake.RoleOperator, c.reveal))
@@ -182,8 +215,11 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("GET /console/deliveries", c.authed(intake.RoleViewer, c.deliveriesPage))
 	mux.Handle("POST /console/deliveries/{id}/retry", c.authed(intake.RoleOperator, c.retryDelivery))
 	mux.Handle("GET /console/topics", c.authed(intake.RoleViewer, c.topicsPage))
+	mux.Handle("GET /console/channels", c.authed(intake.RoleViewer, c.channelsPage))
 	mux.Handle("GET /console/reports", c.authed(intake.RoleViewer, c.reportPage))
 	mux.Handle("GET /console/audit", c.authed(intake.RoleAdmin, c.auditPage))
+	mux.Handle("/console/jobs/", c.authed(intake.RoleAdmin, c.jobsUI))
+	mux.Handle("GET /console/jobs", http.RedirectHandler("/console/jobs/", http.StatusSeeOther))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "页面不存在。")
 	})
@@ -198,11 +234,11 @@ func (c *Console) routes() http.Handler {
 }
 
 // securityHeaders keeps the console's pages out of frames and caches, and lets them load
-// nothing but their own stylesheet.
+// nothing but their own stylesheet and scripts, and connect nowhere but back (the live figure).
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -224,7 +260,7 @@ func (c *Console) audit(r *http.Request, u *intake.User, action, target, detail 
 
 func parsePages(funcs template.FuncMap) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "topics", "reports", "audit", "error"} {
+	for _, name := range []string{"login", "dashboard", "cases", "case", "deliveries", "topics", "reports", "audit", "channels", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/shares.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)

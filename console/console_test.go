@@ -58,6 +58,7 @@ func (c *clock) Advance(d time.Duration) {
 type consoleStore interface {
 	storetest.OperatorStore
 	intake.Incidents
+	intake.ChannelReport
 }
 
 type env struct {
@@ -65,6 +66,7 @@ type env struct {
 	store consoleStore
 	srv   *httptest.Server
 	clock *clock
+	con   *console.Console
 	// cases created by the fixture
 	plain, other *intake.Case
 }
@@ -129,7 +131,7 @@ func newEnv(t *testing.T, st consoleStore, opts console.Options) *env {
 	}
 	srv := httptest.NewTLSServer(c)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: st, srv: srv, clock: clk}
+	e := &env{t: t, store: st, srv: srv, clock: clk, con: c}
 
 	nc := storetest.NewCase("wechat-main", "m1", time.Now().Add(-time.Hour))
 	nc.Case.Channel = intake.ChannelWeChat
@@ -166,9 +168,10 @@ func (e *env) browser() *browser {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	client := e.srv.Client()
+	// A copy: the server's Client is one shared value, and each browser has its own jar.
+	client := *e.srv.Client()
 	client.Jar = jar
-	return &browser{e: e, client: client}
+	return &browser{e: e, client: &client}
 }
 
 type response struct {

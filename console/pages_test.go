@@ -165,10 +165,16 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("dashboard lacks %q", want)
 			}
 		}
-		if strings.Contains(r.body, "<script") {
-			t.Error("the dashboard carries a script")
+		// One script, the console's own live figure, from its own origin: nothing inline.
+		scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(r.body, -1)
+		if len(scripts) != 1 || scripts[0] != `<script src="/console/static/live.js">` {
+			t.Errorf("the dashboard's scripts: %q", scripts)
 		}
-		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		if js := b.get("/console/static/live.js"); js.status != http.StatusOK || !strings.Contains(js.body, `new EventSource("/console/live")`) {
+			t.Errorf("live.js: %d", js.status)
+		}
+		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+			!strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
 			t.Errorf("CSP %q", csp)
 		}
 	})

@@ -48,7 +48,7 @@ func (c *Console) funcs() template.FuncMap {
 }
 
 var titles = map[string]string{
-	"login": "登录", "dashboard": "运行概况", "cases": "工单", "case": "工单详情", "deliveries": "转办记录", "topics": "热点诉求", "reports": "统计报表", "audit": "审计日志", "error": "出错了",
+	"login": "登录", "dashboard": "运行概况", "cases": "工单", "case": "工单详情", "deliveries": "转办记录", "topics": "热点诉求", "reports": "统计报表", "audit": "审计日志", "channels": "渠道状态", "error": "出错了",
 }
 
 // render writes a page; it is written to a buffer first so that a template error becomes a

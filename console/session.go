@@ -78,7 +78,12 @@ func (c *Console) authed(min intake.Role, next http.HandlerFunc) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if !tokensEqual(r.PostFormValue(csrfField), v.session.CSRFToken) {
+			// Forms carry the token as a field; scripts (the job UI's JSON API) as a header.
+			token := r.Header.Get(csrfHeader)
+			if token == "" {
+				token = r.PostFormValue(csrfField)
+			}
+			if !tokensEqual(token, v.session.CSRFToken) {
 				c.fail(w, r, v, http.StatusForbidden, "表单已失效（缺少或错误的校验码），请刷新页面后重试。")
 				return
 			}
@@ -242,6 +247,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if err := c.store.AppendAudit(r.Context(), c.audit(r, v.user, intake.AuditLogout, "user:"+v.user.Name, "")); err != nil {
 		c.opts.Logger.Error("console: audit sign-out", "error", err.Error())
 	}
+	c.live.endSession(v.session.IDHash)
 	setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	intake "github.com/hotline12345/intake-gateway"
 )
@@ -39,6 +40,19 @@ func LikePattern(sub string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(sub) + "%"
 }
+
+// TrigramMin is the shortest text query a trigram index can serve (PostgreSQL's pg_trgm and
+// SQLite's FTS5 trigram tokenizer alike): a shorter one has no trigram to look up, and the
+// stores answer it by reading the newest cases first until a page is full.
+const TrigramMin = 3
+
+// Indexable reports whether a text query is long enough for the trigram index.
+func Indexable(text string) bool { return utf8.RuneCountInString(text) >= TrigramMin }
+
+// FTSPhrase quotes text as one FTS5 phrase, so that none of its characters is read as query
+// syntax (AND, NEAR, *, column filters); with the trigram tokenizer a phrase matches as a
+// substring.
+func FTSPhrase(text string) string { return `"` + strings.ReplaceAll(text, `"`, `""`) + `"` }
 
 // OpenStatuses are the statuses of cases still being handled: their deadlines count.
 var OpenStatuses = []string{
@@ -125,4 +139,38 @@ func ApplyUserChange(u *intake.User, ch intake.UserChange, now time.Time) {
 		u.PasswordHash = *ch.PasswordHash
 	}
 	u.UpdatedAt = now
+}
+
+// ChannelFailure is one row of a store's failed notifications by channel and reason.
+type ChannelFailure struct {
+	ChannelID, Reason string
+	Count             int
+	Last              time.Time
+}
+
+// MergeChannelActivity joins the per-channel case counts and failures into one list by channel
+// id, so that both stores answer alike.
+func MergeChannelActivity(acts []intake.ChannelActivity, fails []ChannelFailure) []intake.ChannelActivity {
+	byID := map[string]int{}
+	for i, a := range acts {
+		byID[a.ChannelID] = i
+	}
+	for _, f := range fails {
+		i, ok := byID[f.ChannelID]
+		if !ok {
+			acts = append(acts, intake.ChannelActivity{ChannelID: f.ChannelID})
+			i = len(acts) - 1
+			byID[f.ChannelID] = i
+		}
+		a := &acts[i]
+		a.FailedNotices = append(a.FailedNotices, intake.KeyCount{Key: f.Reason, Count: f.Count})
+		if f.Last.After(a.LastFailureAt) {
+			a.LastFailureAt = f.Last.UTC()
+		}
+	}
+	for i := range acts {
+		acts[i].FailedNotices = SortCounts(acts[i].FailedNotices)
+	}
+	slices.SortFunc(acts, func(a, b intake.ChannelActivity) int { return strings.Compare(a.ChannelID, b.ChannelID) })
+	return acts
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -286,5 +287,108 @@ func TestBootstrapAdminPrintsItsPasswordOnce(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The dashboard's live stream, behind the whole gateway, outlives server.request_timeout and
+// brings the count of a case submitted after it opened; the job UI and the channels page are
+// mounted for an admin.
+func TestConsoleLiveThroughTheGateway(t *testing.T) {
+	path := writeConsoleConfig(t)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("server: { request_timeout: 6s }\nconsole: { live_interval: 500ms }\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := runWithStdin(t, consolePassword+"\n", "user", "add", "alice", "--role", "admin", "--config", path); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := assemble(context.Background(), cfg, logging.New(io.Discard, "error", "json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(a.handler)
+	defer func() { srv.Close(); a.Close() }()
+	client := srv.Client()
+	client.Jar, _ = cookiejar.New(nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	resp, err := client.Get(srv.URL + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	form := url.Values{"csrf": {csrf.FindStringSubmatch(string(login))[1]}, "name": {"alice"}, "password": {consolePassword}}
+	if resp, err = client.PostForm(srv.URL+"/console/login", form); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+	for _, p := range []string{"/console/jobs/", "/console/channels"} {
+		resp, err := client.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", p, resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+
+	live, err := client.Get(srv.URL + "/console/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.StatusCode != http.StatusOK {
+		t.Fatalf("live: %d", live.StatusCode)
+	}
+	defer live.Body.Close()
+	counts := make(chan string, 8)
+	go func() {
+		defer close(counts)
+		sc := bufio.NewScanner(live.Body)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				counts <- v
+			}
+		}
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case v := <-counts:
+			return v
+		case <-time.After(10 * time.Second):
+			t.Fatal("no count within 10 s")
+			return ""
+		}
+	}
+	if first := next(); first != "0" {
+		t.Fatalf("first count %q, want 0", first)
+	}
+	time.Sleep(6500 * time.Millisecond) // past the request timeout
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/submissions", strings.NewReader(`{"channel":"phone","citizen":{"phone":"13800138000"},
+		"text":"环翠区文化路路灯坏了一周。"}`))
+	req.Header.Set("Authorization", "Bearer "+consoleSubmitKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "live-1")
+	if resp, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("submission: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+	if got := next(); got != "1" {
+		t.Fatalf("count after a submission: %q, want 1", got)
 	}
 }

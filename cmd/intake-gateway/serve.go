@@ -24,6 +24,7 @@ import (
 	"github.com/hotline12345/intake-gateway/channels/phone"
 	"github.com/hotline12345/intake-gateway/channels/phone/phonehttp"
 	"github.com/hotline12345/intake-gateway/config"
+	"github.com/hotline12345/intake-gateway/console"
 	"github.com/hotline12345/intake-gateway/forward"
 	"github.com/hotline12345/intake-gateway/hottopics"
 	"github.com/hotline12345/intake-gateway/internal/app"
@@ -78,6 +79,9 @@ func serve(ctx context.Context, path string) error {
 		return err
 	}
 	srv := newHTTPServer(cfg.Server, a.handler, ln)
+	if a.console != nil {
+		srv.RegisterOnShutdown(a.console.Close)
+	}
 	logger.Info("gateway started", "listen", ln.Addr().String(), "store", a.storeKind, "config", describePath(resolved), "version", version)
 
 	var admin *http.Server
@@ -191,6 +195,9 @@ type assembly struct {
 	closers   []func()
 	// draining is set when shutdown begins: /readyz fails from then on.
 	draining atomic.Bool
+	// console is the operator console, nil when disabled: its live streams end when the
+	// listener closes (Shutdown would otherwise wait for them).
+	console *console.Console
 }
 
 // Reload re-reads the rule files and the reply texts (SIGHUP). A file that does not load leaves
@@ -362,7 +369,7 @@ func assembleWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 			MaxBodyBytes: cfg.Limits.MaxBodyBytes, MaxBatchLines: cfg.Limits.MaxBatchLines, MaxBatchBytes: cfg.Limits.MaxBatchBytes,
 			IdempotencyKey: cfg.Limits.IdempotencyKey, MaxFutureSkew: cfg.Limits.MaxFutureSkew,
 		},
-		TrustedProxies: cfg.Server.TrustedProxies, RequestTimeout: cfg.Server.RequestTimeout,
+		TrustedProxies: cfg.Server.TrustedProxies, RequestTimeout: cfg.Server.RequestTimeout, Streams: consoleStreams,
 		Logger: logger, Registry: a.registry, Attachments: blobs,
 		Events: app.NewStatusEvents(st, notifier, nil, logger, cfg.Limits.MaxFutureSkew),
 		Auth:   auth,
@@ -386,7 +393,10 @@ func assembleWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 		phonehttp.WithParseOptions(phone.Options{LowConfidence: cfg.Limits.LowConfidence})),
 		auth.Middleware(), api.RequireScope(api.ScopeSubmit),
 		api.ReadBody(cfg.Limits.MaxBodyBytes, phonehttp.MediaTypes...))
-	if err := mountConsole(e, cfg, st, rules, auth, logger); err != nil {
+	// The job UI's background services (count caches) run until the assembly closes.
+	uiCtx, stopUI := context.WithCancel(context.WithoutCancel(ctx))
+	a.closers = append(a.closers, stopUI)
+	if a.console, err = mountConsole(uiCtx, e, cfg, st, rules, auth, a.registry, logger); err != nil {
 		return fail(err)
 	}
 	e.Use(tel.Routes())

@@ -28,6 +28,7 @@ type migratingStore interface {
 	intake.Incidents
 	intake.Operators
 	intake.Review
+	intake.ChannelReport
 	Migrate(ctx context.Context) error
 }
 

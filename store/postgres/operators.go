@@ -248,8 +248,34 @@ func (s *Store) ListAudit(ctx context.Context, f intake.AuditFilter) (intake.Aud
 
 // SearchCases pages through cases newest first, filtered.
 func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.CasePage, error) {
+	limit := store.ListLimit(q.Limit)
+	query, args, err := searchSQL(q, limit)
+	if err != nil {
+		return intake.CasePage{}, err
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
+	}
+	cases, err := scanCases(rows)
+	if err != nil {
+		return intake.CasePage{}, unavailable(err)
+	}
+	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
+	for i, sc := range cases {
+		if i == limit {
+			last := page.Cases[limit-1]
+			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
+			break
+		}
+		page.Cases = append(page.Cases, sc.Case)
+	}
+	return page, nil
+}
+
+// searchSQL is SearchCases' query (limit+1 rows, to know whether another page follows).
+func searchSQL(q intake.CaseSearch, limit int) (string, []any, error) {
 	f := q.CaseFilter
-	limit := store.ListLimit(f.Limit)
 	var (
 		where []string
 		args  []any
@@ -286,12 +312,15 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		where = append(where, "c.needs_review")
 	}
 	if q.Text != "" {
-		where = append(where, colText+` LIKE `+arg(store.LikePattern(q.Text))+` ESCAPE '\'`)
+		// ILIKE, to match SQLite's case-insensitive LIKE and FTS5 MATCH. From three characters
+		// on, the trigram index cases_text_trgm (migration 00015) serves it; shorter queries have
+		// no trigram and are answered by walking the newest cases until a page is full.
+		where = append(where, colText+` ILIKE `+arg(store.LikePattern(q.Text))+` ESCAPE '\'`)
 	}
 	if f.Cursor != "" {
 		cur, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
-			return intake.CasePage{}, err
+			return "", nil, err
 		}
 		where = append(where, fmt.Sprintf("(c.received_at, c.id) < (%s, %s::uuid)", arg(cur.ReceivedAt), arg(cur.ID)))
 	}
@@ -300,24 +329,17 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY c.received_at DESC, c.id DESC LIMIT " + arg(limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
+	return query, args, nil
+}
+
+// CountReceived counts the cases received in [from, to) (an index-only range of cases_received).
+func (s *Store) CountReceived(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE received_at >= $1 AND received_at < $2`, from.UTC(), to.UTC()).Scan(&n)
 	if err != nil {
-		return intake.CasePage{}, unavailable(fmt.Errorf("list cases: %w", err))
+		return 0, unavailable(fmt.Errorf("count cases received: %w", err))
 	}
-	cases, err := scanCases(rows)
-	if err != nil {
-		return intake.CasePage{}, unavailable(err)
-	}
-	page := intake.CasePage{Cases: make([]*intake.Case, 0, min(len(cases), limit))}
-	for i, sc := range cases {
-		if i == limit {
-			last := page.Cases[limit-1]
-			page.NextCursor = store.Cursor{ReceivedAt: last.ReceivedAt, ID: last.ID}.Encode()
-			break
-		}
-		page.Cases = append(page.Cases, sc.Case)
-	}
-	return page, nil
+	return n, nil
 }
 
 // The dashboard's queries (CaseStats), each served by an index of migration 00013.
@@ -532,6 +554,56 @@ func (s *Store) ListCorrections(ctx context.Context, afterID int64, limit int) (
 	})
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("read corrections: %w", err))
+	}
+	return out, nil
+}
+
+// ChannelActivity reports each channel's cases and failed notifications since since.
+func (s *Store) ChannelActivity(ctx context.Context, since time.Time) ([]intake.ChannelActivity, error) {
+	rows, err := s.pool.Query(ctx, `SELECT channel_id, channel, count(*), max(received_at) FROM cases
+		WHERE received_at >= $1 GROUP BY 1, 2`, since.UTC())
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("channel activity: %w", err))
+	}
+	acts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.ChannelActivity, error) {
+		var a intake.ChannelActivity
+		err := r.Scan(&a.ChannelID, &a.Channel, &a.Cases, &a.LastCaseAt)
+		a.LastCaseAt = a.LastCaseAt.UTC()
+		return a, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("channel activity: %w", err))
+	}
+	rows, err = s.pool.Query(ctx, `SELECT channel_id, reason, count(*), max(updated_at) FROM notifications
+		WHERE state = 'failed' AND created_at >= $1 GROUP BY 1, 2`, since.UTC())
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("failed notifications: %w", err))
+	}
+	fails, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ChannelFailure, error) {
+		var f store.ChannelFailure
+		err := r.Scan(&f.ChannelID, &f.Reason, &f.Count, &f.Last)
+		return f, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("failed notifications: %w", err))
+	}
+	return store.MergeChannelActivity(acts, fails), nil
+}
+
+// TokenStates lists the stored platform tokens' keys and expiries.
+func (s *Store) TokenStates(ctx context.Context) ([]intake.TokenState, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, expires_at FROM platform_tokens ORDER BY key`)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("token states: %w", err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (intake.TokenState, error) {
+		var t intake.TokenState
+		err := r.Scan(&t.Key, &t.ExpiresAt)
+		t.ExpiresAt = t.ExpiresAt.UTC()
+		return t, err
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("token states: %w", err))
 	}
 	return out, nil
 }

@@ -313,7 +313,13 @@ func (s *Store) SearchCases(ctx context.Context, q intake.CaseSearch) (intake.Ca
 		add("c.needs_review = 1")
 	}
 	if q.Text != "" {
-		add(colText+` LIKE ? ESCAPE '\'`, store.LikePattern(q.Text))
+		if store.Indexable(q.Text) {
+			// The trigram index (migration 00015) finds the substring; MATCH on a quoted phrase
+			// is a case-insensitive substring test, as SQLite's LIKE is.
+			add(`c.rowid IN (SELECT rowid FROM cases_text WHERE cases_text MATCH ?)`, store.FTSPhrase(q.Text))
+		} else {
+			add(colText+` LIKE ? ESCAPE '\'`, store.LikePattern(q.Text))
+		}
 	}
 	if f.Cursor != "" {
 		cur, err := store.DecodeCursor(f.Cursor)
@@ -363,6 +369,16 @@ func (s *Store) keyCounts(ctx context.Context, query string, args ...any) ([]int
 		out = append(out, k)
 	}
 	return store.SortCounts(out), rows.Err()
+}
+
+// CountReceived counts the cases received in [from, to) (a range of the cases_received index).
+func (s *Store) CountReceived(ctx context.Context, from, to time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE received_at >= ? AND received_at < ?`, micros(from), micros(to)).Scan(&n)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("count cases received: %w", err))
+	}
+	return n, nil
 }
 
 // CaseStats computes the dashboard's figures.
@@ -545,4 +561,79 @@ func (s *Store) Corrections(ctx context.Context, caseID string) ([]intake.Correc
 func (s *Store) ListCorrections(ctx context.Context, afterID int64, limit int) ([]intake.Correction, error) {
 	return s.corrections(ctx, `SELECT `+correctionColumns+`, `+colText+`, c.channel
 		FROM classification_corrections k JOIN cases c ON c.id = k.case_id WHERE k.id > ? ORDER BY k.id LIMIT ?`, true, afterID, store.ListLimit(limit))
+}
+
+// ChannelActivity reports each channel's cases and failed notifications since since.
+func (s *Store) ChannelActivity(ctx context.Context, since time.Time) ([]intake.ChannelActivity, error) {
+	var acts []intake.ChannelActivity
+	err := queryEach(ctx, s.db, `SELECT channel_id, channel, count(*), max(received_at) FROM cases
+		WHERE received_at >= ? GROUP BY 1, 2`, []any{micros(since)}, func(rows *sql.Rows) error {
+		var (
+			a    intake.ChannelActivity
+			last int64
+		)
+		if err := rows.Scan(&a.ChannelID, &a.Channel, &a.Cases, &last); err != nil {
+			return err
+		}
+		a.LastCaseAt = fromMicros(last)
+		acts = append(acts, a)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("channel activity: %w", err))
+	}
+	var fails []store.ChannelFailure
+	err = queryEach(ctx, s.db, `SELECT channel_id, reason, count(*), max(updated_at) FROM notifications
+		WHERE state = 'failed' AND created_at >= ? GROUP BY 1, 2`, []any{micros(since)}, func(rows *sql.Rows) error {
+		var (
+			f    store.ChannelFailure
+			last int64
+		)
+		if err := rows.Scan(&f.ChannelID, &f.Reason, &f.Count, &last); err != nil {
+			return err
+		}
+		f.Last = fromMicros(last)
+		fails = append(fails, f)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("failed notifications: %w", err))
+	}
+	return store.MergeChannelActivity(acts, fails), nil
+}
+
+// TokenStates lists the stored platform tokens' keys and expiries.
+func (s *Store) TokenStates(ctx context.Context) ([]intake.TokenState, error) {
+	var out []intake.TokenState
+	err := queryEach(ctx, s.db, `SELECT key, expires_at FROM platform_tokens ORDER BY key`, nil, func(rows *sql.Rows) error {
+		var (
+			t   intake.TokenState
+			exp int64
+		)
+		if err := rows.Scan(&t.Key, &exp); err != nil {
+			return err
+		}
+		t.ExpiresAt = fromMicros(exp)
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("token states: %w", err))
+	}
+	return out, nil
+}
+
+// queryEach runs a query and hands each row to fn.
+func queryEach(ctx context.Context, db *sql.DB, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +35,8 @@ func RunOperators(t *testing.T, h Harness) {
 	t.Run("AuditLogPagesNewestFirst", func(t *testing.T) { testAuditList(t, open(t)) })
 	t.Run("AuditLogIsAppendOnly", func(t *testing.T) { testAuditAppendOnly(t, h, open(t)) })
 	t.Run("SearchFiltersOnTheClassification", func(t *testing.T) { testSearch(t, open(t)) })
+	t.Run("TextSearchFindsChineseSubstrings", func(t *testing.T) { testTextSearch(t, open(t)) })
+	t.Run("ChannelActivityAcrossCasesAndNotifications", func(t *testing.T) { testChannelActivity(t, open(t)) })
 	t.Run("DashboardFigures", func(t *testing.T) { testStats(t, open(t)) })
 	t.Run("FiguresFollowCorrections", func(t *testing.T) { testStatsFollowCorrections(t, open(t)) })
 	t.Run("FiguresCountResolutionsExactly", func(t *testing.T) { testStatsCountResolutions(t, open(t)) })
@@ -295,6 +299,81 @@ func testSearch(t *testing.T, s OperatorStore) {
 	}
 }
 
+// The text filter finds a substring anywhere in a case's text, also in the middle of a Chinese
+// word, with the trigram index (three characters and more) and without it (one or two), and it
+// follows changes of the text.
+func testTextSearch(t *testing.T, s OperatorStore) {
+	t0 := time.Now().UTC().Add(-time.Hour)
+	lamp := classified(t, s, "t1", t0, intake.ChannelWeChat, "roads", intake.RequestComplaint, func(c *intake.Case) {
+		c.Content.Text = "文化路12号门口路灯坏了，晚上很黑 Street LAMP"
+	})
+	classified(t, s, "t2", t0.Add(time.Minute), intake.ChannelSMS, "water", intake.RequestComplaint, func(c *intake.Case) {
+		c.Content.Text = "幸福小区停水三天了，没人管"
+	})
+	classified(t, s, "t3", t0.Add(2*time.Minute), intake.ChannelWeChat, "roads", intake.RequestComplaint, func(c *intake.Case) {
+		c.Content.Text = "新华路的路灯也不亮"
+	})
+	ids := func(text string) string {
+		t.Helper()
+		page, err := s.SearchCases(ctx(t), intake.CaseSearch{Text: text})
+		if err != nil {
+			t.Fatalf("search %q: %v", text, err)
+		}
+		var out []string
+		for _, x := range page.Cases {
+			out = append(out, x.ExternalID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"门口路灯", "t1"},        // the middle of a sentence, across two words
+		{"口路灯坏", "t1"},        // starts and ends inside words
+		{"路灯", "t3,t1"},       // two characters: no trigram, still found
+		{"灯", "t3,t1"},        // one character
+		{"小区停水", "t2"},        // three and more
+		{"停水三天了，没人管", "t2"},   // with punctuation
+		{"路灯修好了", ""},         // no such text
+		{"street lamp", "t1"}, // ASCII letters: case does not matter, in either store
+		{"路灯\" OR \"停水", ""},  // FTS5 syntax in the query is text, not operators
+		{"路灯*", ""},           // nor a prefix query
+		{"text: 路灯", ""},      // nor a column filter
+	} {
+		if got := ids(tc.text); got != tc.want {
+			t.Errorf("text %q: got %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	// A change of the text reaches the index: a supplement's words are found, the old ones still.
+	conv, ok := s.(intake.Conversations)
+	if !ok {
+		t.Fatal("the store lacks intake.Conversations")
+	}
+	sup := intake.Supplement{ChannelID: "console", ExternalID: "t1-more", Text: "电线杆也歪了", ReceivedAt: t0.Add(5 * time.Minute),
+		PayloadHash: "t1-more", Limits: intake.SupplementLimits{MaxSupplements: 10, MaxCaseChars: 10000, MaxTextChars: 1000}}
+	if _, err := conv.AddSupplement(ctx(t), lamp.ID, sup); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids("线杆也歪"); got != "t1" {
+		t.Errorf("after a supplement: got %q, want t1", got)
+	}
+	if got := ids("门口路灯"); got != "t1" {
+		t.Errorf("the original text after a supplement: got %q, want t1", got)
+	}
+	// The live figure counts by receipt time, bounds half-open.
+	for _, tc := range []struct {
+		from, to time.Time
+		want     int
+	}{
+		{t0, t0.Add(3 * time.Minute), 3},
+		{t0, t0.Add(2 * time.Minute), 2},
+		{t0.Add(time.Second), t0.Add(time.Hour), 2},
+		{t0.Add(time.Hour), t0.Add(2 * time.Hour), 0},
+	} {
+		if n, err := s.CountReceived(ctx(t), tc.from, tc.to); err != nil || n != tc.want {
+			t.Errorf("CountReceived(%v, %v) = %d, %v; want %d", tc.from.Sub(t0), tc.to.Sub(t0), n, err, tc.want)
+		}
+	}
+}
+
 func testStats(t *testing.T, s OperatorStore) {
 	loc := Shanghai
 	now := time.Now().In(loc)
@@ -454,3 +533,60 @@ func testCorrections(t *testing.T, s OperatorStore) {
 }
 
 const store0UUID = "01900000-0000-7000-8000-000000000000"
+
+func testChannelActivity(t *testing.T, s OperatorStore) {
+	rep, ok := s.(intake.ChannelReport)
+	if !ok {
+		t.Fatal("the store lacks intake.ChannelReport")
+	}
+	tokens, ok := s.(interface {
+		SaveToken(ctx context.Context, key, value string, expiresAt time.Time) error
+	})
+	if !ok {
+		t.Fatal("the store lacks SaveToken")
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	classified(t, s, "a0", now.Add(-48*time.Hour), intake.ChannelWeChat, "roads", intake.RequestComplaint, nil)
+	c1 := classified(t, s, "a1", now.Add(-2*time.Hour), intake.ChannelWeChat, "roads", intake.RequestComplaint, nil)
+	classified(t, s, "a2", now.Add(-time.Hour), intake.ChannelWeChat, "roads", intake.RequestComplaint, nil)
+	for i, reason := range []string{"wechat: 45015 out of window", "wechat: 45015 out of window", "sms: 21610 unsubscribed"} {
+		n, err := s.QueueNotification(ctx(t), intake.Notification{CaseID: c1.ID, Event: "resolved", Channel: intake.ChannelWeChat,
+			ChannelID: "wechat-main", Address: "oX", Text: "您的工单已办结"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.State, n.Reason, n.Attempts = intake.NotificationFailed, reason, i+1
+		if err := s.UpdateNotification(ctx(t), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.QueueNotification(ctx(t), intake.Notification{CaseID: c1.ID, Event: "resolved", Channel: intake.ChannelSMS,
+		ChannelID: "sms-main", Address: "+8613800138000", Text: "您的工单已办结"}); err != nil {
+		t.Fatal(err)
+	}
+	acts, err := rep.ChannelActivity(ctx(t), now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cases came through "console"; the failed notifications went out on "wechat-main"; the
+	// queued SMS is no failure, and the case of two days ago is outside the period.
+	if len(acts) != 2 {
+		t.Fatalf("activity: %+v", acts)
+	}
+	if a := acts[0]; a.ChannelID != "console" || a.Channel != intake.ChannelWeChat || a.Cases != 2 ||
+		!a.LastCaseAt.Equal(now.Add(-time.Hour)) || len(a.FailedNotices) != 0 {
+		t.Errorf("cases: %+v", a)
+	}
+	want := []intake.KeyCount{{Key: "wechat: 45015 out of window", Count: 2}, {Key: "sms: 21610 unsubscribed", Count: 1}}
+	if a := acts[1]; a.ChannelID != "wechat-main" || a.Cases != 0 || !slices.Equal(a.FailedNotices, want) || a.LastFailureAt.IsZero() {
+		t.Errorf("failures: %+v", a)
+	}
+	tokenExp := now.Add(time.Hour)
+	if err := tokens.SaveToken(ctx(t), "wechat:wx9", "secret-token-value", tokenExp); err != nil {
+		t.Fatal(err)
+	}
+	states, err := rep.TokenStates(ctx(t))
+	if err != nil || len(states) != 1 || states[0].Key != "wechat:wx9" || !states[0].ExpiresAt.Equal(tokenExp) {
+		t.Fatalf("token states: %+v %v", states, err)
+	}
+}
