@@ -138,7 +138,9 @@ func buildCitizen(in intake.CitizenInput, opts Options) intake.Citizen {
 // operator summary is described by the caller's own turns: the agent's greeting is noise.
 func buildContent(sub intake.Submission) intake.Content {
 	content := intake.Content{
-		OriginalText: sub.Text,
+		// As sent, except NUL: PostgreSQL's JSON functions (the text-search index reads the
+		// record) refuse \u0000, and the raw payload keeps the exact bytes anyway.
+		OriginalText: strings.ReplaceAll(sub.Text, "\x00", "\uFFFD"),
 		Text:         CleanText(sub.Text),
 		Transcript:   slices.Clone(sub.Transcript),
 	}
