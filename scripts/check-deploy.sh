@@ -50,7 +50,7 @@ step "docker compose config"
 if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
 	POSTGRES_PASSWORD=check OPERATOR_KEY_SHA256=check docker compose -f deploy/compose.yaml config -q || fail=1
 else
-	echo "skipped: no docker compose client"
+	echo "skipped: no docker compose client (the same validation runs in make test: TestComposeFileIsValidForCompose loads the file with compose-go, the loader docker compose uses)"
 fi
 
 step "systemd-analyze verify"
