@@ -145,7 +145,8 @@ SQL
   if [ "$have" -lt "$FILL" ]; then
     psql "$BIG_URL" -qc "CREATE TABLE IF NOT EXISTS growth_templates AS SELECT id FROM cases"
     templates=$(psql "$BIG_URL" -Atc "SELECT count(*) FROM growth_templates")
-    prefix=$(psql "$BIG_URL" -Atc "SELECT substr(case_no, 1, length(case_no) - 13) FROM cases c JOIN growth_templates USING (id) LIMIT 1")
+    # The shortest number has the five-digit sequence; a busy day reaches six digits.
+    prefix=$(psql "$BIG_URL" -Atc "SELECT substr(case_no, 1, length(case_no) - 13) FROM cases c JOIN growth_templates USING (id) ORDER BY length(case_no) LIMIT 1")
     echo "== copying the $templates cases the gateway wrote, each copy six days earlier, to $FILL cases"
     start=$(date +%s)
     while [ "$have" -lt "$FILL" ]; do
