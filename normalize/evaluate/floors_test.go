@@ -37,6 +37,15 @@ func checkFloors(t *testing.T, name string, rep *Report, f floors) {
 	}
 }
 
+// blind5Floors are a little below blind set 5's first scoring (testdata/blind5/README.md:
+// category 90.4 %, request type 70.0 %, emergencies 44/48 with 2/182 false alarms and none on 27
+// long letters, out of scope 34/39 with 1/191 in-scope matters flagged).
+var blind5Floors = floors{
+	category: 0.89, request: 0.68,
+	emergencyRecall: 0.89, falseAlarmRate: 0.017, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.84, outOfScopeFalseRate: 0.02,
+}
+
 // cvFloors are just below the 5-fold cross-validation of the shipped configuration on train.jsonl
 // and dev.jsonl, every fold also trained on the project-written extra.jsonl (category 86.0%,
 // request type 83.5%, emergencies 174/183 with 25/1497 false alarms and none on 168 long
