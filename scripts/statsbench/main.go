@@ -6,6 +6,9 @@
 //
 //	go run ./scripts/statsbench -db postgres://…/intake_growth -runs 7 -at 2026-12-05T12:00:00+08:00 -figures out.json
 //
+// It also times the dashboard and month report pages as a signed-in admin gets them over HTTPS
+// (console handler, session check, every query and the template).
+//
 // -figures writes what was computed, so that two builds can be shown to count alike (same -at).
 package main
 
@@ -64,6 +67,11 @@ func run(dsn string, runs int, at, figuresPath string) error {
 		return err
 	}
 	today := store.LocalDayStart(now, loc)
+	pages, err := newPageTimer(ctx, s, now)
+	if err != nil {
+		return fmt.Errorf("console pages: %w", err)
+	}
+	defer pages.Close()
 	out := map[string]any{}
 	for _, p := range []struct {
 		name    string
@@ -81,6 +89,15 @@ func run(dsn string, runs int, at, figuresPath string) error {
 			r, err := console.BuildReport(ctx, s, today.AddDate(0, -6, 0), today.AddDate(0, 0, -1), loc, nil)
 			return r, r.Total, err
 		}},
+		// The pages themselves, as an operator's browser gets them.
+		{"dashboard page", func() (any, int, error) {
+			body, err := pages.get("/console/")
+			return nil, len(body), err
+		}},
+		{"month report page", func() (any, int, error) {
+			body, err := pages.get("/console/reports")
+			return nil, len(body), err
+		}},
 	} {
 		var (
 			took   []time.Duration
@@ -95,9 +112,15 @@ func run(dsn string, runs int, at, figuresPath string) error {
 			took = append(took, time.Since(start))
 		}
 		slices.Sort(took)
-		fmt.Printf("%-20s %d cases stored, %d in the period: median %v (min %v, max %v, %d runs)\n", p.name, total, cases,
+		what := fmt.Sprintf("%d cases stored, %d in the period", total, cases)
+		if result == nil {
+			what = fmt.Sprintf("%d cases stored, a page of %d bytes", total, cases)
+		}
+		fmt.Printf("%-20s %s: median %v (min %v, max %v, %d runs)\n", p.name, what,
 			took[len(took)/2].Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), runs)
-		out[p.name] = result
+		if result != nil {
+			out[p.name] = result
+		}
 	}
 	if figuresPath == "" {
 		return nil
