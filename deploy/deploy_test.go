@@ -47,7 +47,7 @@ func readCompose(t *testing.T) map[string]service {
 // gateways trust, Prometheus and Grafana with the files of this directory.
 func TestComposeWiresTwoHardenedReplicasBehindTheProxy(t *testing.T) {
 	svcs := readCompose(t)
-	for _, name := range []string{"postgres", "gateway-1", "gateway-2", "proxy", "prometheus", "grafana"} {
+	for _, name := range []string{"postgres", "gateway-1", "gateway-2", "proxy", "prometheus", "grafana", "jaeger"} {
 		if _, ok := svcs[name]; !ok {
 			t.Fatalf("no service %s", name)
 		}
@@ -62,7 +62,7 @@ func TestComposeWiresTwoHardenedReplicasBehindTheProxy(t *testing.T) {
 			t.Errorf("%s does not run with gateway.compose.yaml: %v %v", name, g.Command, g.Volumes)
 		}
 	}
-	for _, name := range []string{"prometheus", "grafana"} {
+	for _, name := range []string{"prometheus", "grafana", "jaeger"} {
 		for _, p := range svcs[name].Ports {
 			if !strings.HasPrefix(p, "127.0.0.1:") {
 				t.Errorf("%s is published beyond this host: %s", name, p)
@@ -111,6 +111,15 @@ func TestComposeWiresTwoHardenedReplicasBehindTheProxy(t *testing.T) {
 	}
 	if fmt.Sprint(cfg.Server.TrustedProxies) != "["+proxyIP+"/32]" {
 		t.Errorf("server.trusted_proxies %v, want the proxy's %s", cfg.Server.TrustedProxies, proxyIP)
+	}
+	// Traces go to the compose file's own trace store, on the network both share.
+	var jaegerNets []string
+	jaeger := svcs["jaeger"]
+	if err := jaeger.Networks.Decode(&jaegerNets); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telemetry.OTLPEndpoint != "http://jaeger:4318" || !slices.Contains(jaegerNets, "backend") {
+		t.Errorf("telemetry.otlp_endpoint %q; jaeger networks %v", cfg.Telemetry.OTLPEndpoint, jaegerNets)
 	}
 	if !strings.HasPrefix(cfg.Database.URL, "postgres://intake:secret@postgres:5432/") || cfg.Server.AdminAddress() == "" {
 		t.Errorf("database %q, admin %q", cfg.Database.URL, cfg.Server.AdminAddress())
