@@ -175,7 +175,13 @@ func (b *Browser) fail(what string, err error) {
 		kept = append(kept, base+".html")
 	}
 	url, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
-	b.t.Fatalf("browser step %q failed at %s: %v\npage kept in: %s", what, url, err, strings.Join(kept, ", "))
+	// The test's temporary directory goes with the test: the page's text goes to the log too.
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if r := []rune(text); len(r) > 1500 {
+		text = string(r[:1500]) + "…"
+	}
+	b.t.Fatalf("browser step %q failed at %s: %v\npage kept in: %s (removed after the test unless $CONSOLE_SCREENSHOTS is set)\npage text:\n%s",
+		what, url, err, strings.Join(kept, ", "), text)
 }
 
 // fileName turns a step's description into a short file name.
