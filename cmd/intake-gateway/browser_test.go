@@ -300,7 +300,7 @@ func runBrowserConsole(t *testing.T, dbURL string) {
 		now, err := chromedp.Run(ctx, chromedp.Text(css("#today")))
 		return strings.TrimSpace(now) == want, now, err
 	})
-	b.Screenshot("dashboard")
+	b.Screenshot("dashboard-live")
 	if h := b.HTML("main"); !strings.Contains(h, "运行概况") {
 		t.Fatal("the dashboard has no heading")
 	}
@@ -411,6 +411,14 @@ func runBrowserConsole(t *testing.T, dbURL string) {
 	if n := len(cs.deliveries("case.created", second)); n != 1 {
 		t.Fatalf("the case system accepted the second case %d times, want once", n)
 	}
+
+	// The dashboard with both cases in its figures (only today's count is live; the rest is
+	// read when the page loads).
+	b.Step("reload the dashboard", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`#today[data-live="on"]`)))
+	if got := strings.TrimSpace(b.Text("#today")); got != fmt.Sprint(mustAtoi(t, before)+2) {
+		t.Fatalf("today's count %s after two cases, before them %s", got, before)
+	}
+	b.Screenshot("dashboard")
 
 	// The month report, through the reports page's link; printable.
 	b.Step("open the reports", chromedp.Navigate(srv.URL+"/console/reports"), chromedp.WaitVisible(css("#report-total")))

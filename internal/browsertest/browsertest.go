@@ -53,8 +53,11 @@ func Start(t testing.TB) *Browser {
 	shots := os.Getenv("CONSOLE_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatalf("screenshot directory: %v", err)
+	} else {
+		shots = fromModuleRoot(t, shots)
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatalf("screenshot directory: %v", err)
+		}
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -182,6 +185,28 @@ func (b *Browser) fail(what string, err error) {
 	}
 	b.t.Fatalf("browser step %q failed at %s: %v\npage kept in: %s (removed after the test unless $CONSOLE_SCREENSHOTS is set)\npage text:\n%s",
 		what, url, err, strings.Join(kept, ", "), text)
+}
+
+// fromModuleRoot resolves a relative path against the module's root (the directory of go.mod
+// above the test's package), so CONSOLE_SCREENSHOTS=docs/screenshots means the same directory
+// whichever package's test writes it.
+func fromModuleRoot(t testing.TB, path string) string {
+	t.Helper()
+	if filepath.IsAbs(path) {
+		return path
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("working directory: %v", err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, path)
+		}
+		if filepath.Dir(d) == d {
+			return filepath.Join(dir, path)
+		}
+	}
 }
 
 // fileName turns a step's description into a short file name.
