@@ -483,7 +483,11 @@ func TestBrowserFirstAdminOfTheExampleConfig(t *testing.T) {
 	b := browsertest.Start(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "intake-gateway")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.Command(goTool, "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
