@@ -27,6 +27,8 @@ type phase struct {
 	Sent, OK  int
 	PerSecond float64 // acknowledged per second
 	P50, P99  time.Duration
+	// GatewayCPU is the CPU time the gateway used during the phase (0 when it could not be read).
+	GatewayCPU time.Duration
 }
 
 // round is good traffic in the three conditions compared: quiet, under the attack on the
@@ -96,6 +98,18 @@ func median(v []float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// cpuPerBadRequest is the median over the rounds of the gateway's extra CPU time in the attack
+// phase over the quiet one, per bad request sent: what one forged request costs the gateway.
+func (r abuseResult) cpuPerBadRequest() time.Duration {
+	var per []float64
+	for i, rd := range r.Rounds {
+		if i < len(r.BadSent) && r.BadSent[i] > 0 && rd.Attack.GatewayCPU > 0 && rd.Quiet.GatewayCPU > 0 {
+			per = append(per, float64(rd.Attack.GatewayCPU-rd.Quiet.GatewayCPU)/float64(r.BadSent[i]))
+		}
+	}
+	return time.Duration(median(per))
 }
 
 // The bound on good traffic under the attack: at most 10 % slower (p50) and at least
@@ -294,8 +308,12 @@ func (s *suite) badSignatures(ctx context.Context, res *abuseResult) error {
 			wg.Add(1)
 			go func() { defer wg.Done(); sent = s.attack(pctx, target, bad, statuses, &mu) }()
 		}
+		cpu0, cpuErr := s.gw.p.cpu()
 		p := s.goodPhase(pctx, good, name)
 		wg.Wait()
+		if cpu1, err := s.gw.p.cpu(); err == nil && cpuErr == nil {
+			p.GatewayCPU = cpu1 - cpu0
+		}
 		res.GoodAcked += p.OK
 		return p, sent
 	}
@@ -504,9 +522,9 @@ func printAbuse(w *os.File, r abuseResult, d durations) {
 		d.AttackRate, r.BadSent, statusLine(r.BadStatuses), r.FloorSent, r.BadCreated, r.CaseDelta, r.GoodAcked)
 	fmt.Fprintf(w, "good traffic: new WeChat citizens at %.0f/s, open loop; %d rounds of quiet / attack on the gateway / same attack on a bare 403 server (floor)\n", d.GoodRate, d.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tsent\tacknowledged\tper second\tp50\tp99\tp50 ratio\tp99 ratio\tthroughput ratio\t")
+	fmt.Fprintln(tw, "phase\tsent\tacknowledged\tper second\tp50\tp99\tgateway CPU\tp50 ratio\tp99 ratio\tthroughput ratio\t")
 	row := func(p phase, rt *ratios) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t", p.Name, p.Sent, p.OK, p.PerSecond, p.P50.Round(10*time.Microsecond), p.P99.Round(10*time.Microsecond))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%s\t%s\t%s\t", p.Name, p.Sent, p.OK, p.PerSecond, p.P50.Round(10*time.Microsecond), p.P99.Round(10*time.Microsecond), p.GatewayCPU)
 		if rt == nil {
 			fmt.Fprint(tw, "\t\t\t\n")
 			return
@@ -527,6 +545,7 @@ func printAbuse(w *os.File, r abuseResult, d durations) {
 		attack, floor := r.medianRatios()
 		fmt.Fprintf(w, "medians over %d rounds, relative to quiet: attack p50 %.3f, p99 %.3f, throughput %.3f; floor p50 %.3f, p99 %.3f, throughput %.3f\n",
 			len(r.Rounds), attack.P50, attack.P99, attack.Throughput, floor.P50, floor.P99, floor.Throughput)
+		fmt.Fprintf(w, "gateway CPU per bad request (attack phase minus quiet phase, median): %s\n", r.cpuPerBadRequest().Round(time.Microsecond))
 		_, _, line := timingVerdict(attack, floor)
 		if !d.StrictTimings {
 			line += " (not enforced in the short run: a few seconds on a shared machine are too noisy)"

@@ -46,3 +46,17 @@ func TestMedianRatiosOverRounds(t *testing.T) {
 		t.Fatalf("medians: attack %+v, floor %+v", attack, floor)
 	}
 }
+
+func TestCPUPerBadRequestIsTheAttacksExtraCost(t *testing.T) {
+	r := abuseResult{
+		BadSent: []int{10_000, 10_000, 10_000},
+		Rounds: []round{
+			{Quiet: phase{GatewayCPU: 2 * time.Second}, Attack: phase{GatewayCPU: 3 * time.Second}},         // 100 µs each
+			{Quiet: phase{GatewayCPU: 2 * time.Second}, Attack: phase{GatewayCPU: 2800 * time.Millisecond}}, // 80 µs
+			{Quiet: phase{GatewayCPU: 2 * time.Second}, Attack: phase{GatewayCPU: 4 * time.Second}},         // 200 µs
+		},
+	}
+	if got := r.cpuPerBadRequest(); got != 100*time.Microsecond {
+		t.Fatalf("CPU per bad request %s, want the median 100µs", got)
+	}
+}
