@@ -275,7 +275,8 @@ func (s *suite) caseCount(ctx context.Context) (int, error) {
 }
 
 // badSignatures runs good traffic after a warm-up in rounds of three phases: quiet, under the
-// attack on the gateway, and beside the same attack on a bare 403 server (the floor).
+// attack on the gateway, and beside the same attack on a bare 403 server (the floor). The table
+// lists the phases of a round in a fixed order; they ran in the order of the log line.
 func (s *suite) badSignatures(ctx context.Context, res *abuseResult) error {
 	before, err := s.caseCount(ctx)
 	if err != nil {
@@ -325,14 +326,29 @@ func (s *suite) badSignatures(ctx context.Context, res *abuseResult) error {
 			return ctx.Err()
 		}
 		var rd round
-		var n int
-		rd.Quiet, _ = phaseWith(fmt.Sprintf("%d quiet", i+1), s.d.GoodFor, "")
-		rd.Attack, n = phaseWith(fmt.Sprintf("%d attack", i+1), s.d.GoodFor, s.gw.base)
-		res.BadSent = append(res.BadSent, n)
-		rd.Floor, n = phaseWith(fmt.Sprintf("%d floor", i+1), s.d.GoodFor, "http://"+floor.Addr)
-		res.FloorSent = append(res.FloorSent, n)
+		// The order of the phases turns from round to round, so that a drift of the shared
+		// machine's other load favours none of them in the medians.
+		order := []string{"quiet", "attack", "floor"}
+		for range i % len(order) {
+			order = append(order[1:], order[0])
+		}
+		for _, kind := range order {
+			name := fmt.Sprintf("%d %s", i+1, kind)
+			switch kind {
+			case "quiet":
+				rd.Quiet, _ = phaseWith(name, s.d.GoodFor, "")
+			case "attack":
+				var n int
+				rd.Attack, n = phaseWith(name, s.d.GoodFor, s.gw.base)
+				res.BadSent = append(res.BadSent, n)
+			case "floor":
+				var n int
+				rd.Floor, n = phaseWith(name, s.d.GoodFor, "http://"+floor.Addr)
+				res.FloorSent = append(res.FloorSent, n)
+			}
+		}
 		res.Rounds = append(res.Rounds, rd)
-		log.Printf("abuse: round %d: p50 quiet %s, attack %s, floor %s", i+1,
+		log.Printf("abuse: round %d (%v): p50 quiet %s, attack %s, floor %s", i+1, order,
 			rd.Quiet.P50.Round(10*time.Microsecond), rd.Attack.P50.Round(10*time.Microsecond), rd.Floor.P50.Round(10*time.Microsecond))
 	}
 	if ctx.Err() != nil {
