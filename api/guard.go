@@ -76,7 +76,9 @@ func closeAfterEarlyRefusal() echo.MiddlewareFunc {
 				if res.Status < http.StatusBadRequest || body.sawEOF.Load() {
 					return
 				}
-				if !drainArrived(res.Writer, body, req.ContentLength) {
+				// A client that asked "Expect: 100-continue" has not sent its body: reading it
+				// would only invite the body in. Go's server closes such a connection itself.
+				if expectsContinue(req) || !drainArrived(res.Writer, body, req.ContentLength) {
 					res.Header().Set(echo.HeaderConnection, "close")
 				}
 			})
@@ -93,6 +95,10 @@ const (
 	drainMaxBytes = 64 << 10
 	drainWait     = 20 * time.Millisecond
 )
+
+func expectsContinue(req *http.Request) bool {
+	return strings.EqualFold(req.Header.Get("Expect"), "100-continue")
+}
 
 // drainArrived reads the rest of a body of contentLength bytes (-1: unknown, chunked) if it is
 // small and arrives within drainWait, and reports whether the body was read to its end.

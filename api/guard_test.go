@@ -113,6 +113,21 @@ func TestRefusalOfASmallBodyStillArrivingClosesPromptly(t *testing.T) {
 	}
 }
 
+// A client that waits for "100 Continue" before sending its body is refused without being
+// invited to send it: no interim 100 comes before the refusal.
+func TestRefusalDoesNotInviteABodyThatWaitsFor100Continue(t *testing.T) {
+	e := newEnv(t)
+	conn := rawRequest(t, e.url, "POST /v1/submissions HTTP/1.1\nHost: x\nContent-Type: application/json\nExpect: 100-continue\nContent-Length: 200", "")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	if !strings.HasPrefix(line, "HTTP/1.1 401") {
+		t.Fatalf("first line %q, want the 401 at once (no 100 Continue)", line)
+	}
+}
+
 // A client that stops sending its body halfway holds a handler only until the route's read
 // deadline, not for the server's minute-long ReadTimeout.
 func TestSlowBodyIsCutOffAtTheRouteDeadline(t *testing.T) {
