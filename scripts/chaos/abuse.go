@@ -101,13 +101,17 @@ func median(v []float64) float64 {
 }
 
 // cpuPerBadRequest is the median over the rounds of the gateway's extra CPU time in the attack
-// phase over the quiet one, per bad request sent: what one forged request costs the gateway.
+// phase, per bad request sent: what one forged request costs the gateway. The baseline is the
+// mean of the round's quiet and floor phases, which carry the same good traffic and no attack on
+// the gateway (the deliveries of earlier phases' cases spill into each, so one alone is noisy).
 func (r abuseResult) cpuPerBadRequest() time.Duration {
 	var per []float64
 	for i, rd := range r.Rounds {
-		if i < len(r.BadSent) && r.BadSent[i] > 0 && rd.Attack.GatewayCPU > 0 && rd.Quiet.GatewayCPU > 0 {
-			per = append(per, float64(rd.Attack.GatewayCPU-rd.Quiet.GatewayCPU)/float64(r.BadSent[i]))
+		if i >= len(r.BadSent) || r.BadSent[i] == 0 || rd.Attack.GatewayCPU == 0 || rd.Quiet.GatewayCPU == 0 || rd.Floor.GatewayCPU == 0 {
+			continue
 		}
+		base := float64(rd.Quiet.GatewayCPU+rd.Floor.GatewayCPU) / 2
+		per = append(per, (float64(rd.Attack.GatewayCPU)-base)/float64(r.BadSent[i]))
 	}
 	return time.Duration(median(per))
 }
@@ -561,7 +565,7 @@ func printAbuse(w *os.File, r abuseResult, d durations) {
 		attack, floor := r.medianRatios()
 		fmt.Fprintf(w, "medians over %d rounds, relative to quiet: attack p50 %.3f, p99 %.3f, throughput %.3f; floor p50 %.3f, p99 %.3f, throughput %.3f\n",
 			len(r.Rounds), attack.P50, attack.P99, attack.Throughput, floor.P50, floor.P99, floor.Throughput)
-		fmt.Fprintf(w, "gateway CPU per bad request (attack phase minus quiet phase, median): %s\n", r.cpuPerBadRequest().Round(time.Microsecond))
+		fmt.Fprintf(w, "gateway CPU per bad request (attack phase minus the mean of quiet and floor, median): %s\n", r.cpuPerBadRequest().Round(time.Microsecond))
 		_, _, line := timingVerdict(attack, floor)
 		if !d.StrictTimings {
 			line += " (not enforced in the short run: a few seconds on a shared machine are too noisy)"

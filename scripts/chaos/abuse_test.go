@@ -48,12 +48,15 @@ func TestMedianRatiosOverRounds(t *testing.T) {
 }
 
 func TestCPUPerBadRequestIsTheAttacksExtraCost(t *testing.T) {
+	cpu := func(quiet, attack, floor time.Duration) round {
+		return round{Quiet: phase{GatewayCPU: quiet}, Attack: phase{GatewayCPU: attack}, Floor: phase{GatewayCPU: floor}}
+	}
 	r := abuseResult{
 		BadSent: []int{10_000, 10_000, 10_000},
 		Rounds: []round{
-			{Quiet: phase{GatewayCPU: 2 * time.Second}, Attack: phase{GatewayCPU: 3 * time.Second}},         // 100 µs each
-			{Quiet: phase{GatewayCPU: 2 * time.Second}, Attack: phase{GatewayCPU: 2800 * time.Millisecond}}, // 80 µs
-			{Quiet: phase{GatewayCPU: 2 * time.Second}, Attack: phase{GatewayCPU: 4 * time.Second}},         // 200 µs
+			cpu(2*time.Second, 3*time.Second, 2*time.Second),                         // 100 µs each
+			cpu(2100*time.Millisecond, 2800*time.Millisecond, 1900*time.Millisecond), // 80 µs
+			cpu(2*time.Second, 4*time.Second, 2*time.Second),                         // 200 µs
 		},
 	}
 	if got := r.cpuPerBadRequest(); got != 100*time.Microsecond {
