@@ -56,6 +56,12 @@ func readDeadline(d ReadDeadlines) echo.MiddlewareFunc {
 // the connection reusable: a request refused on its headers (no key, bad signature, too large)
 // while its client sends the body slowly would wait for the whole read deadline. Closing the
 // connection instead skips that read.
+//
+// Most refused requests, though, are small and have arrived whole (a forged webhook is a few
+// hundred bytes in one packet): closing those would make every refusal cost the client a new
+// TCP connection and the gateway an accept, which is what a flood of bad signatures is made of.
+// So a small body is first drained for a moment; only a body that is big or still arriving costs
+// the connection.
 func closeAfterEarlyRefusal() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -67,13 +73,53 @@ func closeAfterEarlyRefusal() echo.MiddlewareFunc {
 			req.Body = body
 			res := c.Response()
 			res.Before(func() {
-				if res.Status >= http.StatusBadRequest && !body.sawEOF.Load() {
+				if res.Status < http.StatusBadRequest || body.sawEOF.Load() {
+					return
+				}
+				// A client that asked "Expect: 100-continue" has not sent its body: reading it
+				// would only invite the body in. Go's server closes such a connection itself.
+				if expectsContinue(req) || !drainArrived(res.Writer, body, req.ContentLength) {
 					res.Header().Set(echo.HeaderConnection, "close")
 				}
 			})
 			return next(c)
 		}
 	}
+}
+
+// Bounds of the drain before a refusal: a body up to drainMaxBytes whose rest can be read within
+// drainWait is read and dropped so that the connection stays open. drainWait is long enough for
+// bytes already in the socket buffer or in flight on a LAN, far too short for a client that
+// trickles its body to hold the handler.
+const (
+	drainMaxBytes = 64 << 10
+	drainWait     = 20 * time.Millisecond
+)
+
+func expectsContinue(req *http.Request) bool {
+	return strings.EqualFold(req.Header.Get("Expect"), "100-continue")
+}
+
+// drainArrived reads the rest of a body of contentLength bytes (-1: unknown, chunked) if it is
+// small and arrives within drainWait, and reports whether the body was read to its end.
+func drainArrived(w http.ResponseWriter, body *eofWatcher, contentLength int64) bool {
+	if contentLength < 0 || contentLength > drainMaxBytes {
+		return false
+	}
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(drainWait)); err != nil {
+		// Without a deadline the read could wait for the whole body: close instead.
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainMaxBytes+1))
+	if !body.sawEOF.Load() {
+		// The deadline stays in the past: the connection closes after this answer, and Go's
+		// own drain after the handler must not wait on it either.
+		return false
+	}
+	// The request is complete; the server sets the next request's deadlines itself.
+	_ = rc.SetReadDeadline(time.Time{})
+	return true
 }
 
 // eofWatcher notes whether a body was read to its end.

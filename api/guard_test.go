@@ -66,6 +66,68 @@ func TestRefusalOnHeadersAnswersWithoutWaitingForTheBody(t *testing.T) {
 	}
 }
 
+// A refused request whose small body has arrived whole keeps its connection: a flood of forged
+// webhooks must not cost a new TCP connection (and an accept on the gateway) per request. The
+// second request on the same connection is answered.
+func TestRefusalOfACompleteSmallBodyKeepsTheConnection(t *testing.T) {
+	e := newEnv(t)
+	body := `{"text":"没有密钥的提交"}`
+	head := fmt.Sprintf("POST /v1/submissions HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: %d", len(body))
+	conn := rawRequest(t, e.url, head, body)
+	br := bufio.NewReader(conn)
+	for i := range 2 {
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		req, _ := http.NewRequest("POST", "http://x/v1/submissions", nil)
+		res, err := http.ReadResponse(br, req)
+		if err != nil {
+			t.Fatalf("request %d on the connection: no answer: %v", i+1, err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized || res.Close {
+			t.Fatalf("request %d: status %d, close %v; want 401 and the connection kept", i+1, res.StatusCode, res.Close)
+		}
+		if i == 0 {
+			if _, err := io.WriteString(conn, strings.ReplaceAll(head, "\n", "\r\n")+"\r\n\r\n"+body); err != nil {
+				t.Fatalf("second request: %v", err)
+			}
+		}
+	}
+}
+
+// A refused request whose small body is still arriving (Content-Length says more than was sent)
+// is answered at once with the connection closed: the short drain gives up, and the answer does
+// not wait for the route's read deadline (here a minute, far beyond the test's patience).
+func TestRefusalOfASmallBodyStillArrivingClosesPromptly(t *testing.T) {
+	e := newEnv(t, func(d *api.Deps) {
+		d.ReadDeadlines = api.ReadDeadlines{Webhook: time.Minute, Body: time.Minute, Batch: time.Minute}
+	})
+	conn := rawRequest(t, e.url, "POST /v1/submissions HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 2000", `{"text":"还在发送`)
+	res, err := readResponse(t, conn, "/v1/submissions", 10*time.Second)
+	if err != nil {
+		t.Fatalf("no answer while the body is still arriving: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized || !res.Close {
+		t.Fatalf("status %d, close %v; want 401 and the connection closed", res.StatusCode, res.Close)
+	}
+}
+
+// A client that waits for "100 Continue" before sending its body is refused without being
+// invited to send it: no interim 100 comes before the refusal.
+func TestRefusalDoesNotInviteABodyThatWaitsFor100Continue(t *testing.T) {
+	e := newEnv(t)
+	conn := rawRequest(t, e.url, "POST /v1/submissions HTTP/1.1\nHost: x\nContent-Type: application/json\nExpect: 100-continue\nContent-Length: 200", "")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	if !strings.HasPrefix(line, "HTTP/1.1 401") {
+		t.Fatalf("first line %q, want the 401 at once (no 100 Continue)", line)
+	}
+}
+
 // A client that stops sending its body halfway holds a handler only until the route's read
 // deadline, not for the server's minute-long ReadTimeout.
 func TestSlowBodyIsCutOffAtTheRouteDeadline(t *testing.T) {

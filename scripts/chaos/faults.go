@@ -30,19 +30,63 @@ func (r faultResult) failed() bool {
 	return r.Err != nil || r.Lost > 0 || r.CrossKey > 0 || !r.Complete || r.Acked == 0
 }
 
-// fault is one injected failure: inject runs while load is applied, returns once the fault is
-// cleared (with the time it was), and may add notes.
+// fault is one injected failure: inject runs while load (from l) is applied, returns once the
+// fault is cleared (with the time it was), and may add notes, also from work it leaves running.
 type fault struct {
 	name string
 	// slow: the case system takes up to 3 s per delivery while the fault's load runs, so that
 	// deliveries are in flight at any moment.
 	slow   bool
-	inject func(ctx context.Context, s *suite, notes *[]string) (time.Time, error)
+	inject func(ctx context.Context, s *suite, l *loader, notes *notebook) (time.Time, error)
+}
+
+// notebook collects a fault's notes, some written by watchers that outlive inject; lines waits
+// for those.
+type notebook struct {
+	mu    sync.Mutex
+	notes []string
+	wg    sync.WaitGroup
+}
+
+func (n *notebook) add(format string, args ...any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.notes = append(n.notes, fmt.Sprintf(format, args...))
+}
+
+// later runs f beside the fault; lines waits for it.
+func (n *notebook) later(f func()) {
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); f() }()
+}
+
+func (n *notebook) lines() []string {
+	n.wg.Wait()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.notes...)
+}
+
+// watchRecovery notes, from the moment of a kill, how long until every case acknowledged before
+// it was stored and delivered (the deadline: the suite's DeliverDeadline).
+func (s *suite) watchRecovery(ctx context.Context, label string, killed time.Time, acks []ack, notes *notebook) {
+	notes.later(func() {
+		ctx, cancel := context.WithDeadline(ctx, killed.Add(s.d.DeliverDeadline))
+		defer cancel()
+		for ctx.Err() == nil {
+			if t, err := s.tally(ctx, acks); err == nil && t.Lost == 0 {
+				notes.add("%s: its %d earlier acknowledgements all stored and delivered %s after the kill", label, t.Acked, time.Since(killed).Round(100*time.Millisecond))
+				return
+			}
+			_ = sleep(ctx, 250*time.Millisecond)
+		}
+		notes.add("%s: earlier acknowledgements not all delivered within %s", label, s.d.DeliverDeadline)
+	})
 }
 
 func faults(d durations) []fault {
 	return []fault{
-		{"kill -9 ×3", false, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{"kill -9 ×3", false, func(ctx context.Context, s *suite, l *loader, notes *notebook) (time.Time, error) {
 			var cleared time.Time
 			for i := range 3 {
 				if err := sleep(ctx, d.KillEvery); err != nil {
@@ -50,16 +94,18 @@ func faults(d durations) []fault {
 				}
 				s.gw.stop(syscall.SIGKILL)
 				t0 := time.Now()
+				acks, _, _, _ := l.snapshot()
+				s.watchRecovery(ctx, fmt.Sprintf("kill %d", i+1), t0, acks, notes)
 				// Started again at once, as systemd's Restart=always or a container runtime does.
 				if err := s.gw.start(ctx); err != nil {
 					return time.Time{}, fmt.Errorf("restart after kill %d: %w", i+1, err)
 				}
 				cleared = time.Now()
-				*notes = append(*notes, fmt.Sprintf("kill %d: ready again after %s", i+1, cleared.Sub(t0).Round(10*time.Millisecond)))
+				notes.add("kill %d: ready again after %s", i+1, cleared.Sub(t0).Round(10*time.Millisecond))
 			}
 			return cleared, nil
 		}},
-		{fmt.Sprintf("PostgreSQL stopped %s", d.PGStop), false, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{fmt.Sprintf("PostgreSQL stopped %s", d.PGStop), false, func(ctx context.Context, s *suite, _ *loader, notes *notebook) (time.Time, error) {
 			if err := s.cl.stopImmediate(); err != nil {
 				return time.Time{}, err
 			}
@@ -71,14 +117,14 @@ func faults(d durations) []fault {
 			}
 			cleared := time.Now()
 			if s.gw.p.exited() {
-				*notes = append(*notes, "the gateway exited during the outage; started again")
+				notes.add("the gateway exited during the outage; started again")
 				if err := s.gw.start(ctx); err != nil {
 					return time.Time{}, err
 				}
 			}
 			return cleared, nil
 		}},
-		{fmt.Sprintf("case system 5xx %s, hang %s", d.CSFail, d.CSHang), false, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{fmt.Sprintf("case system 5xx %s, hang %s", d.CSFail, d.CSHang), false, func(ctx context.Context, s *suite, _ *loader, notes *notebook) (time.Time, error) {
 			if err := s.cs.setMode("fail"); err != nil {
 				return time.Time{}, err
 			}
@@ -93,9 +139,9 @@ func faults(d durations) []fault {
 			}
 			return time.Now(), s.cs.setMode("normal")
 		}},
-		{"restart, deliveries in flight", true, func(ctx context.Context, s *suite, notes *[]string) (time.Time, error) {
+		{"restart, deliveries in flight", true, func(ctx context.Context, s *suite, _ *loader, notes *notebook) (time.Time, error) {
 			if n, err := s.runningJobs(ctx); err == nil {
-				*notes = append(*notes, fmt.Sprintf("%d delivery jobs running at SIGTERM", n))
+				notes.add("%d delivery jobs running at SIGTERM", n)
 			}
 			t0 := time.Now()
 			s.gw.stop(syscall.SIGTERM)
@@ -103,8 +149,8 @@ func faults(d durations) []fault {
 			if err := s.gw.start(ctx); err != nil {
 				return time.Time{}, err
 			}
-			*notes = append(*notes, fmt.Sprintf("graceful stop took %s, start %s",
-				stopped.Sub(t0).Round(10*time.Millisecond), time.Since(stopped).Round(10*time.Millisecond)))
+			notes.add("graceful stop took %s, start %s",
+				stopped.Sub(t0).Round(10*time.Millisecond), time.Since(stopped).Round(10*time.Millisecond))
 			return time.Now(), nil
 		}},
 	}
@@ -133,8 +179,11 @@ func (s *suite) runningJobs(ctx context.Context) (int, error) {
 
 // runFault applies load, injects f, keeps the load on a while after it is cleared, then waits
 // for every acknowledged case to reach the case system and reconciles.
-func (s *suite) runFault(ctx context.Context, i int, f fault) faultResult {
-	res := faultResult{Name: f.name}
+func (s *suite) runFault(ctx context.Context, i int, f fault) (res faultResult) {
+	res = faultResult{Name: f.name}
+	var notes notebook
+	// The notes of inject and of the watchers it started come first, whatever way this returns.
+	defer func() { res.Notes = append(notes.lines(), res.Notes...) }()
 	log.Printf("fault %d: %s", i+1, f.name)
 	if f.slow {
 		if err := s.cs.setMode("slow"); err != nil {
@@ -151,7 +200,7 @@ func (s *suite) runFault(ctx context.Context, i int, f fault) faultResult {
 		if err := sleep(ctx, s.d.Warm); err != nil {
 			return time.Time{}, err
 		}
-		return f.inject(ctx, s, &res.Notes)
+		return f.inject(ctx, s, l, &notes)
 	}()
 	// Recovery is timed on the cases acknowledged up to the moment the fault was cleared: the
 	// backlog the fault left. It is watched while the load goes on.
