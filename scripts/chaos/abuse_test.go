@@ -63,3 +63,18 @@ func TestCPUPerBadRequestIsTheAttacksExtraCost(t *testing.T) {
 		t.Fatalf("CPU per bad request %s, want the median 100µs", got)
 	}
 }
+
+// A note whose work ends later keeps the place of the event it is about.
+func TestNotebookKeepsTheOrderOfEvents(t *testing.T) {
+	var n notebook
+	release := make(chan struct{})
+	note := n.slot()
+	n.later(func() { <-release; note("kill 1: delivered") })
+	n.add("kill 1: ready")
+	n.add("kill 2: ready")
+	close(release)
+	got := strings.Join(n.lines(), "; ")
+	if want := "kill 1: delivered; kill 1: ready; kill 2: ready"; got != want {
+		t.Fatalf("notes %q, want %q", got, want)
+	}
+}

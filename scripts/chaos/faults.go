@@ -54,6 +54,20 @@ func (n *notebook) add(format string, args ...any) {
 	n.notes = append(n.notes, fmt.Sprintf(format, args...))
 }
 
+// slot keeps a note's place for work that finishes later, so that notes read in the order of
+// the events they are about, not of their ends.
+func (n *notebook) slot() func(format string, args ...any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	i := len(n.notes)
+	n.notes = append(n.notes, "")
+	return func(format string, args ...any) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.notes[i] = fmt.Sprintf(format, args...)
+	}
+}
+
 // later runs f beside the fault; lines waits for it.
 func (n *notebook) later(f func()) {
 	n.wg.Add(1)
@@ -70,17 +84,18 @@ func (n *notebook) lines() []string {
 // watchRecovery notes, from the moment of a kill, how long until every case acknowledged before
 // it was stored and delivered (the deadline: the suite's DeliverDeadline).
 func (s *suite) watchRecovery(ctx context.Context, label string, killed time.Time, acks []ack, notes *notebook) {
+	note := notes.slot()
 	notes.later(func() {
 		ctx, cancel := context.WithDeadline(ctx, killed.Add(s.d.DeliverDeadline))
 		defer cancel()
 		for ctx.Err() == nil {
 			if t, err := s.tally(ctx, acks); err == nil && t.Lost == 0 {
-				notes.add("%s: its %d earlier acknowledgements all stored and delivered %s after the kill", label, t.Acked, time.Since(killed).Round(100*time.Millisecond))
+				note("%s: its %d earlier acknowledgements all stored and delivered %s after the kill", label, t.Acked, time.Since(killed).Round(100*time.Millisecond))
 				return
 			}
 			_ = sleep(ctx, 250*time.Millisecond)
 		}
-		notes.add("%s: earlier acknowledgements not all delivered within %s", label, s.d.DeliverDeadline)
+		note("%s: earlier acknowledgements not all delivered within %s", label, s.d.DeliverDeadline)
 	})
 }
 
