@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,7 @@ func classifyCommand() *cobra.Command {
 		folds          int
 		rulesOnly      bool
 		seed           uint64
+		optionsJSON    string
 	)
 	cmd := &cobra.Command{
 		Use:   "classify [TEXT] | --eval FILE.jsonl | --corpus FILE.jsonl... [--cv 5]",
@@ -98,6 +100,13 @@ any model instead.`,
 				} else {
 					opts := learn.DefaultOptions()
 					opts.Seed = seed
+					if optionsJSON != "" {
+						// Fields given replace the defaults; the rest keep them. A false_alarm_rate
+						// map replaces the whole default map, so name every thresholded head in it.
+						if err := json.Unmarshal([]byte(optionsJSON), &opts); err != nil {
+							return fmt.Errorf("--train-options: %w", err)
+						}
+					}
 					also, err := readCorpora(trainAlso)
 					if err != nil {
 						return err
@@ -123,6 +132,7 @@ any model instead.`,
 	cmd.Flags().IntVar(&folds, "cv", 5, "number of cross-validation folds")
 	cmd.Flags().BoolVar(&rulesOnly, "rules-only", false, "use the rules without the model")
 	cmd.Flags().Uint64Var(&seed, "seed", learn.DefaultOptions().Seed, "seed of the fold split and of training")
+	cmd.Flags().StringVar(&optionsJSON, "train-options", "", `with --corpus: training options as JSON over the defaults, to cross-validate a knob (e.g. '{"epochs":30,"l2":0.0002}'; a "false_alarm_rate" map must name both "emergency" and "out_of_scope")`)
 	cmd.AddCommand(trainCommand(), exportCorrectionsCommand())
 	return cmd
 }
