@@ -37,12 +37,12 @@ func checkFloors(t *testing.T, name string, rep *Report, f floors) {
 	}
 }
 
-// blind5Floors are a little below blind set 5's first scoring (testdata/blind5/README.md:
-// category 90.4 %, request type 70.0 %, emergencies 44/48 with 2/182 false alarms and none on 27
-// long letters, out of scope 34/39 with 1/191 in-scope matters flagged).
+// blind5Floors are a little below blind set 5's second scoring (testdata/blind5/README.md:
+// category 90.4 %, request type 69.6 %, emergencies 45/48 with 2/182 false alarms and none on 27
+// long letters, out of scope 34/39 with 2/191 in-scope matters flagged).
 var blind5Floors = floors{
 	category: 0.89, request: 0.68,
-	emergencyRecall: 0.89, falseAlarmRate: 0.017, longLetterFalseAlarms: 0,
+	emergencyRecall: 0.91, falseAlarmRate: 0.017, longLetterFalseAlarms: 0,
 	outOfScopeRecall: 0.84, outOfScopeFalseRate: 0.02,
 }
 
