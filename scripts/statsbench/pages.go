@@ -98,6 +98,10 @@ func (p *pageTimer) get(path string) (string, error) {
 	if res.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("GET %s: %s", path, res.Status)
 	}
+	// A lost session would be redirected to the sign-in form, which also answers 200.
+	if res.Request.URL.Path != path {
+		return "", fmt.Errorf("GET %s ended at %s", path, res.Request.URL.Path)
+	}
 	return string(b), nil
 }
 
