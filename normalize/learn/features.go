@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -24,6 +25,12 @@ const (
 	runeMask   = 1<<runeBits - 1
 	requestBit = uint64(1) << 63
 
+	// fourBit marks a hashed 4-gram (TrainOptions.FourGrams): four runes do not fit 63 bits, so
+	// the key is a 62-bit hash of them. A 3-gram key reaches bit 62 only when its first rune is
+	// U+100000 or above (supplementary private use), which folded text does not hold in practice.
+	fourBit  = uint64(1) << 62
+	hashMask = fourBit - 1
+
 	// requestScale weighs the request block against the whole text (cross-validated: the
 	// request counts, but half as much as everything said).
 	requestScale = 0.5
@@ -34,12 +41,24 @@ func gramKey(r1, r2, r3 rune) uint64 {
 	return uint64(r1)<<(2*runeBits) | uint64(r2)<<runeBits | uint64(r3)
 }
 
+// fourKey is the key of the 4-gram r0 r1 r2 r3: a hash, since four runes do not fit.
+func fourKey(r0, r1, r2, r3 rune) uint64 {
+	h := gramKey(r1, r2, r3) ^ uint64(r0)*0x9e3779b97f4a7c15
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	return fourBit | h&hashMask
+}
+
 // KeyText returns the n-gram a feature key stands for, with "请求:" in front for the request
-// block.
+// block. A hashed 4-gram cannot be turned back into text: it reads "4-gram#" and its hash.
 func KeyText(k uint64) string {
 	var b strings.Builder
 	if k&requestBit != 0 {
 		b.WriteString("请求:")
+	}
+	if k&fourBit != 0 {
+		fmt.Fprintf(&b, "4-gram#%x", k&hashMask)
+		return b.String()
 	}
 	for shift := 2 * runeBits; shift >= 0; shift -= runeBits {
 		if r := rune(k >> shift & runeMask); r != 0 {
@@ -52,15 +71,19 @@ func KeyText(k uint64) string {
 // skipRune reports runes that start no n-gram: white space carries no meaning after folding.
 func skipRune(r rune) bool { return r == ' ' || r == '\n' || r == '\t' }
 
-// grams calls emit for every 1- to 3-gram key of s (runes of skipRune break n-grams) and returns
-// how many it emitted.
-func grams(s string, tag uint64, emit func(uint64)) int {
-	var p1, p2 rune // the two previous runes, 0 when there are none
+// grams calls emit for every 1- to 3-gram key of s (runes of skipRune break n-grams), and
+// 4-gram key when four is set, and returns how many it emitted.
+func grams(s string, tag uint64, four bool, emit func(uint64)) int {
+	var p1, p2, p3 rune // the three previous runes, 0 when there are none
 	n := 0
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2 = 0, 0
+			p1, p2, p3 = 0, 0, 0
 			continue
+		}
+		if four && p3 != 0 {
+			emit(tag | fourKey(p3, p2, p1, r))
+			n++
 		}
 		emit(tag | gramKey(0, 0, r))
 		n++
@@ -72,9 +95,25 @@ func grams(s string, tag uint64, emit func(uint64)) int {
 				n++
 			}
 		}
-		p2, p1 = p1, r
+		p3, p2, p1 = p2, p1, r
 	}
 	return n
+}
+
+// ShapeFold returns s with every ASCII digit replaced by '0' and every latin letter by 'a'
+// (TrainOptions.ShapeFold): a phone number, a date or a plate then gives the same n-grams
+// whatever its value, so that the model learns "a number follows 电话" and not the number.
+// Runes are replaced one for one, so the text keeps its length in runes.
+func ShapeFold(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9':
+			return '0'
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			return 'a'
+		}
+		return r
+	}, s)
 }
 
 // requestCues mark a sentence in which the writer asks for something. Matched on folded text.

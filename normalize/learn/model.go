@@ -120,6 +120,9 @@ type vector struct {
 
 // featurize appends the features of text and hints to v.
 func (m *Model) featurize(text string, hints []string, v *vector) {
+	if m.info.Options.ShapeFold {
+		text = ShapeFold(text)
+	}
 	if m.jw != nil && utf8.RuneCountInString(text) <= shortRunes {
 		m.jointBlock(text, v)
 	} else {
@@ -143,12 +146,17 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 			v.rows = append(v.rows, row)
 		}
 	}
-	var p1, p2 rune
+	four := m.info.Options.FourGrams
+	var p1, p2, p3 rune
 	n := 0
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2 = 0, 0
+			p1, p2, p3 = 0, 0, 0
 			continue
+		}
+		if four && p3 != 0 {
+			add(tag | fourKey(p3, p2, p1, r))
+			n++
 		}
 		add(tag | gramKey(0, 0, r))
 		n++
@@ -160,7 +168,7 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 				n++
 			}
 		}
-		p2, p1 = p1, r
+		p3, p2, p1 = p2, p1, r
 	}
 	if n == 0 {
 		return
@@ -183,12 +191,17 @@ func (m *Model) jointBlock(s string, v *vector) {
 			v.jrows = append(v.jrows, row)
 		}
 	}
-	var p1, p2 rune
+	four := m.info.Options.FourGrams
+	var p1, p2, p3 rune
 	n := 0
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2 = 0, 0
+			p1, p2, p3 = 0, 0, 0
 			continue
+		}
+		if four && p3 != 0 {
+			add(fourKey(p3, p2, p1, r))
+			n++
 		}
 		add(gramKey(0, 0, r))
 		n++
@@ -200,7 +213,7 @@ func (m *Model) jointBlock(s string, v *vector) {
 				n++
 			}
 		}
-		p2, p1 = p1, r
+		p3, p2, p1 = p2, p1, r
 	}
 	if n == 0 {
 		return

@@ -46,6 +46,11 @@ type TrainOptions struct {
 	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
 	// and, where the rules' findings are hints, a smaller value lets the text speak more.
 	HintValues map[string]float64 `json:"hint_values,omitempty"`
+	// FourGrams adds hashed character 4-grams to both blocks of n-grams.
+	FourGrams bool `json:"four_grams,omitempty"`
+	// ShapeFold takes n-grams of the text with digits and latin letters folded to one symbol
+	// each (ShapeFold), so that numbers and codes count by their shape, not their value.
+	ShapeFold bool `json:"shape_fold,omitempty"`
 }
 
 // DefaultOptions are the options the embedded model is trained with. Epochs: 20 rather than 12
@@ -179,7 +184,7 @@ func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 		m.heads[i] = Head{Name: h.Name, Classes: slices.Clone(h.Classes), Conditional: h.Conditional}
 	}
 	m.info.Options = opts
-	m.keys, m.names = vocabulary(examples, opts.MinCount)
+	m.keys, m.names = vocabulary(examples, opts)
 	if err := m.build(); err != nil {
 		return nil, err
 	}
@@ -268,9 +273,10 @@ func softmax64(s []float64) {
 	}
 }
 
-// vocabulary returns the n-gram keys (sorted) and hints (sorted) found in at least minCount
-// examples.
-func vocabulary(examples []Example, minCount int) ([]uint64, []string) {
+// vocabulary returns the n-gram keys (sorted) and hints (sorted) found in at least
+// opts.MinCount examples.
+func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
+	minCount := opts.MinCount
 	df := map[uint64]int{}
 	hf := map[string]int{}
 	seen := map[uint64]bool{}
@@ -282,8 +288,12 @@ func vocabulary(examples []Example, minCount int) ([]uint64, []string) {
 				df[k]++
 			}
 		}
-		grams(e.Text, 0, add)
-		grams(RequestPart(e.Text), requestBit, add)
+		text := e.Text
+		if opts.ShapeFold {
+			text = ShapeFold(text)
+		}
+		grams(text, 0, opts.FourGrams, add)
+		grams(RequestPart(text), requestBit, opts.FourGrams, add)
 		for _, h := range slices.Compact(slices.Sorted(slices.Values(e.Hints))) {
 			hf[h]++
 		}
