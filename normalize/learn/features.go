@@ -169,3 +169,37 @@ func RequestPart(s string) string {
 	}
 	return strings.Join(parts, "\n")
 }
+
+// RequestWithLead is RequestPart with the opening of a long text in front (TrainOptions.Lead):
+// the sentences that end within its first shortRunes runes (or those runes, when no sentence
+// ends within them).
+// A caller often says what they want first and explains after, with no cue word.
+func RequestWithLead(s string) string {
+	req := RequestPart(s)
+	if req == s {
+		return s
+	}
+	lead, n, cut := s, 0, -1
+	for i, r := range s {
+		if n == shortRunes {
+			lead = s[:i]
+			break
+		}
+		n++
+		if sentenceEnd(r) {
+			cut = i + utf8.RuneLen(r)
+		}
+	}
+	if cut > 0 {
+		lead = s[:cut]
+	}
+	lead = strings.TrimSpace(lead)
+	// Request sentences within the opening are not counted twice.
+	parts := []string{lead}
+	for _, sent := range strings.Split(req, "\n") {
+		if !strings.Contains(lead, sent) {
+			parts = append(parts, sent)
+		}
+	}
+	return strings.Join(parts, "\n")
+}

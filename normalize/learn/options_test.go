@@ -75,3 +75,30 @@ func TestFourGrams(t *testing.T) {
 		t.Errorf("no 4-gram among the evidence: %+v", top)
 	}
 }
+
+func TestRequestWithLead(t *testing.T) {
+	short := "小区停水了,请尽快处理"
+	if got := learn.RequestWithLead(short); got != short {
+		t.Errorf("a short text is its own request: %q", got)
+	}
+	// The opening states the matter without a cue; the cue sentence comes at the end.
+	letter := "楼下餐馆油烟直排进我家窗户。" + strings.Repeat("这种情况已经持续了很久很久,家里老人孩子都受影响。", 3) + "希望有关部门管一管。"
+	got := learn.RequestWithLead(letter)
+	want := "楼下餐馆油烟直排进我家窗户。这种情况已经持续了很久很久,家里老人孩子都受影响。\n希望有关部门管一管。"
+	if got != want {
+		t.Errorf("RequestWithLead: %q, want %q", got, want)
+	}
+	if learn.RequestPart(letter) != "希望有关部门管一管。" {
+		t.Errorf("RequestPart changed: %q", learn.RequestPart(letter))
+	}
+	// A request sentence within the opening is not repeated.
+	asks := "希望尽快修好路灯。" + strings.Repeat("晚上路很黑,出行很不方便,老人容易摔倒。", 3)
+	if got, want := learn.RequestWithLead(asks), "希望尽快修好路灯。" + strings.Repeat("晚上路很黑,出行很不方便,老人容易摔倒。", 2); got != want {
+		t.Errorf("RequestWithLead: %q, want %q", got, want)
+	}
+	// A long opening without a sentence end is cut at shortRunes runes.
+	run := strings.Repeat("油烟", 40) + "。希望处理。"
+	if lead, _, _ := strings.Cut(learn.RequestWithLead(run), "\n"); len([]rune(lead)) != 60 {
+		t.Errorf("opening of %d runes, want 60", len([]rune(lead)))
+	}
+}

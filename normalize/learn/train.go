@@ -51,6 +51,16 @@ type TrainOptions struct {
 	// ShapeFold takes n-grams of the text with digits and latin letters folded to one symbol
 	// each (ShapeFold), so that numbers and codes count by their shape, not their value.
 	ShapeFold bool `json:"shape_fold,omitempty"`
+	// Lead puts the opening of a long text in its request block as well (RequestWithLead).
+	Lead bool `json:"lead,omitempty"`
+}
+
+// requestPart is the request block's text under these options.
+func (o TrainOptions) requestPart(text string) string {
+	if o.Lead {
+		return RequestWithLead(text)
+	}
+	return RequestPart(text)
 }
 
 // DefaultOptions are the options the embedded model is trained with. Epochs: 20 rather than 12
@@ -293,7 +303,7 @@ func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
 			text = ShapeFold(text)
 		}
 		grams(text, 0, opts.FourGrams, add)
-		grams(RequestPart(text), requestBit, opts.FourGrams, add)
+		grams(opts.requestPart(text), requestBit, opts.FourGrams, add)
 		for _, h := range slices.Compact(slices.Sorted(slices.Values(e.Hints))) {
 			hf[h]++
 		}
