@@ -93,7 +93,7 @@ func TestRequestWithLead(t *testing.T) {
 	}
 	// A request sentence within the opening is not repeated.
 	asks := "希望尽快修好路灯。" + strings.Repeat("晚上路很黑,出行很不方便,老人容易摔倒。", 3)
-	if got, want := learn.RequestWithLead(asks), "希望尽快修好路灯。" + strings.Repeat("晚上路很黑,出行很不方便,老人容易摔倒。", 2); got != want {
+	if got, want := learn.RequestWithLead(asks), "希望尽快修好路灯。"+strings.Repeat("晚上路很黑,出行很不方便,老人容易摔倒。", 2); got != want {
 		t.Errorf("RequestWithLead: %q, want %q", got, want)
 	}
 	// A long opening without a sentence end is cut at shortRunes runes.
