@@ -71,8 +71,8 @@ func KeyText(k uint64) string {
 // skipRune reports runes that start no n-gram: white space carries no meaning after folding.
 func skipRune(r rune) bool { return r == ' ' || r == '\n' || r == '\t' }
 
-// grams calls emit for every 1- to 3-gram key of s (runes of skipRune break n-grams), and
-// 4-gram key when four is set, and returns how many it emitted.
+// grams calls emit for every 1- to 3-gram key of s (runes of skipRune break n-grams), and every
+// 4-gram key when four is set, and returns how many 1- to 3-grams it emitted.
 func grams(s string, tag uint64, four bool, emit func(uint64)) int {
 	var p1, p2, p3 rune // the three previous runes, 0 when there are none
 	n := 0
@@ -83,7 +83,6 @@ func grams(s string, tag uint64, four bool, emit func(uint64)) int {
 		}
 		if four && p3 != 0 {
 			emit(tag | fourKey(p3, p2, p1, r))
-			n++
 		}
 		emit(tag | gramKey(0, 0, r))
 		n++

@@ -146,9 +146,9 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 			v.rows = append(v.rows, row)
 		}
 	}
-	four := m.info.Options.FourGrams
+	four := m.info.Options.FourGrams == "both" || tag == 0 && m.info.Options.FourGrams != ""
 	var p1, p2, p3 rune
-	n := 0
+	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
 	for _, r := range s {
 		if skipRune(r) {
 			p1, p2, p3 = 0, 0, 0
@@ -156,7 +156,6 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 		}
 		if four && p3 != 0 {
 			add(tag | fourKey(p3, p2, p1, r))
-			n++
 		}
 		add(tag | gramKey(0, 0, r))
 		n++
@@ -191,17 +190,17 @@ func (m *Model) jointBlock(s string, v *vector) {
 			v.jrows = append(v.jrows, row)
 		}
 	}
-	four := m.info.Options.FourGrams
+	four := m.info.Options.FourGrams != ""
 	var p1, p2, p3 rune
-	n := 0
+	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
 	for _, r := range s {
 		if skipRune(r) {
 			p1, p2, p3 = 0, 0, 0
 			continue
 		}
 		if four && p3 != 0 {
+			// A 4-gram of the whole text only is in the joint table with its whole-text weights.
 			add(fourKey(p3, p2, p1, r))
-			n++
 		}
 		add(gramKey(0, 0, r))
 		n++

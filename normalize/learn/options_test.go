@@ -47,7 +47,7 @@ func TestShapeFoldIgnoresTheDigitsValue(t *testing.T) {
 func TestFourGrams(t *testing.T) {
 	plain := train(t, smallOptions())
 	opts := smallOptions()
-	opts.FourGrams = true
+	opts.FourGrams = "text"
 	m := train(t, opts)
 	if m.Features() <= plain.Features() {
 		t.Errorf("four_grams: %d features, without %d", m.Features(), plain.Features())
@@ -56,7 +56,7 @@ func TestFourGrams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.Info().Options.FourGrams {
+	if d.Info().Options.FourGrams != "text" {
 		t.Fatal("four_grams lost in the model file")
 	}
 	short := "中区停水三天了"

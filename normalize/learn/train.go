@@ -46,8 +46,10 @@ type TrainOptions struct {
 	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
 	// and, where the rules' findings are hints, a smaller value lets the text speak more.
 	HintValues map[string]float64 `json:"hint_values,omitempty"`
-	// FourGrams adds hashed character 4-grams to both blocks of n-grams.
-	FourGrams bool `json:"four_grams,omitempty"`
+	// FourGrams adds hashed character 4-grams: "text" to the whole-text block, "both" to the
+	// request block as well; empty for none. They do not count in a block's n-gram total, so
+	// the 1- to 3-grams keep their values.
+	FourGrams string `json:"four_grams,omitempty"`
 	// ShapeFold takes n-grams of the text with digits and latin letters folded to one symbol
 	// each (ShapeFold), so that numbers and codes count by their shape, not their value.
 	ShapeFold bool `json:"shape_fold,omitempty"`
@@ -302,8 +304,8 @@ func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
 		if opts.ShapeFold {
 			text = ShapeFold(text)
 		}
-		grams(text, 0, opts.FourGrams, add)
-		grams(opts.requestPart(text), requestBit, opts.FourGrams, add)
+		grams(text, 0, opts.FourGrams != "", add)
+		grams(opts.requestPart(text), requestBit, opts.FourGrams == "both", add)
 		for _, h := range slices.Compact(slices.Sorted(slices.Values(e.Hints))) {
 			hf[h]++
 		}
