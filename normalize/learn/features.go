@@ -25,10 +25,14 @@ const (
 	runeMask   = 1<<runeBits - 1
 	requestBit = uint64(1) << 63
 
-	// fourBit marks a hashed 4-gram (TrainOptions.FourGrams): four runes do not fit 63 bits, so
-	// the key is a 62-bit hash of them. A 3-gram key reaches bit 62 only when its first rune is
-	// U+100000 or above (supplementary private use), which folded text does not hold in practice.
-	fourBit  = uint64(1) << 62
+	// extraBit marks the keys of n-grams other than the contiguous 1- to 3-grams. A 3-gram key
+	// reaches bit 62 only when its first rune is U+100000 or above (supplementary private use),
+	// which folded text does not hold in practice.
+	extraBit = uint64(1) << 62
+	// fourBit, with extraBit, marks a hashed 4-gram (TrainOptions.FourGrams): four runes do not
+	// fit 63 bits, so the key is a 61-bit hash of them. Without it, extraBit marks a skip-bigram
+	// (TrainOptions.SkipGrams): two runes with one between, packed like a bigram.
+	fourBit  = uint64(1) << 61
 	hashMask = fourBit - 1
 
 	// requestScale weighs the request block against the whole text (cross-validated: the
@@ -46,18 +50,28 @@ func fourKey(r0, r1, r2, r3 rune) uint64 {
 	h := gramKey(r1, r2, r3) ^ uint64(r0)*0x9e3779b97f4a7c15
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 31
-	return fourBit | h&hashMask
+	return extraBit | fourBit | h&hashMask
 }
 
+// skipKey is the key of the skip-bigram r1 _ r3.
+func skipKey(r1, r3 rune) uint64 { return extraBit | gramKey(0, r1, r3) }
+
 // KeyText returns the n-gram a feature key stands for, with "请求:" in front for the request
-// block. A hashed 4-gram cannot be turned back into text: it reads "4-gram#" and its hash.
+// block. A hashed 4-gram cannot be turned back into text: it reads "4-gram#" and its hash. A
+// skip-bigram reads with '_' for the rune skipped.
 func KeyText(k uint64) string {
 	var b strings.Builder
 	if k&requestBit != 0 {
 		b.WriteString("请求:")
 	}
-	if k&fourBit != 0 {
+	switch {
+	case k&extraBit != 0 && k&fourBit != 0:
 		fmt.Fprintf(&b, "4-gram#%x", k&hashMask)
+		return b.String()
+	case k&extraBit != 0:
+		b.WriteRune(rune(k >> runeBits & runeMask))
+		b.WriteRune('_')
+		b.WriteRune(rune(k & runeMask))
 		return b.String()
 	}
 	for shift := 2 * runeBits; shift >= 0; shift -= runeBits {
@@ -71,9 +85,10 @@ func KeyText(k uint64) string {
 // skipRune reports runes that start no n-gram: white space carries no meaning after folding.
 func skipRune(r rune) bool { return r == ' ' || r == '\n' || r == '\t' }
 
-// grams calls emit for every 1- to 3-gram key of s (runes of skipRune break n-grams), and every
-// 4-gram key when four is set, and returns how many 1- to 3-grams it emitted.
-func grams(s string, tag uint64, four bool, emit func(uint64)) int {
+// grams calls emit for every 1- to 3-gram key of s (runes of skipRune break n-grams), every
+// 4-gram key when four is set and every skip-bigram key when skip is, and returns how many 1- to
+// 3-grams it emitted.
+func grams(s string, tag uint64, four, skip bool, emit func(uint64)) int {
 	var p1, p2, p3 rune // the three previous runes, 0 when there are none
 	n := 0
 	for _, r := range s {
@@ -83,6 +98,9 @@ func grams(s string, tag uint64, four bool, emit func(uint64)) int {
 		}
 		if four && p3 != 0 {
 			emit(tag | fourKey(p3, p2, p1, r))
+		}
+		if skip && p2 != 0 {
+			emit(tag | skipKey(p2, r))
 		}
 		emit(tag | gramKey(0, 0, r))
 		n++

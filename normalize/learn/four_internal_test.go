@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// With 4-grams in one block or both, the joint table must still give what the two blocks give
-// for a short text (the 4-grams of the whole text alone enter it with their whole-text weights).
-func TestJointTableMatchesTheTwoBlocksWithFourGrams(t *testing.T) {
+// With 4-grams in one block or both, or skip-bigrams, the joint table must still give what the
+// two blocks give for a short text (the 4-grams of the whole text alone enter it with their
+// whole-text weights).
+func TestJointTableMatchesTheTwoBlocksWithExtraGrams(t *testing.T) {
 	pool := []rune(benchPool[:12]) // few runes, so that 4-grams repeat and become features
 	rng := rand.New(rand.NewPCG(9, 9))
 	randomText := func(n int) string {
@@ -24,21 +25,26 @@ func TestJointTableMatchesTheTwoBlocksWithFourGrams(t *testing.T) {
 	for i := range 150 {
 		examples = append(examples, Example{Text: randomText(5 + rng.IntN(30)), Labels: map[string]string{"topic": fmt.Sprint(string(rune('a' + i%3)))}})
 	}
-	for _, mode := range []string{"text", "both"} {
+	for _, mode := range []string{"text", "both", "skip"} {
 		opts := DefaultOptions()
-		opts.MinCount, opts.Epochs, opts.FourGrams = 2, 3, mode
+		opts.MinCount, opts.Epochs = 2, 3
+		if mode == "skip" {
+			opts.SkipGrams = true
+		} else {
+			opts.FourGrams = mode
+		}
 		m, err := Train(heads, examples, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fours := 0
+		extra := 0
 		for _, k := range m.keys {
-			if k&fourBit != 0 {
-				fours++
+			if k&extraBit != 0 {
+				extra++
 			}
 		}
-		if fours == 0 {
-			t.Fatalf("%s: no 4-gram became a feature", mode)
+		if extra == 0 {
+			t.Fatalf("%s: no 4-gram or skip-bigram became a feature", mode)
 		}
 		slow := *m
 		slow.jw = nil

@@ -147,6 +147,7 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 		}
 	}
 	four := m.info.Options.FourGrams == "both" || tag == 0 && m.info.Options.FourGrams != ""
+	skip := m.info.Options.SkipGrams
 	var p1, p2, p3 rune
 	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
 	for _, r := range s {
@@ -156,6 +157,9 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 		}
 		if four && p3 != 0 {
 			add(tag | fourKey(p3, p2, p1, r))
+		}
+		if skip && p2 != 0 {
+			add(tag | skipKey(p2, r))
 		}
 		add(tag | gramKey(0, 0, r))
 		n++
@@ -191,6 +195,7 @@ func (m *Model) jointBlock(s string, v *vector) {
 		}
 	}
 	four := m.info.Options.FourGrams != ""
+	skip := m.info.Options.SkipGrams
 	var p1, p2, p3 rune
 	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
 	for _, r := range s {
@@ -201,6 +206,9 @@ func (m *Model) jointBlock(s string, v *vector) {
 		if four && p3 != 0 {
 			// A 4-gram of the whole text only is in the joint table with its whole-text weights.
 			add(fourKey(p3, p2, p1, r))
+		}
+		if skip && p2 != 0 {
+			add(skipKey(p2, r))
 		}
 		add(gramKey(0, 0, r))
 		n++

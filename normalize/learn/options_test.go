@@ -102,3 +102,22 @@ func TestRequestWithLead(t *testing.T) {
 		t.Errorf("opening of %d runes, want 60", len([]rune(lead)))
 	}
 }
+
+// Skip-bigrams read back as text with '_' for the rune between; the evidence shows them ("水管漏水"
+// in the toy corpus gives 管_水).
+func TestSkipGrams(t *testing.T) {
+	opts := smallOptions()
+	opts.SkipGrams = true
+	m := train(t, opts)
+	d, err := learn.Decode(m.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Info().Options.SkipGrams {
+		t.Fatal("skip_grams lost in the model file")
+	}
+	top := d.Predict("管里水", nil).Top("topic", "water", 20)
+	if !slices.ContainsFunc(top, func(c learn.Contribution) bool { return c.Feature == "管_水" }) {
+		t.Errorf("no skip-bigram 管_水 among the evidence: %+v", top)
+	}
+}

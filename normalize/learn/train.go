@@ -53,6 +53,9 @@ type TrainOptions struct {
 	// ShapeFold takes n-grams of the text with digits and latin letters folded to one symbol
 	// each (ShapeFold), so that numbers and codes count by their shape, not their value.
 	ShapeFold bool `json:"shape_fold,omitempty"`
+	// SkipGrams adds skip-bigrams (two runes with any one between) to both blocks; like
+	// 4-grams they do not count in a block's n-gram total.
+	SkipGrams bool `json:"skip_grams,omitempty"`
 	// Lead puts the opening of a long text in its request block as well (RequestWithLead).
 	Lead bool `json:"lead,omitempty"`
 }
@@ -304,8 +307,8 @@ func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
 		if opts.ShapeFold {
 			text = ShapeFold(text)
 		}
-		grams(text, 0, opts.FourGrams != "", add)
-		grams(opts.requestPart(text), requestBit, opts.FourGrams == "both", add)
+		grams(text, 0, opts.FourGrams != "", opts.SkipGrams, add)
+		grams(opts.requestPart(text), requestBit, opts.FourGrams == "both", opts.SkipGrams, add)
 		for _, h := range slices.Compact(slices.Sorted(slices.Values(e.Hints))) {
 			hf[h]++
 		}
