@@ -133,6 +133,35 @@ func ShapeFold(s string) string {
 	}, s)
 }
 
+// longNumber is the length from which a run of digits is a number to NumberFold.
+const longNumber = 6
+
+// NumberFold returns s with every run of longNumber or more ASCII digits replaced by a single
+// '#' (TrainOptions.NumberFold): phone numbers, identity and order numbers say nothing by their
+// value, while short ones (110, 120, 12345, a floor, a year) keep theirs.
+func NumberFold(s string) string {
+	var b strings.Builder
+	digits := 0 // length of the run of digits just before i
+	flush := func(i int) {
+		if digits >= longNumber {
+			b.WriteByte('#')
+		} else {
+			b.WriteString(s[i-digits : i])
+		}
+		digits = 0
+	}
+	for i, r := range s {
+		if r >= '0' && r <= '9' {
+			digits++
+			continue
+		}
+		flush(i)
+		b.WriteRune(r)
+	}
+	flush(len(s))
+	return b.String()
+}
+
 // requestCues mark a sentence in which the writer asks for something. Matched on folded text.
 var requestCues = []string{
 	"诉求", "希望", "要求", "请求", "恳请", "恳求", "请问", "请", "能否", "能不能", "可否", "可不可以", "是否",

@@ -123,6 +123,9 @@ func (m *Model) featurize(text string, hints []string, v *vector) {
 	if m.info.Options.ShapeFold {
 		text = ShapeFold(text)
 	}
+	if m.info.Options.NumberFold {
+		text = NumberFold(text)
+	}
 	if m.jw != nil && utf8.RuneCountInString(text) <= shortRunes {
 		m.jointBlock(text, v)
 	} else {

@@ -121,3 +121,17 @@ func TestSkipGrams(t *testing.T) {
 		t.Errorf("no skip-bigram 管_水 among the evidence: %+v", top)
 	}
 }
+
+func TestNumberFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"电话13800138000,3号楼": "电话#,3号楼",
+		"打12345和120":        "打12345和120",
+		"订单123456":          "订单#",
+		"1234567":           "#",
+		"":                  "",
+	} {
+		if got := learn.NumberFold(in); got != want {
+			t.Errorf("NumberFold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -53,6 +53,8 @@ type TrainOptions struct {
 	// ShapeFold takes n-grams of the text with digits and latin letters folded to one symbol
 	// each (ShapeFold), so that numbers and codes count by their shape, not their value.
 	ShapeFold bool `json:"shape_fold,omitempty"`
+	// NumberFold takes n-grams of the text with long numbers folded to one symbol (NumberFold).
+	NumberFold bool `json:"number_fold,omitempty"`
 	// SkipGrams adds skip-bigrams (two runes with any one between) to both blocks; like
 	// 4-grams they do not count in a block's n-gram total.
 	SkipGrams bool `json:"skip_grams,omitempty"`
@@ -306,6 +308,9 @@ func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
 		text := e.Text
 		if opts.ShapeFold {
 			text = ShapeFold(text)
+		}
+		if opts.NumberFold {
+			text = NumberFold(text)
 		}
 		grams(text, 0, opts.FourGrams != "", opts.SkipGrams, add)
 		grams(opts.requestPart(text), requestBit, opts.FourGrams == "both", opts.SkipGrams, add)
