@@ -46,6 +46,13 @@ type TrainOptions struct {
 	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
 	// and, where the rules' findings are hints, a smaller value lets the text speak more.
 	HintValues map[string]float64 `json:"hint_values,omitempty"`
+
+	// The feature options below are off by default: none lifted category accuracy in 5-fold
+	// cross-validation of train+dev (extra.jsonl in every fold), 87.3 % with seed 12345 and
+	// 86.1 % with seed 7 (the seed alone moves it by a point). Category with seed 12345 (seed 7):
+	// four_grams "text" 87.1 (86.1), "both" 87.1, shape_fold 86.9, number_fold 87.1,
+	// skip_grams 86.2 (85.5), lead 87.4 (86.2), lead with number_fold 87.3, with skip_grams 86.7.
+
 	// FourGrams adds hashed character 4-grams: "text" to the whole-text block, "both" to the
 	// request block as well; empty for none. They do not count in a block's n-gram total, so
 	// the 1- to 3-grams keep their values.
