@@ -1,7 +1,7 @@
 package learn
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -66,7 +66,9 @@ func KeyText(k uint64) string {
 	}
 	switch {
 	case k&extraBit != 0 && k&fourBit != 0:
-		fmt.Fprintf(&b, "4-gram#%x", k&hashMask)
+		// strconv, not fmt, keeps b on the stack for the common n-grams (KeyText names evidence).
+		b.WriteString("4-gram#")
+		b.WriteString(strconv.FormatUint(k&hashMask, 16))
 		return b.String()
 	case k&extraBit != 0:
 		b.WriteRune(rune(k >> runeBits & runeMask))

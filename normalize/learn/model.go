@@ -130,7 +130,7 @@ func (m *Model) featurize(text string, hints []string, v *vector) {
 		m.jointBlock(text, v)
 	} else {
 		m.block(text, 0, v)
-		m.block(m.info.Options.requestPart(text), requestBit, v)
+		m.block(requestPart(text, m.info.Options.Lead), requestBit, v)
 	}
 	for _, h := range hints {
 		if row, ok := m.hints[h]; ok {

@@ -69,9 +69,10 @@ type TrainOptions struct {
 	Lead bool `json:"lead,omitempty"`
 }
 
-// requestPart is the request block's text under these options.
-func (o TrainOptions) requestPart(text string) string {
-	if o.Lead {
+// requestPart is the request block's text, with the opening when lead is set
+// (TrainOptions.Lead).
+func requestPart(text string, lead bool) string {
+	if lead {
 		return RequestWithLead(text)
 	}
 	return RequestPart(text)
@@ -320,7 +321,7 @@ func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
 			text = NumberFold(text)
 		}
 		grams(text, 0, opts.FourGrams != "", opts.SkipGrams, add)
-		grams(opts.requestPart(text), requestBit, opts.FourGrams == "both", opts.SkipGrams, add)
+		grams(requestPart(text, opts.Lead), requestBit, opts.FourGrams == "both", opts.SkipGrams, add)
 		for _, h := range slices.Compact(slices.Sorted(slices.Values(e.Hints))) {
 			hf[h]++
 		}
