@@ -120,11 +120,17 @@ type vector struct {
 
 // featurize appends the features of text and hints to v.
 func (m *Model) featurize(text string, hints []string, v *vector) {
+	if m.info.Options.ShapeFold {
+		text = ShapeFold(text)
+	}
+	if m.info.Options.NumberFold {
+		text = NumberFold(text)
+	}
 	if m.jw != nil && utf8.RuneCountInString(text) <= shortRunes {
 		m.jointBlock(text, v)
 	} else {
 		m.block(text, 0, v)
-		m.block(RequestPart(text), requestBit, v)
+		m.block(requestPart(text, m.info.Options.Lead), requestBit, v)
 	}
 	for _, h := range hints {
 		if row, ok := m.hints[h]; ok {
@@ -143,12 +149,20 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 			v.rows = append(v.rows, row)
 		}
 	}
-	var p1, p2 rune
-	n := 0
+	four := m.info.Options.FourGrams == "both" || tag == 0 && m.info.Options.FourGrams != ""
+	skip := m.info.Options.SkipGrams
+	var p1, p2, p3 rune
+	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2 = 0, 0
+			p1, p2, p3 = 0, 0, 0
 			continue
+		}
+		if four && p3 != 0 {
+			add(tag | fourKey(p3, p2, p1, r))
+		}
+		if skip && p2 != 0 {
+			add(tag | skipKey(p2, r))
 		}
 		add(tag | gramKey(0, 0, r))
 		n++
@@ -160,7 +174,7 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 				n++
 			}
 		}
-		p2, p1 = p1, r
+		p3, p2, p1 = p2, p1, r
 	}
 	if n == 0 {
 		return
@@ -183,12 +197,21 @@ func (m *Model) jointBlock(s string, v *vector) {
 			v.jrows = append(v.jrows, row)
 		}
 	}
-	var p1, p2 rune
-	n := 0
+	four := m.info.Options.FourGrams != ""
+	skip := m.info.Options.SkipGrams
+	var p1, p2, p3 rune
+	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2 = 0, 0
+			p1, p2, p3 = 0, 0, 0
 			continue
+		}
+		if four && p3 != 0 {
+			// A 4-gram of the whole text only is in the joint table with its whole-text weights.
+			add(fourKey(p3, p2, p1, r))
+		}
+		if skip && p2 != 0 {
+			add(skipKey(p2, r))
 		}
 		add(gramKey(0, 0, r))
 		n++
@@ -200,7 +223,7 @@ func (m *Model) jointBlock(s string, v *vector) {
 				n++
 			}
 		}
-		p2, p1 = p1, r
+		p3, p2, p1 = p2, p1, r
 	}
 	if n == 0 {
 		return
