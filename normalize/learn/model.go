@@ -120,17 +120,11 @@ type vector struct {
 
 // featurize appends the features of text and hints to v.
 func (m *Model) featurize(text string, hints []string, v *vector) {
-	if m.info.Options.ShapeFold {
-		text = ShapeFold(text)
-	}
-	if m.info.Options.NumberFold {
-		text = NumberFold(text)
-	}
 	if m.jw != nil && utf8.RuneCountInString(text) <= shortRunes {
 		m.jointBlock(text, v)
 	} else {
 		m.block(text, 0, v)
-		m.block(requestPart(text, m.info.Options.Lead), requestBit, v)
+		m.block(RequestPart(text), requestBit, v)
 	}
 	for _, h := range hints {
 		if row, ok := m.hints[h]; ok {
@@ -149,20 +143,12 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 			v.rows = append(v.rows, row)
 		}
 	}
-	four := m.info.Options.FourGrams == "both" || tag == 0 && m.info.Options.FourGrams != ""
-	skip := m.info.Options.SkipGrams
-	var p1, p2, p3 rune
-	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
+	var p1, p2 rune
+	n := 0
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2, p3 = 0, 0, 0
+			p1, p2 = 0, 0
 			continue
-		}
-		if four && p3 != 0 {
-			add(tag | fourKey(p3, p2, p1, r))
-		}
-		if skip && p2 != 0 {
-			add(tag | skipKey(p2, r))
 		}
 		add(tag | gramKey(0, 0, r))
 		n++
@@ -174,7 +160,7 @@ func (m *Model) block(s string, tag uint64, v *vector) {
 				n++
 			}
 		}
-		p3, p2, p1 = p2, p1, r
+		p2, p1 = p1, r
 	}
 	if n == 0 {
 		return
@@ -197,21 +183,12 @@ func (m *Model) jointBlock(s string, v *vector) {
 			v.jrows = append(v.jrows, row)
 		}
 	}
-	four := m.info.Options.FourGrams != ""
-	skip := m.info.Options.SkipGrams
-	var p1, p2, p3 rune
-	n := 0 // 1- to 3-grams: 4-grams do not count (TrainOptions.FourGrams)
+	var p1, p2 rune
+	n := 0
 	for _, r := range s {
 		if skipRune(r) {
-			p1, p2, p3 = 0, 0, 0
+			p1, p2 = 0, 0
 			continue
-		}
-		if four && p3 != 0 {
-			// A 4-gram of the whole text only is in the joint table with its whole-text weights.
-			add(fourKey(p3, p2, p1, r))
-		}
-		if skip && p2 != 0 {
-			add(skipKey(p2, r))
 		}
 		add(gramKey(0, 0, r))
 		n++
@@ -223,7 +200,7 @@ func (m *Model) jointBlock(s string, v *vector) {
 				n++
 			}
 		}
-		p3, p2, p1 = p2, p1, r
+		p2, p1 = p1, r
 	}
 	if n == 0 {
 		return

@@ -46,36 +46,6 @@ type TrainOptions struct {
 	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
 	// and, where the rules' findings are hints, a smaller value lets the text speak more.
 	HintValues map[string]float64 `json:"hint_values,omitempty"`
-
-	// The feature options below are off by default: none lifted category accuracy in 5-fold
-	// cross-validation of train+dev (extra.jsonl in every fold), 87.3 % with seed 12345 and
-	// 86.1 % with seed 7 (the seed alone moves it by a point). Category with seed 12345 (seed 7):
-	// four_grams "text" 87.1 (86.1), "both" 87.1, shape_fold 86.9, number_fold 87.1,
-	// skip_grams 86.2 (85.5), lead 87.4 (86.2), lead with number_fold 87.3, with skip_grams 86.7.
-
-	// FourGrams adds hashed character 4-grams: "text" to the whole-text block, "both" to the
-	// request block as well; empty for none. They do not count in a block's n-gram total, so
-	// the 1- to 3-grams keep their values.
-	FourGrams string `json:"four_grams,omitempty"`
-	// ShapeFold takes n-grams of the text with digits and latin letters folded to one symbol
-	// each (ShapeFold), so that numbers and codes count by their shape, not their value.
-	ShapeFold bool `json:"shape_fold,omitempty"`
-	// NumberFold takes n-grams of the text with long numbers folded to one symbol (NumberFold).
-	NumberFold bool `json:"number_fold,omitempty"`
-	// SkipGrams adds skip-bigrams (two runes with any one between) to both blocks; like
-	// 4-grams they do not count in a block's n-gram total.
-	SkipGrams bool `json:"skip_grams,omitempty"`
-	// Lead puts the opening of a long text in its request block as well (RequestWithLead).
-	Lead bool `json:"lead,omitempty"`
-}
-
-// requestPart is the request block's text, with the opening when lead is set
-// (TrainOptions.Lead).
-func requestPart(text string, lead bool) string {
-	if lead {
-		return RequestWithLead(text)
-	}
-	return RequestPart(text)
 }
 
 // DefaultOptions are the options the embedded model is trained with. Epochs: 20 rather than 12
@@ -209,7 +179,7 @@ func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 		m.heads[i] = Head{Name: h.Name, Classes: slices.Clone(h.Classes), Conditional: h.Conditional}
 	}
 	m.info.Options = opts
-	m.keys, m.names = vocabulary(examples, opts)
+	m.keys, m.names = vocabulary(examples, opts.MinCount)
 	if err := m.build(); err != nil {
 		return nil, err
 	}
@@ -298,10 +268,9 @@ func softmax64(s []float64) {
 	}
 }
 
-// vocabulary returns the n-gram keys (sorted) and hints (sorted) found in at least
-// opts.MinCount examples.
-func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
-	minCount := opts.MinCount
+// vocabulary returns the n-gram keys (sorted) and hints (sorted) found in at least minCount
+// examples.
+func vocabulary(examples []Example, minCount int) ([]uint64, []string) {
 	df := map[uint64]int{}
 	hf := map[string]int{}
 	seen := map[uint64]bool{}
@@ -313,15 +282,8 @@ func vocabulary(examples []Example, opts TrainOptions) ([]uint64, []string) {
 				df[k]++
 			}
 		}
-		text := e.Text
-		if opts.ShapeFold {
-			text = ShapeFold(text)
-		}
-		if opts.NumberFold {
-			text = NumberFold(text)
-		}
-		grams(text, 0, opts.FourGrams != "", opts.SkipGrams, add)
-		grams(requestPart(text, opts.Lead), requestBit, opts.FourGrams == "both", opts.SkipGrams, add)
+		grams(e.Text, 0, add)
+		grams(RequestPart(e.Text), requestBit, add)
 		for _, h := range slices.Compact(slices.Sorted(slices.Values(e.Hints))) {
 			hf[h]++
 		}
