@@ -3,7 +3,6 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,9 +37,9 @@ func TestBrowserSmoke(t *testing.T) {
 	dashboard := page("dashboard", "#today")
 	// The page's script has its stream open once it marked the figure live.
 	b.Step("the live figure connects", chromedp.WaitVisible(chromedp.CSS(`#today[data-live="on"]`)))
-	before := b.Text("#today")
+	before := b.Number("#today")
 	e.addCase("browser-live") // the report below counts it too
-	want := fmt.Sprint(mustAtoi(t, before) + 1)
+	want := fmt.Sprint(before + 1)
 	b.WaitFor("today's count rises to "+want+" without a reload", func(ctx context.Context) (bool, string, error) {
 		now, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#today")))
 		return now == want, now, err
@@ -71,15 +70,6 @@ func TestBrowserSmoke(t *testing.T) {
 		t.Fatalf("%d reveal entries after one click", n)
 	}
 	t.Logf("screenshots in %s", b.Shots)
-}
-
-func mustAtoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		t.Fatalf("not a number: %q", s)
-	}
-	return n
 }
 
 // TestBrowserJobsUI: River's job UI runs under the console's content security policy, and a

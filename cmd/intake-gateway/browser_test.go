@@ -6,14 +6,12 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -286,7 +284,7 @@ func runBrowserConsole(t *testing.T, dbURL string) {
 		chromedp.SendKeys(css(`input[name="password"]`), browserPassword), chromedp.Click(css(`form.login button`)),
 		chromedp.WaitVisible(css("#today")))
 	b.Step("the dashboard's live count connects", chromedp.WaitVisible(css(`#today[data-live="on"]`)))
-	before := b.Text("#today")
+	before := b.Number("#today")
 
 	// A citizen writes to the WeChat account; the dashboard counts it without a reload.
 	const openid, phone = "oBrowserCitizen0001", "13800138000"
@@ -295,8 +293,8 @@ func runBrowserConsole(t *testing.T, dbURL string) {
 	if caseNo == "" {
 		t.Fatalf("the WeChat reply names no case: %q", reply)
 	}
-	want := fmt.Sprint(mustAtoi(t, before) + 1)
-	b.WaitFor("today's count rises from "+before+" to "+want+" without a reload", func(ctx context.Context) (bool, string, error) {
+	want := fmt.Sprint(before + 1)
+	b.WaitFor("today's count rises from "+fmt.Sprint(before)+" to "+want+" without a reload", func(ctx context.Context) (bool, string, error) {
 		now, err := chromedp.Run(ctx, chromedp.Text(css("#today")))
 		return strings.TrimSpace(now) == want, now, err
 	})
@@ -415,8 +413,8 @@ func runBrowserConsole(t *testing.T, dbURL string) {
 	// The dashboard with both cases in its figures (only today's count is live; the rest is
 	// read when the page loads).
 	b.Step("reload the dashboard", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`#today[data-live="on"]`)))
-	if got := strings.TrimSpace(b.Text("#today")); got != fmt.Sprint(mustAtoi(t, before)+2) {
-		t.Fatalf("today's count %s after two cases, before them %s", got, before)
+	if got := b.Number("#today"); got != before+2 {
+		t.Fatalf("today's count %d after two cases, before them %d", got, before)
 	}
 	b.Screenshot("dashboard")
 
@@ -466,15 +464,6 @@ func Value[T any](b *browsertest.Browser, what string, a chromedp.Action[T]) T {
 	return browsertest.Value(b, what, a)
 }
 
-func mustAtoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		t.Fatalf("not a number: %q", s)
-	}
-	return n
-}
-
 // TestBrowserFirstAdminOfTheExampleConfig runs the built binary as `make run` does, on a copy
 // of configs/gateway.example.yaml in a temporary directory (its data directory there too, free
 // ports): the first start prints the bootstrap admin's password once, the browser signs in
@@ -482,15 +471,7 @@ func mustAtoi(t *testing.T, s string) int {
 func TestBrowserFirstAdminOfTheExampleConfig(t *testing.T) {
 	b := browsertest.Start(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "intake-gateway")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	example, err := os.ReadFile(filepath.Join("..", "..", "configs", "gateway.example.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -576,7 +557,7 @@ func startExampleGateway(t *testing.T, bin, dir string) *exampleGateway {
 	g.cmd.Dir = dir
 	// The config refuses port 0, so the ports are found free here; another process could take
 	// one before the gateway binds it, which fails the start loudly rather than silently.
-	g.cmd.Env = append(os.Environ(), "INTAKE_SERVER__LISTEN="+freeLoopbackAddr(t), "INTAKE_SERVER__ADMIN_LISTEN="+freeLoopbackAddr(t))
+	g.cmd.Env = append(os.Environ(), "INTAKE_SERVER__LISTEN="+freePort(t), "INTAKE_SERVER__ADMIN_LISTEN="+freePort(t))
 	g.cmd.Stdout, g.cmd.Stderr = g, g
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -605,15 +586,4 @@ func startExampleGateway(t *testing.T, bin, dir string) *exampleGateway {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// freeLoopbackAddr is a loopback address with a port free a moment ago.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

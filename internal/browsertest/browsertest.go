@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,18 @@ func Value[T any](b *Browser, what string, action chromedp.Action[T]) T {
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
 	return Value(b, "read the text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// Number is the visible text of the first element matching the CSS selector read as a whole
+// number (a count on the page); the test fails if it is not one.
+func (b *Browser) Number(sel string) int {
+	b.t.Helper()
+	text := b.Text(sel)
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	if err != nil {
+		b.t.Fatalf("%s shows %q, not a number", sel, text)
+	}
+	return n
 }
 
 // HTML is the outer HTML of the first element matching the CSS selector.
