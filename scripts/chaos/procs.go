@@ -10,10 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // freeAddr returns a loopback address with a port nobody listens on now.
@@ -67,32 +67,16 @@ func (p *proc) stop(sig syscall.Signal, grace time.Duration) {
 	}
 }
 
-// cpu is the CPU time (user and system) the process has used so far, from /proc/<pid>/stat.
+// cpu is the CPU time (user and system) the process has used so far.
 func (p *proc) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, fmt.Errorf("%s CPU time: %w", p.name, err)
-	}
-	// The command name in parentheses may hold spaces: the fields counted are after it.
-	rest := string(b)
-	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0, fmt.Errorf("%s CPU time: short /proc stat", p.name)
-	}
-	// utime and stime, fields 14 and 15 of the line (11 and 12 after the name), in clock ticks.
-	var ticks int64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s CPU time: %w", p.name, err)
+	pr, err := procfs.NewProc(p.cmd.Process.Pid)
+	if err == nil {
+		var st procfs.ProcStat
+		if st, err = pr.Stat(); err == nil {
+			return time.Duration(st.CPUTime() * float64(time.Second)), nil
 		}
-		ticks += n
 	}
-	// USER_HZ is 100 on every Linux architecture Go supports (sysconf(_SC_CLK_TCK) needs cgo).
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return 0, fmt.Errorf("%s CPU time: %w", p.name, err)
 }
 
 func (p *proc) exited() bool {
