@@ -49,3 +49,10 @@ func TestBlindSet4(t *testing.T) {
 func TestBlindSet5(t *testing.T) {
 	blindSet{"blind set 5", "testdata/blind5/blind5.jsonl", 230, 48, 39, blind5Floors}.check(t)
 }
+
+// TestBlindSet6: 200 items by a helper who saw only the taxonomy and a brief
+// (testdata/blind6/README.md), scored once before and once after the corpus grew by 720
+// project-written items.
+func TestBlindSet6(t *testing.T) {
+	blindSet{"blind set 6", "testdata/blind6/blind6.jsonl", 200, 43, 33, blind6Floors}.check(t)
+}

@@ -37,6 +37,17 @@ func checkFloors(t *testing.T, name string, rep *Report, f floors) {
 	}
 }
 
+// blind6Floors are a little below blind set 6's second scoring (testdata/blind6/README.md:
+// category 90.0 %, request type 76.5 %, emergencies 40/43 with 2/157 false alarms and none on 22
+// long letters, out of scope 30/33 with 6/167 in-scope matters flagged; its first scoring, with
+// the model before extra.jsonl's items xe-, xo- and xr-: 88.5 %, 76.5 %, 39/43, 3/157, 24/33,
+// 4/167). Only these figures were read, never the items.
+var blind6Floors = floors{
+	category: 0.89, request: 0.75,
+	emergencyRecall: 0.92, falseAlarmRate: 0.015, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.90, outOfScopeFalseRate: 0.04,
+}
+
 // blind5Floors are a little below blind set 5's second scoring (testdata/blind5/README.md:
 // category 90.4 %, request type 69.6 %, emergencies 45/48 with 2/182 false alarms and none on 27
 // long letters, out of scope 34/39 with 2/191 in-scope matters flagged).
@@ -47,16 +58,16 @@ var blind5Floors = floors{
 }
 
 // cvFloors are just below the 5-fold cross-validation of the shipped configuration on train.jsonl
-// and dev.jsonl, every fold also trained on the project-written extra.jsonl (category 87.3%,
-// request type 83.9%, emergencies 179/183 with 25/1497 false alarms and none on 168 long
-// letters, out of scope 140/170 with 37/1350 in-scope matters flagged; before extra.jsonl's
-// items ex-0314 to ex-0428: 86.0%, 83.5%, 174/183, 25/1497, 138/170, 37/1350). The emergency recall
-// and false-alarm floors are the targets themselves; the out-of-scope floors moved up from
-// the targets (80%, 3%) with this model.
+// and dev.jsonl, every fold also trained on the project-written extra.jsonl: with its 1,148 items
+// category 87.6 %, request type 84.6 %, emergencies 180/183 with 27/1497 false alarms and none on
+// 168 long letters, out of scope 147/170 with 37/1350 in-scope matters flagged; with its first
+// 428: 87.3 %, 83.9 %, 179/183, 25/1497, 140/170, 37/1350; before its items ex-0314 to ex-0428:
+// 86.0 %, 83.5 %, 174/183, 25/1497, 138/170, 37/1350. The emergency recall and false-alarm
+// floors are the targets themselves.
 var cvFloors = floors{
-	category: 0.87, request: 0.83,
+	category: 0.87, request: 0.84,
 	emergencyRecall: 0.95, falseAlarmRate: 0.02, longLetterFalseAlarms: 0,
-	outOfScopeRecall: 0.81, outOfScopeFalseRate: 0.028,
+	outOfScopeRecall: 0.85, outOfScopeFalseRate: 0.028,
 }
 
 // blindFloors are a little below the blind set's one scoring of the finished classifier
