@@ -43,10 +43,13 @@ func TestShippedModel(t *testing.T) {
 	if m == nil {
 		t.Fatal("no model: configs/classifier.model is empty (go generate ./configs)")
 	}
-	if n := len(configs.Model); n > 5<<20 {
-		t.Errorf("embedded model is %d bytes, keep it under 5 MB", n)
+	// The budgets grew with the corpus: 2,828 → 3,228 examples took the model from 32,835 to
+	// about 55,000 features (4.9 MB file, 19 MB in memory per replica), which costs no speed
+	// (BenchmarkPredict stays flat to 480,000 features); they are here so that growth is a choice.
+	if n := len(configs.Model); n > 6<<20 {
+		t.Errorf("embedded model is %d bytes, keep it under 6 MB", n)
 	}
-	if m.MemoryBytes() > 16<<20 {
+	if m.MemoryBytes() > 24<<20 {
 		t.Errorf("model takes about %d bytes in memory", m.MemoryBytes())
 	}
 	for _, name := range []string{normalize.HeadCategory, normalize.HeadRequestType, normalize.HeadEmergency,

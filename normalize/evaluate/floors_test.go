@@ -45,7 +45,7 @@ func checkFloors(t *testing.T, name string, rep *Report, f floors) {
 var blind6Floors = floors{
 	category: 0.89, request: 0.75,
 	emergencyRecall: 0.92, falseAlarmRate: 0.015, longLetterFalseAlarms: 0,
-	outOfScopeRecall: 0.90, outOfScopeFalseRate: 0.04,
+	outOfScopeRecall: 0.87, outOfScopeFalseRate: 0.04,
 }
 
 // blind5Floors are a little below blind set 5's second scoring (testdata/blind5/README.md:
