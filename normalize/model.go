@@ -344,8 +344,13 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 // down to 0.010 (1.7 % false alarms), and out-of-scope recall went 88.2 → 85.3 → 83.5 % as the
 // flags went 3.6 → 2.4 → 2.0 % at 0.031/0.022/0.018. 0.010/0.022 keep both under their targets
 // with a margin, which unseen text needs: the blind sets flag more than cross-validation does.
+// With the last 390 (xg-, xt-, xv-; 1,938 in extra.jsonl) 0.010 found 98.4 % with 1.4 % false
+// alarms, 0.013 98.4 % with 1.7 % and 0.016 99.5 % with 1.9 %. Recall first: the target is the
+// largest whose cross-validated false alarms stay within the 2 % bound. For out of scope, 0.022
+// found 85.9 % with 2.5 % of in-scope matters flagged, half a point under the 3 % bound for
+// the flags the rules add on unseen text.
 const (
-	DefaultEmergencyFalseAlarmRate  = 0.010
+	DefaultEmergencyFalseAlarmRate  = 0.016
 	DefaultOutOfScopeFalseAlarmRate = 0.022
 )
 
