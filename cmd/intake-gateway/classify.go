@@ -103,7 +103,11 @@ any model instead.`,
 					if optionsJSON != "" {
 						// Fields given replace the defaults; the rest keep them. A false_alarm_rate
 						// map replaces the whole default map, so name every thresholded head in it.
-						if err := json.Unmarshal([]byte(optionsJSON), &opts); err != nil {
+						// An unknown key is refused: a misspelt knob would otherwise be ignored and
+						// the run would measure the defaults under the knob's name.
+						dec := json.NewDecoder(strings.NewReader(optionsJSON))
+						dec.DisallowUnknownFields()
+						if err := dec.Decode(&opts); err != nil {
 							return fmt.Errorf("--train-options: %w", err)
 						}
 					}

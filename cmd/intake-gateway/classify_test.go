@@ -151,6 +151,15 @@ func TestClassifyCrossValidation(t *testing.T) {
 	if _, err := run(t, "classify", "--corpus", corpus, "some text"); err == nil {
 		t.Error("text and --corpus together accepted")
 	}
+	// A known training option is taken; a misspelt one is refused rather than silently ignored.
+	if out, err := run(t, "classify", "--corpus", corpus, "--cv", "2", "--train-options", `{"epochs":3}`); err != nil ||
+		!strings.Contains(out, "2-fold cross-validation") {
+		t.Fatalf("--train-options epochs: %v\n%s", err, out)
+	}
+	if _, err := run(t, "classify", "--corpus", corpus, "--cv", "2", "--train-options", `{"epoch":3}`); err == nil ||
+		!strings.Contains(err.Error(), `unknown field "epoch"`) {
+		t.Errorf("a misspelt training option: %v, want it refused by name", err)
+	}
 }
 
 // classifier.review_below reaches the cases the gateway stores: 0 never asks for a review, a
