@@ -49,11 +49,16 @@ type TrainOptions struct {
 	// AverageSeeds, when above 1, trains that many models on the same data, shuffled with seeds
 	// Seed, Seed+1, …, Seed+AverageSeeds−1, and keeps the mean of their weights and biases: the
 	// model is linear, so its scores are the mean of theirs. Thresholds are calibrated on models
-	// trained the same way. 0 or 1 trains one model.
+	// trained the same way. 0 or 1 trains one model. Training takes AverageSeeds times as long.
+	// In 5-fold cross-validation on train+dev (extra.jsonl in every fold), mean of seeds 12345, 7
+	// and 99: 3 models left category at 86.4 % (86.5 % with one) but cut its spread over the
+	// seeds from 1.3 to 0.4 points and found 84.1 % of out-of-scope matters rather than 82.2 %
+	// at the same false flags; 5 models 86.6 %, spread 0.3, out of scope 83.7 %.
 	AverageSeeds int `json:"average_seeds,omitempty"`
 	// AverageEpochs, when above 0, keeps instead of the last weights their mean over every step of
 	// the last AverageEpochs epochs (averaged SGD); at Epochs or more it averages over all of
-	// training.
+	// training. Over the last 10 of 20 epochs it did not help in that cross-validation (category
+	// 86.4 %, out of scope 81.6 %): AdaGrad's late steps are already small.
 	AverageEpochs int `json:"average_epochs,omitempty"`
 }
 
