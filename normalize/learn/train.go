@@ -58,7 +58,7 @@ type TrainOptions struct {
 	// AverageEpochs, when above 0, keeps instead of the last weights their mean over every step of
 	// the last AverageEpochs epochs (averaged SGD); at Epochs or more it averages over all of
 	// training. Over the last 10 of 20 epochs it did not help in that cross-validation (category
-	// 86.4 %, out of scope 81.6 %): AdaGrad's late steps are already small.
+	// 86.4 %, out of scope 81.6 %), probably because AdaGrad's late steps are already small.
 	AverageEpochs int `json:"average_epochs,omitempty"`
 }
 
