@@ -3,7 +3,6 @@ package learn_test
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -308,94 +307,5 @@ func TestHintValuesTravelWithTheModel(t *testing.T) {
 	}
 	if slices.Equal(a, full) {
 		t.Errorf("a hint at 0.25 gives the same probabilities as at 1: %v", a)
-	}
-}
-
-// logOdds is log(P(second class)/P(first class)) of a two-class head: the difference of the
-// two scores, linear in the weights.
-func logOdds(m *learn.Model, text, head string) float64 {
-	p := m.Predict(text, nil).Probs(head)
-	return math.Log(float64(p[1])) - math.Log(float64(p[0]))
-}
-
-// Seed averaging trains models shuffled with Seed, Seed+1, … and keeps the mean of their
-// weights: the scores of the averaged model are the mean of theirs (up to the int16 rounding
-// of stored weights).
-func TestSeedAveragingAveragesTheModels(t *testing.T) {
-	opts := smallOptions()
-	opts.FalseAlarmRate = nil
-	opts.Prune = 1e-12
-	opts.Epochs = 3 // few epochs, so that the seeds give visibly different models
-	const k = 3
-	var single []*learn.Model
-	for i := range k {
-		o := opts
-		o.Seed = opts.Seed + uint64(i)
-		single = append(single, train(t, o))
-	}
-	avg := opts
-	avg.AverageSeeds = k
-	m := train(t, avg)
-	if !bytes.Equal(m.Encode(), train(t, avg).Encode()) {
-		t.Fatal("seed averaging is not deterministic")
-	}
-	const tolerance = 1e-3
-	differs := false
-	for _, text := range []string{"中区又停水了", "中区停电一整天", "中区仓库着火了", "救命,水管爆了", "电费情况反映"} {
-		for _, head := range []string{"topic", "alarm"} {
-			want := 0.0
-			for _, s := range single {
-				want += logOdds(s, text, head) / k
-			}
-			got := logOdds(m, text, head)
-			if math.Abs(got-want) > tolerance {
-				t.Errorf("%s %s: log-odds %.5f, want the mean of the %d models' %.5f", text, head, got, k, want)
-			}
-			if math.Abs(logOdds(single[0], text, head)-want) > 10*tolerance {
-				differs = true
-			}
-		}
-	}
-	if !differs {
-		t.Error("the seeds' models agree: the test cannot tell averaging from one model")
-	}
-	if m.Info().Options.AverageSeeds != k {
-		t.Errorf("the model's options do not record average_seeds: %+v", m.Info().Options)
-	}
-}
-
-// Averaged SGD keeps the mean of the weights over the last epochs' steps: still a model of the
-// toy problem, deterministic, different from the last weights, and the same for any window
-// from the whole training on.
-func TestAveragedSGD(t *testing.T) {
-	plain := train(t, smallOptions())
-	opts := smallOptions()
-	opts.AverageEpochs = opts.Epochs / 2
-	m := train(t, opts)
-	if !bytes.Equal(m.Encode(), train(t, opts).Encode()) {
-		t.Fatal("averaged SGD is not deterministic")
-	}
-	if bytes.Equal(m.Encode(), plain.Encode()) {
-		t.Error("averaged SGD gave the model of plain SGD")
-	}
-	for _, tt := range []struct{ text, topic string }{
-		{"中区又停水了", "water"}, {"中区停电一整天", "power"},
-	} {
-		if got, p, _ := m.Predict(tt.text, nil).Best("topic"); got != tt.topic || p < 0.5 {
-			t.Errorf("%s: topic %s (%.2f), want %s", tt.text, got, p, tt.topic)
-		}
-	}
-	if _, _, yes := m.Predict("中区仓库着火了", nil).Positive("alarm"); !yes {
-		t.Error("着火 raises no alarm")
-	}
-	all, more := smallOptions(), smallOptions()
-	all.AverageEpochs, more.AverageEpochs = all.Epochs, all.Epochs+5
-	a, b := train(t, all), train(t, more)
-	for _, text := range []string{"中区又停水了", "中区仓库着火了"} {
-		for _, head := range []string{"topic", "alarm"} {
-			if x, y := logOdds(a, text, head), logOdds(b, text, head); x != y {
-				t.Errorf("%s %s: log-odds %v averaging over all epochs, %v over more than all", text, head, x, y)
-			}
-		}
 	}
 }

@@ -46,20 +46,6 @@ type TrainOptions struct {
 	// of a block have values of about 1/√(its n-grams), so a hint at 1 outweighs any of them
 	// and, where the rules' findings are hints, a smaller value lets the text speak more.
 	HintValues map[string]float64 `json:"hint_values,omitempty"`
-	// AverageSeeds, when above 1, trains that many models on the same data, shuffled with seeds
-	// Seed, Seed+1, …, Seed+AverageSeeds−1, and keeps the mean of their weights and biases: the
-	// model is linear, so its scores are the mean of theirs. Thresholds are calibrated on models
-	// trained the same way. 0 or 1 trains one model. Training takes AverageSeeds times as long.
-	// In 5-fold cross-validation on train+dev (extra.jsonl in every fold), mean of seeds 12345, 7
-	// and 99: 3 models left category at 86.4 % (86.5 % with one) but cut its spread over the
-	// seeds from 1.3 to 0.4 points and found 84.1 % of out-of-scope matters rather than 82.2 %
-	// at the same false flags; 5 models 86.6 %, spread 0.3, out of scope 83.7 %.
-	AverageSeeds int `json:"average_seeds,omitempty"`
-	// AverageEpochs, when above 0, keeps instead of the last weights their mean over every step of
-	// the last AverageEpochs epochs (averaged SGD); at Epochs or more it averages over all of
-	// training. Over the last 10 of 20 epochs it did not help in that cross-validation (category
-	// 86.4 %, out of scope 81.6 %), probably because AdaGrad's late steps are already small.
-	AverageEpochs int `json:"average_epochs,omitempty"`
 }
 
 // DefaultOptions are the options the embedded model is trained with. Epochs: 20 rather than 12
@@ -202,68 +188,22 @@ func fit(heads []Head, examples []Example, opts TrainOptions) (*Model, error) {
 		data[i] = m.trainingRow(e)
 	}
 
-	var w, bias []float64
-	models := max(1, opts.AverageSeeds)
-	for i := range models {
-		wi, bi := m.sgd(data, opts, opts.Seed+uint64(i))
-		if i == 0 {
-			w, bias = wi, bi
-			continue
-		}
-		for j, x := range wi {
-			w[j] += x
-		}
-		for j, x := range bi {
-			bias[j] += x
-		}
-	}
-	if models > 1 {
-		for j := range w {
-			w[j] /= float64(models)
-		}
-		for j := range bias {
-			bias[j] /= float64(models)
-		}
-	}
-	m.setWeights(w, bias, opts.Prune)
-	return m, nil
-}
-
-// sgd runs AdaGrad over the training rows, shuffled with seed, and returns the weights (feature
-// row × class column) and biases: the last ones, or with opts.AverageEpochs their mean over the
-// steps of the last epochs.
-func (m *Model) sgd(data []trainingRow, opts TrainOptions, seed uint64) (w, bias []float64) {
 	width, rows := m.width, m.Features()
-	w = make([]float64, rows*width)
+	w := make([]float64, rows*width)
 	g2 := make([]float64, rows*width) // AdaGrad: sums of squared gradients
-	bias = make([]float64, width)
+	bias := make([]float64, width)
 	bg2 := make([]float64, width)
-	rng := rand.New(rand.NewPCG(seed, 0x1a2b3c4d))
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x1a2b3c4d))
 	order := make([]int, len(data))
 	for i := range order {
 		order[i] = i
 	}
 	lr, l2 := opts.LearningRate, opts.L2
 	scores := make([]float64, width)
-	// Averaged SGD: the mean of the weights after each of the steps 1…C since averaging began is
-	// the last weights less Σ δ·(s−1)/C over the changes δ made at step s, which uw and ub sum as
-	// training goes (a change costs one more multiply-add, not a pass over every weight).
-	var uw, ub []float64
-	from := opts.Epochs
-	if opts.AverageEpochs > 0 {
-		from = max(0, opts.Epochs-opts.AverageEpochs)
-		uw, ub = make([]float64, len(w)), make([]float64, len(bias))
-	}
-	steps := 0.0 // steps since averaging began
-	for epoch := range opts.Epochs {
+	for range opts.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, k := range order {
 			d := &data[k]
-			averaging := epoch >= from
-			before := steps // s−1
-			if averaging {
-				steps++
-			}
 			for hi, h := range m.heads {
 				y := d.labels[hi]
 				if y < 0 {
@@ -292,11 +232,7 @@ func (m *Model) sgd(data []trainingRow, opts TrainOptions, seed uint64) (w, bias
 				for c := range s {
 					g := s[c]
 					bg2[lo+c] += float64(g * g)
-					delta := -float64(lr * g / (math.Sqrt(bg2[lo+c]) + 1e-8))
-					bias[lo+c] += delta
-					if averaging {
-						ub[lo+c] += delta * before
-					}
+					bias[lo+c] -= float64(lr * g / (math.Sqrt(bg2[lo+c]) + 1e-8))
 				}
 				for i, row := range d.rows {
 					x := d.vals[i]
@@ -305,25 +241,14 @@ func (m *Model) sgd(data []trainingRow, opts TrainOptions, seed uint64) (w, bias
 						j := base + c
 						g := float64(s[c]*x) + float64(l2*w[j])
 						g2[j] += float64(g * g)
-						delta := -float64(lr * g / (math.Sqrt(g2[j]) + 1e-8))
-						w[j] += delta
-						if averaging {
-							uw[j] += delta * before
-						}
+						w[j] -= float64(lr * g / (math.Sqrt(g2[j]) + 1e-8))
 					}
 				}
 			}
 		}
 	}
-	if steps > 0 {
-		for j := range w {
-			w[j] -= uw[j] / steps
-		}
-		for j := range bias {
-			bias[j] -= ub[j] / steps
-		}
-	}
-	return w, bias
+	m.setWeights(w, bias, opts.Prune)
+	return m, nil
 }
 
 // softmax64 turns scores into probabilities in place.
