@@ -1,0 +1,21 @@
+C='人民法院/12368';P='人民检察院/12309';D='纪检监察机关/12388';J='110';A='部队/人武部';W='外省/外市12345';G='公证处';Z='仲裁委员会';L='法律援助12348';E='使领馆';N='不属于政府职能'
+I=[
+('wechat','你好，我去年借给表哥八万块，打了借条，官司也打赢了，判决书下来半年他一分没还，名下也说没财产。你们政府能不能管管，让法院快点执行啊😤','other',['public_security'],'complaint',True,C,'court judgment not enforced; goes to court enforcement'),
+('wechat','你好，我表哥在枫林区云栖路租的房子天天装修，电钻从早上七点响到晚上十点，跟他说了也不听，这个能管吗😤','environment',[],'complaint',False,None,'twin: relative renovation noise, in scope'),
+('sms','12345#刘先生#青埠区鹭岛街17号#法院寄来拆迁腾退判决 说我家限期搬走 我觉得判得不公 要上诉 请政府帮我改判','urban_construction',[],'help',True,C,'wants government to overturn a court demolition ruling'),
+('sms','12345#刘先生#青埠区鹭岛街17号#我家在征收范围 想问补偿标准每平米多少 临时安置费怎么算','urban_construction',[],'consult',False,None,'twin: demolition compensation standard, housing bureau'),
+('phone','坐席：您好，12345。\n市民：我那个离婚案子开庭开了三次了，法官一直拖着不判，孩子抚养权到现在定不下来。\n坐席：您是想反映审理进度？\n市民：对，你们市里能不能催一下法官？','other',[],'complaint',True,C,'divorce case delayed by judge'),
+('phone','坐席：您好，12345。\n市民：我离婚了，孩子跟我，现在要给孩子上户口改到我这边，派出所说要材料，要什么材料啊？\n坐席：您是咨询户口迁移需要的材料对吧？\n市民：对。','public_security',[],'consult',False,None,'twin: child hukou after divorce'),
+('weibo','@某市12345 你们政府到底管不管事？我被人在网上造谣诽谤半年了，截图一大堆，想告他又不知道怎么立案，拖到现在 #求助#','other',[],'help',True,C,'private defamation suit; court filing'),
+('weibo','@某市12345 石湾区政务大厅三号窗口那位工作人员，我问个营业执照变更材料，她头都不抬，让我自己看墙上 #服务态度#','government_services',[],'complaint',False,None,'twin: rude service window staff'),
+('rest','市民来电反映：其与邻居因宅基地边界纠纷已在区法院诉讼，一审判决后对方仍占用其院墙外一米土地。诉求：要求政府强制拆除对方围墙执行判决。','other',['urban_construction'],'help',True,C,'enforcement of land boundary judgment'),
+('rest','市民来电反映：其邻居在枫林区桂香巷自家院内私自加盖两层砖房，未见任何审批公示，遮挡其采光。诉求：请城管核查是否违建并依法处理。','urban_construction',[],'report',False,None,'twin: neighbour illegal extension'),
+('wechat','请问我被公司告了，法院传票让下周去开庭，我能不能不去啊？不去会怎样？','other',['labor'],'consult',True,C,'court summons question'),
+('wechat','请问公司拖欠我三个月工资，老板说要我去告他，我能先找劳动监察吗？','labor',[],'consult',False,None,'twin: wage arrears, labor inspection'),
+('sms','法院把我车查封了 说是替我弟担保 我根本不知情 要求政府解封','other',[],'help',True,C,'car seized by court over guarantee'),
+('sms','我的车被贴条 但那个位置明明画了停车位 想申诉 去哪里','transport',[],'consult',False,None,'twin: parking ticket appeal'),
+('phone','坐席：您好。\n市民：我妈走了，留下一套房子，我们兄妹三个谁也不让谁，我想让你们政府来给分一分，公平点。\n坐席：家庭遗产分割我们这边没法替您决定。\n市民：那我找谁？','other',[],'help',True,C,'inheritance split among siblings; court or mediation'),
+('phone','坐席：您好。\n市民：我妈去世了，房子要过户到我名下，不动产登记中心要什么手续？\n坐席：您是咨询继承过户的办理材料。\n市民：是的。','real_estate',['government_services'],'consult',False,None,'twin: inheritance property transfer registration'),
+('weibo','#执行难# 赢了官司拿不到钱！判决一年了，被执行人天天开豪车，@某市12345 你们说怎么办？','other',[],'complaint',True,C,'judgment debtor evades'),
+('weibo','#欠薪# 青埠区恒祥工地四十多个工人被欠工资五个月了，包工头跑了 @某市12345 求帮忙','labor',[],'help',False,None,'twin: construction wage arrears'),
+]

@@ -1,0 +1,20 @@
+C='人民法院/12368';P='人民检察院/12309';D='纪检监察机关/12388';J='110';A='部队/人武部';W='外省/外市12345';G='公证处';Z='仲裁委员会';L='法律援助12348';E='使领馆';N='不属于政府职能'
+I=[
+('wechat','我弟弟被抓了，已经批捕，关在看守所，我觉得他是冤枉的，公安办案不公，能帮我申诉一下吗🙏','other',['public_security'],'help',True,P,'challenging an arrest approval; procuratorate'),
+('wechat','我弟弟现在在看守所，家里要给他孩子办户口，派出所说要开户籍证明，我去哪开啊🙏','public_security',[],'consult',False,None,'twin: relative detained, household-registration certificate'),
+('sms','12345#赵女士#石湾区滨河路3号#我家老人被骗光积蓄 案子公安移送审查起诉半年了没动静 要求督促检察院起诉','other',[],'complaint',True,P,'prosecution delayed'),
+('sms','12345#赵女士#石湾区滨河路3号#老人接到冒充医保局的电话 要他转账 还没转 想咨询怎么防骗','public_security',['social_security'],'consult',False,None,'twin: fraud consultation, not yet victim'),
+('phone','坐席：您好，12345。\n市民：我要举报，派出所那个案子不立案，明明他打了我，有伤情鉴定，就是压着不立。\n坐席：您之前报过警了是吧？\n市民：报了，三个月了，说证据不足。你们政府怎么监督他们？','other',[],'complaint',True,P,'police refusal to file case; procuratorial oversight'),
+('phone','坐席：您好，12345。\n市民：我们楼上那家跟我吵架吵了好几回了，这次又在楼道里堆东西，我去说他还骂人，能不能让社区民警来调解一下？\n坐席：好的，帮您记录邻里纠纷调解。','public_security',[],'help',False,None,'twin: neighbour dispute mediation'),
+('weibo','@某市12345 这个判决明显错了，一审二审都输，证据摆在那里，申请再审又被驳回，还有没有天理？想让检察机关抗诉 #申冤#','other',[],'help',True,P,'seeking protest of final judgment'),
+('weibo','@某市12345 枫林区社保中心办退休手续的大姐特别耐心，帮我把缺的材料一项项列好，点赞 #为民服务#','social_security',['government_services'],'praise',False,None,'twin: praise for service'),
+('rest','市民来电反映：其儿子涉嫌盗窃被羁押，家属认为看守所延长羁押期限不合规，且律师会见受阻。诉求：要求有关部门监督看守所执法。','other',[],'complaint',True,P,'detention oversight'),
+('rest','市民来电反映：其儿子在外地服刑，家中孙子需办理入学，学校要求提供监护人证明。诉求：咨询由谁出具、需要什么材料。','education',['public_security'],'consult',False,None,'twin: school enrollment guardian proof'),
+('wechat','你好～我想举报我们镇上一个企业老板，污染问题之前被判过刑，现在又偷偷排，我怀疑有人包庇，是不是能走公益诉讼？','environment',[],'report',True,P,'public-interest litigation suggestion; procuratorate'),
+('wechat','你好～我们镇上那家塑料厂晚上偷偷排黑烟，味道大得窗户都不敢开，在青埠区北工业园那边，麻烦查一下','environment',[],'report',False,None,'twin: factory emissions'),
+('sms','我是受害人家属 对方判缓刑太轻 我不服 怎么让检察院抗诉','other',[],'consult',True,P,'victim wants protest of sentence'),
+('sms','我是被车撞伤的 在市二院住院 医保说交通事故不给报 真的吗 有第三方不赔的怎么办','social_security',['health'],'consult',False,None,'twin: medical insurance after traffic injury'),
+('phone','坐席：您好。\n市民：我老公在里面服刑，监狱里说他违纪被关禁闭，我要投诉监狱，不让我们见面。\n坐席：监狱的执法问题……\n市民：对，你们给我转过去。','other',[],'complaint',True,P,'prison supervision'),
+('phone','坐席：您好。\n市民：我老公在外地服刑，家里低保要重新审核，他的收入怎么算？\n坐席：您是咨询低保家庭收入核定。\n市民：对对。','social_security',[],'consult',False,None,'twin: minimum allowance review with spouse in prison'),
+('weibo','#司法公正# 我爸被人打成轻伤二级，对方就因为有关系被不起诉了，@某市12345 你们能不能帮忙查查检察官？','other',[],'complaint',True,P,'non-prosecution decision'),
+]
