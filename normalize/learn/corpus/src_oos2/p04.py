@@ -1,0 +1,21 @@
+C='人民法院/12368';P='人民检察院/12309';D='纪检监察机关/12388';J='110';A='部队/人武部';W='外省/外市12345';G='公证处';Z='仲裁委员会';L='法律援助12348';E='使领馆';N='不属于政府职能'
+I=[
+('wechat','我手机刚被人骗走两万，对方说是快递理赔，还一直在打电话让我继续转😭 现在怎么办','public_security',[],'help',True,J,'fraud in progress; call 110','police'),
+('wechat','上个月被刷单骗了三千，已经报过案了，想问问反诈的宣传资料社区有没有，想给我妈看看','public_security',[],'consult',False,None,'twin: after-the-fact fraud consultation'),
+('sms','有人撬我家隔壁门 现在还在 青埠区锦绣苑8栋','public_security',[],'report',True,J,'burglary in progress','police'),
+('sms','青埠区锦绣苑8栋楼道声控灯坏了半个月 晚上黑漆漆 物业不修','property',[],'complaint',False,None,'twin: stairwell lights'),
+('phone','坐席：您好，12345。\n市民：我那个前男友一直在我单位楼下堵我，刚刚还拿着刀在门口转，我不敢出去。\n坐席：您现在有危险的话请立即拨打110。','public_security',[],'help',True,J,'threat with knife now','police'),
+('phone','坐席：您好，12345。\n市民：我们小区有人养大狗不拴绳，昨天追着我孩子跑，我想问问养狗要不要登记，能不能管？\n坐席：帮您记录养犬管理问题。','public_security',[],'complaint',False,None,'twin: unleashed dog'),
+('weibo','@某市12345 石湾区夜市有人打架，已经见血了，一群人围着 #现场#','public_security',[],'report',True,J,'fight in progress','police'),
+('weibo','@某市12345 石湾区夜市每晚烧烤摊占满人行道，油烟熏人，喇叭吵到凌晨 #市容#','cityscape',['environment'],'complaint',False,None,'twin: night market vendors'),
+('rest','市民来电反映：其女儿今晚未归，手机关机，最后一次联系在五个小时前。诉求：请政府帮忙找人。','public_security',[],'help',True,J,'missing person now'),
+('rest','市民来电反映：其女儿身份证丢失，下周需要乘高铁去外地考试。诉求：咨询临时身份证如何办理、多久出证。','public_security',[],'consult',False,None,'twin: temporary ID card'),
+('wechat','楼下停车场有个人在挨个拉车门，已经开了两辆了，我在楼上看着呢','public_security',[],'report',True,J,'car theft in progress','police'),
+('wechat','楼下停车场地锁一直被人私装，占公共车位，物业不管，能反映吗','property',['transport'],'complaint',False,None,'twin: private parking locks'),
+('sms','我被我老公打了 他还在家砸东西 我躲在厕所','public_security',[],'help',True,J,'domestic violence in progress','police'),
+('phone','坐席：您好。\n市民：我在路边捡到一个钱包，里面有身份证、银行卡，还有一千多现金，交给谁？\n坐席：您可以交到附近派出所。\n市民：你们给我登记一下行吗？','public_security',[],'consult',False,None,'twin: found wallet'),
+('weibo','#紧急# 有人在枫林区翠湖公园湖边喊救命 @某市12345 谁快去看看','public_security',[],'report',True,J,'someone calling for help; dispatch','police'),
+('wechat','我同事刚在微信上问我借钱，说的话不像他，我怀疑他号被盗了，对方还在催我转😰','public_security',[],'consult',True,J,'suspected impersonation ongoing'),
+('wechat','我儿子的自行车在小区车棚里被偷了，监控物业说坏了，这种情况能找派出所吗','public_security',['property'],'consult',False,None,'twin: bicycle theft past'),
+('sms','有人在我店门口泼油漆还威胁要烧店 人还没走','public_security',[],'report',True,J,'threat to burn shop now','police'),
+]
