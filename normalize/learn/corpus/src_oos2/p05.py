@@ -1,0 +1,21 @@
+C='人民法院/12368';P='人民检察院/12309';D='纪检监察机关/12388';J='110';A='部队/人武部';W='外省/外市12345';G='公证处';Z='仲裁委员会';L='法律援助12348';E='使领馆';N='不属于政府职能'
+I=[
+('wechat','我儿子在部队当兵，说连长老是罚他站岗，还不让请假回家看奶奶，能帮忙跟部队说说吗😢','other',[],'help',True,A,'soldier complaint about commander'),
+('wechat','我儿子在部队服役，听说义务兵家庭有优待金，我们家今年还没领到，找哪个部门？','social_security',[],'consult',False,None,'twin: conscript family allowance, veterans affairs'),
+('sms','12345#周先生#青埠区营房路#部队靶场打靶声音太大 想让他们换时间 请政府通知部队','environment',[],'complaint',True,A,'military range noise; army itself'),
+('sms','12345#周先生#青埠区营房路#营房路路口施工晚上十一点还在打桩 吵得睡不着','environment',[],'complaint',False,None,'twin: night construction noise'),
+('phone','坐席：您好，12345。\n市民：我想问一下今年征兵体检，我视力差一点，能不能通融一下？我特别想当兵。\n坐席：征兵体检标准由人武部负责。\n市民：那你们帮我问问呗。','other',[],'consult',True,A,'conscription medical standard'),
+('phone','坐席：您好，12345。\n市民：我是退役军人，回来两年了，听说有个一次性经济补助，我怎么没领到？\n坐席：这是退役军人事务局的安置待遇，我帮您记录转办。','social_security',[],'consult',False,None,'twin: veteran one-off subsidy'),
+('weibo','@某市12345 部队营区围墙外那条路被他们拦起来了，说是军事管理区，我们绕路要多走两公里，凭什么？','transport',[],'complaint',True,A,'military zone road closure'),
+('weibo','@某市12345 石湾区新建路修了半年还不通车，绕路多走两公里，到底哪天完工？#修路#','urban_construction',['transport'],'complaint',False,None,'twin: road construction delay'),
+('rest','市民来电反映：其丈夫为现役军官，驻地在外省，夫妻两地分居，其希望随军。诉求：请政府协调部队尽快批准随军。','other',[],'help',True,A,'military spouse follow-army approval'),
+('rest','市民来电反映：其丈夫为现役军人，其本人为随军家属，已随迁至本市半年，仍未安排就业。诉求：咨询随军家属就业安置政策。','labor',['social_security'],'consult',False,None,'twin: military spouse employment placement'),
+('wechat','我在部队的时候受了伤，退伍时候评残等级评低了，想重新评，部队那边说要找原单位','social_security',[],'help',True,A,'disability rating by former unit'),
+('wechat','我退伍回来，伤残军人证办下来了，每月抚恤金怎么到账，要去哪里登记？','social_security',[],'consult',False,None,'twin: veteran disability pension'),
+('sms','部队的直升机天天在我家屋顶飞 鸡都不下蛋了 要求赔偿','other',[],'complaint',True,A,'military aircraft noise compensation'),
+('sms','我家屋顶被隔壁工地吊车砸坏瓦片 施工方不认账 谁管','urban_construction',[],'complaint',False,None,'twin: construction site damage'),
+('phone','坐席：您好。\n市民：我孙子在部队，想让他退伍回来，家里老人病了，要怎么申请提前退伍？\n坐席：提前退出现役需向所在部队申请。\n市民：那你们能帮我开个证明吗？','other',[],'help',True,A,'early discharge'),
+('weibo','#征兵# 大学生入伍学费补偿还没退到我卡上，@某市12345 问问什么时候到？','education',['social_security'],'consult',False,None,'twin: student enlistment tuition refund'),
+('wechat','请问部队文工团招不招人，我女儿学舞蹈的，想进部队','other',[],'consult',True,A,'army art troupe recruitment'),
+('phone','坐席：您好。\n市民：我是烈士家属，清明节想去烈士陵园，那边说要预约，在哪里预约？\n坐席：帮您查询。','other',['government_services'],'consult',False,None,'twin: martyrs cemetery visit booking'),
+]
