@@ -348,10 +348,11 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 // alarms, 0.013 98.4 % with 1.7 % and 0.016 99.5 % with 1.9 %. Recall first: the target is the
 // largest whose cross-validated false alarms stay within the 2 % bound. For out of scope, 0.022
 // found 85.9 % with 2.5 % of in-scope matters flagged, half a point under the 3 % bound for
-// the flags the rules add on unseen text.
+// the flags the rules add on unseen text. With the last 340 (xw-, xy-; 2,278 in extra.jsonl)
+// 0.022 flagged 2.7 % (88.8 % found) and 0.019 2.4 % (87.6 %); emergencies stayed 99.5 % / 1.9 %.
 const (
 	DefaultEmergencyFalseAlarmRate  = 0.016
-	DefaultOutOfScopeFalseAlarmRate = 0.022
+	DefaultOutOfScopeFalseAlarmRate = 0.019
 )
 
 // DefaultHintValues returns the values of the rules' findings as model features
