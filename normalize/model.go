@@ -325,31 +325,18 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 }
 
 // The shares of negatives the model alone may flag in the cross-validation on its training
-// corpus that sets its thresholds (TrainOptions.FalseAlarmRate, when not given). The targets are
-// 2 % false alarms for emergencies and 3 % wrong out-of-scope flags for rules and model together;
-// the rules raise some of their own, so the model gets less than all of it. The emergency rate
-// was 1.3 %; with extra.jsonl in training that found 93.4 % of the corpus's emergencies in
-// cross-validation with 1.5 % false alarms, so the model gets a little more room (recall first).
-// With extra.jsonl's items ex-0314 to ex-0428 (seen-danger emergencies and many easy in-scope
-// matters) the 5-fold cross-validation at 0.016/0.033 found 96.7 % of emergencies with 1.5 %
-// false alarms but only 78.2 % of out-of-scope matters (2.6 % in scope flagged); at
-// 0.018/0.037 it found 97.8 % with 1.7 % (none on long letters) and 82.4 % with 2.7 %.
-// At 0.04 for out of scope 3.2 % of in-scope matters were flagged, over the 3 % target.
-// With the 720 items xe-, xo- and xr- added to extra.jsonl (more in-scope negatives, so a rate
-// admits more of the hard ones) 0.018/0.037 flagged 3.6 % of in-scope matters; at 0.031 2.7 %
-// with 86.5 % of out-of-scope matters found (0.027: 2.4 %, 85.9 %). Emergency recall stayed at
-// 98.4 % from 0.012 to 0.018 while false alarms went 1.5 → 1.9 %; 0.016 (1.8 %) keeps the most
-// room for unseen text that still leaves a margin under the 2 % target. With 400 more (xf-, xs-)
-// 0.016/0.031 raised 2.1 % false alarms and flagged 3.6 %; emergency recall stayed at 98.4 %
-// down to 0.010 (1.7 % false alarms), and out-of-scope recall went 88.2 → 85.3 → 83.5 % as the
-// flags went 3.6 → 2.4 → 2.0 % at 0.031/0.022/0.018. 0.010/0.022 keep both under their targets
-// with a margin, which unseen text needs: the blind sets flag more than cross-validation does.
-// With the last 390 (xg-, xt-, xv-; 1,938 in extra.jsonl) 0.010 found 98.4 % with 1.4 % false
-// alarms, 0.013 98.4 % with 1.7 % and 0.016 99.5 % with 1.9 %. Recall first: the target is the
-// largest whose cross-validated false alarms stay within the 2 % bound. For out of scope, 0.022
-// found 85.9 % with 2.5 % of in-scope matters flagged, half a point under the 3 % bound for
-// the flags the rules add on unseen text. With the last 340 (xw-, xy-; 2,278 in extra.jsonl)
-// 0.022 flagged 2.7 % (88.8 % found) and 0.019 2.4 % (87.6 %); emergencies stayed 99.5 % / 1.9 %.
+// corpus that sets its thresholds (TrainOptions.FalseAlarmRate, when not given). The bounds are
+// 2 % false alarms for emergencies and 3 % wrong out-of-scope flags for rules and model together.
+// Both rates are re-chosen by 5-fold cross-validation whenever the corpus grows: more in-scope
+// examples make the same share admit more of the hard negatives.
+//   - Emergencies, recall first: the largest rate whose cross-validated false alarms stay within
+//     2 %. With extra.jsonl's 2,278 items 0.016 found 99.5 % with 1.9 % false alarms (with 1,938
+//     items 0.013 had found 98.4 % with 1.7 %).
+//   - Out of scope: the largest rate that flags at most 2.5 % of in-scope matters, half a point
+//     under the bound for the flags the rules add on unseen text, where the blind sets flag more
+//     than cross-validation does. 0.019 found 87.6 % with 2.4 % flagged; 0.022 88.8 % with 2.7 %.
+//
+// The earlier sweeps, one per growth of the corpus, are in `git log -p normalize/model.go`.
 const (
 	DefaultEmergencyFalseAlarmRate  = 0.016
 	DefaultOutOfScopeFalseAlarmRate = 0.019
