@@ -198,6 +198,9 @@ type TrainingExample struct {
 	// Referral says where an out-of-scope matter belongs: a kind code of referrals.yaml or free
 	// text that its labels map to a kind.
 	Referral string
+	// TrainOnly examples teach the model but take no part in choosing its thresholds
+	// (learn.Example.TrainOnly): project-written data, as opposed to the reference corpus.
+	TrainOnly bool
 }
 
 // Train fits a model to the examples with these rules: the rules' findings are features of the
@@ -267,7 +270,7 @@ func (c *Classifier) Train(examples []TrainingExample, opts learn.TrainOptions) 
 				return !ok || a == e.Category
 			})
 		}
-		out[i] = learn.Example{Text: m, Hints: c.classify(m, nil).hints, Labels: labels, Alternatives: alts}
+		out[i] = learn.Example{Text: m, Hints: c.classify(m, nil).hints, Labels: labels, Alternatives: alts, TrainOnly: e.TrainOnly}
 	}
 	for _, k := range c.rules.Referrals.Kinds {
 		if used[k.Code] {

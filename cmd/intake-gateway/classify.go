@@ -143,10 +143,10 @@ any model instead.`,
 
 func trainCommand() *cobra.Command {
 	var (
-		path, outFile string
-		corpora       []string
-		seed          uint64
-		builtin       bool
+		path, outFile      string
+		corpora, trainAlso []string
+		seed               uint64
+		builtin            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train --corpus FILE.jsonl... --out MODEL",
@@ -158,7 +158,12 @@ and writes it to --out. The same corpora, rules and --seed always give the same 
 
 A hotline retrains on its own labelled history (its case system's export, one JSON object per
 line with text, category, request_type, emergency, out_of_scope, referral) and points
-classifier.model_file at the result; SIGHUP loads it.`,
+classifier.model_file at the result; SIGHUP loads it.
+
+The thresholds of the emergency and out-of-scope heads are chosen by cross-validation on the
+--corpus files. --train-also files are trained on too but take no part in that choice: data written
+to teach the model (hard look-alikes above all) would otherwise change the mix of negatives a
+false-alarm rate is a share of.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(corpora) == 0 || outFile == "" {
@@ -180,9 +185,18 @@ classifier.model_file at the result; SIGHUP loads it.`,
 			if err != nil {
 				return err
 			}
-			training := make([]normalize.TrainingExample, len(examples))
-			for i, e := range examples {
-				training[i] = e.Training()
+			also, err := readCorpora(trainAlso)
+			if err != nil {
+				return err
+			}
+			training := make([]normalize.TrainingExample, 0, len(examples)+len(also))
+			for _, e := range examples {
+				training = append(training, e.Training())
+			}
+			for _, e := range also {
+				t := e.Training()
+				t.TrainOnly = true
+				training = append(training, t)
 			}
 			opts := learn.DefaultOptions()
 			opts.Seed = seed
@@ -199,6 +213,7 @@ classifier.model_file at the result; SIGHUP loads it.`,
 	}
 	addConfigFlag(cmd, &path)
 	cmd.Flags().StringArrayVar(&corpora, "corpus", nil, "labelled JSONL file to train on (repeatable)")
+	cmd.Flags().StringArrayVar(&trainAlso, "train-also", nil, "labelled JSONL file to train on without choosing thresholds on it (repeatable)")
 	cmd.Flags().StringVar(&outFile, "out", "", "model file to write")
 	cmd.Flags().Uint64Var(&seed, "seed", learn.DefaultOptions().Seed, "seed of the example order (and of the threshold folds)")
 	cmd.Flags().BoolVar(&builtin, "builtin-rules", false, "train with the built-in rule files instead of the configured ones (go generate)")

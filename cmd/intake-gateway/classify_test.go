@@ -66,6 +66,35 @@ func TestClassifyTrainWritesTheSameModelTwice(t *testing.T) {
 	}
 }
 
+// --train-also files are trained on but take no part in choosing the thresholds: the emergency
+// head's calibration counts the --corpus file's 24 negatives, not the 48 the two files hold.
+func TestClassifyTrainAlsoIsNotCalibratedOn(t *testing.T) {
+	corpus, also := trainingCorpus(t), trainingCorpus(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args      []string
+		negatives string
+	}{
+		{[]string{"--corpus", corpus, "--train-also", also}, "/24 false alarms"},
+		{[]string{"--corpus", corpus, "--corpus", also}, "/48 false alarms"},
+	} {
+		args := append([]string{"classify", "train", "--builtin-rules", "--out", filepath.Join(dir, "m.model")}, tt.args...)
+		out, err := run(t, args...)
+		if err != nil || !strings.Contains(out, "64 examples") {
+			t.Fatalf("train %v: %v\n%s", tt.args, err, out)
+		}
+		var emergency string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "emergency ") {
+				emergency = l
+			}
+		}
+		if !strings.Contains(emergency, tt.negatives) {
+			t.Errorf("train %v: emergency head %q, want %s", tt.args, emergency, tt.negatives)
+		}
+	}
+}
+
 // A hotline's own model (classifier.model_file) replaces the built-in one at start and on
 // SIGHUP; a model file that does not load leaves the running model in place.
 func TestModelFileIsLoadedAndReloaded(t *testing.T) {

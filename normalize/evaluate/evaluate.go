@@ -211,7 +211,9 @@ func CrossValidateWith(c *normalize.Classifier, examples, trainOnly []Example, k
 			}
 		}
 		for _, e := range trainOnly {
-			train = append(train, e.Training())
+			t := e.Training()
+			t.TrainOnly = true
+			train = append(train, t)
 		}
 		model, err := c.Train(train, opts)
 		if err != nil {

@@ -309,3 +309,52 @@ func TestHintValuesTravelWithTheModel(t *testing.T) {
 		t.Errorf("a hint at 0.25 gives the same probabilities as at 1: %v", a)
 	}
 }
+
+// Train-only examples teach the model but are never held out to choose a threshold: the
+// calibration counts only the reference examples, and hard look-alikes added as train-only data
+// cannot raise the threshold the rate on the reference examples gives.
+func TestTrainOnlyExamplesTakeNoPartInCalibration(t *testing.T) {
+	heads, ex := toy()
+	var refNeg, refPos int
+	for _, e := range ex {
+		if e.Labels["alarm"] == "yes" {
+			refPos++
+		} else {
+			refNeg++
+		}
+	}
+	// Look-alikes that share the alarm's words but raise none.
+	var hard []learn.Example
+	for _, p := range []string{"东区", "西区", "南区", "北区", "老城", "新城"} {
+		for _, text := range []string{p + "着火演练,快来人看", p + "去年着火了,救命钱还没赔"} {
+			hard = append(hard, learn.Example{Text: text, Labels: map[string]string{"topic": "power", "alarm": "no"}, TrainOnly: true})
+		}
+	}
+	m, err := learn.Train(heads, append(slices.Clone(ex), hard...), smallOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := m.Head("alarm")
+	if h.Calibration == nil || h.Calibration.Negatives != refNeg || h.Calibration.Positives != refPos {
+		t.Fatalf("calibration %+v, want %d negatives and %d positives (the reference examples only)", h.Calibration, refNeg, refPos)
+	}
+	// The same examples without the flag are all calibrated on.
+	for i := range hard {
+		hard[i].TrainOnly = false
+	}
+	m, err = learn.Train(heads, append(slices.Clone(ex), hard...), smallOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := m.Head("alarm"); h.Calibration.Negatives != refNeg+len(hard) {
+		t.Errorf("calibration counted %d negatives, want %d", h.Calibration.Negatives, refNeg+len(hard))
+	}
+	// Every example train-only leaves nothing to calibrate on: an error, not a silent threshold.
+	all := slices.Clone(ex)
+	for i := range all {
+		all[i].TrainOnly = true
+	}
+	if _, err := learn.Train(heads, all, smallOptions()); err == nil {
+		t.Error("a corpus of train-only examples calibrated a threshold")
+	}
+}

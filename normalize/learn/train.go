@@ -22,6 +22,11 @@ type Example struct {
 	// Alternatives are further acceptable classes of a head (a matter that belongs to two
 	// departments): they share TrainOptions.AlternativeWeight of the example's target.
 	Alternatives map[string][]string
+	// TrainOnly examples are trained on but never held out when a threshold is calibrated, so
+	// a false-alarm rate stays a share of the other (reference) examples. Data written to teach
+	// the model — deliberately hard look-alikes above all — would otherwise change the mix of
+	// negatives the rate is a share of, and move every threshold whenever a batch is added.
+	TrainOnly bool
 }
 
 // TrainOptions control training. The zero value of a field takes the default of DefaultOptions.
@@ -408,7 +413,7 @@ func (m *Model) setWeights(w, bias []float64, prune float64) {
 
 // calibrate chooses the threshold of a head by k-fold cross-validation on the training examples:
 // the lowest threshold at which at most rate of the negatives (first class) held out score as
-// positive.
+// positive. TrainOnly examples are in every fold's training and never held out.
 func calibrate(heads []Head, examples []Example, opts TrainOptions, head string, rate float64) (*Calibration, float64, error) {
 	k := opts.CalibrationFolds
 	if k < 2 {
@@ -416,17 +421,26 @@ func calibrate(heads []Head, examples []Example, opts TrainOptions, head string,
 	}
 	hi := slices.IndexFunc(heads, func(h Head) bool { return h.Name == head })
 	negative := heads[hi].Classes[0]
-	fold := Folds(len(examples), k, opts.Seed)
+	var reference, trainOnly []Example
+	for _, e := range examples {
+		if e.TrainOnly {
+			trainOnly = append(trainOnly, e)
+		} else {
+			reference = append(reference, e)
+		}
+	}
+	fold := Folds(len(reference), k, opts.Seed)
 	var neg, pos []float64
 	for f := range k {
 		var train, test []Example
-		for i, e := range examples {
+		for i, e := range reference {
 			if fold[i] == f {
 				test = append(test, e)
 			} else {
 				train = append(train, e)
 			}
 		}
+		train = append(train, trainOnly...)
 		sub, err := fit(heads, train, opts)
 		if err != nil {
 			return nil, 0, err
