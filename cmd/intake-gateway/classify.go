@@ -43,7 +43,8 @@ classify --corpus FILE.jsonl... cross-validates the combined classifier on the t
 the examples are split into --cv folds, a model is trained with the configured rules on all but
 one fold, and that fold is scored; the report covers every example exactly once. --train-also
 FILE.jsonl adds a file to every fold's training without scoring it (what project-written data
-adds on the other files, without grading its own items). --rules-only scores the rules without
+adds on the other files, without grading its own items; each fold model's threshold calibration,
+itself a cross-validation, holds none of them out either). --rules-only scores the rules without
 any model instead.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(config.ResolvePath(path), nil)
@@ -149,7 +150,7 @@ func trainCommand() *cobra.Command {
 		builtin            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "train --corpus FILE.jsonl... --out MODEL",
+		Use:   "train --corpus FILE.jsonl... [--train-also FILE.jsonl...] --out MODEL",
 		Short: "Train the classifier's model on labelled corpora",
 		Long: `classify train fits the learned model (character n-grams and the rules' findings; one head
 each for category, request type, emergency, emergency kind, out-of-scope and referral kind) to
@@ -161,9 +162,10 @@ line with text, category, request_type, emergency, out_of_scope, referral) and p
 classifier.model_file at the result; SIGHUP loads it.
 
 The thresholds of the emergency and out-of-scope heads are chosen by cross-validation on the
---corpus files. --train-also files are trained on too but take no part in that choice: data written
-to teach the model (hard look-alikes above all) would otherwise change the mix of negatives a
-false-alarm rate is a share of.`,
+--corpus files. --train-also files are in every fold's training but never held out, so a
+false-alarm rate is a share of the --corpus negatives only: data written to teach the model (hard
+look-alikes above all) would otherwise change the mix of negatives the rate is a share of. They
+must not repeat --corpus items.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(corpora) == 0 || outFile == "" {

@@ -193,7 +193,8 @@ func CrossValidate(c *normalize.Classifier, examples []Example, k int, opts lear
 
 // CrossValidateWith is CrossValidate with further examples that every fold trains on and none
 // scores: data written by the project itself (normalize/learn/corpus/extra.jsonl) can then show
-// what it adds on the other files without grading its own items.
+// what it adds on the other files without grading its own items. Each fold's model calibrates its
+// thresholds by a nested cross-validation that holds out none of them either.
 func CrossValidateWith(c *normalize.Classifier, examples, trainOnly []Example, k int, opts learn.TrainOptions) (*Report, error) {
 	if k < 2 || k > len(examples) {
 		return nil, fmt.Errorf("cross-validation: need 2 ≤ folds ≤ %d examples, got %d", len(examples), k)
@@ -204,18 +205,7 @@ func CrossValidateWith(c *normalize.Classifier, examples, trainOnly []Example, k
 	fold := learn.Folds(len(examples), k, opts.Seed)
 	results := make([]normalize.Result, len(examples))
 	for f := range k {
-		var train []normalize.TrainingExample
-		for i, e := range examples {
-			if fold[i] != f {
-				train = append(train, e.Training())
-			}
-		}
-		for _, e := range trainOnly {
-			t := e.Training()
-			t.TrainOnly = true
-			train = append(train, t)
-		}
-		model, err := c.Train(train, opts)
+		model, err := c.Train(foldTraining(examples, trainOnly, fold, f), opts)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f+1, err)
 		}
@@ -230,6 +220,23 @@ func CrossValidateWith(c *normalize.Classifier, examples, trainOnly []Example, k
 		}
 	}
 	return newReport(c, examples, results, fold, k), nil
+}
+
+// foldTraining is what fold f's model trains on: the examples outside the fold, and every
+// train-only example marked so, which keeps it out of the model's own threshold calibration too.
+func foldTraining(examples, trainOnly []Example, fold []int, f int) []normalize.TrainingExample {
+	var train []normalize.TrainingExample
+	for i, e := range examples {
+		if fold[i] != f {
+			train = append(train, e.Training())
+		}
+	}
+	for _, e := range trainOnly {
+		t := e.Training()
+		t.TrainOnly = true
+		train = append(train, t)
+	}
+	return train
 }
 
 func newReport(c *normalize.Classifier, examples []Example, results []normalize.Result, folds []int, k int) *Report {

@@ -256,4 +256,22 @@ func TestCrossValidateWithTrainOnly(t *testing.T) {
 	if rep.CategoryAccuracy() < 0.9 {
 		t.Errorf("accuracy %.2f with every word taught by the training-only examples: were they trained on?", rep.CategoryAccuracy())
 	}
+	// Each fold trains on the corpus outside it and on every training-only example, marked so
+	// that the fold model's own threshold calibration holds none of them out either.
+	fold := learn.Folds(len(ex), 4, opts.Seed)
+	train := foldTraining(ex, also, fold, 0)
+	var marked, inFold int
+	for _, f := range fold {
+		if f == 0 {
+			inFold++
+		}
+	}
+	for _, e := range train {
+		if e.TrainOnly {
+			marked++
+		}
+	}
+	if len(train) != len(ex)-inFold+len(also) || marked != len(also) {
+		t.Errorf("fold 0 trains on %d examples, %d marked train-only; want %d and %d", len(train), marked, len(ex)-inFold+len(also), len(also))
+	}
 }

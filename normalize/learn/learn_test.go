@@ -311,10 +311,16 @@ func TestHintValuesTravelWithTheModel(t *testing.T) {
 }
 
 // Train-only examples teach the model but are never held out to choose a threshold: the
-// calibration counts only the reference examples, and hard look-alikes added as train-only data
-// cannot raise the threshold the rate on the reference examples gives.
+// calibration counts only the reference examples' negatives, so the false-alarm rate stays a
+// share of them. The threshold still follows the model, which the train-only data shapes in
+// every calibration fold.
 func TestTrainOnlyExamplesTakeNoPartInCalibration(t *testing.T) {
 	heads, ex := toy()
+	// A few reference look-alikes, so that the highest-scoring negative, which sets the
+	// threshold at a false-alarm rate of 0, scores well above the 5 % floor.
+	for _, p := range []string{"河边", "山脚"} {
+		ex = append(ex, learn.Example{Text: p + "配电箱着火演练,快来人", Labels: map[string]string{"topic": "power", "alarm": "no"}})
+	}
 	var refNeg, refPos int
 	for _, e := range ex {
 		if e.Labels["alarm"] == "yes" {
@@ -337,6 +343,15 @@ func TestTrainOnlyExamplesTakeNoPartInCalibration(t *testing.T) {
 	h, _ := m.Head("alarm")
 	if h.Calibration == nil || h.Calibration.Negatives != refNeg || h.Calibration.Positives != refPos {
 		t.Fatalf("calibration %+v, want %d negatives and %d positives (the reference examples only)", h.Calibration, refNeg, refPos)
+	}
+	// The folds' models were trained on the look-alikes too: the threshold they give differs
+	// from the one the reference examples alone give, whose folds are otherwise the same.
+	plain, err := learn.Train(heads, slices.Clone(ex), smallOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := plain.Head("alarm"); p.Threshold == h.Threshold {
+		t.Errorf("threshold %v with train-only look-alikes, the same as without them: the calibration folds did not train on them", h.Threshold)
 	}
 	// The same examples without the flag are all calibrated on.
 	for i := range hard {

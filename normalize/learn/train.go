@@ -22,10 +22,12 @@ type Example struct {
 	// Alternatives are further acceptable classes of a head (a matter that belongs to two
 	// departments): they share TrainOptions.AlternativeWeight of the example's target.
 	Alternatives map[string][]string
-	// TrainOnly examples are trained on but never held out when a threshold is calibrated, so
-	// a false-alarm rate stays a share of the other (reference) examples. Data written to teach
-	// the model — deliberately hard look-alikes above all — would otherwise change the mix of
-	// negatives the rate is a share of, and move every threshold whenever a batch is added.
+	// TrainOnly examples are trained on (in every calibration fold too) but never held out when
+	// a threshold is calibrated, so a false-alarm rate stays a share of the other (reference)
+	// examples' negatives. Data written to teach the model — deliberately hard look-alikes above
+	// all — would otherwise change the mix of negatives the rate is a share of. Thresholds still
+	// follow the model: train-only data changes what the folds' models score. TrainOnly data must
+	// not copy reference items, or a held-out item would be scored by a model that saw it.
 	TrainOnly bool
 }
 
@@ -429,6 +431,9 @@ func calibrate(heads []Head, examples []Example, opts TrainOptions, head string,
 			reference = append(reference, e)
 		}
 	}
+	if len(reference) < k {
+		return nil, 0, fmt.Errorf("head %s: calibration needs at least %d reference (not train-only) examples, got %d (and %d train-only)", head, k, len(reference), len(trainOnly))
+	}
 	fold := Folds(len(reference), k, opts.Seed)
 	var neg, pos []float64
 	for f := range k {
@@ -443,7 +448,7 @@ func calibrate(heads []Head, examples []Example, opts TrainOptions, head string,
 		train = append(train, trainOnly...)
 		sub, err := fit(heads, train, opts)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, fmt.Errorf("head %s: calibration fold %d: %w", head, f+1, err)
 		}
 		for _, e := range test {
 			class, ok := e.Labels[head]
