@@ -43,13 +43,14 @@ func TestShippedModel(t *testing.T) {
 	if m == nil {
 		t.Fatal("no model: configs/classifier.model is empty (go generate ./configs)")
 	}
-	// The budgets grew with the corpus: 2,108 → 3,958 examples took the model from 32,835 to
-	// 65,563 features (2.9 → 5.8 MB file, 11 → 22 MB in memory per replica), which costs no speed
-	// (BenchmarkPredict stays flat to 480,000 features); they are here so that growth is a choice.
-	if n := len(configs.Model); n > 6<<20 {
-		t.Errorf("embedded model is %d bytes, keep it under 6 MB", n)
+	// The budgets grew with the corpus: 2,108 → 3,958 → 4,358 examples took the model from 32,835
+	// to 65,563 to 75,549 features (2.9 → 5.8 → 6.7 MB file, 11 → 22 → 27 MB in memory per
+	// replica), which costs no speed (BenchmarkPredict stays flat to 480,000 features); they are
+	// here so that growth is a choice.
+	if n := len(configs.Model); n > 8<<20 {
+		t.Errorf("embedded model is %d bytes, keep it under 8 MiB", n)
 	}
-	if m.MemoryBytes() > 24<<20 {
+	if m.MemoryBytes() > 32<<20 {
 		t.Errorf("model takes about %d bytes in memory", m.MemoryBytes())
 	}
 	for _, name := range []string{normalize.HeadCategory, normalize.HeadRequestType, normalize.HeadEmergency,
