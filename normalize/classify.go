@@ -640,8 +640,15 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 		}
 	}
 
+	// A model that knows none of the text's n-grams (empty, only emoji or unknown script, a
+	// transcript in which the caller said nothing) answers from its biases: it raises no alarm
+	// and refers nothing, for nothing was said to judge (an empty text's bias alone reaches the
+	// out-of-scope threshold).
+	blind := p.Grams() == 0
+
 	// Emergency: the rules' alarm stands; the model may add one.
 	prob, _, yes := p.Positive(HeadEmergency)
+	yes = yes && !blind
 	res.EmergencyConfidence = round2(prob)
 	if res.Emergency == nil && yes && len(c.kindByRank) > 0 {
 		kind, _, _ := p.Best(HeadEmergencyKind)
@@ -675,6 +682,7 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 
 	// Out of scope: the rules' flag stands; the model may add one, but not to an emergency.
 	prob, _, yes = p.Positive(HeadOutOfScope)
+	yes = yes && !blind
 	res.OutOfScopeConfidence = round2(prob)
 	if !res.OutOfScope && yes && res.Emergency == nil {
 		if kind, _, _ := p.Best(HeadReferral); kind != "" {

@@ -201,6 +201,45 @@ func TestModelRefersOutOfScopeMatters(t *testing.T) {
 	}
 }
 
+// Where the model knows none of the text (nothing written, only emoji, a transcript in which the
+// caller said nothing), its out-of-scope head answers from its bias, which alone reaches the
+// threshold: such a text must not be referred away, nor raise an alarm.
+func TestModelJudgesNothingItCannotRead(t *testing.T) {
+	c := shipped(t)
+	for _, text := range []string{"", " \n ", "🙂🙂🙂", normalize.ClassifiableText("坐席：您好，请讲。\n坐席：喂？您好？")} {
+		m := normalize.MatchText(text)
+		p := c.Model().Predict(m, nil, normalize.HeadOutOfScope)
+		_, _, modelSaysOut := p.Positive(normalize.HeadOutOfScope)
+		grams := p.Grams()
+		p.Release()
+		if grams != 0 || !modelSaysOut {
+			t.Fatalf("%q: the model knows %d n-grams, flags out of scope %v: the case no longer tests the guard", text, grams, modelSaysOut)
+		}
+		r := c.Classify(text)
+		if r.OutOfScope || r.Emergency != nil {
+			t.Errorf("%q: %s", text, explain(r))
+		}
+	}
+	// One known n-gram is enough for the model to be heard.
+	p := c.Model().Predict(normalize.MatchText("法院"), nil, normalize.HeadOutOfScope)
+	defer p.Release()
+	if p.Grams() == 0 {
+		t.Error("法院: the model knows no n-gram of it")
+	}
+}
+
+// A call exported on one line ("坐席：…。市民：…") is classified on the caller's words: before
+// they were read as the agent's, and a caller whose father had collapsed was told the matter was
+// not the government's business.
+func TestOneLineTranscriptEmergency(t *testing.T) {
+	c := shipped(t)
+	text := "坐席：您好，12345热线。市民：我爸突然倒在地上叫不醒，嘴唇发紫，怎么办啊！坐席：请问您的地址？市民：幸福路18号3单元。"
+	r := c.Classify(normalize.ClassifiableText(text))
+	if r.Emergency == nil || r.Emergency.Kind != intake.EmergencyMedical || r.OutOfScope {
+		t.Errorf("%s", explain(r))
+	}
+}
+
 // The model decides the category where no rule is certain; a certain rule stands.
 func TestModelAndRuleCategory(t *testing.T) {
 	c := shipped(t)

@@ -18,31 +18,80 @@ var (
 
 // ParseTranscript splits a plain-text transcript into turns. A turn starts with a line of the form
 // "LABEL：text" (or "LABEL:", optionally "LABEL(…)" or "LABEL1"), where LABEL is one of the agent
-// or caller labels above; lines without a label continue the turn before them. ok is false, and
+// or caller labels above, or with such a label after a sentence end or a space inside a line
+// (splitTurns); lines without a label continue the turn before them. ok is false, and
 // no segments are returned, when the first non-blank line has no speaker label: the text is then
 // not a transcript. Segment texts are cleaned with CleanText; times and confidence are zero
 // because plain text carries none.
 func ParseTranscript(text string) (segments []intake.Segment, ok bool) {
 	for line := range strings.Lines(CleanText(text)) {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		speaker, rest, labelled := splitSpeaker(line)
-		switch {
-		case labelled:
-			segments = append(segments, intake.Segment{Speaker: speaker, Text: rest})
-		case len(segments) == 0:
-			return nil, false
-		default:
-			last := &segments[len(segments)-1]
-			if last.Text != "" {
-				last.Text += "\n"
+		for _, piece := range splitTurns(strings.TrimSpace(line)) {
+			piece = strings.TrimSpace(piece)
+			if piece == "" {
+				continue
 			}
-			last.Text += line
+			speaker, rest, labelled := splitSpeaker(piece)
+			switch {
+			case labelled:
+				segments = append(segments, intake.Segment{Speaker: speaker, Text: rest})
+			case len(segments) == 0:
+				return nil, false
+			default:
+				last := &segments[len(segments)-1]
+				if last.Text != "" {
+					last.Text += "\n"
+				}
+				last.Text += piece
+			}
 		}
 	}
 	return segments, len(segments) > 0
+}
+
+// splitTurns cuts a line before every speaker label that follows a sentence end or a space:
+// call-centre exports, speech-recognition output and forms that drop line breaks put a whole
+// call on one line ("坐席：您好。市民：我爸倒在地上了。"), and the caller's words must not be
+// read as the agent's. A label inside a sentence ("请告诉市民：…") does not cut.
+func splitTurns(line string) []string {
+	var parts []string
+	start := 0
+	for i, r := range line {
+		if !turnBoundary(r) {
+			continue
+		}
+		next := i + utf8.RuneLen(r)
+		if next < len(line) && startsWithLabel(line[next:]) {
+			parts = append(parts, line[start:next])
+			start = next
+		}
+	}
+	return append(parts, line[start:])
+}
+
+// turnBoundary reports runes after which a new speaker's turn may start on the same line.
+func turnBoundary(r rune) bool {
+	switch r {
+	case '。', '！', '？', '!', '?', '；', ';', '…', '”', '」', ' ', '\t', '\u3000':
+		return true
+	}
+	return false
+}
+
+// labelHeadBytes bounds the look-ahead for a label: 12 runes of at most 4 bytes and a colon.
+const labelHeadBytes = 12*utf8.UTFMax + len("：")
+
+// startsWithLabel reports whether s starts with "LABEL：" for a known speaker label. It looks
+// at most labelHeadBytes ahead, so that splitting a long line stays linear in its length.
+func startsWithLabel(s string) bool {
+	s = strings.TrimLeft(s, " \t\u3000")
+	head := s[:min(len(s), labelHeadBytes)]
+	i := strings.IndexAny(head, ":：")
+	if i <= 0 {
+		return false
+	}
+	_, colon := utf8.DecodeRuneInString(s[i:])
+	_, _, ok := splitSpeaker(s[:i+colon])
+	return ok
 }
 
 // ClassifiableText is the part of a submission's text that classification looks at: for a

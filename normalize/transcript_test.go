@@ -30,6 +30,15 @@ func TestParseTranscript(t *testing.T) {
 			[]seg{{"agent", "hello"}, {"caller", "the lift is broken"}}},
 		{"unlabelled line continues the turn", "市民：我家楼下\n天天有人摆摊\n坐席：好的", true,
 			[]seg{{"caller", "我家楼下\n天天有人摆摊"}, {"agent", "好的"}}},
+		{"one line: turns after sentence ends", "坐席：您好，12345。市民：我爸倒在地上叫不醒！坐席：地址？市民：幸福路18号。", true,
+			[]seg{{"agent", "您好，12345。"}, {"caller", "我爸倒在地上叫不醒！"}, {"agent", "地址？"}, {"caller", "幸福路18号。"}}},
+		{"one line: turns after spaces, qualified labels", "坐席(工号7)：您好 来电人（李）：停水了 坐席:好的", true,
+			[]seg{{"agent", "您好"}, {"caller", "停水了"}, {"agent", "好的"}}},
+		{"label inside a sentence does not cut", "坐席：我们会告诉市民：明天停水。市民：好", true,
+			[]seg{{"agent", "我们会告诉市民：明天停水。"}, {"caller", "好"}}},
+		{"unknown label after a sentence end does not cut", "市民：我问了。物业：不归我们管。", true,
+			[]seg{{"caller", "我问了。物业：不归我们管。"}}},
+		{"one line not starting with a label is not a transcript", "你好。市民：停水了", false, nil},
 		{"REST summary is not a transcript", "市民来电反映：其家楼下路灯不亮。诉求：要求维修。", false, nil},
 		{"label later in the text does not make a transcript", "你好\n市民：停水了", false, nil},
 		{"colon inside a sentence", "地址：高区观澜路102号", false, nil},
@@ -59,6 +68,7 @@ func TestClassifiableText(t *testing.T) {
 		{"坐席：您好，12345政务服务热线，请讲。\n市民：你好，我想问一下公积金提取的事。\n坐席：您请说。\n市民：能取几次？",
 			"你好，我想问一下公积金提取的事。\n能取几次？"},
 		{"坐席：您好，请讲。\n坐席：喂？", ""}, // only the agent spoke
+		{"坐席：您好，12345。市民：燃气漏了。坐席：请离开房间。市民：好的", "燃气漏了。\n好的"},
 		{"建议今年供暖提前", "建议今年供暖提前"},
 	}
 	for _, tt := range tests {
@@ -70,7 +80,7 @@ func TestClassifiableText(t *testing.T) {
 
 func FuzzParseTranscript(f *testing.F) {
 	for _, s := range []string{
-		"坐席：您好\n市民：停水了", "市民:a\n\nb\r\n坐席（1）:c", "：：\n:", "市民：", "坐席\n市民：x", "\xff市民：\xfe",
+		"坐席：您好\n市民：停水了", "市民:a\n\nb\r\n坐席（1）:c", "坐席：好。市民：x 坐席:y", "市民：。。。坐席", "：：\n:", "市民：", "坐席\n市民：x", "\xff市民：\xfe",
 	} {
 		f.Add(s)
 	}

@@ -381,6 +381,22 @@ func (p Prediction) Probs(head string) []float32 {
 	return nil
 }
 
+// Grams is the number of the text's n-grams the model knows, hints not counted (an n-gram found
+// twice counts twice). At 0 the model has seen none of the text, and its probabilities are its
+// biases and the hints alone.
+func (p Prediction) Grams() int {
+	if p.prediction == nil {
+		return 0
+	}
+	n := len(p.v.jrows)
+	for _, row := range p.v.rows {
+		if int(row) < len(p.m.keys) {
+			n++
+		}
+	}
+	return n
+}
+
 // Best returns the most probable class of a head, its probability and the margin over the
 // runner-up; "" when the model has no such head.
 func (p Prediction) Best(head string) (class string, prob, margin float64) {
