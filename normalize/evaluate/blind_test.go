@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"bytes"
 	"os"
 	"testing"
 )
@@ -32,34 +33,103 @@ func (s blindSet) check(t *testing.T) {
 	checkFloors(t, s.name, rep, s.floors)
 }
 
+// The blind sets, each written without sight of the rules, the corpus or the model and never
+// used to choose anything. Blind set 3 is not among them: a defect it exposed was fixed (see
+// TestBlindSet3), so it no longer measures what the classifier does on text it has not seen.
+var (
+	blind1  = blindSet{"blind set", "testdata/blind/blind.jsonl", 150, 25, 22, blindFloors}
+	blind4  = blindSet{"blind set 4", "testdata/blind4/blind4.jsonl", 220, 43, 39, blind4Floors}
+	blind5  = blindSet{"blind set 5", "testdata/blind5/blind5.jsonl", 230, 48, 39, blind5Floors}
+	blind6  = blindSet{"blind set 6", "testdata/blind6/blind6.jsonl", 200, 43, 33, blind6Floors}
+	blind7  = blindSet{"blind set 7", "testdata/blind7/blind7.jsonl", 200, 43, 33, blind7Floors}
+	blind8  = blindSet{"blind set 8", "testdata/blind8/blind8.jsonl", 200, 43, 33, blind8Floors}
+	blind9  = blindSet{"blind set 9", "testdata/blind9/blind9.jsonl", 200, 104, 3, blind9Floors}
+	blind10 = blindSet{"blind set 10", "testdata/blind10/blind10.jsonl", 200, 32, 33, blind10Floors}
+
+	blindSets = []blindSet{blind1, blind4, blind5, blind6, blind7, blind8, blind9, blind10}
+)
+
+// TestBlindSetsPooled holds the classifier to the targets themselves over all the blind
+// sets at once (1,600 items: 381 emergencies, 235 out-of-scope matters). Each set is small, and
+// each writer has conventions of their own (where a fire belongs, who asks for help): one set
+// can miss a target by a single item where the pooled figure shows what the classifier does.
+func TestBlindSetsPooled(t *testing.T) {
+	var all []byte
+	for _, s := range blindSets {
+		data, err := os.ReadFile(s.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, bytes.TrimRight(data, "\n")...)
+		all = append(all, '\n')
+	}
+	rep, err := Evaluate(defaultClassifier(t), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != 1600 || rep.Emergencies != 381 || rep.OutOfScopePositives != 235 {
+		t.Fatalf("pooled: %d items, %d emergencies, %d out of scope; want 1600, 381, 235", rep.Total, rep.Emergencies, rep.OutOfScopePositives)
+	}
+	checkFloors(t, "pooled blind sets", rep, pooledFloors)
+}
+
 // TestBlindSet: 150 items written by someone who had seen neither the rules nor the corpus,
 // scored before anything was built and after everything was, and never used to tune anything
 // (testdata/blind/README.md).
 func TestBlindSet(t *testing.T) {
-	blindSet{"blind set", "testdata/blind/blind.jsonl", 150, 25, 22, blindFloors}.check(t)
+	blind1.check(t)
 }
 
 // TestBlindSet4: 220 items by a writer who saw only the taxonomy (testdata/blind4/README.md).
 func TestBlindSet4(t *testing.T) {
-	blindSet{"blind set 4", "testdata/blind4/blind4.jsonl", 220, 43, 39, blind4Floors}.check(t)
+	blind4.check(t)
 }
 
 // TestBlindSet5: 230 items by a helper who saw only the taxonomy and a brief
 // (testdata/blind5/README.md).
 func TestBlindSet5(t *testing.T) {
-	blindSet{"blind set 5", "testdata/blind5/blind5.jsonl", 230, 48, 39, blind5Floors}.check(t)
+	blind5.check(t)
 }
 
 // TestBlindSet6: 200 items by a helper who saw only the taxonomy and a brief
 // (testdata/blind6/README.md), scored before the corpus grew by 1,850 project-written items and
 // after each batch, never used to choose anything.
 func TestBlindSet6(t *testing.T) {
-	blindSet{"blind set 6", "testdata/blind6/blind6.jsonl", 200, 43, 33, blind6Floors}.check(t)
+	blind6.check(t)
 }
 
 // TestBlindSet7: 200 items by a helper who saw only the taxonomy (testdata/blind7/README.md),
 // scored once with the model as it stood before, then with the present one; never used to
 // choose anything.
 func TestBlindSet7(t *testing.T) {
-	blindSet{"blind set 7", "testdata/blind7/blind7.jsonl", 200, 43, 33, blind7Floors}.check(t)
+	blind7.check(t)
+}
+
+// TestBlindSet8: 200 items by a helper who saw only the taxonomy (testdata/blind8/README.md),
+// scored once with the shipped model before any change of its session.
+func TestBlindSet8(t *testing.T) { blind8.check(t) }
+
+// TestBlindSet9: 200 items, 104 of them emergencies and 60 hard look-alikes, by a helper who saw
+// only the taxonomy (testdata/blind9/README.md), scored once before any change of its session.
+func TestBlindSet9(t *testing.T) { blind9.check(t) }
+
+// TestBlindSet10: 200 items by a helper who saw only the taxonomy (testdata/blind10/README.md),
+// scored once before any change of its session.
+func TestBlindSet10(t *testing.T) { blind10.check(t) }
+
+// TestBlindSet3: 200 items written without sight of the rules or the corpus
+// (testdata/blind3/README.md). It is no longer blind: a third scoring found its one-line call
+// transcripts classified on the agent's words alone, and that defect was fixed. It stays as a
+// regression test of what it found.
+func TestBlindSet3(t *testing.T) {
+	blindSet{"blind set 3", "testdata/blind3/blind3.jsonl", 200, 39, 34, blind3Floors}.check(t)
+}
+
+// TestProbeSets: two batches written as training data by helpers who saw only the taxonomy
+// (testdata/probes/README.md): emergencies worded as no phrase list would have them, with hard
+// look-alikes (xh), and request types that turn on the writer's stance (xi). Cross-validation
+// did not take them into the training corpus; each was scored once before that decision.
+func TestProbeSets(t *testing.T) {
+	blindSet{"probe xh", "testdata/probes/xh.jsonl", 200, 120, 0, probeXHFloors}.check(t)
+	blindSet{"probe xi", "testdata/probes/xi.jsonl", 200, 0, 0, probeXIFloors}.check(t)
 }

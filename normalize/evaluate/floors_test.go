@@ -96,6 +96,76 @@ var blind7Floors = floors{
 	outOfScopeRecall: 0.84, outOfScopeFalseRate: 0.024,
 }
 
+// blind8Floors: blind set 8 (testdata/blind8/README.md), scored once with the shipped model
+// before any change: category 93.0 %, request type 87.0 %, emergencies 41/43 with 1/157 false
+// alarms and none on 22 long letters, out of scope 28/33 with 3/167 flagged.
+var blind8Floors = floors{
+	category: 0.925, request: 0.865,
+	emergencyRecall: 0.93, falseAlarmRate: 0.013, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.81, outOfScopeFalseRate: 0.024,
+}
+
+// blind9Floors: blind set 9 (testdata/blind9/README.md), 104 emergencies and 60 hard look-alikes
+// among its 96 other items, scored once before any change: category 83.0 %, request type
+// 79.0 %, emergencies 100/104 with 4/96 false alarms (the look-alikes are most of its
+// negatives) and none on 11 long letters, out of scope 3/3 with 0/197 flagged. Category and
+// request type miss the targets: the writer files market and shop fires under consumer (6 of the
+// 7 consumer misses are predicted other, the fire convention of train.jsonl) and counts teachers
+// and co-workers as asking for help (its decision 1); read from the confusion tables only.
+var blind9Floors = floors{
+	category: 0.825, request: 0.785,
+	emergencyRecall: 0.95, falseAlarmRate: 0.053, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.66, outOfScopeFalseRate: 0.006,
+}
+
+// blind10Floors: blind set 10 (testdata/blind10/README.md), scored once before any change:
+// category 92.5 %, request type 87.5 %, emergencies 31/32 with 2/168 false alarms and none on 23
+// long letters, out of scope 26/33 (one item under the 80 % target) with 3/167 flagged.
+var blind10Floors = floors{
+	category: 0.92, request: 0.87,
+	emergencyRecall: 0.93, falseAlarmRate: 0.018, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.75, outOfScopeFalseRate: 0.024,
+}
+
+// pooledFloors are the targets themselves, held over the eight blind sets pooled (1,600
+// items). Present figures: category 90.6 % (1,449), request type 80.9 % (1,294), emergencies
+// 363/381 (95.3 %) with 16/1,219 false alarms (1.3 %) and none on the long letters, out of scope
+// 210/235 (89.4 %) with 24/1,365 in-scope matters flagged (1.8 %). The false alarms on long
+// letters are held at the present none (the target is 0.5 %).
+var pooledFloors = floors{
+	category: 0.88, request: 0.80,
+	emergencyRecall: 0.95, falseAlarmRate: 0.02, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.80, outOfScopeFalseRate: 0.03,
+}
+
+// blind3Floors: blind set 3 (testdata/blind3/README.md), no longer blind. With one-line
+// transcripts split into turns and the model silent on texts it cannot read: category 95.0 %,
+// request type 75.0 %, emergencies 38/39 with 1/161 false alarms and none on 27 long letters,
+// out of scope 28/34 with 5/166 flagged. Before that fix: 90.5 %, 72.0 %, 32/39, 1/161, 29/34,
+// 13/166.
+var blind3Floors = floors{
+	category: 0.945, request: 0.745,
+	emergencyRecall: 0.94, falseAlarmRate: 0.013, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0.79, outOfScopeFalseRate: 0.037,
+}
+
+// probeXHFloors: probe xh (testdata/probes/README.md), 120 emergencies without the obvious words
+// and 80 hard look-alikes, scored once: category 80.5 %, request type 77.5 %, emergencies 116/120
+// with 5/80 false alarms (all its negatives are look-alikes), 1/200 flagged out of scope.
+var probeXHFloors = floors{
+	category: 0.80, request: 0.77,
+	emergencyRecall: 0.955, falseAlarmRate: 0.076, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0, outOfScopeFalseRate: 0.011,
+}
+
+// probeXIFloors: probe xi, request types that turn on the writer's stance, scored once:
+// category 95.0 %, request type 95.5 %, no false alarm on 200, 1/200 flagged out of scope.
+var probeXIFloors = floors{
+	category: 0.945, request: 0.95,
+	emergencyRecall: 0, falseAlarmRate: 0.006, longLetterFalseAlarms: 0,
+	outOfScopeRecall: 0, outOfScopeFalseRate: 0.011,
+}
+
 // cvFloors are just below the 5-fold cross-validation of the shipped configuration on train.jsonl
 // and dev.jsonl, every fold also trained on the project-written extra.jsonl (train-only: no fold
 // model calibrates its thresholds on it either). With its 3,078 items: category 89.2 %, request
