@@ -709,7 +709,7 @@ func (c *Classifier) modelEmergencyGuard(m string, hits []hit, kind intake.Emerg
 			continue
 		}
 		gr := e.Guards[g.target]
-		if len(gr.Kinds) > 0 && !slices.Contains(gr.Kinds, kind) {
+		if gr.ModelDecides || len(gr.Kinds) > 0 && !slices.Contains(gr.Kinds, kind) {
 			continue
 		}
 		switch {

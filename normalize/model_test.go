@@ -134,6 +134,51 @@ func TestModelAlarmsAreGuarded(t *testing.T) {
 	}
 }
 
+// A guard marked model_decides stops the rules' triggers but not the model's alarm: the model
+// has the guard's phrases as a feature and weighed them itself. "He often drinks here" does not
+// make a man lying motionless on the ground any less urgent.
+func TestGuardLeftToTheModel(t *testing.T) {
+	base := classifier(t)
+	model, err := base.Train(smallCorpus(), smallOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "中区有人躺在地上不动了，他经常在这喝酒"
+	for _, decides := range []bool{false, true} {
+		rules := base.Rules()
+		rules.Emergency.Guards = slices.Clone(rules.Emergency.Guards)
+		i := slices.IndexFunc(rules.Emergency.Guards, func(g normalize.GuardRule) bool { return g.Name == "habitual" })
+		if i < 0 {
+			t.Fatal("no habitual guard in the rules")
+		}
+		rules.Emergency.Guards[i].ModelDecides = decides
+		compiled, err := normalize.Compile(rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := compiled.WithModel(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.Classify(text)
+		p := c.Model().Predict(normalize.MatchText(text), nil)
+		prob, _, yes := p.Positive(normalize.HeadEmergency)
+		p.Release()
+		if !yes {
+			t.Fatalf("the model raises no alarm (%.2f): the case does not test the guard", prob)
+		}
+		stopped := slices.ContainsFunc(r.Evidence, func(e normalize.Evidence) bool {
+			return strings.HasPrefix(e.Rule, "model:emergency:") && strings.HasPrefix(e.Ignored, "guard habitual")
+		})
+		switch {
+		case decides && (r.Emergency == nil || r.EmergencySource != "model"):
+			t.Errorf("model_decides: the alarm was stopped: %s", explain(r))
+		case !decides && (r.Emergency != nil || !stopped):
+			t.Errorf("without model_decides the habitual guard did not stop the alarm: %s", explain(r))
+		}
+	}
+}
+
 // A long letter tells its background first: an accident, a fight or a fire that is over does not
 // raise an emergency, neither from a rule's trigger nor from the model. One that is happening now
 // to the writer does.

@@ -154,6 +154,11 @@ type GuardRule struct {
 	// Overridable guards do not apply when a present cue is in the trigger's clause (between
 	// commas): "上个月着火了" is guarded, "上个月修好的楼道，现在又着火了" is not.
 	Overridable bool `yaml:"overridable"`
+	// ModelDecides leaves the model's alarm to the model: it has the guard's phrases as a
+	// feature (rule.guard:NAME) and learnt from the corpus how much they weigh, so the guard
+	// stops only the rules' triggers. Sentence and text guards only (the others stop no model
+	// alarm anyway).
+	ModelDecides bool `yaml:"model_decides"`
 	// Kinds limits the guard to some emergency kinds; empty means all.
 	Kinds   []intake.EmergencyKind `yaml:"kinds"`
 	Phrases []string               `yaml:"phrases"`
@@ -422,6 +427,9 @@ func (r *Rules) Validate() error {
 		}
 		if g.Overridable && g.Scope != ScopeSentence {
 			bad(ef, key+".overridable", "only sentence guards can be overridden")
+		}
+		if g.ModelDecides && g.Scope != ScopeSentence && g.Scope != ScopeText {
+			bad(ef, key+".model_decides", "only sentence and text guards stop the model's alarm")
 		}
 		checkKinds(key+".kinds", g.Kinds)
 		phrases(ef, key+".phrases", g.Phrases, true)

@@ -92,6 +92,8 @@ func TestRulesValidation(t *testing.T) {
 			"guards[past].scope"},
 		{"overridable mask", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), Emergency: []byte("guards: [{name: idiom, scope: mask, overridable: true, phrases: [要命]}]")},
 			"guards[idiom].overridable"},
+		{"model_decides on a before guard", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), Emergency: []byte("guards: [{name: negation, scope: before, model_decides: true, phrases: [没]}]")},
+			"guards[negation].model_decides"},
 		{"category bonus of unknown category", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), Emergency: []byte("kinds: [{kind: fire, number: '119', advice: x, category_bonus: {firefighting: 2}}]")},
 			"kinds[0].category_bonus.firefighting"},
 		{"out-of-scope reason", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), OutOfScope: []byte("rules: [{code: court, phrases: [法院]}]")},
