@@ -179,6 +179,31 @@ func TestGuardLeftToTheModel(t *testing.T) {
 	}
 }
 
+// The shipped guards leave the model's alarm to the model where they are only in passing, and the
+// model still tells a fee question or a past event from an emergency by itself.
+func TestShippedGuardsAndTheModel(t *testing.T) {
+	c := shipped(t)
+	for _, tt := range []struct {
+		text string
+		want intake.EmergencyKind // "" for none
+	}{
+		{"我妈突然倒地叫不醒，救护车要多少钱啊，我们没钱", intake.EmergencyMedical},
+		{"老伴经常血压高，吃着饭突然嘴歪了说话含糊手抬不起来", intake.EmergencyMedical},
+		{"请问120急救车出一次车怎么收费？上回拉我爸去医院收了两百多", ""},
+		{"去年我爸在家晕倒，叫了救护车，花了八百多，医保能报销吗", ""},
+		{"前天晚上楼下有人打架，吵得一晚上没睡，派出所能不能管管", ""},
+		{"救护车来得太慢了，上周我邻居心梗，等了四十分钟，要求调查", ""},
+	} {
+		r := c.Classify(tt.text)
+		switch {
+		case tt.want == "" && r.Emergency != nil:
+			t.Errorf("%s: false alarm %s by %s", tt.text, r.Emergency.Kind, r.EmergencySource)
+		case tt.want != "" && (r.Emergency == nil || r.Emergency.Kind != tt.want):
+			t.Errorf("%s: want %s\n%s", tt.text, tt.want, explain(r))
+		}
+	}
+}
+
 // A long letter tells its background first: an accident, a fight or a fire that is over does not
 // raise an emergency, neither from a rule's trigger nor from the model. One that is happening now
 // to the writer does.
