@@ -33,9 +33,11 @@ func (s blindSet) check(t *testing.T) {
 	checkFloors(t, s.name, rep, s.floors)
 }
 
-// The blind sets, each written without sight of the rules, the corpus or the model and never
-// used to choose anything. Blind set 3 is not among them: a defect it exposed was fixed (see
-// TestBlindSet3), so it no longer measures what the classifier does on text it has not seen.
+// The blind sets, each written without sight of the rules, the corpus or the model. None was
+// used to choose anything by its words; the structure of the misses of sets 1 and 4–11 (which
+// guard stopped which alarm) led to the guards marked model_decides, chosen by cross-validation
+// (floors_test.go), and set 12 was scored only after. Blind set 3 is not among them: a defect
+// it exposed was fixed (see TestBlindSet3), and it was scored more often than the others.
 var (
 	blind1  = blindSet{"blind set", "testdata/blind/blind.jsonl", 150, 25, 22, blindFloors}
 	blind4  = blindSet{"blind set 4", "testdata/blind4/blind4.jsonl", 220, 43, 39, blind4Floors}
@@ -45,12 +47,14 @@ var (
 	blind8  = blindSet{"blind set 8", "testdata/blind8/blind8.jsonl", 200, 43, 33, blind8Floors}
 	blind9  = blindSet{"blind set 9", "testdata/blind9/blind9.jsonl", 200, 104, 3, blind9Floors}
 	blind10 = blindSet{"blind set 10", "testdata/blind10/blind10.jsonl", 200, 32, 33, blind10Floors}
+	blind11 = blindSet{"blind set 11", "testdata/blind11/blind11.jsonl", 200, 62, 27, blind11Floors}
+	blind12 = blindSet{"blind set 12", "testdata/blind12/blind12.jsonl", 200, 62, 27, blind12Floors}
 
-	blindSets = []blindSet{blind1, blind4, blind5, blind6, blind7, blind8, blind9, blind10}
+	blindSets = []blindSet{blind1, blind4, blind5, blind6, blind7, blind8, blind9, blind10, blind11, blind12}
 )
 
 // TestBlindSetsPooled holds the classifier to the targets themselves over all the blind
-// sets at once (1,600 items: 381 emergencies, 235 out-of-scope matters). Each set is small, and
+// sets at once (2,000 items: 505 emergencies, 289 out-of-scope matters). Each set is small, and
 // each writer has conventions of their own (where a fire belongs, who asks for help): one set
 // can miss a target by a single item where the pooled figure shows what the classifier does.
 func TestBlindSetsPooled(t *testing.T) {
@@ -67,8 +71,8 @@ func TestBlindSetsPooled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Total != 1600 || rep.Emergencies != 381 || rep.OutOfScopePositives != 235 {
-		t.Fatalf("pooled: %d items, %d emergencies, %d out of scope; want 1600, 381, 235", rep.Total, rep.Emergencies, rep.OutOfScopePositives)
+	if rep.Total != 2000 || rep.Emergencies != 505 || rep.OutOfScopePositives != 289 {
+		t.Fatalf("pooled: %d items, %d emergencies, %d out of scope; want 2000, 505, 289", rep.Total, rep.Emergencies, rep.OutOfScopePositives)
 	}
 	checkFloors(t, "pooled blind sets", rep, pooledFloors)
 }
@@ -116,6 +120,14 @@ func TestBlindSet9(t *testing.T) { blind9.check(t) }
 // TestBlindSet10: 200 items by a helper who saw only the taxonomy (testdata/blind10/README.md),
 // scored once before any change of its session.
 func TestBlindSet10(t *testing.T) { blind10.check(t) }
+
+// TestBlindSet11: 200 items, 62 of them emergencies told with context, by a helper who saw only
+// the taxonomy (testdata/blind11/README.md).
+func TestBlindSet11(t *testing.T) { blind11.check(t) }
+
+// TestBlindSet12: 200 items written like blind set 11 (testdata/blind12/README.md), scored once
+// after every change of its session.
+func TestBlindSet12(t *testing.T) { blind12.check(t) }
 
 // TestBlindSet3: 200 items written without sight of the rules or the corpus
 // (testdata/blind3/README.md). It is no longer blind: a third scoring found its one-line call
