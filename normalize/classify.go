@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
@@ -425,11 +426,14 @@ type hit struct {
 //     stands (an operator's phrase as an explicit override); otherwise the model's most probable
 //     class. An emergency is a request for help unless the model reads it as a report;
 //   - emergency (recall first): the rules or the model; the model's alarm is dropped when a guard
-//     that applies to the whole text is found (drill, resolved, fee question, accident
-//     aftermath), or a past/habitual/news guard without any present cue, and in a long letter
-//     when nothing is happening now near the writer (emergency.yaml long_letter);
+//     that applies to the whole text is found (drill, praise, resolved, accident aftermath), or
+//     an overridable sentence guard without any present cue, except guards marked
+//     model_decides (in the shipped rules past, habitual, news and fee: the model weighs them
+//     itself); in a long letter when nothing is happening now near the writer
+//     (emergency.yaml long_letter, where every overridable guard counts); and when the model
+//     knows none of the text's n-grams;
 //   - out of scope: the rules or the model (not for an emergency), with the referral kind of
-//     whichever flagged it.
+//     whichever flagged it; the model refers nothing of fewer than minReferralLetters letters.
 func (c *Classifier) Classify(text string) Result {
 	return c.classify(MatchText(text), c.model).res
 }
@@ -641,21 +645,24 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 	}
 
 	// A model that knows none of the text's n-grams (empty, only emoji or unknown script, a
-	// transcript in which the caller said nothing) answers from its biases: it raises no alarm
-	// and refers nothing, for nothing was said to judge (an empty text's bias alone reaches the
-	// out-of-scope threshold).
+	// transcript in which the caller said nothing) answers from its biases and the hints alone:
+	// it raises no alarm and refers nothing, for nothing was said to judge (an empty text's
+	// biases reach the out-of-scope threshold).
 	blind := p.Grams() == 0
 
 	// Emergency: the rules' alarm stands; the model may add one.
 	prob, _, yes := p.Positive(HeadEmergency)
-	yes = yes && !blind
 	res.EmergencyConfidence = round2(prob)
 	if res.Emergency == nil && yes && len(c.kindByRank) > 0 {
 		kind, _, _ := p.Best(HeadEmergencyKind)
 		if kind == "" {
 			kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
 		}
-		if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
+		why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind))
+		if blind {
+			why = "the model knows none of the text"
+		}
+		if why != "" {
 			res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
 		} else {
 			res.Emergency = c.emergencyOf(c.kindRank[intake.EmergencyKind(kind)])
@@ -682,16 +689,42 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 
 	// Out of scope: the rules' flag stands; the model may add one, but not to an emergency.
 	prob, _, yes = p.Positive(HeadOutOfScope)
-	yes = yes && !blind
 	res.OutOfScopeConfidence = round2(prob)
 	if !res.OutOfScope && yes && res.Emergency == nil {
-		if kind, _, _ := p.Best(HeadReferral); kind != "" {
+		kind, _, _ := p.Best(HeadReferral)
+		switch {
+		case kind == "":
+		case blind || !hasLetters(m, minReferralLetters):
+			res.Evidence = append(res.Evidence, Evidence{Rule: "model:out_of_scope:" + kind, Term: fmt.Sprintf("%.2f", prob),
+				Ignored: fmt.Sprintf("fewer than %d letters: too little text to refer", minReferralLetters)})
+		default:
 			c.setOutOfScope(res, kind, kind, "")
 			res.OutOfScopeSource = "model"
 			res.ModelEvidence = append(res.ModelEvidence, modelTerms(HeadOutOfScope, p.Top(HeadOutOfScope, outOfScope, evidenceTerms))...)
 		}
 	}
 	return ruleCategory, ruleRequest
+}
+
+// minReferralLetters is the least text, in letters (Han characters included), on which the
+// model may refer a matter away. Its out-of-scope head leans to "out" on a text that says almost
+// nothing ("对", "好的", "？" and "123" reach the threshold from the biases and one or two known
+// n-grams), and telling a citizen who wrote "好的" that the matter is not the government's business
+// is worse than leaving a three-character message in scope for an operator. No item of the
+// corpus or of the blind sets that is out of scope has fewer than six letters. The rules' own
+// referrals are not bound by it.
+const minReferralLetters = 4
+
+// hasLetters reports whether s has at least n letters.
+func hasLetters(s string, n int) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			if n--; n <= 0 {
+				return true
+			}
+		}
+	}
+	return n <= 0
 }
 
 // modelEmergencyGuard returns why the model's alarm of kind does not count, or "".

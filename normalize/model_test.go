@@ -161,11 +161,8 @@ func TestGuardLeftToTheModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := c.Classify(text)
-		p := c.Model().Predict(normalize.MatchText(text), nil)
-		prob, _, yes := p.Positive(normalize.HeadEmergency)
-		p.Release()
-		if !yes {
-			t.Fatalf("the model raises no alarm (%.2f): the case does not test the guard", prob)
+		if h, _ := c.Model().Head(normalize.HeadEmergency); r.EmergencyConfidence < h.Threshold {
+			t.Fatalf("the model raises no alarm (%.2f, threshold %.2f): the case does not test the guard", r.EmergencyConfidence, h.Threshold)
 		}
 		stopped := slices.ContainsFunc(r.Evidence, func(e normalize.Evidence) bool {
 			return strings.HasPrefix(e.Rule, "model:emergency:") && strings.HasPrefix(e.Ignored, "guard habitual")
@@ -271,30 +268,44 @@ func TestModelRefersOutOfScopeMatters(t *testing.T) {
 	}
 }
 
-// Where the model knows none of the text (nothing written, only emoji, a transcript in which the
-// caller said nothing), its out-of-scope head answers from its bias, which alone reaches the
-// threshold: such a text must not be referred away, nor raise an alarm.
+// Where the model knows none of the text (nothing written, only emoji, a transcript in which
+// the caller said nothing), or the text is a word or two ("对", "好的", "？"), its out-of-scope
+// head answers mostly from its biases, which alone reach the threshold: such a text must not be
+// referred away, nor raise an alarm, and the evidence says why. A short text with something in it
+// is still referred.
 func TestModelJudgesNothingItCannotRead(t *testing.T) {
 	c := shipped(t)
-	for _, text := range []string{"", " \n ", "🙂🙂🙂", normalize.ClassifiableText("坐席：您好，请讲。\n坐席：喂？您好？")} {
-		m := normalize.MatchText(text)
-		p := c.Model().Predict(m, nil, normalize.HeadOutOfScope)
-		_, _, modelSaysOut := p.Positive(normalize.HeadOutOfScope)
+	th, _ := c.Model().Head(normalize.HeadOutOfScope)
+	for _, tt := range []struct {
+		text  string
+		grams bool // whether the model knows some n-gram of it
+	}{
+		{"", false},
+		{"🙂🙂🙂", false},
+		{normalize.ClassifiableText("坐席：您好，请讲。\n坐席：喂？您好？"), false},
+		{"对", true},
+		{"？", true},
+		{"123", true},
+	} {
+		r := c.Classify(tt.text)
+		p := c.Model().Predict(normalize.MatchText(tt.text), nil)
 		grams := p.Grams()
 		p.Release()
-		if grams != 0 || !modelSaysOut {
-			t.Fatalf("%q: the model knows %d n-grams, flags out of scope %v: the case no longer tests the guard", text, grams, modelSaysOut)
+		if (grams > 0) != tt.grams || r.OutOfScopeConfidence < th.Threshold {
+			t.Fatalf("%q: the model knows %d n-grams, out of scope %.2f (threshold %.2f): the case no longer tests the rule",
+				tt.text, grams, r.OutOfScopeConfidence, th.Threshold)
 		}
-		r := c.Classify(text)
 		if r.OutOfScope || r.Emergency != nil {
-			t.Errorf("%q: %s", text, explain(r))
+			t.Errorf("%q: %s", tt.text, explain(r))
+		}
+		if !slices.ContainsFunc(r.Evidence, func(e normalize.Evidence) bool {
+			return strings.HasPrefix(e.Rule, "model:out_of_scope:") && e.Ignored != ""
+		}) {
+			t.Errorf("%q: the evidence does not say why the model's referral was not taken: %s", tt.text, explain(r))
 		}
 	}
-	// One known n-gram is enough for the model to be heard.
-	p := c.Model().Predict(normalize.MatchText("法院"), nil, normalize.HeadOutOfScope)
-	defer p.Release()
-	if p.Grams() == 0 {
-		t.Error("法院: the model knows no n-gram of it")
+	if r := c.Classify("我要起诉"); !r.OutOfScope || r.OutOfScopeSource != "model" {
+		t.Errorf("我要起诉: four letters are enough to be referred by the model: %s", explain(r))
 	}
 }
 

@@ -156,8 +156,10 @@ type GuardRule struct {
 	Overridable bool `yaml:"overridable"`
 	// ModelDecides leaves the model's alarm to the model: it has the guard's phrases as a
 	// feature (rule.guard:NAME) and learnt from the corpus how much they weigh, so the guard
-	// stops only the rules' triggers. Sentence and text guards only (the others stop no model
-	// alarm anyway).
+	// stops only the rules' triggers. Only text guards and overridable sentence guards stop a
+	// model's alarm at all, so only they take it. In a long letter an overridable guard still
+	// marks its sentence as told rather than happening (emergency.yaml long_letter). A guard
+	// added after the model was trained is no feature of it: retrain before marking it.
 	ModelDecides bool `yaml:"model_decides"`
 	// Kinds limits the guard to some emergency kinds; empty means all.
 	Kinds   []intake.EmergencyKind `yaml:"kinds"`
@@ -428,8 +430,8 @@ func (r *Rules) Validate() error {
 		if g.Overridable && g.Scope != ScopeSentence {
 			bad(ef, key+".overridable", "only sentence guards can be overridden")
 		}
-		if g.ModelDecides && g.Scope != ScopeSentence && g.Scope != ScopeText {
-			bad(ef, key+".model_decides", "only sentence and text guards stop the model's alarm")
+		if g.ModelDecides && g.Scope != ScopeText && !(g.Scope == ScopeSentence && g.Overridable) {
+			bad(ef, key+".model_decides", "only text guards and overridable sentence guards stop the model's alarm")
 		}
 		checkKinds(key+".kinds", g.Kinds)
 		phrases(ef, key+".phrases", g.Phrases, true)

@@ -94,6 +94,8 @@ func TestRulesValidation(t *testing.T) {
 			"guards[idiom].overridable"},
 		{"model_decides on a before guard", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), Emergency: []byte("guards: [{name: negation, scope: before, model_decides: true, phrases: [没]}]")},
 			"guards[negation].model_decides"},
+		{"model_decides on a sentence guard that is not overridable", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), Emergency: []byte("guards: [{name: hypothetical, scope: sentence, model_decides: true, phrases: [万一]}]")},
+			"guards[hypothetical].model_decides"},
 		{"category bonus of unknown category", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), Emergency: []byte("kinds: [{kind: fire, number: '119', advice: x, category_bonus: {firefighting: 2}}]")},
 			"kinds[0].category_bonus.firefighting"},
 		{"out-of-scope reason", normalize.Sources{Taxonomy: []byte(minimalTaxonomy), OutOfScope: []byte("rules: [{code: court, phrases: [法院]}]")},

@@ -18,40 +18,64 @@ var (
 
 // ParseTranscript splits a plain-text transcript into turns. A turn starts with a line of the form
 // "LABEL：text" (or "LABEL:", optionally "LABEL(…)" or "LABEL1"), where LABEL is one of the agent
-// or caller labels above, or with such a label after a sentence end or a space inside a line
-// (splitTurns); lines without a label continue the turn before them. ok is false, and
-// no segments are returned, when the first non-blank line has no speaker label: the text is then
-// not a transcript. Segment texts are cleaned with CleanText; times and confidence are zero
-// because plain text carries none.
+// or caller labels above; lines without a label continue the turn before them. A transcript
+// whose lines make a single turn is read again with turns also starting at a label after a
+// sentence end or a space inside a line (splitTurns): exports, speech recognition and forms
+// that drop line breaks put a whole call on one line ("坐席：您好。市民：我爸倒在地上了。"). A
+// transcript of several labelled lines is not split inside them, so that a caller quoting staff
+// ("接线员：让我等着。") keeps the rest of the line. ok is false, and no segments are returned,
+// when the first non-blank line has no speaker label: the text is then not a transcript. Segment
+// texts are cleaned with CleanText; times and confidence are zero because plain text carries
+// none.
 func ParseTranscript(text string) (segments []intake.Segment, ok bool) {
-	for line := range strings.Lines(CleanText(text)) {
-		for _, piece := range splitTurns(strings.TrimSpace(line)) {
+	text = CleanText(text)
+	segments, ok = parseTurns(text, false)
+	if ok && len(segments) == 1 {
+		segments, ok = parseTurns(text, true)
+	}
+	return segments, ok
+}
+
+// parseTurns reads turns line by line, and within lines too when inLine is set.
+func parseTurns(text string, inLine bool) (segments []intake.Segment, ok bool) {
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if len(segments) == 0 {
+			// Not a transcript: decided before any splitting, which every text would pay for.
+			if _, _, labelled := splitSpeaker(line); !labelled {
+				return nil, false
+			}
+		}
+		pieces := []string{line}
+		if inLine {
+			pieces = splitTurns(line)
+		}
+		for _, piece := range pieces {
 			piece = strings.TrimSpace(piece)
 			if piece == "" {
 				continue
 			}
 			speaker, rest, labelled := splitSpeaker(piece)
-			switch {
-			case labelled:
+			if labelled {
 				segments = append(segments, intake.Segment{Speaker: speaker, Text: rest})
-			case len(segments) == 0:
-				return nil, false
-			default:
-				last := &segments[len(segments)-1]
-				if last.Text != "" {
-					last.Text += "\n"
-				}
-				last.Text += piece
+				continue
 			}
+			last := &segments[len(segments)-1]
+			if last.Text != "" {
+				last.Text += "\n"
+			}
+			last.Text += piece
 		}
 	}
 	return segments, len(segments) > 0
 }
 
-// splitTurns cuts a line before every speaker label that follows a sentence end or a space:
-// call-centre exports, speech-recognition output and forms that drop line breaks put a whole
-// call on one line ("坐席：您好。市民：我爸倒在地上了。"), and the caller's words must not be
-// read as the agent's. A label inside a sentence ("请告诉市民：…") does not cut.
+// splitTurns cuts a line before every speaker label that follows a sentence end, a closing
+// bracket or quote, or a space; a label inside a sentence ("请告诉市民：…") does not cut. The
+// pieces joined give the line back.
 func splitTurns(line string) []string {
 	var parts []string
 	start := 0
@@ -71,7 +95,8 @@ func splitTurns(line string) []string {
 // turnBoundary reports runes after which a new speaker's turn may start on the same line.
 func turnBoundary(r rune) bool {
 	switch r {
-	case '。', '！', '？', '!', '?', '；', ';', '…', '”', '」', ' ', '\t', '\u3000':
+	case '。', '！', '？', '!', '?', '；', ';', '…', '.', '．', '”', '’', '"', '」', '』', '）', ')',
+		' ', '\t', '\u3000':
 		return true
 	}
 	return false
@@ -80,18 +105,33 @@ func turnBoundary(r rune) bool {
 // labelHeadBytes bounds the look-ahead for a label: 12 runes of at most 4 bytes and a colon.
 const labelHeadBytes = 12*utf8.UTFMax + len("：")
 
-// startsWithLabel reports whether s starts with "LABEL：" for a known speaker label. It looks
-// at most labelHeadBytes ahead, so that splitting a long line stays linear in its length.
+// startsWithLabel reports whether s starts with "LABEL：" for a known speaker label. It looks at
+// most labelHeadBytes ahead (and skips no space: a space is a boundary of its own), so that
+// splitting a line costs time linear in its length.
 func startsWithLabel(s string) bool {
-	s = strings.TrimLeft(s, " \t\u3000")
 	head := s[:min(len(s), labelHeadBytes)]
-	i := strings.IndexAny(head, ":：")
+	i, colon := colonIndex(head)
 	if i <= 0 {
 		return false
 	}
-	_, colon := utf8.DecodeRuneInString(s[i:])
 	_, _, ok := splitSpeaker(s[:i+colon])
 	return ok
+}
+
+// colonIndex returns the byte offset and length of the first ':' or '：' in s, or -1. It
+// compares bytes: strings.IndexAny with a non-ASCII set decodes every rune, and this runs at
+// every possible turn boundary.
+func colonIndex(s string) (int, int) {
+	const fw = "："
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == ':':
+			return i, 1
+		case s[i] == fw[0] && strings.HasPrefix(s[i:], fw):
+			return i, len(fw)
+		}
+	}
+	return -1, 0
 }
 
 // ClassifiableText is the part of a submission's text that classification looks at: for a

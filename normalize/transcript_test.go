@@ -39,6 +39,12 @@ func TestParseTranscript(t *testing.T) {
 		{"unknown label after a sentence end does not cut", "市民：我问了。物业：不归我们管。", true,
 			[]seg{{"caller", "我问了。物业：不归我们管。"}}},
 		{"one line not starting with a label is not a transcript", "你好。市民：停水了", false, nil},
+		{"several lines: a quoted label inside a line does not cut", "市民：我打了120。接线员：让我等着。我爸现在已经不动了\n坐席：好的，马上处理", true,
+			[]seg{{"caller", "我打了120。接线员：让我等着。我爸现在已经不动了"}, {"agent", "好的，马上处理"}}},
+		{"one line: a label after a closing quote", "坐席：您说\"好的\"市民：嗯，好的", true,
+			[]seg{{"agent", "您说\"好的\""}, {"caller", "嗯，好的"}}},
+		{"one line: a label at the very end", "坐席：您好。市民：", true,
+			[]seg{{"agent", "您好。"}, {"caller", ""}}},
 		{"REST summary is not a transcript", "市民来电反映：其家楼下路灯不亮。诉求：要求维修。", false, nil},
 		{"label later in the text does not make a transcript", "你好\n市民：停水了", false, nil},
 		{"colon inside a sentence", "地址：高区观澜路102号", false, nil},
@@ -97,6 +103,11 @@ func FuzzParseTranscript(f *testing.F) {
 				t.Fatalf("invalid UTF-8 segment %q", seg.Text)
 			}
 		}
+		for line := range strings.Lines(s) {
+			if got := strings.Join(splitTurns(line), ""); got != line {
+				t.Fatalf("splitTurns(%q) joins to %q", line, got)
+			}
+		}
 		ct := ClassifiableText(s)
 		if !ok && ct != s {
 			t.Fatalf("non-transcript changed: %q → %q", s, ct)
@@ -110,4 +121,22 @@ func FuzzParseTranscript(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkClassifiableText is the transcript check every submission pays: a plain message, a
+// one-line call, and 10,000 spaces (each a possible turn boundary), which must cost time linear
+// in the text's length, not quadratic.
+func BenchmarkClassifiableText(b *testing.B) {
+	for name, text := range map[string]string{
+		"message":     "小区门口的路灯坏了一个星期了，晚上走路很黑，希望尽快修一下",
+		"one-line":    strings.Repeat("坐席：您好，请讲。市民：小区门口的路灯坏了一个星期了。", 3),
+		"10k-spaces":  "市民：a" + strings.Repeat("\u3000", 10000) + "b",
+		"10k-spaces2": "a" + strings.Repeat(" ", 10000) + "b",
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				_ = ClassifiableText(text)
+			}
+		})
+	}
 }

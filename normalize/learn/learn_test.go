@@ -107,6 +107,27 @@ func TestHintsAreFeatures(t *testing.T) {
 	}
 }
 
+// Grams counts the text's known n-grams of both blocks, and never a hint.
+func TestGramsCountsNGramsNotHints(t *testing.T) {
+	m := train(t, smallOptions())
+	for _, tt := range []struct {
+		text  string
+		hints []string
+		want  int
+	}{
+		{"", []string{"rule.power"}, 0},  // a hint the model knows, no text
+		{"🙂", []string{"rule.power"}, 0}, // a character it has never seen
+		{"停水", nil, 3},                   // 停, 水, 停水 (a short text is its own request: one block)
+		{"停水", []string{"rule.power"}, 3},
+	} {
+		p := m.Predict(tt.text, tt.hints, "topic")
+		if got := p.Grams(); got != tt.want {
+			t.Errorf("Grams(%q, %v) = %d, want %d", tt.text, tt.hints, got, tt.want)
+		}
+		p.Release()
+	}
+}
+
 func TestTrainingIsDeterministic(t *testing.T) {
 	a := train(t, smallOptions()).Encode()
 	b := train(t, smallOptions()).Encode()

@@ -381,9 +381,9 @@ func (p Prediction) Probs(head string) []float32 {
 	return nil
 }
 
-// Grams is the number of the text's n-grams the model knows, hints not counted (an n-gram found
-// twice counts twice). At 0 the model has seen none of the text, and its probabilities are its
-// biases and the hints alone.
+// Grams is the number of the text's n-gram features the model knows, hints not counted (a long
+// text's n-gram counts once in each block it is in). At 0 the model has seen none of the text,
+// and its probabilities are its biases and the hints alone.
 func (p Prediction) Grams() int {
 	if p.prediction == nil {
 		return 0
