@@ -31,7 +31,9 @@ func ParseTranscript(text string) (segments []intake.Segment, ok bool) {
 	text = CleanText(text)
 	segments, ok = parseTurns(text, false)
 	if ok && len(segments) == 1 {
-		segments, ok = parseTurns(text, true)
+		if inLine, ok := parseTurns(text, true); ok {
+			return inLine, true
+		}
 	}
 	return segments, ok
 }
@@ -59,9 +61,14 @@ func parseTurns(text string, inLine bool) (segments []intake.Segment, ok bool) {
 				continue
 			}
 			speaker, rest, labelled := splitSpeaker(piece)
-			if labelled {
+			switch {
+			case labelled:
 				segments = append(segments, intake.Segment{Speaker: speaker, Text: rest})
 				continue
+			case len(segments) == 0:
+				// The line's label was cut through ("�  市民：" folds to a label whole, but
+				// not in pieces): no turn to continue.
+				return nil, false
 			}
 			last := &segments[len(segments)-1]
 			if last.Text != "" {
