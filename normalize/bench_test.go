@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotline12345/intake-gateway/configs"
 	"github.com/hotline12345/intake-gateway/normalize"
+	"github.com/hotline12345/intake-gateway/normalize/learn"
 )
 
 // benchTexts are typical submissions of each channel (short SMS to long operator summaries).
@@ -55,19 +56,25 @@ func defaultClassifier(b testing.TB) *normalize.Classifier {
 	return c
 }
 
+// classifyAll classifies texts in turn, one per iteration, and reports allocations, the rate
+// and the CPU time per classification.
+func classifyAll(b *testing.B, c *normalize.Classifier, texts []string) {
+	b.ReportAllocs()
+	i := 0
+	start := cpuTime()
+	for b.Loop() {
+		_ = c.Classify(texts[i%len(texts)])
+		i++
+	}
+	reportRate(b, start)
+}
+
 // BenchmarkClassify measures one classification (MatchText, one automaton walk, scoring,
 // emergency guards, evidence) by the rules alone over a mix of typical texts, short and
 // medium, so that classification stays a small part of intake.
 func BenchmarkClassify(b *testing.B) {
 	c := defaultClassifier(b)
-	b.ReportAllocs()
-	i := 0
-	start := cpuTime()
-	for b.Loop() {
-		_ = c.Classify(benchTexts[i%len(benchTexts)])
-		i++
-	}
-	reportRate(b, start)
+	classifyAll(b, c, benchTexts)
 }
 
 func BenchmarkMatchText(b *testing.B) {
@@ -115,14 +122,7 @@ func BenchmarkClassifyGrowingTaxonomy(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("phrases=%d", c.Patterns()), func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			start := cpuTime()
-			for b.Loop() {
-				_ = c.Classify(benchTexts[i%len(benchTexts)])
-				i++
-			}
-			reportRate(b, start)
+			classifyAll(b, c, benchTexts)
 		})
 	}
 }
@@ -156,14 +156,7 @@ var longLetter = "尊敬的市领导：您好！我是南湖区幸福里小区�
 func BenchmarkClassifyWithModel(b *testing.B) {
 	c := shipped(b)
 	b.ReportMetric(float64(c.Model().MemoryBytes())/1e6, "model-MB")
-	b.ReportAllocs()
-	i := 0
-	start := cpuTime()
-	for b.Loop() {
-		_ = c.Classify(benchTexts[i%len(benchTexts)])
-		i++
-	}
-	reportRate(b, start)
+	classifyAll(b, c, benchTexts)
 }
 
 // BenchmarkClassifyWithModelShort is BenchmarkClassifyWithModel on the short texts of the mix
@@ -174,21 +167,14 @@ func BenchmarkClassifyWithModelShort(b *testing.B) {
 	c := shipped(b)
 	var short []string
 	for _, t := range benchTexts {
-		if utf8.RuneCountInString(t) <= 60 {
+		if utf8.RuneCountInString(t) <= learn.ShortRunes {
 			short = append(short, t)
 		}
 	}
 	if len(short) < 4 {
 		b.Fatalf("%d short texts in the mix", len(short))
 	}
-	b.ReportAllocs()
-	i := 0
-	start := cpuTime()
-	for b.Loop() {
-		_ = c.Classify(short[i%len(short)])
-		i++
-	}
-	reportRate(b, start)
+	classifyAll(b, c, short)
 }
 
 // BenchmarkClassifyLongLetter is one classification of a 600-character letter, by the rules

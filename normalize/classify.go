@@ -430,10 +430,10 @@ type hit struct {
 //     an overridable sentence guard without any present cue, except guards marked
 //     model_decides (in the shipped rules past, habitual, news and fee: the model weighs them
 //     itself); in a long letter when nothing is happening now near the writer
-//     (emergency.yaml long_letter, where every overridable guard counts); and when the model
-//     knows none of the text's n-grams;
+//     (emergency.yaml long_letter, where every overridable guard counts);
 //   - out of scope: the rules or the model (not for an emergency), with the referral kind of
-//     whichever flagged it; the model refers nothing of fewer than minReferralLetters letters.
+//     whichever flagged it; the model refers nothing of which it knows no n-gram, nor anything
+//     of fewer than minReferralLetters letters.
 func (c *Classifier) Classify(text string) Result {
 	return c.classify(MatchText(text), c.model).res
 }
@@ -644,12 +644,6 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 		}
 	}
 
-	// A model that knows none of the text's n-grams (empty, only emoji or unknown script, a
-	// transcript in which the caller said nothing) answers from its biases and the hints alone:
-	// it raises no alarm and refers nothing, for nothing was said to judge (an empty text's
-	// biases reach the out-of-scope threshold).
-	blind := p.Grams() == 0
-
 	// Emergency: the rules' alarm stands; the model may add one.
 	prob, _, yes := p.Positive(HeadEmergency)
 	res.EmergencyConfidence = round2(prob)
@@ -658,11 +652,7 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 		if kind == "" {
 			kind = string(c.kindByRank[0].Kind) // a model trained for a single kind has no kind head
 		}
-		why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind))
-		if blind {
-			why = "the model knows none of the text"
-		}
-		if why != "" {
+		if why := c.modelEmergencyGuard(m, hits, intake.EmergencyKind(kind)); why != "" {
 			res.Evidence = append(res.Evidence, Evidence{Rule: "model:emergency:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
 		} else {
 			res.Emergency = c.emergencyOf(c.kindRank[intake.EmergencyKind(kind)])
@@ -692,11 +682,10 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 	res.OutOfScopeConfidence = round2(prob)
 	if !res.OutOfScope && yes && res.Emergency == nil {
 		kind, _, _ := p.Best(HeadReferral)
-		switch {
+		switch why := tooLittleToRefer(m, p); {
 		case kind == "":
-		case blind || !hasLetters(m, minReferralLetters):
-			res.Evidence = append(res.Evidence, Evidence{Rule: "model:out_of_scope:" + kind, Term: fmt.Sprintf("%.2f", prob),
-				Ignored: fmt.Sprintf("fewer than %d letters: too little text to refer", minReferralLetters)})
+		case why != "":
+			res.Evidence = append(res.Evidence, Evidence{Rule: "model:out_of_scope:" + kind, Term: fmt.Sprintf("%.2f", prob), Ignored: why})
 		default:
 			c.setOutOfScope(res, kind, kind, "")
 			res.OutOfScopeSource = "model"
@@ -714,6 +703,20 @@ func (c *Classifier) combine(m string, model *learn.Model, hits []hit, res *Resu
 // corpus or of the blind sets that is out of scope has fewer than six letters. The rules' own
 // referrals are not bound by it.
 const minReferralLetters = 4
+
+// tooLittleToRefer returns why the model may not refer text m away, or "". A model that knows
+// none of the text's n-grams (empty, only emoji or an unknown script, a transcript in which the
+// caller said nothing) answers from its biases and the hints alone, and an empty text's biases
+// reach the out-of-scope threshold: nothing was said to judge.
+func tooLittleToRefer(m string, p learn.Prediction) string {
+	switch {
+	case p.Grams() == 0:
+		return "the model knows none of the text"
+	case !hasLetters(m, minReferralLetters):
+		return fmt.Sprintf("fewer than %d letters: too little text to refer", minReferralLetters)
+	}
+	return ""
+}
 
 // hasLetters reports whether s has at least n letters.
 func hasLetters(s string, n int) bool {

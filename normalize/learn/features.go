@@ -93,13 +93,13 @@ func sentenceEnd(r rune) bool {
 	return false
 }
 
-// shortRunes is the length up to which a text is its own request.
-const shortRunes = 60
+// ShortRunes is the length up to which a text is its own request, and one look-up an n-gram.
+const ShortRunes = 60
 
 // RequestPart returns the sentences of s that carry a request cue, joined by '\n', or the last
 // sentence when none does. Short texts are their own request.
 func RequestPart(s string) string {
-	if utf8.RuneCountInString(s) <= shortRunes {
+	if utf8.RuneCountInString(s) <= ShortRunes {
 		return s
 	}
 	var parts []string

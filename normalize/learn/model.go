@@ -120,7 +120,7 @@ type vector struct {
 
 // featurize appends the features of text and hints to v.
 func (m *Model) featurize(text string, hints []string, v *vector) {
-	if m.jw != nil && utf8.RuneCountInString(text) <= shortRunes {
+	if m.jw != nil && utf8.RuneCountInString(text) <= ShortRunes {
 		m.jointBlock(text, v)
 	} else {
 		m.block(text, 0, v)

@@ -79,7 +79,7 @@ func TestJointTableMatchesTheTwoBlocks(t *testing.T) {
 	slow := *m
 	slow.jw = nil
 	for trial := range 200 {
-		text := make([]rune, 1+rng.IntN(shortRunes))
+		text := make([]rune, 1+rng.IntN(ShortRunes))
 		for i := range text {
 			text[i] = pool[rng.IntN(len(pool))]
 		}
